@@ -1,0 +1,690 @@
+//! Decoding one line of text into an [`Event`] with serde_json, borrowing
+//! from the line wherever the JSON holds no escapes.
+//!
+//! The visitors are written by hand rather than derived so that:
+//! - key order does not matter and duplicate keys do not fail (last wins),
+//! - numbers are accepted as numbers or numeric strings,
+//! - `contents` may be an object or a plain string (or `type` may sit
+//!   inside `contents`, as in old logs),
+//! - optional strings borrow (serde's derive only borrows a bare
+//!   `Cow<str>`, not an `Option<Cow<str>>`).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::diagnostic::DiagnosticKind;
+use crate::event::{
+    Action, Contents, Detail, DetailLists, Event, Finished, Msg, MsgLines, MsgType,
+};
+
+/// Decodes a JSON string literal (with its quotes): borrowed when it holds
+/// no escapes.
+pub(crate) fn unquote(s: &str) -> Cow<'_, str> {
+    let inner = s.strip_prefix('"').and_then(|t| t.strip_suffix('"'));
+    match inner {
+        Some(inner) if !inner.as_bytes().contains(&b'\\') => Cow::Borrowed(inner),
+        _ => match serde_json::from_str::<String>(s) {
+            Ok(v) => Cow::Owned(v),
+            Err(_) => Cow::Borrowed(s),
+        },
+    }
+}
+
+/// Decodes one line (already UTF-8, without its terminator).
+pub(crate) fn decode_line(text: &str) -> Result<Event<'_>, DiagnosticKind> {
+    match serde_json::from_str::<TopLevel<'_>>(text) {
+        Ok(top) => Ok(top.into_event()),
+        Err(e) => {
+            let first = text.trim_start().as_bytes().first().copied();
+            if first != Some(b'{') && serde_json::from_str::<IgnoredAny>(text).is_ok() {
+                Err(DiagnosticKind::NotAnObject)
+            } else {
+                Err(DiagnosticKind::InvalidJson {
+                    message: e.to_string(),
+                })
+            }
+        }
+    }
+}
+
+/// A string that borrows when it can; numbers and booleans become text.
+struct Str<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Str<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Str<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// An optional string that tolerates any JSON value: strings, numbers and
+/// booleans become text; null, arrays and objects become `None`.
+struct OptStr<'a>(Option<Cow<'a, str>>);
+
+impl<'de> Deserialize<'de> for OptStr<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = <&'de RawValue>::deserialize(d)?;
+        let s = raw.get();
+        Ok(OptStr(match s.as_bytes().first() {
+            Some(b'"') => Some(unquote(s)),
+            Some(b'n') | Some(b'[') | Some(b'{') | None => None,
+            Some(_) => Some(Cow::Borrowed(s)),
+        }))
+    }
+}
+
+/// A number given as a JSON number or a numeric string; anything else is
+/// `None` (never an error).
+struct Num(Option<f64>);
+
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Num;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number or numeric string")
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Num, E> {
+                Ok(Num(Some(v as f64)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Num, E> {
+                Ok(Num(Some(v as f64)))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Num, E> {
+                Ok(Num(Some(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Num, E> {
+                Ok(Num(v.trim().parse::<f64>().ok().filter(|f| f.is_finite())))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Num, E> {
+                Ok(Num(Some(v as u8 as f64)))
+            }
+            fn visit_unit<E>(self) -> Result<Num, E> {
+                Ok(Num(None))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> Result<Num, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Num(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Num, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Num(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Num {
+    fn u64(self) -> Option<u64> {
+        self.0
+            .filter(|f| *f >= 0.0 && *f < 1.8e19)
+            .map(|f| f as u64)
+    }
+    fn i64(self) -> Option<i64> {
+        self.0.filter(|f| f.abs() < 9.2e18).map(|f| f as i64)
+    }
+}
+
+/// The top-level object of a line.
+struct TopLevel<'a> {
+    pid: Option<u64>,
+    kind: Option<Cow<'a, str>>,
+    indent: Option<i64>,
+    partial: bool,
+    source: Option<Cow<'a, str>>,
+    contents: RawContents<'a>,
+}
+
+impl<'a> TopLevel<'a> {
+    fn into_event(self) -> Event<'a> {
+        let kind = match self.kind.or_else(|| self.contents.kind.clone()) {
+            Some(k) => MsgType::from_str_cow(k),
+            None => MsgType::Missing,
+        };
+        Event {
+            pid: self.pid,
+            kind,
+            indent: self.indent,
+            partial: self.partial,
+            source: self.source,
+            contents: self.contents.finish(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for TopLevel<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TopLevel<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<TopLevel<'de>, A::Error> {
+                let mut top = TopLevel {
+                    pid: None,
+                    kind: None,
+                    indent: None,
+                    partial: false,
+                    source: None,
+                    contents: RawContents::default(),
+                };
+                while let Some(key) = m.next_key::<Str<'de>>()? {
+                    match &*key.0 {
+                        "pid" => top.pid = m.next_value::<Num>()?.u64(),
+                        "type" => top.kind = m.next_value::<OptStr<'de>>()?.0,
+                        "contents" => top.contents = m.next_value::<RawContents<'de>>()?,
+                        "indent" => top.indent = m.next_value::<Num>()?.i64(),
+                        "partial" => top.partial = m.next_value::<Num>()?.0.unwrap_or(0.0) != 0.0,
+                        "source" => top.source = m.next_value::<OptStr<'de>>()?.0,
+                        _ => {
+                            m.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(top)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// `contents` as read, before the `msg` is interpreted by action.
+#[derive(Default)]
+struct RawContents<'a> {
+    c: Contents<'a>,
+    kind: Option<Cow<'a, str>>,
+    msg: Option<&'a RawValue>,
+    lists: [Option<&'a RawValue>; 4],
+}
+
+impl<'a> RawContents<'a> {
+    fn finish(self) -> Contents<'a> {
+        let mut c = self.c;
+        if let Some(raw) = self.msg {
+            c.msg = decode_msg(raw, c.action.as_ref());
+        }
+        if matches!(c.action, Some(Action::Summary)) || self.lists.iter().any(Option::is_some) {
+            let [w, s, d, a] = self.lists;
+            let lists = DetailLists {
+                warnings: w.map(decode_list).unwrap_or_default(),
+                skipped_items: s.map(decode_list).unwrap_or_default(),
+                dangerous_items: d.map(decode_list).unwrap_or_default(),
+                altered_items: a.map(decode_list).unwrap_or_default(),
+            };
+            c.summary = Some(Box::new(lists));
+        }
+        c
+    }
+}
+
+impl<'de> Deserialize<'de> for RawContents<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawContents<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object or a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<RawContents<'de>, E> {
+                let mut r = RawContents::default();
+                r.c.text = Some(Cow::Borrowed(v));
+                Ok(r)
+            }
+            fn visit_str<E>(self, v: &str) -> Result<RawContents<'de>, E> {
+                let mut r = RawContents::default();
+                r.c.text = Some(Cow::Owned(v.to_owned()));
+                Ok(r)
+            }
+            fn visit_unit<E>(self) -> Result<RawContents<'de>, E> {
+                Ok(RawContents::default())
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<RawContents<'de>, E> {
+                Ok(text_contents(v.to_string()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<RawContents<'de>, E> {
+                Ok(text_contents(v.to_string()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<RawContents<'de>, E> {
+                Ok(text_contents(v.to_string()))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<RawContents<'de>, E> {
+                Ok(text_contents(v.to_string()))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<RawContents<'de>, A::Error> {
+                let mut parts = Vec::new();
+                while let Some(s) = a.next_element::<&'de RawValue>()? {
+                    parts.push(crate::event::raw_to_text(s).into_owned());
+                }
+                Ok(text_contents(parts.join(" ")))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<RawContents<'de>, A::Error> {
+                let mut r = RawContents::default();
+                while let Some(key) = m.next_key::<Str<'de>>()? {
+                    let c = &mut r.c;
+                    match &*key.0 {
+                        "action" => {
+                            c.action = m.next_value::<OptStr<'de>>()?.0.map(Action::from_str_cow)
+                        }
+                        "child_number" => c.child_number = m.next_value::<Num>()?.u64(),
+                        "time" => c.time = m.next_value::<Num>()?.i64(),
+                        "queue" => c.queue = m.next_value::<OptStr<'de>>()?.0,
+                        "item" => c.item = m.next_value::<OptStr<'de>>()?.0,
+                        "local_item" => c.local_item = m.next_value::<OptStr<'de>>()?.0,
+                        "item_type" => c.item_type = m.next_value::<OptStr<'de>>()?.0,
+                        "item_name" => c.item_name = m.next_value::<OptStr<'de>>()?.0,
+                        "logfile" => c.logfile = m.next_value::<OptStr<'de>>()?.0,
+                        "msg" => r.msg = Some(m.next_value::<&'de RawValue>()?),
+                        "percentage" => c.percentage = m.next_value::<Num>()?.0,
+                        "module" => c.module = m.next_value::<OptStr<'de>>()?.0,
+                        "status" => c.status = m.next_value::<Num>()?.i64(),
+                        "statusmsg" => c.statusmsg = m.next_value::<OptStr<'de>>()?.0,
+                        "type" => r.kind = m.next_value::<OptStr<'de>>()?.0,
+                        "warnings" => r.lists[0] = Some(m.next_value()?),
+                        "skipped_items" => r.lists[1] = Some(m.next_value()?),
+                        "dangerous_items" => r.lists[2] = Some(m.next_value()?),
+                        "altered_items" => r.lists[3] = Some(m.next_value()?),
+                        _ => {
+                            m.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(r)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+fn text_contents<'a>(s: String) -> RawContents<'a> {
+    let mut r = RawContents::default();
+    r.c.text = Some(Cow::Owned(s));
+    r
+}
+
+/// Interprets `msg` by its shape and, for objects, by the line's action.
+fn decode_msg<'a>(raw: &'a RawValue, action: Option<&Action<'_>>) -> Option<Msg<'a>> {
+    let s = raw.get();
+    match s.as_bytes().first()? {
+        b'"' => Some(Msg::Text(unquote(s))),
+        b'[' => Some(Msg::Lines(MsgLines::new(raw))),
+        b'n' => None,
+        b'{' => {
+            if action.is_some_and(Action::is_item_finish) {
+                Some(match serde_json::from_str::<Value>(s) {
+                    Ok(v) => Msg::Finished(Box::new(decode_finished(&v))),
+                    Err(_) => Msg::Raw(raw.get()),
+                })
+            } else if let Ok(Value::Object(o)) = serde_json::from_str::<Value>(s) {
+                match o.get("size").and_then(value_u64) {
+                    Some(n) if o.len() == 1 => Some(Msg::Size(n)),
+                    _ => Some(Msg::Raw(raw.get())),
+                }
+            } else {
+                Some(Msg::Raw(raw.get()))
+            }
+        }
+        b't' | b'f' => Some(Msg::Raw(raw.get())),
+        _ => match s.parse::<f64>() {
+            Ok(n) if n.is_finite() => Some(Msg::Number(n)),
+            _ => Some(Msg::Raw(raw.get())),
+        },
+    }
+}
+
+fn value_u64(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| *f >= 0.0 && *f < 1.8e19)
+                .map(|f| f as u64)
+        }),
+        Value::String(s) => crate::event::parse_u64_text(s),
+        _ => None,
+    }
+}
+
+/// Text of a JSON value: strings as is, arrays of strings joined by a
+/// space, null as `None`, anything else as JSON text.
+fn value_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Array(a) => {
+            let parts: Vec<String> = a.iter().filter_map(value_text).collect();
+            Some(parts.join(" "))
+        }
+        Value::Object(o) => match o.get("msg") {
+            Some(m) => value_text(m),
+            None => Some(v.to_string()),
+        },
+        other => Some(other.to_string()),
+    }
+}
+
+fn decode_finished(v: &Value) -> Finished {
+    let get = |k: &str| v.get(k);
+    let count = |k: &str| get(k).and_then(value_u64).unwrap_or(0);
+    let mut f = Finished {
+        size: get("size").and_then(value_u64),
+        warnings: count("warnings"),
+        skipped_items: count("skipped_items"),
+        dangerous_items: count("dangerous_items"),
+        altered_items: count("altered_items"),
+        message: get("message").and_then(value_text),
+        failure: get("failure").and_then(value_text),
+        details: DetailLists::default(),
+    };
+    if let Some(c) = get("contents") {
+        let list = |k: &str| c.get(k).map(decode_list_value).unwrap_or_default();
+        f.details = DetailLists {
+            warnings: list("warnings"),
+            skipped_items: list("skipped_items"),
+            dangerous_items: list("dangerous_items"),
+            altered_items: list("altered_items"),
+        };
+    }
+    f
+}
+
+fn decode_list(raw: &RawValue) -> Vec<Detail> {
+    serde_json::from_str::<Value>(raw.get())
+        .map(|v| decode_list_value(&v))
+        .unwrap_or_default()
+}
+
+/// Decodes a list of detail records (null = empty, a lone record = one).
+pub(crate) fn decode_list_value(v: &Value) -> Vec<Detail> {
+    match v {
+        Value::Null => Vec::new(),
+        Value::Array(a) if !is_single_record(a) => a.iter().filter_map(decode_detail).collect(),
+        other => decode_detail(other).into_iter().collect(),
+    }
+}
+
+/// `[[M,f,l],"text",link]` is one record, not a list of three.
+fn is_single_record(a: &[Value]) -> bool {
+    a.len() >= 2 && a[0].is_array() && a[1].is_string()
+}
+
+/// Decodes one detail record in any of its shapes; missing parts tolerated.
+pub(crate) fn decode_detail(v: &Value) -> Option<Detail> {
+    match v {
+        Value::Null => None,
+        Value::Array(a) => {
+            let mut d = Detail::default();
+            let mut rest = a.as_slice();
+            match rest.first() {
+                Some(Value::Array(origin)) => {
+                    d.module = origin.first().and_then(value_text);
+                    d.function = origin.get(1).and_then(value_text);
+                    d.line = origin.get(2).and_then(value_u64);
+                    rest = &rest[1..];
+                }
+                Some(Value::Null) if rest.len() >= 2 => rest = &rest[1..],
+                _ => {}
+            }
+            d.text = rest.first().and_then(value_text).unwrap_or_default();
+            d.link = rest.get(1).filter(|l| !l.is_null()).map(|l| l.to_string());
+            Some(d)
+        }
+        other => Some(Detail {
+            text: value_text(other).unwrap_or_default(),
+            ..Detail::default()
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(s: &str) -> Event<'_> {
+        decode_line(s).expect("decodes")
+    }
+
+    #[test]
+    fn keys_in_any_order_and_unknown_keys_ignored() {
+        let a = ev(
+            r#"{"pid":1,"type":"control","contents":{"action":"start","child_number":0},"x":[1,{"y":2}]}"#,
+        );
+        let b = ev(
+            r#"{"zz":null,"contents":{"child_number":0,"action":"start"},"type":"control","pid":1}"#,
+        );
+        assert_eq!(a, b);
+        assert_eq!(a.action(), Some(&Action::Start));
+    }
+
+    #[test]
+    fn pid_as_integer_or_digit_string() {
+        assert_eq!(ev(r#"{"pid":"14358","type":"out"}"#).pid, Some(14358));
+        assert_eq!(ev(r#"{"pid":14358,"type":"out"}"#).pid, Some(14358));
+        assert_eq!(ev(r#"{"pid":"x","type":"out"}"#).pid, None);
+    }
+
+    #[test]
+    fn contents_as_plain_string() {
+        let e = ev(r#"{"pid":1,"type":"out","contents":"hello"}"#);
+        assert_eq!(e.contents.text.as_deref(), Some("hello"));
+        assert!(matches!(e.contents.text, Some(Cow::Borrowed(_))));
+    }
+
+    #[test]
+    fn type_inside_contents_in_old_logs() {
+        let e = ev(
+            r#"{ "pid": "14358", "contents": { "action": "start", "child_number": 0, "type": "control" } }"#,
+        );
+        assert_eq!(e.kind, MsgType::Control);
+        assert_eq!(e.contents.child_number, Some(0));
+    }
+
+    #[test]
+    fn msg_shapes() {
+        let t = ev(r#"{"type":"control","contents":{"action":"remotehost","msg":"h.example"}}"#);
+        assert_eq!(t.contents.msg, Some(Msg::Text(Cow::Borrowed("h.example"))));
+        let l = ev(r#"{"type":"out","contents":{"msg":["a","b\u201c"]}}"#);
+        match &l.contents.msg {
+            Some(Msg::Lines(lines)) => {
+                let v = lines.to_vec();
+                assert_eq!(
+                    v,
+                    vec![Cow::Borrowed("a"), Cow::Owned("b\u{201c}".to_string())]
+                );
+                assert!(matches!(v[0], Cow::Borrowed(_)));
+            }
+            other => panic!("{other:?}"),
+        }
+        let n = ev(r#"{"type":"control","contents":{"action":"queue_count","msg":3}}"#);
+        assert_eq!(n.contents.msg.as_ref().and_then(Msg::as_u64), Some(3));
+        let s = ev(r#"{"type":"control","contents":{"action":"queue_count","msg":"3"}}"#);
+        assert_eq!(s.contents.msg.as_ref().and_then(Msg::as_u64), Some(3));
+        let z =
+            ev(r#"{"type":"control","contents":{"action":"start-item","msg":{"size":"1024"}}}"#);
+        assert_eq!(z.contents.msg, Some(Msg::Size(1024)));
+    }
+
+    #[test]
+    fn numeric_fields_as_numbers_or_strings() {
+        let e = ev(
+            r#"{"type":"control","contents":{"action":"percentage","percentage":"42","child_number":"2","time":"1700000000"}}"#,
+        );
+        assert_eq!(e.contents.percentage, Some(42.0));
+        assert_eq!(e.contents.child_number, Some(2));
+        assert_eq!(e.contents.time, Some(1_700_000_000));
+        let f = ev(
+            r#"{"type":"control","contents":{"action":"percentage","percentage":42.5,"time":1700000000.7}}"#,
+        );
+        assert_eq!(f.contents.percentage, Some(42.5));
+        assert_eq!(f.contents.time, Some(1_700_000_000));
+    }
+
+    #[test]
+    fn finished_item_stats_and_details() {
+        let line = r#"{"pid":"14365","contents":{"msg":{"warnings":4,"dangerous_items":"1","contents":{"dangerous_items":[[["Mysql","_restore_mysql",104],"MySQL: Skipping grants",null]],"altered_items":[[["Mysql","_update_dbname",437],"db \u201cx\u201d restored",["Rename","/scripts5/rename",{"new":"a"}]]],"warnings":[{"msg":["transfer warn","more"]}],"skipped_items":null},"skipped_items":10,"altered_items":1,"message":null},"action":"success-item","queue":"RESTORE","child_number":2},"type":"control"}"#;
+        let e = ev(line);
+        let Some(Msg::Finished(f)) = &e.contents.msg else {
+            panic!("{:?}", e.contents.msg)
+        };
+        assert_eq!(
+            (
+                f.warnings,
+                f.skipped_items,
+                f.dangerous_items,
+                f.altered_items
+            ),
+            (4, 10, 1, 1)
+        );
+        assert_eq!(f.details.dangerous_items.len(), 1);
+        let d = &f.details.dangerous_items[0];
+        assert_eq!(d.module.as_deref(), Some("Mysql"));
+        assert_eq!(d.function.as_deref(), Some("_restore_mysql"));
+        assert_eq!(d.line, Some(104));
+        assert_eq!(d.text, "MySQL: Skipping grants");
+        assert_eq!(d.link, None);
+        assert_eq!(
+            f.details.altered_items[0].text,
+            "db \u{201c}x\u{201d} restored"
+        );
+        assert!(f.details.altered_items[0]
+            .link
+            .as_deref()
+            .unwrap()
+            .contains("Rename"));
+        assert_eq!(f.details.warnings[0].text, "transfer warn more");
+        assert!(f.details.skipped_items.is_empty());
+    }
+
+    #[test]
+    fn failed_item_failure_text() {
+        let e = ev(
+            r#"{"type":"control","contents":{"action":"failed-item","msg":{"failure":"Aborted.","size":5}}}"#,
+        );
+        let Some(Msg::Finished(f)) = &e.contents.msg else {
+            panic!()
+        };
+        assert_eq!(f.failure.as_deref(), Some("Aborted."));
+        assert_eq!(f.size, Some(5));
+    }
+
+    #[test]
+    fn detail_records_with_missing_parts() {
+        let v: Value = serde_json::from_str(
+            r#"[[["M"],"t"],[null,"u"],["only text"],"bare",null,{"msg":"o"}]"#,
+        )
+        .unwrap();
+        let d = decode_list_value(&v);
+        assert_eq!(d.len(), 5);
+        assert_eq!(d[0].module.as_deref(), Some("M"));
+        assert_eq!(d[0].function, None);
+        assert_eq!(d[1].text, "u");
+        assert_eq!(d[2].text, "only text");
+        assert_eq!(d[3].text, "bare");
+        assert_eq!(d[4].text, "o");
+    }
+
+    #[test]
+    fn summary_lists_at_contents_level() {
+        let e = ev(
+            r#"{"type":"control","contents":{"action":"summary","warnings":[[["A","b",1],"w1",null]],"skipped_items":[],"dangerous_items":null,"altered_items":[]}}"#,
+        );
+        let s = e.contents.summary.expect("summary");
+        assert_eq!(s.warnings.len(), 1);
+        assert_eq!(s.warnings[0].text, "w1");
+    }
+
+    #[test]
+    fn modulestatus_fields() {
+        let e = ev(
+            r#"{"type":"modulestatus","contents":{"module":"Mysql","status":"0","statusmsg":"boom"}}"#,
+        );
+        assert_eq!(e.kind, MsgType::ModuleStatus);
+        assert_eq!(e.contents.module.as_deref(), Some("Mysql"));
+        assert_eq!(e.contents.status, Some(0));
+        assert_eq!(e.contents.statusmsg.as_deref(), Some("boom"));
+    }
+
+    #[test]
+    fn escape_free_strings_borrow() {
+        let e = ev(
+            r#"{"type":"control","contents":{"action":"start","item":"bob","queue":"TRANSFER"}}"#,
+        );
+        assert!(matches!(e.contents.item, Some(Cow::Borrowed("bob"))));
+        let e = ev(r#"{"type":"control","contents":{"action":"start","item":"b\"ob"}}"#);
+        assert!(matches!(e.contents.item, Some(Cow::Owned(_))));
+        assert_eq!(e.contents.item.as_deref(), Some("b\"ob"));
+    }
+
+    #[test]
+    fn not_an_object_vs_invalid_json() {
+        assert_eq!(decode_line("[1,2]"), Err(DiagnosticKind::NotAnObject));
+        assert_eq!(decode_line("\"s\""), Err(DiagnosticKind::NotAnObject));
+        assert!(matches!(
+            decode_line("{\"a\":"),
+            Err(DiagnosticKind::InvalidJson { .. })
+        ));
+        assert!(matches!(
+            decode_line("Use of uninitialized value"),
+            Err(DiagnosticKind::InvalidJson { .. })
+        ));
+    }
+
+    #[test]
+    fn duplicate_keys_last_wins() {
+        let e = ev(r#"{"pid":1,"pid":2,"type":"out","type":"warn"}"#);
+        assert_eq!(e.pid, Some(2));
+        assert_eq!(e.kind, MsgType::Warn);
+    }
+
+    #[test]
+    fn deep_nesting_never_crashes() {
+        // Skipped (unknown key): accepted, the skipper is iterative.
+        let deep = format!("{{\"x\":{}{}}}", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(decode_line(&deep).is_ok());
+        // Decoded (finished-item msg): over serde_json's depth limit, kept raw.
+        let deep = format!(
+            "{{\"type\":\"control\",\"contents\":{{\"action\":\"failed-item\",\"msg\":{{\"a\":{}{}}}}}}}",
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        );
+        let e = decode_line(&deep).expect("line is valid JSON");
+        assert!(matches!(e.contents.msg, Some(Msg::Raw(_))));
+        // Unclosed: an error.
+        assert!(decode_line(&"[".repeat(10_000)).is_err());
+    }
+}

@@ -1,0 +1,223 @@
+//! Line splitting: memchr over a slice, or over a reusable buffer filled
+//! from a reader in chunks with the partial tail carried over.
+//!
+//! Invariants of [`read_lines`]: the live data is `buf[start..end]`; it never
+//! holds a complete line once a chunk has been scanned; the buffer grows by
+//! doubling up to `max_line_len + 1` bytes and never beyond, so a
+//! pathological line costs at most that much memory: past it, the line is
+//! skipped up to its newline and reported by its length.
+
+use std::io::{self, Read};
+use std::ops::ControlFlow;
+
+/// What the splitter hands to its consumer.
+pub(crate) enum Piece<'b> {
+    /// A line without its LF; `terminated` is false for a final line
+    /// that the input ends in without a newline.
+    Line { bytes: &'b [u8], terminated: bool },
+    /// A line longer than the cap: its first bytes and its full length.
+    TooLong { head: &'b [u8], len: u64 },
+    /// A read failed after some data was delivered.
+    ReadError(io::Error),
+}
+
+/// Splits an in-memory slice.
+pub(crate) fn slice_lines(
+    data: &[u8],
+    max_line_len: usize,
+    mut f: impl FnMut(Piece<'_>) -> ControlFlow<()>,
+) {
+    let mut start = 0;
+    for nl in memchr::memchr_iter(b'\n', data) {
+        if emit(&data[start..nl], true, max_line_len, &mut f).is_break() {
+            return;
+        }
+        start = nl + 1;
+    }
+    if start < data.len() {
+        let _ = emit(&data[start..], false, max_line_len, &mut f);
+    }
+}
+
+fn emit(
+    line: &[u8],
+    terminated: bool,
+    max_line_len: usize,
+    f: &mut impl FnMut(Piece<'_>) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    if line.len() > max_line_len {
+        f(Piece::TooLong {
+            head: &line[..line.len().min(256)],
+            len: line.len() as u64,
+        })
+    } else {
+        f(Piece::Line {
+            bytes: line,
+            terminated,
+        })
+    }
+}
+
+/// Splits a reader in chunks of `chunk` bytes.
+pub(crate) fn read_lines<R: Read>(
+    mut reader: R,
+    chunk: usize,
+    max_line_len: usize,
+    mut f: impl FnMut(Piece<'_>) -> ControlFlow<()>,
+) {
+    let chunk = chunk.max(1);
+    let cap = max_line_len.saturating_add(1);
+    let mut buf = vec![0u8; chunk.min(cap)];
+    let (mut start, mut end) = (0usize, 0usize);
+    // While skipping an over-long line: its head and length so far.
+    let mut skipping: Option<(Vec<u8>, u64)> = None;
+    loop {
+        if end == buf.len() {
+            if start > 0 {
+                buf.copy_within(start..end, 0);
+                end -= start;
+                start = 0;
+            } else if buf.len() < cap {
+                let n = buf.len().saturating_mul(2).min(cap);
+                buf.resize(n, 0);
+            } else {
+                let head = buf[..buf.len().min(256)].to_vec();
+                skipping = Some((head, end as u64));
+                start = 0;
+                end = 0;
+            }
+        }
+        let want = (buf.len() - end).min(chunk);
+        let n = match reader.read(&mut buf[end..end + want]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                finish(&buf[start..end], &mut skipping, &mut f);
+                let _ = f(Piece::ReadError(e));
+                return;
+            }
+        };
+        let scan_from = end;
+        end += n;
+        for nl in memchr::memchr_iter(b'\n', &buf[scan_from..end]) {
+            let nl = scan_from + nl;
+            let flow = match skipping.take() {
+                Some((head, len)) => f(Piece::TooLong {
+                    head: &head,
+                    len: len + (nl - start) as u64,
+                }),
+                None => emit(&buf[start..nl], true, max_line_len, &mut f),
+            };
+            start = nl + 1;
+            if flow.is_break() {
+                return;
+            }
+        }
+        if let Some((_, len)) = skipping.as_mut() {
+            *len += (end - start) as u64;
+            start = 0;
+            end = 0;
+        } else if start == end {
+            start = 0;
+            end = 0;
+        }
+    }
+    finish(&buf[start..end], &mut skipping, &mut f);
+}
+
+fn finish(
+    rest: &[u8],
+    skipping: &mut Option<(Vec<u8>, u64)>,
+    f: &mut impl FnMut(Piece<'_>) -> ControlFlow<()>,
+) {
+    if let Some((head, len)) = skipping.take() {
+        let _ = f(Piece::TooLong {
+            head: &head,
+            len: len + rest.len() as u64,
+        });
+    } else if !rest.is_empty() {
+        let _ = f(Piece::Line {
+            bytes: rest,
+            terminated: false,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that returns at most `n` bytes per read.
+    struct Trickle<'a>(&'a [u8], usize);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.len().min(self.1).min(out.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    fn collect_reader(data: &[u8], read: usize, chunk: usize, max: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        read_lines(Trickle(data, read), chunk, max, |p| {
+            out.push(show(p));
+            ControlFlow::Continue(())
+        });
+        out
+    }
+
+    fn collect_slice(data: &[u8], max: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        slice_lines(data, max, |p| {
+            out.push(show(p));
+            ControlFlow::Continue(())
+        });
+        out
+    }
+
+    fn show(p: Piece<'_>) -> String {
+        match p {
+            Piece::Line { bytes, terminated } => {
+                format!(
+                    "{}{}",
+                    String::from_utf8_lossy(bytes),
+                    if terminated { "" } else { "<eof>" }
+                )
+            }
+            Piece::TooLong { len, .. } => format!("<long {len}>"),
+            Piece::ReadError(e) => format!("<err {e}>"),
+        }
+    }
+
+    #[test]
+    fn reader_and_slice_agree_at_every_chunking() {
+        let data = b"a\nbb\n\nccc\nxxxxxxxxxxxxxxxxxxxx\ndd\nlast";
+        let want = collect_slice(data, 10);
+        assert_eq!(want, ["a", "bb", "", "ccc", "<long 20>", "dd", "last<eof>"]);
+        for read in 1..12 {
+            for chunk in 1..12 {
+                assert_eq!(
+                    collect_reader(data, read, chunk, 10),
+                    want,
+                    "read {read} chunk {chunk}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn long_final_line_without_newline() {
+        let data = b"ok\nyyyyyyyyyyyyyyyyyyyyyyyyy";
+        assert_eq!(collect_slice(data, 10), ["ok", "<long 25>"]);
+        assert_eq!(collect_reader(data, 3, 4, 10), ["ok", "<long 25>"]);
+    }
+
+    #[test]
+    fn line_exactly_at_cap() {
+        let data = b"0123456789\n01234567890\n";
+        assert_eq!(collect_slice(data, 10), ["0123456789", "<long 11>"]);
+        assert_eq!(collect_reader(data, 5, 2, 10), ["0123456789", "<long 11>"]);
+    }
+}

@@ -1,0 +1,187 @@
+//! Entry points: [`parse_slice`] for bytes in memory, [`parse_reader`] for
+//! streams. Both feed one per-line routine, so a log gives the same events
+//! and diagnostics however it is delivered or chunked.
+
+use std::borrow::Cow;
+use std::io::Read;
+use std::ops::ControlFlow;
+
+use crate::decode::decode_line;
+use crate::diagnostic::{Diagnostic, DiagnosticKind, Position};
+use crate::lines::{read_lines, slice_lines, Piece};
+use crate::sink::EventSink;
+
+/// Default cap on one line's length: 16 MiB. Longer lines are skipped and
+/// reported, so memory per input stays bounded by this much plus a chunk.
+pub const DEFAULT_MAX_LINE_LEN: usize = 16 << 20;
+
+/// Default read size for streams: 256 KiB.
+pub const DEFAULT_CHUNK: usize = 256 << 10;
+
+/// Parser settings; `Default` is what the CLI uses.
+#[derive(Clone, Debug)]
+pub struct ParseOptions {
+    /// Longest line accepted, in bytes without the LF.
+    pub max_line_len: usize,
+    /// Bytes requested per read from a stream.
+    pub chunk: usize,
+    /// Largest saved WHM API response read into memory.
+    pub max_api_response: usize,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions {
+            max_line_len: DEFAULT_MAX_LINE_LEN,
+            chunk: DEFAULT_CHUNK,
+            max_api_response: 1 << 30,
+        }
+    }
+}
+
+/// Facts about one parsed input.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ParseSummary {
+    /// Bytes of log text read (after decompression / unwrapping).
+    pub bytes: u64,
+    /// Lines seen, blank ones included.
+    pub lines: u64,
+    /// Blank (whitespace-only) lines, ignored.
+    pub blank_lines: u64,
+    /// Events delivered.
+    pub events: u64,
+    /// Diagnostics delivered.
+    pub diagnostics: u64,
+    /// Lines that could not be used (subset of `lines`).
+    pub skipped_lines: u64,
+    /// The input ended without a newline (an active or cut log).
+    pub unterminated: bool,
+    /// The input was gzip-compressed.
+    pub gzip: bool,
+    /// The input was a saved WHM API response; positions are relative to
+    /// its embedded log.
+    pub api_response: bool,
+    /// The sink stopped parsing early.
+    pub stopped: bool,
+}
+
+/// Per-line state shared by the slice and reader paths.
+pub(crate) struct LineCtx<'s, S> {
+    source: &'s str,
+    sink: S,
+    pos: Position,
+    cap: u64,
+    pub(crate) summary: ParseSummary,
+}
+
+impl<'s, S: EventSink> LineCtx<'s, S> {
+    pub(crate) fn new(source: &'s str, sink: S, opts: &ParseOptions) -> Self {
+        LineCtx {
+            source,
+            sink,
+            cap: opts.max_line_len as u64,
+            pos: Position { line: 1, byte: 0 },
+            summary: ParseSummary::default(),
+        }
+    }
+
+    fn diag(&mut self, kind: DiagnosticKind, line: &[u8]) -> ControlFlow<()> {
+        self.summary.diagnostics += 1;
+        if kind.line_skipped() {
+            self.summary.skipped_lines += 1;
+        }
+        let d = Diagnostic::new(self.source, self.pos, kind, line);
+        self.sink.diagnostic(d)
+    }
+
+    pub(crate) fn piece(&mut self, piece: Piece<'_>) -> ControlFlow<()> {
+        let (flow, len) = match piece {
+            Piece::Line { bytes, terminated } => (
+                self.line(bytes, terminated),
+                bytes.len() as u64 + terminated as u64,
+            ),
+            Piece::TooLong { head, len } => {
+                self.summary.lines += 1;
+                let kind = DiagnosticKind::LineTooLong { len, cap: self.cap };
+                (self.diag(kind, head), len + 1)
+            }
+            Piece::ReadError(e) => {
+                let kind = DiagnosticKind::ReadError {
+                    message: e.to_string(),
+                };
+                let flow = self.diag(kind, b"");
+                return flow;
+            }
+        };
+        self.summary.bytes += len;
+        self.pos.byte += len;
+        self.pos.line += 1;
+        if flow.is_break() {
+            self.summary.stopped = true;
+        }
+        flow
+    }
+
+    fn line(&mut self, raw: &[u8], terminated: bool) -> ControlFlow<()> {
+        self.summary.lines += 1;
+        if !terminated {
+            self.summary.unterminated = true;
+        }
+        let mut l = raw;
+        if self.pos.byte == 0 {
+            l = l.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(l);
+        }
+        if let Some(t) = l.strip_suffix(b"\r") {
+            l = t;
+        }
+        if l.iter().all(u8::is_ascii_whitespace) {
+            self.summary.blank_lines += 1;
+            return ControlFlow::Continue(());
+        }
+        let text: Cow<'_, str> = match std::str::from_utf8(l) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => Cow::Owned(String::from_utf8_lossy(l).into_owned()),
+        };
+        match decode_line(&text) {
+            Ok(ev) => {
+                if let Cow::Owned(_) = text {
+                    self.diag(DiagnosticKind::InvalidUtf8, raw)?;
+                }
+                self.summary.events += 1;
+                self.sink.event(self.pos, &ev)
+            }
+            Err(_) if !terminated => self.diag(DiagnosticKind::PartialLine, raw),
+            Err(kind) => self.diag(kind, raw),
+        }
+    }
+
+    pub(crate) fn finish(self) -> ParseSummary {
+        self.summary
+    }
+}
+
+/// Parses a log held in memory. `source` names it in diagnostics.
+pub fn parse_slice<S: EventSink>(
+    source: &str,
+    data: &[u8],
+    sink: S,
+    opts: &ParseOptions,
+) -> ParseSummary {
+    let mut ctx = LineCtx::new(source, sink, opts);
+    slice_lines(data, opts.max_line_len, |p| ctx.piece(p));
+    ctx.finish()
+}
+
+/// Parses a log from a stream in chunks, holding at most one line (capped by
+/// `opts.max_line_len`) plus one chunk in memory. The stream is taken as
+/// plain text; see [`crate::parse_input`] for gzip and API detection.
+pub fn parse_reader<R: Read, S: EventSink>(
+    source: &str,
+    reader: R,
+    sink: S,
+    opts: &ParseOptions,
+) -> ParseSummary {
+    let mut ctx = LineCtx::new(source, sink, opts);
+    read_lines(reader, opts.chunk, opts.max_line_len, |p| ctx.piece(p));
+    ctx.finish()
+}
