@@ -400,7 +400,7 @@ pub struct Finished {
 }
 
 /// The four detail lists of a finished item or a restore summary.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct DetailLists {
     /// `warnings` records.
     pub warnings: Vec<Detail>,
@@ -424,7 +424,7 @@ impl DetailLists {
 
 /// One detail record: `[[Module, function, line], "text", link?]`, or the
 /// TRANSFER-queue form `{"msg":["text", ...]}`, or a bare string.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Detail {
     /// Module that reported it, e.g. `Mysql`.
     pub module: Option<String>,

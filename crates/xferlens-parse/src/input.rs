@@ -77,45 +77,45 @@ fn read_head<R: Read>(r: &mut R, n: usize) -> io::Result<Vec<u8>> {
 /// read errors become [`DiagnosticKind::ReadError`] diagnostics.
 pub fn parse_input<R: Read, S: EventSink>(
     source: &str,
-    reader: R,
-    sink: S,
-    opts: &ParseOptions,
-) -> io::Result<ParseSummary> {
-    parse_input_depth(source, reader, sink, opts, 0)
-}
-
-fn parse_input_depth<R: Read, S: EventSink>(
-    source: &str,
     mut reader: R,
     mut sink: S,
     opts: &ParseOptions,
-    depth: u8,
 ) -> io::Result<ParseSummary> {
     let head = read_head(&mut reader, SNIFF)?;
+    let gzip = sniff(&head) == Sniffed::Gzip;
     let whole = io::Cursor::new(head).chain(reader);
-    match sniff(whole.get_ref().0.get_ref()) {
-        Sniffed::Gzip if depth == 0 => {
-            let dec = MultiGzDecoder::new(io::BufReader::new(whole));
-            let mut s = match parse_input_depth(source, dec, &mut sink, opts, 1) {
-                Ok(s) => s,
-                Err(e) => {
-                    // The gzip header itself is unreadable: say so, keep going.
-                    let kind = DiagnosticKind::ReadError {
-                        message: format!("gzip: {e}"),
-                    };
-                    let _ =
-                        sink.diagnostic(Diagnostic::new(source, Position::default(), kind, b""));
-                    ParseSummary {
-                        diagnostics: 1,
-                        ..ParseSummary::default()
-                    }
-                }
+    if !gzip {
+        return Ok(parse_unwrapped(source, whole, sink, opts));
+    }
+    let mut dec = MultiGzDecoder::new(io::BufReader::new(whole));
+    let mut s = match read_head(&mut dec, SNIFF) {
+        Ok(head) => parse_unwrapped(source, io::Cursor::new(head).chain(dec), &mut sink, opts),
+        Err(e) => {
+            // Not even the first bytes decompress: say so; nothing to parse.
+            let kind = DiagnosticKind::ReadError {
+                message: format!("gzip: {e}"),
             };
-            s.gzip = true;
-            Ok(s)
+            let _ = sink.diagnostic(Diagnostic::new(source, Position::default(), kind, b""));
+            ParseSummary {
+                diagnostics: 1,
+                ..ParseSummary::default()
+            }
         }
-        Sniffed::ApiResponse => Ok(parse_api(source, whole, sink, opts)),
-        _ => Ok(parse_reader(source, whole, sink, opts)),
+    };
+    s.gzip = true;
+    Ok(s)
+}
+
+/// Parses a stream that is not gzip: an API response or a log.
+fn parse_unwrapped<R: Read, S: EventSink>(
+    source: &str,
+    reader: io::Chain<io::Cursor<Vec<u8>>, R>,
+    sink: S,
+    opts: &ParseOptions,
+) -> ParseSummary {
+    match sniff(reader.get_ref().0.get_ref()) {
+        Sniffed::ApiResponse => parse_api(source, reader, sink, opts),
+        _ => parse_reader(source, reader, sink, opts),
     }
 }
 

@@ -1,1 +1,69 @@
-//! placeholder
+/*!
+Replays cPanel & WHM transfer-session log events into the state a
+migration team asks about: sessions, queues, items, workers and timelines.
+
+# Brief overview
+
+- [`read_session_dir`]: a session directory on disk (master log, item
+  logs, `master.error_log`; active dot-files included).
+- [`SessionBuilder`]: the same from parts in any order (tar members,
+  single files, stdin); [`replay_master`] for a master log alone.
+- [`MasterReplay`] and [`ItemLogReplay`] are the [`xferlens_parse::EventSink`]s
+  behind them.
+- [`Session`] is the model; [`compute_queues`] applies the WHM progress
+  algorithm.
+
+# Example
+
+```
+use xferlens_replay::{replay_master, SessionState};
+use xferlens_parse::ParseOptions;
+
+let log = br#"{"pid":1,"type":"control","contents":{"action":"start","child_number":0,"time":100}}
+{"pid":1,"type":"control","contents":{"action":"complete","child_number":0,"time":160}}
+"#;
+let (session, _volume) = replay_master("master.log", &log[..], &ParseOptions::default())?;
+assert_eq!(session.state, SessionState::Completed);
+assert_eq!(session.duration_s(), Some(60));
+# Ok::<(), std::io::Error>(())
+```
+*/
+#![deny(missing_docs)]
+
+mod builder;
+mod dir;
+mod files;
+mod itemlog;
+mod master;
+mod model;
+mod progress;
+mod state;
+
+pub use crate::builder::{read_error_log, replay_item_log, replay_master, SessionBuilder};
+pub use crate::dir::{is_session_dir, read_session_dir, ReadOptions, ReplayError};
+pub use crate::files::{classify, default_log_name, item_log_parts, safe_file_name, FileRole};
+pub use crate::itemlog::{ItemLogReplay, PERCENT_KEEP};
+pub use crate::master::MasterReplay;
+pub use crate::model::{
+    detail_kinds, Account, ChildFailure, Counts, Item, ItemLog, ItemStatus, LogFile, LogLine,
+    LogResult, Mark, Module, Queue, Session, Volume, Worker, ERROR_LOG_KEEP, LOG_LINES_KEEP,
+};
+pub use crate::progress::{compute_queues, whm_state};
+pub use crate::state::{QueueState, SessionState};
+
+/// Most diagnostics kept per file; the rest are counted in one notice.
+pub const DIAGNOSTICS_KEEP: usize = 1000;
+
+/// The notice that stands for diagnostics dropped past [`DIAGNOSTICS_KEEP`].
+pub(crate) fn truncation_notice(source: &str, dropped: u64) -> xferlens_parse::Diagnostic {
+    xferlens_parse::Diagnostic {
+        source: source.to_owned(),
+        line: 0,
+        byte_offset: 0,
+        kind: xferlens_parse::DiagnosticKind::Anomaly {
+            code: "diagnostics-truncated",
+            message: format!("{dropped} more diagnostics in this file not kept"),
+        },
+        excerpt: String::new(),
+    }
+}

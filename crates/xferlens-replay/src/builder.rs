@@ -1,0 +1,367 @@
+//! Assembling a [`Session`] from its parts, whatever order they arrive in
+//! (a directory listing, or the members of a tar stream): the master log,
+//! item logs, `master.error_log`.
+
+use std::collections::HashMap;
+use std::io::{self, Read};
+
+use xferlens_parse::{parse_input, Diagnostic, DiagnosticKind, ParseOptions, ParseSummary};
+
+use crate::files::{classify, default_log_name, item_log_parts, FileRole};
+use crate::itemlog::ItemLogReplay;
+use crate::master::MasterReplay;
+use crate::model::{Item, ItemLog, ItemStatus, LogFile, Session, Volume, ERROR_LOG_KEEP};
+use crate::progress::compute_queues;
+
+/// Longest `master.error_log` line kept, in bytes.
+const ERROR_LINE_KEEP: usize = 1000;
+
+fn volume(s: &ParseSummary) -> Volume {
+    Volume {
+        files: 1,
+        bytes: s.bytes,
+        lines: s.lines,
+        events: s.events,
+    }
+}
+
+/// Replays a master log from any input form. `display` names it in
+/// diagnostics.
+pub fn replay_master<R: Read>(
+    display: &str,
+    reader: R,
+    opts: &ParseOptions,
+) -> io::Result<(Session, Volume)> {
+    let mut m = MasterReplay::new(display);
+    let summary = parse_input(display, reader, &mut m, opts)?;
+    Ok((m.finish(), volume(&summary)))
+}
+
+/// Replays one item log from any input form.
+pub fn replay_item_log<R: Read>(
+    display: &str,
+    file_name: &str,
+    active: bool,
+    reader: R,
+    opts: &ParseOptions,
+) -> io::Result<(ItemLog, Vec<Diagnostic>)> {
+    let mut r = ItemLogReplay::new(file_name, active);
+    let summary = parse_input(display, reader, &mut r, opts)?;
+    Ok(r.finish(volume(&summary)))
+}
+
+/// Reads `master.error_log` text: non-empty lines, the first
+/// [`ERROR_LOG_KEEP`] kept (each cut to 1000 bytes), all counted. Memory is
+/// bounded whatever the file holds.
+pub fn read_error_log<R: Read>(mut reader: R) -> io::Result<(Vec<String>, u64)> {
+    let mut kept = Vec::new();
+    let mut count = 0u64;
+    let mut cur: Vec<u8> = Vec::new();
+    let mut cur_nonblank = false;
+    let mut buf = vec![0u8; 64 << 10];
+    let mut end_line = |cur: &mut Vec<u8>, nonblank: &mut bool, kept: &mut Vec<String>| {
+        if *nonblank {
+            count += 1;
+            if kept.len() < ERROR_LOG_KEEP {
+                let s = String::from_utf8_lossy(cur);
+                kept.push(s.trim_end_matches('\r').to_owned());
+            }
+        }
+        cur.clear();
+        *nonblank = false;
+    };
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let mut rest = &buf[..n];
+        while !rest.is_empty() {
+            let (part, nl) = match memchr_nl(rest) {
+                Some(i) => (&rest[..i], true),
+                None => (rest, false),
+            };
+            cur_nonblank |= part.iter().any(|b| !b.is_ascii_whitespace());
+            let room = ERROR_LINE_KEEP.saturating_sub(cur.len());
+            cur.extend_from_slice(&part[..part.len().min(room)]);
+            rest = &rest[part.len() + nl as usize..];
+            if nl {
+                end_line(&mut cur, &mut cur_nonblank, &mut kept);
+            }
+        }
+    }
+    end_line(&mut cur, &mut cur_nonblank, &mut kept);
+    Ok((kept, count))
+}
+
+fn memchr_nl(b: &[u8]) -> Option<usize> {
+    b.iter().position(|&c| c == b'\n')
+}
+
+/// Collects the parts of one session and joins them into a [`Session`].
+#[derive(Debug, Default)]
+pub struct SessionBuilder {
+    id: String,
+    master: Option<(Session, LogFile, Volume)>,
+    item_logs: HashMap<String, (ItemLog, Vec<Diagnostic>)>,
+    error_log: Vec<String>,
+    error_log_lines: u64,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl SessionBuilder {
+    /// A builder for the session `id`.
+    pub fn new(id: &str) -> SessionBuilder {
+        SessionBuilder {
+            id: id.to_owned(),
+            ..SessionBuilder::default()
+        }
+    }
+
+    /// The session id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Reads one file of the session by its name (as in the directory),
+    /// dispatching on [`classify`]. Other files are ignored. `display`
+    /// names the file in diagnostics.
+    pub fn read_file<R: Read>(
+        &mut self,
+        file_name: &str,
+        display: &str,
+        reader: R,
+        opts: &ParseOptions,
+    ) -> io::Result<()> {
+        match classify(file_name) {
+            FileRole::Master { active } => {
+                let (s, v) = replay_master(display, reader, opts)?;
+                self.add_master(
+                    s,
+                    LogFile {
+                        name: file_name.to_owned(),
+                        active,
+                    },
+                    v,
+                );
+            }
+            FileRole::ItemLog { name, active } => {
+                let (log, diags) = replay_item_log(display, file_name, active, reader, opts)?;
+                self.add_item_log(&name, log, diags);
+            }
+            FileRole::ErrorLog => {
+                let (lines, n) = read_error_log(reader)?;
+                self.error_log = lines;
+                self.error_log_lines = n;
+            }
+            FileRole::Other => {}
+        }
+        Ok(())
+    }
+
+    /// Adds a replayed master log. A completed `master.log` wins over an
+    /// active `.master.log` (both exist for a moment at the rename).
+    pub fn add_master(&mut self, session: Session, file: LogFile, volume: Volume) {
+        let replace = match &self.master {
+            None => true,
+            Some((_, old, _)) => old.active && !file.active,
+        };
+        if replace {
+            self.master = Some((session, file, volume));
+        }
+    }
+
+    /// Adds a replayed item log under its completed name. A completed log
+    /// wins over an active one of the same item, so an item is never
+    /// counted twice.
+    pub fn add_item_log(&mut self, name: &str, log: ItemLog, diags: Vec<Diagnostic>) {
+        let replace = match self.item_logs.get(name) {
+            None => true,
+            Some((old, _)) => old.active && !log.active,
+        };
+        if replace {
+            self.item_logs.insert(name.to_owned(), (log, diags));
+        }
+    }
+
+    /// Takes over the item logs, error log and diagnostics another builder
+    /// collected (used to read item logs in parallel).
+    pub fn merge(&mut self, other: SessionBuilder) {
+        for (name, (log, diags)) in other.item_logs {
+            self.add_item_log(&name, log, diags);
+        }
+        if let Some((s, f, v)) = other.master {
+            self.add_master(s, f, v);
+        }
+        if other.error_log_lines > 0 {
+            self.error_log = other.error_log;
+            self.error_log_lines = other.error_log_lines;
+        }
+        self.diagnostics.extend(other.diagnostics);
+    }
+
+    /// Adds a diagnostic about the session's files (unreadable, symlink).
+    pub fn push_diagnostic(&mut self, d: Diagnostic) {
+        self.diagnostics.push(d);
+    }
+
+    /// Joins everything into the session model.
+    pub fn finish(self) -> Session {
+        let SessionBuilder {
+            id,
+            master,
+            mut item_logs,
+            error_log,
+            error_log_lines,
+            diagnostics,
+        } = self;
+        let mut s = match master {
+            Some((mut s, file, v)) => {
+                s.master = Some(file);
+                s.volume += v;
+                s
+            }
+            None => {
+                let mut s = Session::default();
+                if !item_logs.is_empty() || error_log_lines > 0 {
+                    s.diagnostics.push(Diagnostic {
+                        source: id.clone(),
+                        line: 0,
+                        byte_offset: 0,
+                        kind: DiagnosticKind::Anomaly {
+                            code: "no-master-log",
+                            message: "no master.log found; items come from item logs only".into(),
+                        },
+                        excerpt: String::new(),
+                    });
+                }
+                s
+            }
+        };
+        s.id = id;
+        s.error_log = error_log;
+        s.error_log_lines = error_log_lines;
+        s.diagnostics.extend(diagnostics);
+
+        // Attach item logs to the items the master names.
+        for it in &mut s.items {
+            let name = it
+                .logfile
+                .clone()
+                .unwrap_or_else(|| default_log_name(&it.queue, &it.item_type, &it.item));
+            if let Some((log, diags)) = item_logs.remove(&name) {
+                s.volume += log.volume;
+                s.skipped_lines += log.skipped_lines;
+                s.diagnostics.extend(diags);
+                if it.details.is_empty() {
+                    if let Some(sum) = &log.summary {
+                        it.details = sum.clone();
+                    }
+                }
+                it.log = Some(log);
+            }
+        }
+
+        // Item logs the master never mentioned.
+        let mut rest: Vec<_> = item_logs.into_iter().collect();
+        rest.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, (log, diags)) in rest {
+            s.volume += log.volume;
+            s.skipped_lines += log.skipped_lines;
+            s.diagnostics.extend(diags);
+            let (queue, item_type, item) = item_log_parts(&name).unwrap_or(("?", "?", &name));
+            if s.master.is_some() {
+                s.diagnostics.push(Diagnostic {
+                    source: log.file.clone(),
+                    line: 0,
+                    byte_offset: 0,
+                    kind: DiagnosticKind::Anomaly {
+                        code: "unmentioned-item-log",
+                        message: format!("item log {name} is not mentioned in the master log"),
+                    },
+                    excerpt: String::new(),
+                });
+            }
+            s.unmentioned_logs.push(log.file.clone());
+            let status = match &log.result {
+                Some(r) if !r.success => ItemStatus::Failed,
+                Some(_) if log.warning_count > 0 => ItemStatus::Warning,
+                Some(_) => ItemStatus::Success,
+                None if log.last_percentage.is_some() || log.volume.events > 0 => {
+                    ItemStatus::Running
+                }
+                None => ItemStatus::Pending,
+            };
+            if !s.queues.iter().any(|q| q.name == queue) {
+                s.queues.push(crate::model::Queue {
+                    name: queue.to_owned(),
+                    ..Default::default()
+                });
+            }
+            s.items.push(Item {
+                queue: queue.to_owned(),
+                item_type: item_type.to_owned(),
+                item: item.to_owned(),
+                logfile: Some(name.clone()),
+                status,
+                failure: log
+                    .result
+                    .as_ref()
+                    .filter(|r| !r.success)
+                    .map(|r| r.text.clone()),
+                details: log.summary.clone().unwrap_or_default(),
+                in_master: false,
+                log: Some(log),
+                ..Item::default()
+            });
+        }
+
+        // A session that ended leaves nothing running.
+        if s.state.is_terminal() {
+            let state = s.state.as_str();
+            for it in &mut s.items {
+                if it.status == ItemStatus::Running {
+                    it.status = ItemStatus::Failed;
+                    if it.failure.is_none() {
+                        it.failure = Some(format!("unfinished when the session ended ({state})"));
+                    }
+                }
+            }
+        }
+        compute_queues(&mut s);
+        s
+    }
+}
+
+/// A diagnostic about a whole file (line 0).
+pub(crate) fn file_diagnostic(source: &str, code: &'static str, message: String) -> Diagnostic {
+    Diagnostic {
+        source: source.to_owned(),
+        line: 0,
+        byte_offset: 0,
+        kind: DiagnosticKind::Anomaly { code, message },
+        excerpt: String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_log_is_bounded_and_skips_blank_lines() {
+        let mut text = String::from("\n  \nfirst warning at x.pl line 3.\r\n");
+        text.push_str(&"y".repeat(5000));
+        text.push('\n');
+        for i in 0..300 {
+            text.push_str(&format!("line {i}\n"));
+        }
+        let (kept, n) = read_error_log(text.as_bytes()).unwrap();
+        assert_eq!(n, 302);
+        assert_eq!(kept.len(), ERROR_LOG_KEEP);
+        assert_eq!(kept[0], "first warning at x.pl line 3.");
+        assert_eq!(kept[1].len(), 1000);
+    }
+}

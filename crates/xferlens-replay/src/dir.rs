@@ -1,0 +1,176 @@
+//! Reading a session directory from disk.
+//!
+//! Only regular files directly inside the directory are read; symlinks are
+//! never followed (a symlinked item log is reported, not read). Item logs
+//! are replayed in parallel (rayon), each streamed, so memory is O(items).
+//! A file renamed between listing and opening (`.item-x` to `item-x`, as
+//! the writer does when it finishes) is opened under its other name; the
+//! builder keeps one log per item, so nothing is counted twice.
+
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use xferlens_parse::ParseOptions;
+
+use crate::builder::{file_diagnostic, SessionBuilder};
+use crate::files::{classify, FileRole};
+use crate::model::Session;
+
+/// Why a session directory could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// The directory could not be listed.
+    #[error("{path}: cannot read directory: {source}")]
+    ReadDir {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// The directory holds no master log and no item log.
+    #[error("{path}: not a transfer session directory (no master.log or item-* files)")]
+    NotASession {
+        /// The directory.
+        path: PathBuf,
+    },
+}
+
+/// Settings for reading sessions from disk.
+#[derive(Clone, Debug, Default)]
+pub struct ReadOptions {
+    /// Parser settings.
+    pub parse: ParseOptions,
+    /// Skip item logs (master only: faster, no percentages or log errors).
+    pub master_only: bool,
+    /// Replay item logs one at a time instead of in parallel.
+    pub sequential: bool,
+}
+
+/// True when `dir` looks like a session directory (holds a master log or
+/// an item log).
+pub fn is_session_dir(dir: &Path) -> bool {
+    let Ok(rd) = fs::read_dir(dir) else {
+        return false;
+    };
+    rd.flatten().any(|e| {
+        let n = e.file_name();
+        let n = n.to_string_lossy();
+        matches!(
+            classify(&n),
+            FileRole::Master { .. } | FileRole::ItemLog { .. }
+        )
+    })
+}
+
+fn open_either(dir: &Path, name: &str) -> io::Result<(File, String)> {
+    match File::open(dir.join(name)) {
+        Ok(f) => Ok((f, name.to_owned())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let other = match name.strip_prefix('.') {
+                Some(plain) => plain.to_owned(),
+                None => format!(".{name}"),
+            };
+            let f = File::open(dir.join(&other))?;
+            Ok((f, other))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Reads and replays one session directory. `id` overrides the session id
+/// (default: the directory name).
+pub fn read_session_dir(
+    dir: &Path,
+    id: Option<&str>,
+    opts: &ReadOptions,
+) -> Result<Session, ReplayError> {
+    let rd = fs::read_dir(dir).map_err(|source| ReplayError::ReadDir {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let id = id.map(str::to_owned).unwrap_or_else(|| {
+        dir.canonicalize()
+            .ok()
+            .as_deref()
+            .unwrap_or(dir)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| dir.display().to_string())
+    });
+    let mut b = SessionBuilder::new(&id);
+    let mut files: Vec<(String, FileRole)> = Vec::new();
+    for entry in rd.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let role = classify(&name);
+        if role == FileRole::Other {
+            continue;
+        }
+        let display = dir.join(&name).display().to_string();
+        match fs::symlink_metadata(entry.path()) {
+            Ok(m) if m.file_type().is_symlink() => {
+                b.push_diagnostic(file_diagnostic(
+                    &display,
+                    "symlink-not-followed",
+                    "is a symbolic link; not read (logs must be regular files in the session directory)".into(),
+                ));
+            }
+            Ok(m) if m.is_file() => files.push((name, role)),
+            Ok(_) => b.push_diagnostic(file_diagnostic(
+                &display,
+                "not-a-file",
+                "not a regular file; not read".into(),
+            )),
+            Err(_) => {} // vanished since listing
+        }
+    }
+    if !files
+        .iter()
+        .any(|(_, r)| matches!(r, FileRole::Master { .. } | FileRole::ItemLog { .. }))
+    {
+        return Err(ReplayError::NotASession {
+            path: dir.to_owned(),
+        });
+    }
+    // Completed names first, so a log renamed mid-read is kept once.
+    files.sort_by_key(|(n, _)| (n.starts_with('.'), n.clone()));
+    let (items, others): (Vec<_>, Vec<_>) = files
+        .into_iter()
+        .partition(|(_, r)| matches!(r, FileRole::ItemLog { .. }));
+
+    for (name, _) in others {
+        read_one(&mut b, dir, &name, &opts.parse);
+    }
+    if !opts.master_only {
+        let read = |(name, _): &(String, FileRole)| {
+            let mut sub = SessionBuilder::new("");
+            read_one(&mut sub, dir, name, &opts.parse);
+            sub
+        };
+        let parts: Vec<SessionBuilder> = if opts.sequential {
+            items.iter().map(read).collect()
+        } else {
+            items.par_iter().map(read).collect()
+        };
+        for p in parts {
+            b.merge(p);
+        }
+    }
+    Ok(b.finish())
+}
+
+fn read_one(b: &mut SessionBuilder, dir: &Path, name: &str, opts: &ParseOptions) {
+    let display = dir.join(name).display().to_string();
+    let result = open_either(dir, name).and_then(|(f, actual)| {
+        let display = dir.join(&actual).display().to_string();
+        b.read_file(&actual, &display, io::BufReader::with_capacity(0, f), opts)
+    });
+    if let Err(e) = result {
+        b.push_diagnostic(file_diagnostic(
+            &display,
+            "unreadable",
+            format!("cannot read: {e}"),
+        ));
+    }
+}

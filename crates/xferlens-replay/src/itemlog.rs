@@ -1,0 +1,195 @@
+//! Replay of one item log into an [`ItemLog`]: percentage timeline,
+//! modules, error and warning lines, result and restore summary.
+//!
+//! Memory is bounded per log: the percentage timeline keeps one entry per
+//! change (at most a few hundred in practice; capped), and only the first
+//! [`LOG_LINES_KEEP`] error and warning lines are kept (all are counted).
+//! `out` lines, the bulk of an item log, are not decoded beyond their type.
+
+use std::ops::ControlFlow;
+
+use xferlens_parse::{Action, Diagnostic, Event, EventSink, Msg, MsgType, Position};
+
+use crate::model::{ItemLog, LogLine, LogResult, Module, Volume, LOG_LINES_KEEP};
+
+/// Most percentage changes kept per item log.
+pub const PERCENT_KEEP: usize = 1000;
+
+/// Replays one item log.
+#[derive(Debug, Default)]
+pub struct ItemLogReplay {
+    log: ItemLog,
+    /// Diagnostics of this file (parser and replay).
+    pub diagnostics: Vec<Diagnostic>,
+    dropped_diagnostics: u64,
+    partial: Option<(MsgType<'static>, LogLine)>,
+    module_stack: Vec<usize>,
+}
+
+fn msg_text(ev: &Event<'_>) -> String {
+    if let Some(m) = &ev.contents.msg {
+        if let Some(t) = m.joined("") {
+            return t;
+        }
+    }
+    ev.contents.text.as_deref().unwrap_or_default().to_owned()
+}
+
+impl ItemLogReplay {
+    /// A replay of the file named `file` (as found), `active` if dot-named.
+    pub fn new(file: &str, active: bool) -> ItemLogReplay {
+        ItemLogReplay {
+            log: ItemLog {
+                file: file.to_owned(),
+                active,
+                ..ItemLog::default()
+            },
+            ..ItemLogReplay::default()
+        }
+    }
+
+    fn push_line(&mut self, kind: MsgType<'static>, line: LogLine) {
+        let (list, count) = match kind {
+            MsgType::Error => (&mut self.log.errors, &mut self.log.error_count),
+            _ => (&mut self.log.warnings, &mut self.log.warning_count),
+        };
+        *count += 1;
+        if list.len() < LOG_LINES_KEEP {
+            list.push(line);
+        }
+    }
+
+    fn flush_partial(&mut self) {
+        if let Some((kind, line)) = self.partial.take() {
+            self.push_line(kind, line);
+        }
+    }
+
+    fn module_named(&mut self, name: &str) -> usize {
+        match self.log.modules.iter().rposition(|m| m.name == name) {
+            Some(i) => i,
+            None => {
+                self.log.modules.push(Module {
+                    name: name.to_owned(),
+                    ..Module::default()
+                });
+                self.log.modules.len() - 1
+            }
+        }
+    }
+
+    fn on_event(&mut self, pos: Position, ev: &Event<'_>) {
+        let c = &ev.contents;
+        match &ev.kind {
+            MsgType::Out | MsgType::Debug | MsgType::Header => {}
+            MsgType::Warn | MsgType::Error => {
+                let kind = if ev.kind == MsgType::Error {
+                    MsgType::Error
+                } else {
+                    MsgType::Warn
+                };
+                let text = msg_text(ev);
+                match &mut self.partial {
+                    Some((k, line)) if *k == kind => line.text.push_str(&text),
+                    _ => {
+                        self.flush_partial();
+                        self.partial = Some((
+                            kind,
+                            LogLine {
+                                line: pos.line,
+                                text,
+                            },
+                        ));
+                    }
+                }
+                if !ev.partial {
+                    self.flush_partial();
+                }
+            }
+            MsgType::Start => {
+                if self.log.title.is_none() {
+                    self.log.title = Some(msg_text(ev));
+                }
+            }
+            MsgType::Success | MsgType::Failed => {
+                self.log.complete = true;
+                self.log.result = Some(LogResult {
+                    success: ev.kind == MsgType::Success,
+                    text: msg_text(ev),
+                    line: pos.line,
+                });
+            }
+            MsgType::ModuleStatus => {
+                let name = c.module.as_deref().unwrap_or("?").to_owned();
+                let i = self.module_named(&name);
+                let m = &mut self.log.modules[i];
+                m.status = c.status;
+                m.statusmsg = c.statusmsg.as_deref().map(str::to_owned);
+            }
+            MsgType::Control => match ev.action() {
+                Some(Action::Percentage) => {
+                    if let Some(p) = c
+                        .percentage
+                        .or_else(|| c.msg.as_ref().and_then(Msg::as_u64).map(|n| n as f64))
+                    {
+                        if self.log.last_percentage != Some(p)
+                            && self.log.percentages.len() < PERCENT_KEEP
+                        {
+                            self.log.percentages.push((pos.line, p));
+                        }
+                        self.log.last_percentage = Some(p);
+                    }
+                }
+                Some(Action::StartModule) => {
+                    let name = msg_text(ev);
+                    self.log.modules.push(Module {
+                        name,
+                        start_line: Some(pos.line),
+                        ..Module::default()
+                    });
+                    self.module_stack.push(self.log.modules.len() - 1);
+                }
+                Some(Action::EndModule) => {
+                    if let Some(i) = self.module_stack.pop() {
+                        self.log.modules[i].end_line = Some(pos.line);
+                    }
+                }
+                Some(Action::Summary) => {
+                    self.log.summary = c.summary.as_deref().cloned();
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+
+    /// Ends the replay, with the file's parse facts.
+    pub fn finish(mut self, volume: Volume) -> (ItemLog, Vec<Diagnostic>) {
+        self.flush_partial();
+        self.log.volume = volume;
+        if self.dropped_diagnostics > 0 {
+            let d = crate::truncation_notice(&self.log.file, self.dropped_diagnostics);
+            self.diagnostics.push(d);
+        }
+        (self.log, self.diagnostics)
+    }
+}
+
+impl EventSink for ItemLogReplay {
+    fn event(&mut self, pos: Position, ev: &Event<'_>) -> ControlFlow<()> {
+        self.on_event(pos, ev);
+        ControlFlow::Continue(())
+    }
+
+    fn diagnostic(&mut self, d: Diagnostic) -> ControlFlow<()> {
+        if d.kind.line_skipped() {
+            self.log.skipped_lines += 1;
+        }
+        if self.diagnostics.len() < crate::DIAGNOSTICS_KEEP {
+            self.diagnostics.push(d);
+        } else {
+            self.dropped_diagnostics += 1;
+        }
+        ControlFlow::Continue(())
+    }
+}

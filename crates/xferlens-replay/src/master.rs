@@ -1,0 +1,457 @@
+//! Replay of `master.log`: the session's control stream.
+//!
+//! [`MasterReplay`] is an [`EventSink`]; feed it the master log's events in
+//! order, then [`MasterReplay::finish`] gives the session skeleton (items
+//! without their item-log details), which [`crate::SessionBuilder`] joins
+//! with the item logs.
+//!
+//! Writer behaviour handled here (see FORMAT.md):
+//! - workers of both queues interleave; a worker is a (queue, child number)
+//!   slot whose pid changes when the master respawns it after a crash;
+//! - `child-failed` marks the item the dead worker held; the master then
+//!   writes `failed-item` for it with its own pid and no `local_item`, so
+//!   master-written lines never overwrite the item's worker pid or names;
+//! - a failed TRANSFER makes the same worker write `start-item` and
+//!   `failed-item` in RESTORE without a `start`: that RESTORE item is marked
+//!   `cascaded`;
+//! - `resume` comes from a new master pid and repeats no totals.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
+
+use xferlens_parse::{
+    Action, Diagnostic, DiagnosticKind, Event, EventSink, Msg, MsgType, Position,
+};
+
+use crate::files::safe_file_name;
+use crate::model::{ChildFailure, Counts, Item, ItemStatus, Mark, Queue, Session, Worker};
+use crate::state::SessionState;
+
+/// Replays master-log events into a session skeleton.
+#[derive(Debug, Default)]
+pub struct MasterReplay {
+    source: String,
+    session: Session,
+    index: HashMap<(String, String, String), usize>,
+    workers: HashMap<(String, u64), usize>,
+    held: HashMap<(String, u64), usize>,
+    had_start: HashSet<usize>,
+    master_pids: Vec<u64>,
+    started: bool,
+    dropped_diagnostics: u64,
+    /// Control actions this replay does not know, by count.
+    pub unknown_actions: u64,
+}
+
+fn owned(s: &Option<std::borrow::Cow<'_, str>>) -> Option<String> {
+    s.as_deref().map(str::to_owned)
+}
+
+impl MasterReplay {
+    /// A replay whose diagnostics name `source`.
+    pub fn new(source: &str) -> MasterReplay {
+        MasterReplay {
+            source: source.to_owned(),
+            ..MasterReplay::default()
+        }
+    }
+
+    fn anomaly(&mut self, pos: Position, code: &'static str, message: String) {
+        if self.session.diagnostics.len() >= crate::DIAGNOSTICS_KEEP {
+            self.dropped_diagnostics += 1;
+            return;
+        }
+        let kind = DiagnosticKind::Anomaly { code, message };
+        self.session.diagnostics.push(Diagnostic {
+            source: self.source.clone(),
+            line: pos.line,
+            byte_offset: pos.byte,
+            kind,
+            excerpt: String::new(),
+        });
+    }
+
+    /// Records a diagnostic from the parser.
+    pub fn push_diagnostic(&mut self, d: Diagnostic) {
+        if d.kind.line_skipped() {
+            self.session.skipped_lines += 1;
+        }
+        if self.session.diagnostics.len() >= crate::DIAGNOSTICS_KEEP {
+            self.dropped_diagnostics += 1;
+        } else {
+            self.session.diagnostics.push(d);
+        }
+    }
+
+    fn queue_mut(&mut self, name: &str) -> &mut Queue {
+        let qs = &mut self.session.queues;
+        match qs.iter().position(|q| q.name == name) {
+            Some(i) => &mut qs[i],
+            None => {
+                qs.push(Queue {
+                    name: name.to_owned(),
+                    ..Queue::default()
+                });
+                qs.last_mut().expect("just pushed")
+            }
+        }
+    }
+
+    fn item_index(&mut self, ev: &Event<'_>, pos: Position) -> Option<usize> {
+        let c = &ev.contents;
+        let (Some(queue), Some(item)) = (c.queue.as_deref(), c.item.as_deref()) else {
+            let action = ev
+                .action()
+                .map(|a| a.as_str().to_owned())
+                .unwrap_or_default();
+            self.anomaly(
+                pos,
+                "item-fields-missing",
+                format!("`{action}` without queue or item"),
+            );
+            return None;
+        };
+        let item_type = c.item_type.as_deref().unwrap_or("");
+        let key = (queue.to_owned(), item_type.to_owned(), item.to_owned());
+        if let Some(&i) = self.index.get(&key) {
+            return Some(i);
+        }
+        self.queue_mut(queue);
+        let idx = self.session.items.len();
+        self.session.items.push(Item {
+            queue: key.0.clone(),
+            item_type: key.1.clone(),
+            item: key.2.clone(),
+            in_master: true,
+            master_line: Some(pos.line),
+            ..Item::default()
+        });
+        self.index.insert(key, idx);
+        Some(idx)
+    }
+
+    fn set_logfile(&mut self, idx: usize, name: Option<&str>, pos: Position) {
+        let Some(name) = name else { return };
+        if safe_file_name(name) {
+            self.session.items[idx].logfile = Some(name.to_owned());
+        } else {
+            self.anomaly(
+                pos,
+                "unsafe-logfile",
+                format!("log file name {name:?} is not a plain file name in the session directory; not read"),
+            );
+        }
+    }
+
+    fn worker(&mut self, queue: &str, child: u64) -> usize {
+        let n = self.session.workers.len();
+        let i = *self.workers.entry((queue.to_owned(), child)).or_insert(n);
+        if i == n {
+            self.session.workers.push(Worker {
+                queue: queue.to_owned(),
+                child,
+                ..Worker::default()
+            });
+        }
+        i
+    }
+
+    fn mark(&mut self, action: &str, ev: &Event<'_>, pos: Position) {
+        self.session.timeline.push(Mark {
+            action: action.to_owned(),
+            time: ev.contents.time,
+            pid: ev.pid,
+            line: pos.line,
+        });
+    }
+
+    fn on_event(&mut self, pos: Position, ev: &Event<'_>) {
+        let c = &ev.contents;
+        if let Some(t) = c.time {
+            let last = &mut self.session.last_event_at;
+            *last = Some(last.map_or(t, |l| l.max(t)));
+        }
+        let Some(action) = ev.action() else {
+            if ev.kind != MsgType::Control {
+                return; // non-control lines in the master log carry nothing we model
+            }
+            self.anomaly(
+                pos,
+                "control-without-action",
+                "control line without action".into(),
+            );
+            return;
+        };
+        let child = c.child_number;
+        let has_item = c.item.is_some();
+        let text = || c.msg.as_ref().and_then(|m| m.joined(" "));
+        match action {
+            Action::Start if !has_item => {
+                if !self.started {
+                    self.started = true;
+                    self.session.started_at = c.time;
+                    self.session.state = SessionState::Running;
+                }
+                if let Some(p) = ev.pid {
+                    self.master_pids.push(p);
+                }
+                self.mark("start", ev, pos);
+            }
+            Action::Initiator => self.session.initiator = text(),
+            Action::Version => self.session.version = text(),
+            Action::RemoteHost => self.session.remote_host = text(),
+            Action::QueueCount | Action::QueueSize => {
+                let Some(queue) = c.queue.as_deref() else {
+                    self.anomaly(
+                        pos,
+                        "queue-missing",
+                        format!("`{}` without queue", action.as_str()),
+                    );
+                    return;
+                };
+                let n = c.msg.as_ref().and_then(Msg::as_u64);
+                let is_count = *action == Action::QueueCount;
+                let q = self.queue_mut(queue);
+                match (n, is_count) {
+                    (Some(n), true) => q.items_total = n,
+                    (Some(n), false) => q.bytes_total = n,
+                    (None, _) => {
+                        let a = action.as_str().to_owned();
+                        self.anomaly(pos, "bad-number", format!("`{a}` msg is not a number"));
+                    }
+                }
+            }
+            Action::Start | Action::ProcessItem => {
+                let Some(idx) = self.item_index(ev, pos) else {
+                    return;
+                };
+                let queue = self.session.items[idx].queue.clone();
+                {
+                    let it = &mut self.session.items[idx];
+                    if it.item_name.is_none() {
+                        it.item_name = owned(&c.item_name);
+                    }
+                    if c.local_item.is_some() {
+                        it.local_item = owned(&c.local_item);
+                    }
+                    if it.status == ItemStatus::Pending {
+                        it.status = ItemStatus::Running;
+                    }
+                    if it.started_at.is_none() {
+                        it.started_at = c.time;
+                    }
+                    if let Some(ch) = child.filter(|c| *c > 0) {
+                        it.child = Some(ch);
+                        it.pid = ev.pid.or(it.pid);
+                    }
+                }
+                let log = c.logfile.as_deref().or(match (&c.msg, action) {
+                    (Some(Msg::Text(t)), Action::ProcessItem) => Some(&**t),
+                    _ => None,
+                });
+                self.set_logfile(idx, log, pos);
+                if *action == Action::Start {
+                    self.had_start.insert(idx);
+                    if let Some(ch) = child.filter(|c| *c > 0) {
+                        let w = self.worker(&queue, ch);
+                        let wk = &mut self.session.workers[w];
+                        if let Some(p) = ev.pid {
+                            if wk.pids.last() != Some(&p) {
+                                wk.pids.push(p);
+                            }
+                        }
+                        if wk.items.last() != Some(&idx) {
+                            wk.items.push(idx);
+                        }
+                        self.held.insert((queue, ch), idx);
+                    }
+                }
+            }
+            Action::StartItem => {
+                let Some(idx) = self.item_index(ev, pos) else {
+                    return;
+                };
+                let it = &mut self.session.items[idx];
+                if let Some(size) = c.msg.as_ref().and_then(Msg::as_u64) {
+                    it.size = Some(size);
+                }
+                if it.started_at.is_none() {
+                    it.started_at = c.time;
+                }
+                if it.status == ItemStatus::Pending {
+                    it.status = ItemStatus::Running;
+                }
+                if c.local_item.is_some() {
+                    it.local_item = owned(&c.local_item);
+                }
+                if it.item_name.is_none() {
+                    it.item_name = owned(&c.item_name);
+                }
+            }
+            Action::SuccessItem | Action::WarningItem | Action::FailedItem => {
+                let Some(idx) = self.item_index(ev, pos) else {
+                    return;
+                };
+                if self.session.items[idx].status.is_finished() {
+                    let key = self.session.items[idx].key();
+                    self.anomaly(
+                        pos,
+                        "finished-twice",
+                        format!("{key} finished again; the later result is kept"),
+                    );
+                }
+                let it = &mut self.session.items[idx];
+                it.finished_at = c.time.or(it.finished_at);
+                if it.item_name.is_none() {
+                    it.item_name = owned(&c.item_name);
+                }
+                if let Some(Msg::Finished(f)) = &c.msg {
+                    it.counts = Counts {
+                        warnings: f.warnings,
+                        skipped_items: f.skipped_items,
+                        dangerous_items: f.dangerous_items,
+                        altered_items: f.altered_items,
+                    };
+                    if f.size.is_some() {
+                        it.size = it.size.or(f.size);
+                    }
+                    it.message = f.message.clone();
+                    it.failure = f.failure.clone();
+                    it.details = f.details.clone();
+                } else if let Some(t) = text() {
+                    if *action == Action::FailedItem {
+                        it.failure = Some(t);
+                    } else {
+                        it.message = Some(t);
+                    }
+                }
+                it.status = match action {
+                    Action::FailedItem => ItemStatus::Failed,
+                    Action::WarningItem => ItemStatus::Warning,
+                    _ if it.counts.any() => ItemStatus::Warning,
+                    _ => ItemStatus::Success,
+                };
+                if *action == Action::FailedItem && it.failure.is_none() {
+                    it.failure = it.message.take();
+                }
+            }
+            Action::ChildFailed => {
+                let queue = owned(&c.queue);
+                let held = self
+                    .held
+                    .iter()
+                    .filter(|((q, ch), _)| {
+                        Some(*ch) == child && queue.as_ref().is_none_or(|qq| qq == q)
+                    })
+                    .map(|(k, v)| (k.clone(), *v))
+                    .find(|(_, i)| !self.session.items[*i].status.is_finished());
+                let item = held.as_ref().map(|(_, i)| *i);
+                if let Some((key, i)) = held {
+                    self.session.items[i].worker_crashed = true;
+                    if let Some(&w) = self.workers.get(&key) {
+                        self.session.workers[w].crashes += 1;
+                    }
+                }
+                self.session.child_failures.push(ChildFailure {
+                    queue,
+                    child,
+                    retry: text(),
+                    time: c.time,
+                    line: pos.line,
+                    item,
+                });
+            }
+            Action::Complete if child.unwrap_or(0) > 0 => {
+                let ch = child.unwrap_or(0);
+                let key = self
+                    .workers
+                    .keys()
+                    .find(|(q, cn)| *cn == ch && c.queue.as_deref().is_none_or(|qq| qq == q))
+                    .cloned();
+                match key.and_then(|k| self.workers.get(&k).copied()) {
+                    Some(w) => self.session.workers[w].completed = true,
+                    None => {
+                        let q = c.queue.as_deref().unwrap_or("?").to_owned();
+                        let w = self.worker(&q, ch);
+                        self.session.workers[w].completed = true;
+                    }
+                }
+            }
+            Action::Complete
+            | Action::Pausing
+            | Action::Pause
+            | Action::Resume
+            | Action::Aborting
+            | Action::Abort
+            | Action::Fail => {
+                let name = action.as_str();
+                if let Some(next) = self.session.state.after(name, true) {
+                    self.session.state = next;
+                    if next.is_terminal() {
+                        self.session.finished_at = c.time;
+                    } else {
+                        self.session.finished_at = None;
+                    }
+                } else {
+                    let st = self.session.state.as_str();
+                    self.anomaly(
+                        pos,
+                        "unexpected-action",
+                        format!("`{name}` in state {st}; ignored"),
+                    );
+                }
+                if *action == Action::Resume {
+                    if let Some(p) = ev.pid {
+                        self.master_pids.push(p);
+                    }
+                }
+                self.mark(name, ev, pos);
+            }
+            Action::Other(_) => self.unknown_actions += 1,
+            _ => {} // item-log actions (percentage, modules) carry nothing in a master log
+        }
+    }
+
+    /// Ends the replay: derives cascades, closes items a terminal session
+    /// left unfinished, and returns the skeleton session.
+    pub fn finish(mut self) -> Session {
+        if self.dropped_diagnostics > 0 {
+            let d = crate::truncation_notice(&self.source, self.dropped_diagnostics);
+            self.session.diagnostics.push(d);
+        }
+        let s = &mut self.session;
+        let failed_transfers: HashSet<(String, String)> = s
+            .items
+            .iter()
+            .filter(|i| i.queue == "TRANSFER" && i.status == ItemStatus::Failed)
+            .map(|i| (i.item_type.clone(), i.item.clone()))
+            .collect();
+        for (idx, it) in s.items.iter_mut().enumerate() {
+            if it.queue == "RESTORE"
+                && it.status == ItemStatus::Failed
+                && !self.had_start.contains(&idx)
+                && failed_transfers.contains(&(it.item_type.clone(), it.item.clone()))
+            {
+                it.cascaded = true;
+            }
+        }
+        self.session
+    }
+
+    /// Master pids seen (the first one, then one per resume).
+    pub fn master_pids(&self) -> &[u64] {
+        &self.master_pids
+    }
+}
+
+impl EventSink for MasterReplay {
+    fn event(&mut self, pos: Position, ev: &Event<'_>) -> ControlFlow<()> {
+        self.on_event(pos, ev);
+        ControlFlow::Continue(())
+    }
+
+    fn diagnostic(&mut self, d: Diagnostic) -> ControlFlow<()> {
+        self.push_diagnostic(d);
+        ControlFlow::Continue(())
+    }
+}

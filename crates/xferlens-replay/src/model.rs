@@ -1,0 +1,526 @@
+//! The reconstructed session model: what replay produces and renderers
+//! read. Plain owned data (no lifetimes), serialisable; field names are the
+//! stable JSON schema documented in `docs/SCHEMA.md`.
+//!
+//! Times are epoch seconds (`i64`), `None` where the log has no `time`
+//! fields (old 1.6-era logs).
+
+use serde::Serialize;
+use xferlens_parse::{Detail, DetailLists, Diagnostic};
+
+use crate::state::{QueueState, SessionState};
+
+/// One transfer session, as far as its logs tell.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Session {
+    /// Session id (directory name, caller's choice, or input name).
+    pub id: String,
+    /// Lifecycle state at the end of the log.
+    pub state: SessionState,
+    /// Source server (`remotehost`).
+    pub remote_host: Option<String>,
+    /// What started it (`initiator`, e.g. `copyacct`).
+    pub initiator: Option<String>,
+    /// Log format version (`version`).
+    pub version: Option<String>,
+    /// Time of the session's `start`.
+    pub started_at: Option<i64>,
+    /// Time of the terminal action (complete, abort, fail).
+    pub finished_at: Option<i64>,
+    /// Latest `time` seen anywhere in the master log.
+    pub last_event_at: Option<i64>,
+    /// The master log file: name and whether it was still active.
+    pub master: Option<LogFile>,
+    /// Queues in first-seen order (normally TRANSFER, RESTORE).
+    pub queues: Vec<Queue>,
+    /// Every item of every queue, in order of first mention.
+    pub items: Vec<Item>,
+    /// Workers per (queue, child number), with every pid they had.
+    pub workers: Vec<Worker>,
+    /// Session-level marks: start, pause, resume, abort, fail, complete.
+    pub timeline: Vec<Mark>,
+    /// Worker deaths (`child-failed`).
+    pub child_failures: Vec<ChildFailure>,
+    /// Non-empty lines of `master.error_log` (at most [`ERROR_LOG_KEEP`]).
+    pub error_log: Vec<String>,
+    /// Number of non-empty `master.error_log` lines, kept or not.
+    pub error_log_lines: u64,
+    /// Item logs found in the directory that the master never mentioned.
+    pub unmentioned_logs: Vec<String>,
+    /// Everything the parser and replay could not use or found odd.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Input lines that could not be used (all files).
+    pub skipped_lines: u64,
+    /// Volume read: bytes, lines and events over all files.
+    pub volume: Volume,
+}
+
+/// Most `master.error_log` lines kept in the model.
+pub const ERROR_LOG_KEEP: usize = 200;
+
+/// How much was read to build a session.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Volume {
+    /// Files read.
+    pub files: u64,
+    /// Bytes of log text.
+    pub bytes: u64,
+    /// Lines.
+    pub lines: u64,
+    /// Events decoded.
+    pub events: u64,
+}
+
+impl std::ops::AddAssign for Volume {
+    fn add_assign(&mut self, o: Volume) {
+        self.files += o.files;
+        self.bytes += o.bytes;
+        self.lines += o.lines;
+        self.events += o.events;
+    }
+}
+
+impl Session {
+    /// Wall time from start to end (or to the last event while running).
+    pub fn duration_s(&self) -> Option<i64> {
+        let end = self.finished_at.or(self.last_event_at)?;
+        Some(end - self.started_at?).filter(|d| *d >= 0)
+    }
+
+    /// The queue with this name.
+    pub fn queue(&self, name: &str) -> Option<&Queue> {
+        self.queues.iter().find(|q| q.name == name)
+    }
+
+    /// Items of one queue.
+    pub fn items_of<'s>(&'s self, queue: &'s str) -> impl Iterator<Item = &'s Item> + 's {
+        self.items.iter().filter(move |i| i.queue == queue)
+    }
+
+    /// Overall percent: byte-weighted over all queues where sizes are
+    /// known, else item-weighted.
+    pub fn percent(&self) -> f64 {
+        let total: u64 = self.queues.iter().map(|q| q.bytes_total).sum();
+        if total > 0 {
+            let done: f64 = self.queues.iter().map(|q| q.bytes_done).sum();
+            return (done / total as f64 * 100.0).clamp(0.0, 100.0);
+        }
+        let items: u64 = self.queues.iter().map(|q| q.items_total).sum();
+        if items == 0 {
+            return if self.state.is_terminal() { 100.0 } else { 0.0 };
+        }
+        let done: u64 = self.queues.iter().map(|q| q.finished()).sum();
+        (done as f64 / items as f64 * 100.0).clamp(0.0, 100.0)
+    }
+
+    /// Items that failed, then those with warnings (the order reports use).
+    pub fn problem_items(&self) -> impl Iterator<Item = &Item> {
+        let failed = self.items.iter().filter(|i| i.status == ItemStatus::Failed);
+        failed.chain(
+            self.items
+                .iter()
+                .filter(|i| i.status == ItemStatus::Warning),
+        )
+    }
+
+    /// The account-level view: TRANSFER and RESTORE of each account joined.
+    pub fn accounts(&self) -> Vec<Account> {
+        let mut out: Vec<Account> = Vec::new();
+        let mut index = std::collections::HashMap::new();
+        for (i, item) in self.items.iter().enumerate() {
+            let key = (item.item_type.as_str(), item.item.as_str());
+            let at = *index.entry(key).or_insert_with(|| {
+                out.push(Account {
+                    item_type: item.item_type.clone(),
+                    item: item.item.clone(),
+                    local_item: None,
+                    item_name: item.item_name.clone(),
+                    transfer: None,
+                    restore: None,
+                    overall: ItemStatus::Pending,
+                });
+                out.len() - 1
+            });
+            let acc = &mut out[at];
+            if item.local_item.is_some() {
+                acc.local_item = item.local_item.clone();
+            }
+            match item.queue.as_str() {
+                "TRANSFER" => acc.transfer = Some(i),
+                "RESTORE" => acc.restore = Some(i),
+                _ => {}
+            }
+        }
+        for acc in &mut out {
+            let t = acc.transfer.map(|i| self.items[i].status);
+            let r = acc.restore.map(|i| self.items[i].status);
+            acc.overall = ItemStatus::combine(t, r);
+        }
+        out
+    }
+}
+
+/// A log file the model was read from.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LogFile {
+    /// File name (as found: with the dot while active).
+    pub name: String,
+    /// Still being written (dot name) when read.
+    pub active: bool,
+}
+
+/// One queue (TRANSFER or RESTORE) and its progress.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Queue {
+    /// `TRANSFER`, `RESTORE`, or another name the log uses.
+    pub name: String,
+    /// WHM view of the queue.
+    pub state: QueueState,
+    /// Items in the queue (`queue_count`, or items seen if larger/absent).
+    pub items_total: u64,
+    /// Items that succeeded cleanly.
+    pub success: u64,
+    /// Items that finished with warnings.
+    pub warning: u64,
+    /// Items that failed.
+    pub failed: u64,
+    /// Items started and not finished.
+    pub running: u64,
+    /// Items not started yet (total minus seen).
+    pub pending: u64,
+    /// Total bytes (`queue_size`, or the sum of item sizes).
+    pub bytes_total: u64,
+    /// Bytes done by the WHM algorithm.
+    pub bytes_done: f64,
+    /// Percent done: by bytes where sizes are known, else by items.
+    pub percent: f64,
+    /// Bytes per second of finished items (where times exist).
+    pub throughput_bps: Option<f64>,
+    /// Estimated seconds left at that throughput.
+    pub eta_s: Option<f64>,
+    /// First item start in this queue.
+    pub started_at: Option<i64>,
+    /// Last item finish in this queue.
+    pub finished_at: Option<i64>,
+}
+
+impl Queue {
+    /// Items finished in any way (success + warning + failed).
+    pub fn finished(&self) -> u64 {
+        self.success + self.warning + self.failed
+    }
+
+    /// "Completed" as the WHM interface counts it: success + warning.
+    pub fn completed(&self) -> u64 {
+        self.success + self.warning
+    }
+}
+
+/// Outcome of one item in one queue.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemStatus {
+    /// Finished cleanly (`success-item`).
+    Success,
+    /// Finished with warnings (`warning-item`, or counts > 0).
+    Warning,
+    /// Failed (`failed-item`, cascaded, crashed, or cut off by the
+    /// session's end).
+    Failed,
+    /// Started and not finished.
+    Running,
+    /// Not started.
+    #[default]
+    Pending,
+}
+
+impl ItemStatus {
+    /// Lowercase name as used in CSV and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemStatus::Success => "success",
+            ItemStatus::Warning => "warning",
+            ItemStatus::Failed => "failed",
+            ItemStatus::Running => "running",
+            ItemStatus::Pending => "pending",
+        }
+    }
+
+    /// True for success, warning and failed.
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            ItemStatus::Success | ItemStatus::Warning | ItemStatus::Failed
+        )
+    }
+
+    /// Overall status of an account from its transfer and restore.
+    pub fn combine(t: Option<ItemStatus>, r: Option<ItemStatus>) -> ItemStatus {
+        use ItemStatus::*;
+        let all = [t, r];
+        if all.contains(&Some(Failed)) {
+            Failed
+        } else if all.contains(&Some(Running)) {
+            Running
+        } else if r.is_none() || r == Some(Pending) {
+            if t.is_some_and(|s| s != Pending) {
+                Running
+            } else {
+                Pending
+            }
+        } else if all.contains(&Some(Warning)) {
+            Warning
+        } else {
+            Success
+        }
+    }
+}
+
+/// The four counts of a finished item.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// `warnings`.
+    pub warnings: u64,
+    /// `skipped_items`.
+    pub skipped_items: u64,
+    /// `dangerous_items`.
+    pub dangerous_items: u64,
+    /// `altered_items`.
+    pub altered_items: u64,
+}
+
+impl Counts {
+    /// True when any count is above zero.
+    pub fn any(&self) -> bool {
+        self.warnings + self.skipped_items + self.dangerous_items + self.altered_items > 0
+    }
+}
+
+/// One item (account, package, feature list ...) in one queue.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Item {
+    /// `TRANSFER` or `RESTORE`.
+    pub queue: String,
+    /// `item_type`, e.g. `AccountRemoteRoot`.
+    pub item_type: String,
+    /// Human label, e.g. `Account`.
+    pub item_name: Option<String>,
+    /// Source-side name.
+    pub item: String,
+    /// Name on this server (differs when renamed).
+    pub local_item: Option<String>,
+    /// Worker child number that held it last.
+    pub child: Option<u64>,
+    /// Worker pid that held it last.
+    pub pid: Option<u64>,
+    /// Item log file name (checked safe), if known.
+    pub logfile: Option<String>,
+    /// Size in bytes (`start-item` or finished msg).
+    pub size: Option<u64>,
+    /// Outcome.
+    pub status: ItemStatus,
+    /// Start time (`start`/`start-item`).
+    pub started_at: Option<i64>,
+    /// Finish time.
+    pub finished_at: Option<i64>,
+    /// `message` of a finished item.
+    pub message: Option<String>,
+    /// Why it failed.
+    pub failure: Option<String>,
+    /// The four counts.
+    pub counts: Counts,
+    /// Detail records of the finished msg (or the item log's summary).
+    pub details: DetailLists,
+    /// Failed because the RESTORE cascade of a failed TRANSFER.
+    pub cascaded: bool,
+    /// Its worker died while holding it (`child-failed`).
+    pub worker_crashed: bool,
+    /// Mentioned in master.log (false: only its item log was found).
+    pub in_master: bool,
+    /// Master log line where it first appeared.
+    pub master_line: Option<u64>,
+    /// What its item log says, when it was read.
+    pub log: Option<ItemLog>,
+}
+
+impl Item {
+    /// Duration in seconds where both times exist.
+    pub fn duration_s(&self) -> Option<i64> {
+        Some(self.finished_at? - self.started_at?).filter(|d| *d >= 0)
+    }
+
+    /// Last percentage from the item log (100 when finished).
+    pub fn percent(&self) -> Option<f64> {
+        if self.status.is_finished() {
+            return Some(100.0);
+        }
+        self.log.as_ref().and_then(|l| l.last_percentage)
+    }
+
+    /// The reason or message to show for this item.
+    pub fn reason(&self) -> Option<&str> {
+        self.failure
+            .as_deref()
+            .or(self.message.as_deref())
+            .or_else(|| {
+                self.log
+                    .as_ref()
+                    .and_then(|l| l.result.as_ref())
+                    .map(|r| r.text.as_str())
+            })
+    }
+
+    /// Identity string `QUEUE/type/item`.
+    pub fn key(&self) -> String {
+        format!("{}/{}/{}", self.queue, self.item_type, self.item)
+    }
+}
+
+/// What an item log says about its item.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ItemLog {
+    /// File name as found (with the dot while active).
+    pub file: String,
+    /// Still being written (dot name).
+    pub active: bool,
+    /// Holds its result line (`success` or `failed`).
+    pub complete: bool,
+    /// The `start` line's text.
+    pub title: Option<String>,
+    /// Percentage timeline: (line, percentage), one entry per change.
+    pub percentages: Vec<(u64, f64)>,
+    /// Last percentage seen.
+    pub last_percentage: Option<f64>,
+    /// Restore modules with their status.
+    pub modules: Vec<Module>,
+    /// Error lines (first [`LOG_LINES_KEEP`]).
+    pub errors: Vec<LogLine>,
+    /// Warning lines (first [`LOG_LINES_KEEP`]).
+    pub warnings: Vec<LogLine>,
+    /// All error lines, kept or not.
+    pub error_count: u64,
+    /// All warning lines, kept or not.
+    pub warning_count: u64,
+    /// The result line.
+    pub result: Option<LogResult>,
+    /// The restore `summary` lists.
+    pub summary: Option<DetailLists>,
+    /// Lines the parser could not use.
+    pub skipped_lines: u64,
+    /// Volume of the file.
+    pub volume: Volume,
+}
+
+/// Most error (and warning) lines kept per item log.
+pub const LOG_LINES_KEEP: usize = 50;
+
+/// One error or warning line of an item log.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LogLine {
+    /// Line number in the item log.
+    pub line: u64,
+    /// The text (msg lines joined).
+    pub text: String,
+}
+
+/// The result line of an item log.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LogResult {
+    /// `success` or `failed`.
+    pub success: bool,
+    /// Its text, e.g. `Failed: <reason>`.
+    pub text: String,
+    /// Line number.
+    pub line: u64,
+}
+
+/// A restore module seen in an item log.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Module {
+    /// Module name.
+    pub name: String,
+    /// `modulestatus` status: 1 ok, 0 failed.
+    pub status: Option<i64>,
+    /// `modulestatus` message.
+    pub statusmsg: Option<String>,
+    /// Line of `start_module`.
+    pub start_line: Option<u64>,
+    /// Line of `end_module`.
+    pub end_line: Option<u64>,
+}
+
+/// A worker slot: one child number of one queue, with every pid it had.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Worker {
+    /// Queue it served.
+    pub queue: String,
+    /// Child number.
+    pub child: u64,
+    /// Pids in order (a respawn after a crash adds one).
+    pub pids: Vec<u64>,
+    /// Indexes into `Session::items` of the items it held, in order.
+    pub items: Vec<usize>,
+    /// It wrote `complete`.
+    pub completed: bool,
+    /// Times it died (`child-failed`).
+    pub crashes: u64,
+}
+
+/// A session-level event on the timeline.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Mark {
+    /// `start`, `pausing`, `pause`, `resume`, `aborting`, `abort`, `fail`, `complete`.
+    pub action: String,
+    /// Its time, where known.
+    pub time: Option<i64>,
+    /// The master pid that wrote it.
+    pub pid: Option<u64>,
+    /// Line in master.log.
+    pub line: u64,
+}
+
+/// A worker death.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ChildFailure {
+    /// Queue of the worker, where the line names it.
+    pub queue: Option<String>,
+    /// Child number of the dead worker.
+    pub child: Option<u64>,
+    /// `n/m`: retry n of m.
+    pub retry: Option<String>,
+    /// Time, where known.
+    pub time: Option<i64>,
+    /// Line in master.log.
+    pub line: u64,
+    /// The item it held (index into `Session::items`).
+    pub item: Option<usize>,
+}
+
+/// Account-level view: one account's TRANSFER and RESTORE joined.
+#[derive(Clone, Debug, Serialize)]
+pub struct Account {
+    /// `item_type`.
+    pub item_type: String,
+    /// Source-side name.
+    pub item: String,
+    /// Name on this server.
+    pub local_item: Option<String>,
+    /// Human label.
+    pub item_name: Option<String>,
+    /// Index of the TRANSFER item.
+    pub transfer: Option<usize>,
+    /// Index of the RESTORE item.
+    pub restore: Option<usize>,
+    /// Combined outcome.
+    pub overall: ItemStatus,
+}
+
+/// Detail records of one kind, with their kind name, for renderers.
+pub fn detail_kinds(d: &DetailLists) -> [(&'static str, &[Detail]); 4] {
+    [
+        ("warnings", &d.warnings),
+        ("skipped_items", &d.skipped_items),
+        ("dangerous_items", &d.dangerous_items),
+        ("altered_items", &d.altered_items),
+    ]
+}

@@ -1,0 +1,115 @@
+//! Per-queue counts and progress, the way the WHM interface computes them:
+//! a finished item (success, warning or failed) counts its whole size, a
+//! running item `size * last percentage / 100`; a queue's percent is
+//! done bytes over `queue_size`. Logs without sizes (old 1.6 format) fall
+//! back to counting items.
+
+use crate::model::{ItemStatus, Session};
+use crate::state::{QueueState, SessionState};
+
+/// Recomputes every queue's counts, bytes, percent, throughput, ETA and
+/// WHM state from the session's items.
+pub fn compute_queues(s: &mut Session) {
+    let terminal = s.state.is_terminal();
+    let session_failed = matches!(s.state, SessionState::Failed | SessionState::Aborted);
+    for q in &mut s.queues {
+        let (mut success, mut warning, mut failed, mut running, mut seen) = (0u64, 0, 0, 0, 0);
+        let (mut done, mut sizes, mut fin_bytes) = (0f64, 0u64, 0u64);
+        let (mut first, mut last) = (None::<i64>, None::<i64>);
+        for it in s.items.iter().filter(|i| i.queue == q.name) {
+            seen += 1;
+            let size = it.size.unwrap_or(0);
+            sizes += size;
+            match it.status {
+                ItemStatus::Success => success += 1,
+                ItemStatus::Warning => warning += 1,
+                ItemStatus::Failed => failed += 1,
+                ItemStatus::Running => running += 1,
+                ItemStatus::Pending => {}
+            }
+            if it.status.is_finished() {
+                done += size as f64;
+                fin_bytes += size;
+                if let Some(f) = it.finished_at {
+                    last = Some(last.map_or(f, |l| l.max(f)));
+                }
+            } else if it.status == ItemStatus::Running {
+                let pct = it.percent().unwrap_or(0.0).clamp(0.0, 100.0);
+                done += size as f64 * pct / 100.0;
+            }
+            if let Some(t) = it.started_at {
+                first = Some(first.map_or(t, |f| f.min(t)));
+            }
+        }
+        let unseen_pending = q.items_total.saturating_sub(seen);
+        let pending_seen = seen - success - warning - failed - running;
+        q.items_total = q.items_total.max(seen);
+        q.success = success;
+        q.warning = warning;
+        q.failed = failed;
+        q.running = running;
+        q.pending = unseen_pending + pending_seen;
+        if q.bytes_total == 0 {
+            q.bytes_total = sizes;
+        }
+        q.bytes_done = done.min(q.bytes_total as f64);
+        let finished = success + warning + failed;
+        q.percent = if q.bytes_total > 0 {
+            q.bytes_done / q.bytes_total as f64 * 100.0
+        } else if q.items_total > 0 {
+            finished as f64 / q.items_total as f64 * 100.0
+        } else if terminal {
+            100.0
+        } else {
+            0.0
+        };
+        q.percent = q.percent.clamp(0.0, 100.0);
+        q.started_at = first;
+        q.finished_at = if finished == q.items_total {
+            last
+        } else {
+            None
+        };
+        q.throughput_bps = match (first, last) {
+            (Some(f), Some(l)) if l > f && fin_bytes > 0 => Some(fin_bytes as f64 / (l - f) as f64),
+            _ => None,
+        };
+        q.eta_s = match q.throughput_bps {
+            Some(t) if !terminal && t > 0.0 => {
+                Some(((q.bytes_total as f64 - q.bytes_done).max(0.0)) / t)
+            }
+            _ => None,
+        };
+        q.state = if q.items_total > 0 && finished == q.items_total {
+            QueueState::Completed
+        } else if session_failed {
+            QueueState::Failed
+        } else if seen > pending_seen {
+            QueueState::InProgress
+        } else if terminal {
+            QueueState::Completed
+        } else {
+            QueueState::Pending
+        };
+    }
+}
+
+/// The WHM `get_transfer_session_state`-style name of a session.
+pub fn whm_state(s: &Session) -> String {
+    match s.state {
+        SessionState::Completed => return "COMPLETED".into(),
+        SessionState::Failed => return "FAILED".into(),
+        SessionState::Aborted => return "ABORTED".into(),
+        SessionState::Paused => return "PAUSED".into(),
+        _ => {}
+    }
+    let st = |n: &str| s.queue(n).map(|q| q.state);
+    match (st("TRANSFER"), st("RESTORE")) {
+        (_, Some(QueueState::InProgress)) => "RESTORE_INPROGRESS".into(),
+        (Some(QueueState::InProgress), _) => "TRANSFER_INPROGRESS".into(),
+        (Some(QueueState::Completed), Some(QueueState::Pending)) => "RESTORE_PENDING".into(),
+        (Some(QueueState::Completed), Some(QueueState::Completed)) => "COMPLETED".into(),
+        (None, None) => "PENDING".into(),
+        _ => "TRANSFER_PENDING".into(),
+    }
+}
