@@ -1,0 +1,132 @@
+//! `xferlens-gen`: writes synthetic transfer-session directories, fleets,
+//! and the project's fixtures.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use xferlens_gen::{generate_fleet, generate_session, FleetOptions, GenOptions, Scenario};
+
+mod fixtures;
+
+/// Deterministic generator of cPanel transfer-session logs.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// One session directory under OUT.
+    Session {
+        /// Directory to create the session in.
+        out: PathBuf,
+        /// Random seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Accounts in the session.
+        #[arg(long, default_value_t = 5)]
+        accounts: usize,
+        /// `out` lines per item log.
+        #[arg(long, default_value_t = 20)]
+        lines: usize,
+        /// Workers per queue.
+        #[arg(long, default_value_t = 3)]
+        workers: usize,
+        /// Scenario: clean, warnings, failures, worker-crash, pause-resume,
+        /// abort, running, renamed, old-format, garbage, mixed.
+        #[arg(long, default_value = "mixed")]
+        scenario: String,
+        /// Session id (default derived from seed and scenario).
+        #[arg(long)]
+        id: Option<String>,
+        /// Size the item logs so the session totals about this many bytes.
+        #[arg(long)]
+        target_bytes: Option<u64>,
+    },
+    /// Many session directories under OUT (an archive-like fleet).
+    Fleet {
+        /// Directory to create the sessions in.
+        out: PathBuf,
+        /// Number of sessions.
+        #[arg(long, default_value_t = 100)]
+        sessions: usize,
+        /// Seed of the first session.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Approximate total bytes.
+        #[arg(long, default_value_t = 100 << 20)]
+        target_bytes: u64,
+        /// Accounts per session (varied around this).
+        #[arg(long, default_value_t = 20)]
+        accounts: usize,
+    },
+    /// Regenerates the synthetic fixtures under DIR (normally `fixtures`).
+    Fixtures {
+        /// The fixtures directory.
+        dir: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Cmd::Session {
+            out,
+            seed,
+            accounts,
+            lines,
+            workers,
+            scenario,
+            id,
+            target_bytes,
+        } => {
+            let Some(scenario) = Scenario::parse(&scenario) else {
+                eprintln!("xferlens-gen: unknown scenario {scenario:?}");
+                return ExitCode::from(2);
+            };
+            let lines = match target_bytes {
+                Some(b) => (b / ((accounts as u64 + 1) * 2) / 150).max(1) as usize,
+                None => lines,
+            };
+            let o = GenOptions {
+                seed,
+                accounts,
+                lines_per_item: lines,
+                workers,
+                scenario,
+                id,
+                ..GenOptions::default()
+            };
+            generate_session(&out, &o).map(|e| println!("{}: {} bytes, {}", e.id, e.bytes, e.state))
+        }
+        Cmd::Fleet {
+            out,
+            sessions,
+            seed,
+            target_bytes,
+            accounts,
+        } => {
+            let f = FleetOptions {
+                sessions,
+                seed,
+                target_bytes,
+                accounts,
+            };
+            generate_fleet(&out, &f).map(|v| {
+                let bytes: u64 = v.iter().map(|e| e.bytes).sum();
+                println!("{} sessions, {} bytes", v.len(), bytes);
+            })
+        }
+        Cmd::Fixtures { dir } => fixtures::write_all(&dir),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xferlens-gen: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

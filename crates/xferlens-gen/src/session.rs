@@ -1,0 +1,1227 @@
+//! Session simulation: a schedule of workers over the two queues, written
+//! out as master.log, item logs and master.error_log, plus the truth
+//! (`expected.json`).
+//!
+//! The simulation runs on a virtual clock in whole seconds. Master lines are
+//! collected with their time and an emission sequence number and sorted by
+//! (time, sequence): that interleaves the workers as the real writer does.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::rng::Rng;
+
+/// What kind of session to generate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scenario {
+    /// Everything succeeds.
+    Clean,
+    /// Some items finish with warnings (both queues).
+    Warnings,
+    /// Some TRANSFER items fail (with the RESTORE cascade), some RESTOREs fail.
+    Failures,
+    /// A TRANSFER worker dies mid-item and is respawned.
+    WorkerCrash,
+    /// The session is paused, then resumed by a new master.
+    PauseResume,
+    /// The session is aborted with items left pending.
+    Abort,
+    /// The session is still running: logs cut mid-line, dot names.
+    Running,
+    /// Some accounts are restored under another name (`local_item`).
+    Renamed,
+    /// The old 1.6 format: string pids, no times, no sizes.
+    OldFormat,
+    /// Garbage lines in the logs, a master.error_log, an item log the master
+    /// never mentions.
+    Garbage,
+    /// A random mix of outcomes (warnings, failures, renamed accounts).
+    Mixed,
+}
+
+impl Scenario {
+    /// Every scenario, in a stable order.
+    pub const ALL: [Scenario; 11] = [
+        Scenario::Clean,
+        Scenario::Warnings,
+        Scenario::Failures,
+        Scenario::WorkerCrash,
+        Scenario::PauseResume,
+        Scenario::Abort,
+        Scenario::Running,
+        Scenario::Renamed,
+        Scenario::OldFormat,
+        Scenario::Garbage,
+        Scenario::Mixed,
+    ];
+
+    /// Kebab-case name, as used on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scenario::Clean => "clean",
+            Scenario::Warnings => "warnings",
+            Scenario::Failures => "failures",
+            Scenario::WorkerCrash => "worker-crash",
+            Scenario::PauseResume => "pause-resume",
+            Scenario::Abort => "abort",
+            Scenario::Running => "running",
+            Scenario::Renamed => "renamed",
+            Scenario::OldFormat => "old-format",
+            Scenario::Garbage => "garbage",
+            Scenario::Mixed => "mixed",
+        }
+    }
+
+    /// Parses a kebab-case name.
+    pub fn parse(s: &str) -> Option<Scenario> {
+        Scenario::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// Settings for one generated session.
+#[derive(Clone, Debug)]
+pub struct GenOptions {
+    /// Random seed: same seed, same bytes.
+    pub seed: u64,
+    /// Number of accounts (a package item is added when there are 2 or more).
+    pub accounts: usize,
+    /// `out` lines per item log (the volume knob).
+    pub lines_per_item: usize,
+    /// Workers per queue.
+    pub workers: usize,
+    /// What happens in the session.
+    pub scenario: Scenario,
+    /// Session id (default: derived from the seed and scenario).
+    pub id: Option<String>,
+    /// Epoch seconds of the session start.
+    pub start_time: i64,
+    /// Write `expected.json` into the session directory.
+    pub write_expected: bool,
+}
+
+impl Default for GenOptions {
+    fn default() -> Self {
+        GenOptions {
+            seed: 1,
+            accounts: 5,
+            lines_per_item: 20,
+            workers: 3,
+            scenario: Scenario::Clean,
+            id: None,
+            start_time: 1_764_338_400, // 2025-11-28T14:00:00Z
+            write_expected: true,
+        }
+    }
+}
+
+/// What replay must reconstruct from a generated session.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Expected {
+    /// Session id (directory name).
+    pub id: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// Final session state (`COMPLETED`, `ABORTED`, `RUNNING`, ...).
+    pub state: String,
+    /// Source host.
+    pub remote_host: String,
+    /// Per queue counts.
+    pub queues: BTreeMap<String, ExpectedQueue>,
+    /// `QUEUE/item_type/item` → status.
+    pub items: BTreeMap<String, String>,
+    /// Lines that cannot be used (garbage and cut lines), all files.
+    pub skipped_lines: u64,
+    /// Item logs the master does not mention.
+    pub unmentioned_logs: u64,
+    /// Worker crashes (`child-failed` lines).
+    pub child_failures: u64,
+    /// Bytes written over all log files.
+    pub bytes: u64,
+}
+
+/// Expected counts of one queue.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpectedQueue {
+    /// Items in the queue.
+    pub items_total: u64,
+    /// Succeeded cleanly.
+    pub success: u64,
+    /// Finished with warnings.
+    pub warning: u64,
+    /// Failed.
+    pub failed: u64,
+    /// Started, not finished.
+    pub running: u64,
+    /// Not started.
+    pub pending: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Outcome {
+    Success,
+    Warning,
+    Failed(String),
+}
+
+#[derive(Clone, Debug)]
+struct PItem {
+    item_type: &'static str,
+    item_name: &'static str,
+    item: String,
+    local_item: String,
+    size: u64,
+    outcome: [Outcome; 2],
+}
+
+const QUEUES: [&str; 2] = ["TRANSFER", "RESTORE"];
+const MODULES: [&str; 6] = ["Account", "Homedir", "Mysql", "Mail", "Cron", "ZoneFile"];
+/// Longest item duration in seconds (keeps the pause window simple).
+const MAX_DUR: i64 = 120;
+
+/// One item's run in one queue, as scheduled.
+#[derive(Clone, Debug)]
+struct Run {
+    item: usize,
+    queue: usize,
+    pid: u64,
+    start: i64,
+    end: i64,
+    outcome: Outcome,
+    /// The master wrote the end (worker crash).
+    crashed: bool,
+    /// RESTORE failed by cascade: no run of its own.
+    cascade: bool,
+}
+
+#[derive(Clone)]
+struct Sim<'o> {
+    o: &'o GenOptions,
+    rng: Rng,
+    old: bool,
+    master_pid: u64,
+    next_pid: u64,
+    lines: Vec<(i64, u64, String)>,
+    seq: u64,
+    runs: Vec<Run>,
+    pause: Option<(i64, i64)>,
+    abort_at: Option<i64>,
+}
+
+fn js(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+impl Sim<'_> {
+    fn pid_json(&self, pid: u64) -> String {
+        if self.old {
+            format!("\"{pid}\"")
+        } else {
+            pid.to_string()
+        }
+    }
+
+    /// Emits one master control line; `fields` are (key, JSON value).
+    fn emit(&mut self, t: i64, pid: u64, child: u64, action: &str, fields: &[(&str, String)]) {
+        let mut parts: Vec<String> = Vec::with_capacity(fields.len() + 3);
+        parts.push(format!("\"action\":{}", js(action)));
+        parts.push(format!("\"child_number\":{child}"));
+        if !self.old {
+            parts.push(format!("\"time\":{t}"));
+        }
+        for (k, v) in fields {
+            parts.push(format!("{}:{v}", js(k)));
+        }
+        let rot = self.rng.below(parts.len() as u64) as usize;
+        parts.rotate_left(rot);
+        let contents = format!("{{{}}}", parts.join(","));
+        let pid = self.pid_json(pid);
+        let line = if self.old {
+            format!("{{\"pid\":{pid},\"contents\":{contents},\"type\":\"control\"}}")
+        } else if self.rng.chance(0.5) {
+            format!("{{\"pid\":{pid},\"type\":\"control\",\"contents\":{contents},\"indent\":0,\"partial\":0}}")
+        } else {
+            format!("{{\"contents\":{contents},\"partial\":0,\"indent\":0,\"type\":\"control\",\"pid\":{pid}}}")
+        };
+        self.seq += 1;
+        self.lines.push((t, self.seq, line));
+    }
+
+    fn item_fields(
+        &self,
+        it: &PItem,
+        queue: usize,
+        with_local: bool,
+    ) -> Vec<(&'static str, String)> {
+        let mut f = vec![
+            ("queue", js(QUEUES[queue])),
+            ("item", js(&it.item)),
+            ("item_type", js(it.item_type)),
+            ("item_name", js(it.item_name)),
+        ];
+        if with_local && !self.old {
+            f.push(("local_item", js(&it.local_item)));
+        }
+        f
+    }
+
+    fn logfile(it: &PItem, queue: usize) -> String {
+        format!("item-{}_{}_{}", QUEUES[queue], it.item_type, it.item)
+    }
+
+    fn finished_msg(&self, it: &PItem, queue: usize, outcome: &Outcome) -> String {
+        let (w, s, d, a) = match outcome {
+            Outcome::Warning if queue == 1 => (2, 3, 1, 1),
+            Outcome::Warning => (1, 0, 0, 0),
+            _ => (0, 0, 0, 0),
+        };
+        let rec = |module: &str, func: &str, line: u32, text: &str| {
+            format!("[[{},{},{line}],{},null]", js(module), js(func), js(text))
+        };
+        let contents = if queue == 0 {
+            let warns = if w > 0 {
+                format!(
+                    "[{{\"msg\":[{}]}}]",
+                    js("The remote server reported a non-fatal problem with the home directory.")
+                )
+            } else {
+                "[]".into()
+            };
+            format!("{{\"warnings\":{warns},\"skipped_items\":null,\"dangerous_items\":null,\"altered_items\":null}}")
+        } else if w > 0 {
+            format!(
+                "{{\"warnings\":[{},{}],\"skipped_items\":[{},{},{}],\"dangerous_items\":[{}],\"altered_items\":[{}]}}",
+                rec("Mysql", "_restore_grants", 212, &format!("MySQL: grants for “{}_db” could not be restored.", it.item)),
+                rec("Mail", "_restore_mail", 88, "Mail: quota exceeded for one mailbox."),
+                rec("Homedir", "_restore_homedir", 51, "Skipped “.cpanel/caches”."),
+                rec("Homedir", "_restore_homedir", 51, "Skipped “tmp/sessions”."),
+                rec("Cron", "_restore_cron", 30, "Skipped a crontab entry with an invalid schedule."),
+                rec("Homedir", "_check_perms", 140, "World-writable file “public_html/up.php”."),
+                rec("Mysql", "_update_dbname", 437, &format!("MySQL database “{}_db” restored as “{}_db”.", it.item, it.local_item)),
+            )
+        } else {
+            "{\"warnings\":[],\"skipped_items\":[],\"dangerous_items\":[],\"altered_items\":[]}"
+                .into()
+        };
+        let tail = match outcome {
+            Outcome::Failed(r) => format!("\"failure\":{}", js(r)),
+            _ => "\"message\":null".into(),
+        };
+        if self.old {
+            format!(
+                "{{\"warnings\":{w},\"dangerous_items\":{d},\"contents\":{{\"dangerous_items\":null,\"altered_items\":null}},\"skipped_items\":{s},\"altered_items\":{a},{tail}}}"
+            )
+        } else {
+            format!(
+                "{{\"size\":{},\"warnings\":{w},\"skipped_items\":{s},\"dangerous_items\":{d},\"altered_items\":{a},\"contents\":{contents},{tail}}}",
+                it.size
+            )
+        }
+    }
+
+    fn finish_action(&self, o: &Outcome) -> &'static str {
+        match o {
+            Outcome::Failed(_) => "failed-item",
+            Outcome::Warning if !self.old => "warning-item",
+            _ => "success-item",
+        }
+    }
+
+    fn in_pause(&self, t: i64) -> Option<i64> {
+        match self.pause {
+            Some((p, r)) if t >= p && t < r => Some(r),
+            _ => None,
+        }
+    }
+
+    fn duration(&mut self, it: &PItem, queue: usize) -> i64 {
+        let rate = if queue == 0 { 40 << 20 } else { 60 << 20 };
+        ((it.size / rate) as i64 + 2 + self.rng.below(4) as i64).min(MAX_DUR)
+    }
+}
+
+/// A worker slot during simulation.
+struct Slot {
+    child: u64,
+    pid: u64,
+    free: i64,
+    resumed: bool,
+}
+
+fn plan_items(o: &GenOptions, rng: &mut Rng) -> Vec<PItem> {
+    let mut items = Vec::new();
+    let old = o.scenario == Scenario::OldFormat;
+    if o.accounts >= 2 && !old {
+        items.push(PItem {
+            item_type: "PackageRemoteRoot",
+            item_name: "Package",
+            item: "default".into(),
+            local_item: "default".into(),
+            size: 2048,
+            outcome: [Outcome::Success, Outcome::Success],
+        });
+    }
+    let stems = [
+        "alpha", "bravo", "cedar", "delta", "ember", "fjord", "gamma", "harbor", "indigo",
+        "juniper",
+    ];
+    let mut names: Vec<String> = (0..o.accounts)
+        .map(|i| {
+            format!(
+                "{}{:03}",
+                stems[(i + rng.below(3) as usize) % stems.len()],
+                i
+            )
+        })
+        .collect();
+    names.sort();
+    for name in names {
+        let size = match rng.below(10) {
+            0..=5 => rng.range(1 << 20, 200 << 20),
+            6..=8 => rng.range(200 << 20, 1 << 30),
+            _ => rng.range(1 << 30, 4 << 30),
+        };
+        let renamed = match o.scenario {
+            Scenario::Renamed => rng.chance(0.5),
+            Scenario::Mixed => rng.chance(0.1),
+            _ => false,
+        };
+        let local_item = if renamed {
+            format!("{name}x")
+        } else {
+            name.clone()
+        };
+        let (pw_t, pf_t, pw_r, pf_r) = match o.scenario {
+            Scenario::Warnings | Scenario::OldFormat => (0.15, 0.0, 0.5, 0.0),
+            Scenario::Failures => (0.1, 0.2, 0.3, 0.2),
+            Scenario::Mixed | Scenario::Garbage => (0.05, 0.05, 0.2, 0.05),
+            _ => (0.0, 0.0, 0.0, 0.0),
+        };
+        let mut pick = |pw: f64, pf: f64, q: usize| {
+            let x = rng.below(1000) as f64 / 1000.0;
+            if x < pf {
+                Outcome::Failed(if q == 0 {
+                    format!("Failed to fetch the account archive for “{name}” from the remote server: Connection reset by peer.")
+                } else {
+                    format!("Account restore failed: the user “{local_item}” already exists on this server.")
+                })
+            } else if x < pf + pw {
+                Outcome::Warning
+            } else {
+                Outcome::Success
+            }
+        };
+        let t = pick(pw_t, pf_t, 0);
+        let r = if matches!(t, Outcome::Failed(_)) {
+            Outcome::Failed(format!(
+                "The transfer of “{name}” failed; nothing to restore."
+            ))
+        } else {
+            pick(pw_r, pf_r, 1)
+        };
+        items.push(PItem {
+            item_type: "AccountRemoteRoot",
+            item_name: "Account",
+            item: name,
+            local_item,
+            size,
+            outcome: [t, r],
+        });
+    }
+    items
+}
+
+/// Generates one session directory under `root`; returns what replay must
+/// find in it.
+pub fn generate_session(root: &Path, o: &GenOptions) -> io::Result<Expected> {
+    let mut rng = Rng::new(o.seed.wrapping_mul(31).wrapping_add(o.scenario as u64));
+    let items = plan_items(o, &mut rng);
+    let id = o.id.clone().unwrap_or_else(|| {
+        format!(
+            "sourcecopy{}{:08}{}",
+            o.scenario.as_str().replace('-', ""),
+            o.seed % 100_000_000,
+            "Xa"
+        )
+    });
+    let dir = root.join(&id);
+    fs::create_dir_all(&dir)?;
+    let old = o.scenario == Scenario::OldFormat;
+    let master_pid = 10_000 + rng.below(50_000);
+    let mut sim = Sim {
+        o,
+        rng,
+        old,
+        master_pid,
+        next_pid: master_pid + 1,
+        lines: Vec::new(),
+        seq: 0,
+        runs: Vec::new(),
+        pause: None,
+        abort_at: None,
+    };
+    let t0 = o.start_time;
+    let host = format!("source{}.example.net", o.seed % 97);
+    sim.emit(t0, master_pid, 0, "start", &[]);
+    sim.emit(t0, master_pid, 0, "initiator", &[("msg", js("copyacct"))]);
+    sim.emit(
+        t0,
+        master_pid,
+        0,
+        "version",
+        &[("msg", js(if old { "1.6" } else { "2.0" }))],
+    );
+    for q in QUEUES {
+        let n = items.len();
+        let v = if old || sim.rng.chance(0.3) {
+            js(&n.to_string())
+        } else {
+            n.to_string()
+        };
+        sim.emit(
+            t0,
+            master_pid,
+            0,
+            "queue_count",
+            &[("queue", js(q)), ("msg", v)],
+        );
+        if !old {
+            let total: u64 = items.iter().map(|i| i.size).sum();
+            sim.emit(
+                t0,
+                master_pid,
+                0,
+                "queue_size",
+                &[("queue", js(q)), ("msg", total.to_string())],
+            );
+        }
+    }
+    sim.emit(t0, master_pid, 0, "remotehost", &[("msg", js(&host))]);
+
+    // Structural events: placed by a dry run of the schedule, at the start
+    // of a TRANSFER item about halfway down the queue, so that items are in
+    // progress when they happen and items are left after them.
+    if matches!(o.scenario, Scenario::PauseResume | Scenario::Abort) && items.len() > 1 {
+        let mut dry = sim.clone();
+        schedule(&mut dry, &items, None, t0 + 1);
+        let k = (items.len() * 2 / 3).max(1);
+        let at = dry
+            .runs
+            .iter()
+            .find(|r| r.queue == 0 && r.item == k)
+            .map(|r| r.start);
+        if let Some(at) = at.map(|t| t + 1) {
+            if o.scenario == Scenario::PauseResume {
+                sim.pause = Some((at, at + MAX_DUR + 600));
+            } else {
+                sim.abort_at = Some(at);
+            }
+        }
+    }
+    let crash_item = if o.scenario == Scenario::WorkerCrash && items.len() > 1 {
+        Some(items.len() / 2)
+    } else {
+        None
+    };
+
+    schedule(&mut sim, &items, crash_item, t0 + 1);
+
+    // Session end.
+    let last = sim.runs.iter().map(|r| r.end).max().unwrap_or(t0) + 1;
+    let started: Vec<(usize, usize)> = sim.runs.iter().map(|r| (r.item, r.queue)).collect();
+    let all_started = started.len() == items.len() * 2;
+    if let Some((p, r)) = sim.pause {
+        let in_flight_end = sim
+            .runs
+            .iter()
+            .filter(|x| x.start < p && !x.cascade)
+            .map(|x| x.end)
+            .max()
+            .unwrap_or(p);
+        sim.emit(p, master_pid, 0, "pausing", &[]);
+        sim.emit(in_flight_end.max(p) + 1, master_pid, 0, "pause", &[]);
+        let new_master = sim.next_pid;
+        sim.next_pid += 1;
+        sim.emit(r, new_master, 0, "resume", &[]);
+        sim.master_pid = new_master;
+    }
+    let final_state;
+    if let Some(a) = sim.abort_at {
+        sim.emit(a, sim.master_pid, 0, "aborting", &[]);
+        if all_started {
+            sim.emit(last, sim.master_pid, 0, "complete", &[]);
+            final_state = "COMPLETED";
+        } else {
+            sim.emit(last.max(a + 2), sim.master_pid, 0, "abort", &[]);
+            final_state = "ABORTED";
+        }
+    } else {
+        sim.emit(last, sim.master_pid, 0, "complete", &[]);
+        final_state = "COMPLETED";
+    }
+
+    let mut lines = std::mem::take(&mut sim.lines);
+    lines.sort_by_key(|(t, s, _)| (*t, *s));
+
+    // Running: cut the session at a time in the middle.
+    let cut_at = if o.scenario == Scenario::Running {
+        let span = last - t0;
+        Some(t0 + 1 + span * 2 / 5)
+    } else {
+        None
+    };
+
+    let mut ex = Expected {
+        id: id.clone(),
+        scenario: o.scenario.as_str().into(),
+        state: final_state.into(),
+        remote_host: host,
+        ..Expected::default()
+    };
+
+    // master.log
+    let mut master = Vec::with_capacity(lines.len() * 200);
+    let mut kept = 0usize;
+    for (t, _, l) in &lines {
+        if cut_at.is_some_and(|c| *t > c) {
+            break;
+        }
+        master.extend_from_slice(l.as_bytes());
+        master.push(b'\n');
+        kept += 1;
+    }
+    if let Some(c) = cut_at {
+        ex.state = "RUNNING".into();
+        if let Some((_, _, l)) = lines.get(kept) {
+            master.extend_from_slice(&l.as_bytes()[..l.len() / 2]);
+            ex.skipped_lines += 1;
+        }
+        let _ = c; // the cut time decides item states below
+    }
+    if o.scenario == Scenario::Garbage {
+        master = inject_master_garbage(&master);
+        ex.skipped_lines += 2;
+        fs::write(
+            dir.join("master.error_log"),
+            "Use of uninitialized value $size in addition (+) at /usr/local/cpanel/Whostmgr/Transfers/Session/Item.pm line 211.\n\n[2025-11-28 14:00:03 +0000] warn [transfer_session] Remote host is slow to answer.\n",
+        )?;
+    }
+    let master_name = if cut_at.is_some() {
+        ".master.log"
+    } else {
+        "master.log"
+    };
+    fs::write(dir.join(master_name), &master)?;
+    ex.bytes += master.len() as u64;
+
+    // Truth per item and queue; item logs.
+    for (i, it) in items.iter().enumerate() {
+        for q in 0..2 {
+            let key = format!("{}/{}/{}", QUEUES[q], it.item_type, it.item);
+            let run = sim
+                .runs
+                .iter()
+                .find(|r| r.item == i && r.queue == q)
+                .cloned();
+            let status = match &run {
+                None => "pending",
+                Some(r) if cut_at.is_some_and(|c| r.start > c) => "pending",
+                Some(r) if cut_at.is_some_and(|c| r.end > c) => "running",
+                Some(r) => match r.outcome {
+                    Outcome::Success => "success",
+                    Outcome::Warning => "warning",
+                    Outcome::Failed(_) => "failed",
+                },
+            };
+            ex.items.insert(key, status.into());
+            let eq = ex.queues.entry(QUEUES[q].into()).or_default();
+            eq.items_total += 1;
+            match status {
+                "success" => eq.success += 1,
+                "warning" => eq.warning += 1,
+                "failed" => eq.failed += 1,
+                "running" => eq.running += 1,
+                _ => eq.pending += 1,
+            }
+            let Some(r) = run else { continue };
+            if status == "pending" {
+                continue;
+            }
+            let cut = if status == "running" {
+                let c = cut_at.unwrap_or(r.end);
+                Some(((c - r.start) as f64 / (r.end - r.start).max(1) as f64).clamp(0.0, 0.95))
+            } else {
+                None
+            };
+            let name = Sim::logfile(it, q);
+            let fname = if cut.is_some() {
+                format!(".{name}")
+            } else {
+                name
+            };
+            let garbage = o.scenario == Scenario::Garbage && i == items.len() - 1 && q == 0;
+            let (bytes, skipped) =
+                write_item_log(&dir.join(fname), &mut sim, it, &r, cut, garbage)?;
+            ex.bytes += bytes;
+            ex.skipped_lines += skipped;
+        }
+    }
+    if o.scenario == Scenario::Garbage {
+        // An item log the master never mentions.
+        let ghost = PItem {
+            item_type: "AccountRemoteRoot",
+            item_name: "Account",
+            item: "ghost".into(),
+            local_item: "ghost".into(),
+            size: 1 << 20,
+            outcome: [Outcome::Success, Outcome::Success],
+        };
+        let r = Run {
+            item: 0,
+            queue: 0,
+            pid: 1,
+            start: t0,
+            end: t0 + 3,
+            outcome: Outcome::Success,
+            crashed: false,
+            cascade: false,
+        };
+        let (bytes, _) = write_item_log(
+            &dir.join(Sim::logfile(&ghost, 0)),
+            &mut sim,
+            &ghost,
+            &r,
+            None,
+            false,
+        )?;
+        ex.bytes += bytes;
+        ex.unmentioned_logs = 1;
+        ex.items
+            .insert("TRANSFER/AccountRemoteRoot/ghost".into(), "success".into());
+        let eq = ex.queues.entry("TRANSFER".into()).or_default();
+        eq.items_total += 1;
+        eq.success += 1;
+    }
+    ex.child_failures = crash_item
+        .filter(|_| cut_at.is_none())
+        .map(|_| 1)
+        .unwrap_or(0);
+    if o.write_expected {
+        let f = File::create(dir.join("expected.json"))?;
+        serde_json::to_writer_pretty(f, &ex).map_err(io::Error::other)?;
+    }
+    Ok(ex)
+}
+
+fn schedule(sim: &mut Sim<'_>, items: &[PItem], crash_item: Option<usize>, t_begin: i64) {
+    let w = sim.o.workers.max(1) as u64;
+    let mut slots: Vec<Vec<Slot>> = (0..2)
+        .map(|_| {
+            (1..=w)
+                .map(|child| {
+                    let pid = sim.next_pid;
+                    sim.next_pid += 1;
+                    Slot {
+                        child,
+                        pid,
+                        free: t_begin,
+                        resumed: false,
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    // RESTORE availability: (time, item).
+    let mut available: Vec<(i64, usize)> = Vec::new();
+
+    let adjust = |sim: &mut Sim<'_>, slot: &mut Slot, mut t: i64| -> Option<i64> {
+        if let Some(r) = sim.in_pause(t) {
+            t = r;
+        }
+        if sim.abort_at.is_some_and(|a| t >= a) {
+            return None;
+        }
+        if let Some((_, r)) = sim.pause {
+            if t >= r && !slot.resumed {
+                slot.resumed = true;
+                slot.pid = sim.next_pid;
+                sim.next_pid += 1;
+            }
+        }
+        Some(t)
+    };
+
+    // TRANSFER queue.
+    for i in 0..items.len() {
+        let s = slots[0]
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, s)| (s.free, s.child))
+            .map(|(k, _)| k)
+            .unwrap_or(0);
+        let mut slot = std::mem::replace(
+            &mut slots[0][s],
+            Slot {
+                child: 0,
+                pid: 0,
+                free: 0,
+                resumed: false,
+            },
+        );
+        let free = slot.free;
+        let Some(t) = adjust(sim, &mut slot, free) else {
+            slots[0][s] = slot;
+            break;
+        };
+        run_item(
+            sim,
+            items,
+            i,
+            0,
+            &mut slot,
+            t,
+            crash_item == Some(i),
+            &mut available,
+        );
+        slots[0][s] = slot;
+    }
+    // RESTORE queue, in order of availability.
+    available.sort();
+    for (avail, i) in available {
+        let s = slots[1]
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, s)| (s.free, s.child))
+            .map(|(k, _)| k)
+            .unwrap_or(0);
+        let mut slot = std::mem::replace(
+            &mut slots[1][s],
+            Slot {
+                child: 0,
+                pid: 0,
+                free: 0,
+                resumed: false,
+            },
+        );
+        let start = slot.free.max(avail + 1);
+        match adjust(sim, &mut slot, start) {
+            Some(t) => run_item(sim, items, i, 1, &mut slot, t, false, &mut Vec::new()),
+            None => {
+                slots[1][s] = slot;
+                continue;
+            }
+        }
+        slots[1][s] = slot;
+    }
+    // Workers that drained their queue write `complete`.
+    if sim.abort_at.is_none() {
+        for (q, qs) in slots.iter_mut().enumerate() {
+            for slot in qs.iter_mut() {
+                let mut t = slot.free;
+                if let Some((p, r)) = sim.pause {
+                    if t >= p {
+                        t = t.max(r);
+                        if !slot.resumed {
+                            slot.resumed = true;
+                            slot.pid = sim.next_pid;
+                            sim.next_pid += 1;
+                        }
+                    }
+                }
+                sim.emit(
+                    t,
+                    slot.pid,
+                    slot.child,
+                    "complete",
+                    &[("queue", js(QUEUES[q]))],
+                );
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_item(
+    sim: &mut Sim<'_>,
+    items: &[PItem],
+    i: usize,
+    q: usize,
+    slot: &mut Slot,
+    t: i64,
+    crash: bool,
+    available: &mut Vec<(i64, usize)>,
+) {
+    let it = &items[i];
+    let old = sim.old;
+    let dur = sim.duration(it, q);
+    let logfile = Sim::logfile(it, q);
+    let mut f = sim.item_fields(it, q, false);
+    if !old {
+        f.push(("logfile", js(&logfile)));
+    }
+    sim.emit(t, slot.pid, slot.child, "start", &f);
+    let mut f = sim.item_fields(it, q, false);
+    f.push(("msg", js(&logfile)));
+    f.push(("logfile", js(&logfile)));
+    sim.emit(t, slot.pid, slot.child, "process-item", &f);
+    if !old {
+        let mut f = sim.item_fields(it, q, true);
+        f.push(("msg", format!("{{\"size\":{}}}", it.size)));
+        sim.emit(t, slot.pid, slot.child, "start-item", &f);
+    }
+    let mut end = t + dur;
+    let mut outcome = it.outcome[q].clone();
+    let mut crashed = false;
+    if crash {
+        end = t + (dur / 2).max(1);
+        crashed = true;
+        outcome = Outcome::Failed("The transfer process exited unexpectedly (signal 9).".into());
+        let mp = sim.master_pid;
+        sim.emit(
+            end,
+            mp,
+            slot.child,
+            "child-failed",
+            &[("queue", js(QUEUES[q])), ("msg", js("1/3"))],
+        );
+        // The master writes the item's end with its own pid, no local_item.
+        let mut f = sim.item_fields(it, q, false);
+        f.push(("msg", sim.finished_msg(it, q, &outcome)));
+        f.push(("logfile", js(&logfile)));
+        emit_child(sim, end, mp, slot.child, "failed-item", &f);
+        cascade(sim, items, i, end, mp, slot.child);
+        sim.runs.push(Run {
+            item: i,
+            queue: q,
+            pid: slot.pid,
+            start: t,
+            end,
+            outcome,
+            crashed,
+            cascade: false,
+        });
+        // Respawn: same child number, new pid.
+        slot.pid = sim.next_pid;
+        sim.next_pid += 1;
+        slot.free = end + 1;
+        return;
+    }
+    if q == 0 {
+        if let Some(a) = sim.abort_at {
+            if t < a && end > a {
+                end = a + 1;
+                outcome = Outcome::Failed("Aborted.".into());
+            }
+        }
+    }
+    let mut f = sim.item_fields(it, q, true);
+    let action = sim.finish_action(&outcome);
+    f.push(("msg", sim.finished_msg(it, q, &outcome)));
+    if !old {
+        f.push(("logfile", js(&logfile)));
+    }
+    sim.emit(end, slot.pid, slot.child, action, &f);
+    let failed = matches!(outcome, Outcome::Failed(_));
+    sim.runs.push(Run {
+        item: i,
+        queue: q,
+        pid: slot.pid,
+        start: t,
+        end,
+        outcome,
+        crashed,
+        cascade: false,
+    });
+    if q == 0 {
+        if failed {
+            cascade(sim, items, i, end, slot.pid, slot.child);
+        } else {
+            available.push((end, i));
+        }
+    }
+    slot.free = end + 1;
+}
+
+/// `emit` for a line that the master writes about a worker's item.
+fn emit_child(sim: &mut Sim<'_>, t: i64, pid: u64, child: u64, action: &str, f: &[(&str, String)]) {
+    sim.emit(t, pid, child, action, f);
+}
+
+/// The RESTORE cascade of a failed TRANSFER: start-item and failed-item in
+/// RESTORE by the same writer, with no `start`.
+fn cascade(sim: &mut Sim<'_>, items: &[PItem], i: usize, t: i64, pid: u64, child: u64) {
+    let it = &items[i];
+    let reason = format!("The transfer of “{}” failed; nothing to restore.", it.item);
+    let outcome = Outcome::Failed(reason);
+    if !sim.old {
+        let mut f = sim.item_fields(it, 1, false);
+        f.push(("msg", format!("{{\"size\":{}}}", it.size)));
+        sim.emit(t, pid, child, "start-item", &f);
+    }
+    let mut f = sim.item_fields(it, 1, false);
+    f.push(("msg", sim.finished_msg(it, 1, &outcome)));
+    sim.emit(t, pid, child, "failed-item", &f);
+    sim.runs.push(Run {
+        item: i,
+        queue: 1,
+        pid,
+        start: t,
+        end: t,
+        outcome,
+        crashed: false,
+        cascade: true,
+    });
+}
+
+fn inject_master_garbage(master: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(master);
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut out = Vec::with_capacity(master.len() + 512);
+    for (n, l) in lines.iter().enumerate() {
+        if n == 3 {
+            out.extend_from_slice(b"Use of uninitialized value in concatenation (.) or string at /usr/local/cpanel/Cpanel/Transfers.pm line 88.\n");
+            out.extend_from_slice(b"\n   \n");
+        }
+        if n == lines.len() / 2 {
+            out.extend_from_slice(b"{\"pid\":1,\"type\":\"control\",\"contents\":{\"action\":\n");
+        }
+        if n == 5 && l.ends_with('\n') {
+            // One line with a CRLF ending, as an editor leaves it.
+            out.extend_from_slice(&l.as_bytes()[..l.len() - 1]);
+            out.extend_from_slice(b"\r\n");
+            continue;
+        }
+        out.extend_from_slice(l.as_bytes());
+    }
+    out
+}
+
+const OUT_TEXTS: [&str; 6] = [
+    "Copying “public_html/wp-content/uploads/",
+    "Restoring mail for mailbox info@",
+    "Transferring database table wp_posts chunk ",
+    "Extracting homedir/public_html/images/",
+    "Syncing file ",
+    "Checking quota for ",
+];
+
+/// Writes one item log; returns (bytes, skipped lines).
+fn write_item_log(
+    path: &Path,
+    sim: &mut Sim<'_>,
+    it: &PItem,
+    r: &Run,
+    cut: Option<f64>,
+    garbage: bool,
+) -> io::Result<(u64, u64)> {
+    let mut out = BufWriter::with_capacity(256 << 10, File::create(path)?);
+    let pid = if sim.old {
+        format!("\"{}\"", r.pid)
+    } else {
+        r.pid.to_string()
+    };
+    let q = QUEUES[r.queue];
+    let total = sim.o.lines_per_item.max(1);
+    let keep_until = cut.map(|c| ((total as f64 + 4.0) * c) as usize);
+    let mut n_written = 0usize;
+    let mut extra_skipped = 0u64;
+    let mut bytes = 0u64;
+    let mut skipped = 0u64;
+    // Writes one line, honouring the cut: the line at the cut is halved.
+    let mut put = |out: &mut BufWriter<File>, line: &str, n: &mut usize| -> io::Result<bool> {
+        if let Some(k) = keep_until {
+            if *n >= k {
+                if *n == k {
+                    let half = &line.as_bytes()[..line.len() / 2];
+                    out.write_all(half)?;
+                    bytes += half.len() as u64;
+                    skipped += 1;
+                    *n += 1;
+                }
+                return Ok(false);
+            }
+        }
+        out.write_all(line.as_bytes())?;
+        out.write_all(b"\n")?;
+        bytes += line.len() as u64 + 1;
+        *n += 1;
+        Ok(true)
+    };
+    if r.cascade {
+        // A cascaded RESTORE log: a start and a failed line only.
+        let l = format!("{{\"contents\":{{\"msg\":[\"Starting “{q}” for “{}” “{}”.\"]}},\"type\":\"start\",\"pid\":{pid},\"indent\":0,\"partial\":0}}", it.item_name, it.item);
+        put(&mut out, &l, &mut n_written)?;
+        let reason = match &r.outcome {
+            Outcome::Failed(x) => x.clone(),
+            _ => String::new(),
+        };
+        let l = format!("{{\"pid\":{pid},\"type\":\"failed\",\"contents\":{{\"msg\":[{}]}},\"indent\":0,\"partial\":0}}", js(&format!("Failed: {reason}")));
+        put(&mut out, &l, &mut n_written)?;
+        out.flush()?;
+        return Ok((bytes, skipped));
+    }
+    let l = format!("{{\"pid\":{pid},\"type\":\"start\",\"contents\":{{\"msg\":[\"Starting “{q}” for “{}” “{}”.\"]}},\"indent\":0,\"partial\":0}}", it.item_name, it.item);
+    put(&mut out, &l, &mut n_written)?;
+    let pct = |p: u32| {
+        format!("{{\"pid\":{pid},\"type\":\"control\",\"contents\":{{\"action\":\"percentage\",\"percentage\":{p}}},\"indent\":0,\"partial\":0}}")
+    };
+    put(&mut out, &pct(0), &mut n_written)?;
+    let modules = if r.queue == 1 {
+        &MODULES[..]
+    } else {
+        &MODULES[..0]
+    };
+    let per_module = total / modules.len().max(1) + 1;
+    let mut module_open: Option<&str> = None;
+    let fail_at = if r.crashed { total / 2 } else { total };
+    for k in 0..fail_at {
+        if r.queue == 1 && k % per_module == 0 {
+            if let Some(m) = module_open.take() {
+                put(&mut out, &format!("{{\"pid\":{pid},\"type\":\"modulestatus\",\"contents\":{{\"module\":\"{m}\",\"status\":1,\"statusmsg\":\"{m} restored.\"}},\"indent\":1,\"partial\":0}}"), &mut n_written)?;
+                put(&mut out, &format!("{{\"pid\":{pid},\"type\":\"control\",\"contents\":{{\"action\":\"end_module\",\"msg\":[\"{m}\"]}},\"indent\":0,\"partial\":0}}"), &mut n_written)?;
+            }
+            let m = modules[(k / per_module).min(modules.len() - 1)];
+            put(&mut out, &format!("{{\"pid\":{pid},\"type\":\"control\",\"contents\":{{\"action\":\"start_module\",\"msg\":[\"{m}\"]}},\"indent\":0,\"partial\":0}}"), &mut n_written)?;
+            module_open = Some(m);
+        }
+        if k > 0 && total >= 10 && k % (total / 10) == 0 {
+            let p = (k * 100 / total) as u32;
+            if !put(&mut out, &pct(p), &mut n_written)? {
+                break;
+            }
+        }
+        let text = OUT_TEXTS[(k + r.item) % OUT_TEXTS.len()];
+        let line = if sim.rng.chance(0.5) {
+            format!("{{\"contents\":{{\"msg\":[\"{text}{}_{k}.dat\\u201d … done\"]}},\"indent\":1,\"partial\":0,\"pid\":{pid},\"type\":\"out\"}}", it.item)
+        } else {
+            format!("{{\"pid\":{pid},\"type\":\"out\",\"indent\":1,\"contents\":{{\"msg\":[\"{text}{}_{k}.dat ... done\"]}},\"partial\":0}}", it.item)
+        };
+        if !put(&mut out, &line, &mut n_written)? {
+            break;
+        }
+        if garbage && k == 1 {
+            // Invalid UTF-8 inside a string, a Perl warning, a CRLF line.
+            out.write_all(
+                b"{\"pid\":1,\"type\":\"out\",\"contents\":{\"msg\":[\"caf\xe9 latin-1 name\"]}}\n",
+            )?;
+            out.write_all(
+                b"Wide character in print at /usr/local/cpanel/Cpanel/Logger.pm line 12.\n",
+            )?;
+            out.write_all(b"{\"pid\":1,\"type\":\"out\",\"contents\":{\"msg\":[\"crlf\"]}}\r\n")?;
+            extra_skipped += 1;
+        }
+    }
+    if keep_until.is_some_and(|k| n_written > k) {
+        out.flush()?;
+        return Ok((bytes, skipped + extra_skipped));
+    }
+    if r.queue == 1 {
+        if let Some(m) = module_open.take() {
+            put(&mut out, &format!("{{\"pid\":{pid},\"type\":\"control\",\"contents\":{{\"action\":\"end_module\",\"msg\":[\"{m}\"]}},\"indent\":0,\"partial\":0}}"), &mut n_written)?;
+        }
+    }
+    if matches!(r.outcome, Outcome::Warning) {
+        for w in [
+            "The remote server returned a partial mailbox list; retrying once.",
+            "Skipped “.cpanel/caches”: not needed on this server.",
+        ] {
+            put(&mut out, &format!("{{\"pid\":{pid},\"type\":\"warn\",\"contents\":{{\"msg\":[{}]}},\"indent\":1,\"partial\":0}}", js(w)), &mut n_written)?;
+        }
+    }
+    let reason = match &r.outcome {
+        Outcome::Failed(x) => Some(x.clone()),
+        _ => None,
+    };
+    if let Some(reason) = &reason {
+        if !r.crashed {
+            put(&mut out, &format!("{{\"pid\":{pid},\"type\":\"error\",\"contents\":{{\"msg\":[{}]}},\"indent\":1,\"partial\":0}}", js(reason)), &mut n_written)?;
+        }
+    }
+    // Percentage 100 and the result; after a crash, the master writes them.
+    let end_pid = if r.crashed {
+        sim.pid_json(sim.master_pid)
+    } else {
+        pid.clone()
+    };
+    put(&mut out, &format!("{{\"pid\":{end_pid},\"type\":\"control\",\"contents\":{{\"action\":\"percentage\",\"percentage\":100}},\"indent\":0,\"partial\":0}}"), &mut n_written)?;
+    let result = match &reason {
+        Some(x) => format!("{{\"pid\":{end_pid},\"type\":\"failed\",\"contents\":{{\"msg\":[{}]}},\"indent\":0,\"partial\":0}}", js(&format!("Failed: {x}"))),
+        None => format!("{{\"pid\":{end_pid},\"type\":\"success\",\"contents\":{{\"msg\":[\"Success.\"]}},\"indent\":0,\"partial\":0}}"),
+    };
+    put(&mut out, &result, &mut n_written)?;
+    if r.queue == 1 && !r.crashed && !sim.old {
+        let lists = if matches!(r.outcome, Outcome::Warning) {
+            format!("\"warnings\":[[[\"Mail\",\"_restore_mail\",88],{},null]],\"skipped_items\":[],\"dangerous_items\":[],\"altered_items\":[]", js("Mail: quota exceeded for one mailbox."))
+        } else {
+            "\"warnings\":[],\"skipped_items\":[],\"dangerous_items\":[],\"altered_items\":[]"
+                .into()
+        };
+        put(&mut out, &format!("{{\"pid\":{pid},\"type\":\"control\",\"contents\":{{\"action\":\"summary\",{lists}}},\"indent\":0,\"partial\":0}}"), &mut n_written)?;
+    }
+    out.flush()?;
+    Ok((bytes, skipped + extra_skipped))
+}
+
+/// Settings for a fleet of sessions (an archive of many session dirs).
+#[derive(Clone, Debug)]
+pub struct FleetOptions {
+    /// Number of sessions.
+    pub sessions: usize,
+    /// Seed of the first session (the others follow).
+    pub seed: u64,
+    /// Approximate total bytes of all logs.
+    pub target_bytes: u64,
+    /// Accounts per session (varied ±50% around this).
+    pub accounts: usize,
+}
+
+/// Approximate bytes one item log line takes.
+const LINE_BYTES: u64 = 150;
+
+/// Generates `sessions` session directories under `root` with a mix of
+/// scenarios, sized to about `target_bytes` in all. Returns their truths.
+pub fn generate_fleet(root: &Path, f: &FleetOptions) -> io::Result<Vec<Expected>> {
+    let mut rng = Rng::new(f.seed);
+    let per_session = f.target_bytes / f.sessions.max(1) as u64;
+    let mut out = Vec::with_capacity(f.sessions);
+    for n in 0..f.sessions {
+        let accounts = (f.accounts / 2 + rng.below(f.accounts as u64 + 1) as usize).max(1);
+        let items = (accounts + 1) as u64 * 2;
+        let lines = (per_session / items / LINE_BYTES).max(1) as usize;
+        let scenario = match rng.below(20) {
+            0..=9 => Scenario::Mixed,
+            k => Scenario::ALL[(k as usize - 10) % 10],
+        };
+        let o = GenOptions {
+            seed: f.seed.wrapping_add(n as u64),
+            accounts,
+            lines_per_item: lines,
+            workers: 1 + rng.below(4) as usize,
+            scenario,
+            id: Some(format!(
+                "fleetsource{:05}copy{}",
+                n,
+                scenario.as_str().replace('-', "")
+            )),
+            ..GenOptions::default()
+        };
+        out.push(generate_session(root, &o)?);
+    }
+    Ok(out)
+}
+
+/// Wraps a log as a saved WHM API 1 `fetch_transfer_session_log` response.
+pub fn write_api_response(log: &[u8], out: &Path) -> io::Result<PathBuf> {
+    let body = serde_json::json!({
+        "data": { "log": String::from_utf8_lossy(log) },
+        "metadata": { "version": 1, "reason": "OK", "result": "1", "command": "fetch_transfer_session_log" }
+    });
+    fs::write(
+        out,
+        serde_json::to_vec_pretty(&body).map_err(io::Error::other)?,
+    )?;
+    Ok(out.to_owned())
+}
