@@ -5,12 +5,13 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
 
+use crate::session::{generate_session, write_api_response, GenOptions, Scenario};
 use flate2::write::GzEncoder;
 use flate2::Compression;
-use xferlens_gen::{generate_session, write_api_response, GenOptions, Scenario};
 
-/// Writes every generated fixture under `dir`.
-pub fn write_all(dir: &Path) -> io::Result<()> {
+/// Writes every generated fixture under `dir`; `seed_master` is the seed's
+/// master.log, wrapped as a saved API response.
+pub fn write_fixtures(dir: &Path, seed_master: &Path) -> io::Result<()> {
     let sessions = dir.join("sessions");
     for (n, sc) in Scenario::ALL.into_iter().enumerate() {
         let o = GenOptions {
@@ -25,8 +26,7 @@ pub fn write_all(dir: &Path) -> io::Result<()> {
             )),
             ..GenOptions::default()
         };
-        let e = generate_session(&sessions, &o)?;
-        eprintln!("{}: {} bytes", e.id, e.bytes);
+        generate_session(&sessions, &o)?;
     }
     let logs = dir.join("logs");
     fs::create_dir_all(&logs)?;
@@ -55,13 +55,19 @@ pub fn write_all(dir: &Path) -> io::Result<()> {
         fs::copy(failures.join(&name), logs.join("item-restore-failed.log"))?;
     }
     let garbage = sessions.join("sourcegarbagecopy20251128");
-    let mut g = fs::read(garbage.join("master.log"))?;
-    // A cut-off last line without newline, as an active log ends.
+    // A UTF-8 BOM, the garbage session's master log (Perl warnings, blank
+    // lines, a CRLF line, a truncated line), a JSON value that is not an
+    // object, invalid UTF-8 inside a string, and a cut-off last line
+    // without newline, as an active log ends.
+    let mut g = b"\xEF\xBB\xBF".to_vec();
+    g.extend_from_slice(&fs::read(garbage.join("master.log"))?);
+    g.extend_from_slice(b"[1,2,3]\n");
+    g.extend_from_slice(
+        b"{\"pid\":4242,\"type\":\"out\",\"contents\":{\"msg\":[\"invalid \xff\xfe byte\"]}}\n",
+    );
     g.extend_from_slice(b"{\"pid\":4242,\"type\":\"control\",\"contents\":{\"action\":\"comp");
     fs::write(logs.join("garbage.log"), &g)?;
-    let seed = dir.join("seed/vm5docscpanelcopya20140224163412sylG/master.log");
-    if let Ok(seed_log) = fs::read(&seed) {
-        write_api_response(&seed_log, &logs.join("seed-api-response.json"))?;
-    }
+    let seed_log = fs::read(seed_master)?;
+    write_api_response(&seed_log, &logs.join("seed-api-response.json"))?;
     Ok(())
 }

@@ -26,9 +26,11 @@ assert!(dir.join(&expected.id).join("master.log").exists());
 */
 #![deny(missing_docs)]
 
+mod fixtures;
 mod rng;
 mod session;
 
+pub use crate::fixtures::write_fixtures;
 pub use crate::rng::Rng;
 pub use crate::session::{
     generate_fleet, generate_session, write_api_response, Expected, ExpectedQueue, FleetOptions,

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xferlens_gen::{generate_fleet, generate_session, FleetOptions, GenOptions, Scenario};
-
-mod fixtures;
+use xferlens_gen::{
+    generate_fleet, generate_session, write_fixtures, FleetOptions, GenOptions, Scenario,
+};
 
 /// Deterministic generator of cPanel transfer-session logs.
 #[derive(Parser)]
@@ -120,7 +120,10 @@ fn main() -> ExitCode {
                 println!("{} sessions, {} bytes", v.len(), bytes);
             })
         }
-        Cmd::Fixtures { dir } => fixtures::write_all(&dir),
+        Cmd::Fixtures { dir } => {
+            let seed = dir.join("seed/vm5docscpanelcopya20140224163412sylG/master.log");
+            write_fixtures(&dir, &seed)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1120,6 +1120,11 @@ fn write_item_log(
     }
     if r.queue == 1 {
         if let Some(m) = module_open.take() {
+            let (status, msg) = match &r.outcome {
+                Outcome::Failed(x) => (0, x.clone()),
+                _ => (1, format!("{m} restored.")),
+            };
+            put(&mut out, &format!("{{\"pid\":{pid},\"type\":\"modulestatus\",\"contents\":{{\"module\":\"{m}\",\"status\":{status},\"statusmsg\":{}}},\"indent\":1,\"partial\":0}}", js(&msg)), &mut n_written)?;
             put(&mut out, &format!("{{\"pid\":{pid},\"type\":\"control\",\"contents\":{{\"action\":\"end_module\",\"msg\":[\"{m}\"]}},\"indent\":0,\"partial\":0}}"), &mut n_written)?;
         }
     }

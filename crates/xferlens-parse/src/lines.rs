@@ -10,6 +10,9 @@
 use std::io::{self, Read};
 use std::ops::ControlFlow;
 
+/// Bytes of an over-long line kept for its diagnostic.
+const HEAD: usize = 256;
+
 /// What the splitter hands to its consumer.
 pub(crate) enum Piece<'b> {
     /// A line without its LF; `terminated` is false for a final line
@@ -46,8 +49,10 @@ fn emit(
     f: &mut impl FnMut(Piece<'_>) -> ControlFlow<()>,
 ) -> ControlFlow<()> {
     if line.len() > max_line_len {
+        // The head is what the streaming path holds when it gives up.
+        let head = line.len().min(HEAD).min(max_line_len.saturating_add(1));
         f(Piece::TooLong {
-            head: &line[..line.len().min(256)],
+            head: &line[..head],
             len: line.len() as u64,
         })
     } else {
@@ -81,7 +86,7 @@ pub(crate) fn read_lines<R: Read>(
                 let n = buf.len().saturating_mul(2).min(cap);
                 buf.resize(n, 0);
             } else {
-                let head = buf[..buf.len().min(256)].to_vec();
+                let head = buf[..buf.len().min(HEAD)].to_vec();
                 skipping = Some((head, end as u64));
                 start = 0;
                 end = 0;
