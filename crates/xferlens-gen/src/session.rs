@@ -619,8 +619,8 @@ pub fn generate_session(root: &Path, o: &GenOptions) -> io::Result<Expected> {
 
     // Truth per item and queue; item logs.
     for (i, it) in items.iter().enumerate() {
-        for q in 0..2 {
-            let key = format!("{}/{}/{}", QUEUES[q], it.item_type, it.item);
+        for (q, qname) in QUEUES.iter().enumerate() {
+            let key = format!("{}/{}/{}", qname, it.item_type, it.item);
             let run = sim
                 .runs
                 .iter()
@@ -637,7 +637,7 @@ pub fn generate_session(root: &Path, o: &GenOptions) -> io::Result<Expected> {
                 },
             };
             ex.items.insert(key, status.into());
-            let eq = ex.queues.entry(QUEUES[q].into()).or_default();
+            let eq = ex.queues.entry((*qname).into()).or_default();
             eq.items_total += 1;
             match status {
                 "success" => eq.success += 1,

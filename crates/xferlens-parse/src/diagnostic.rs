@@ -192,6 +192,31 @@ pub fn excerpt(line: &[u8]) -> String {
     s
 }
 
+impl serde::Serialize for Diagnostic {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Diagnostic", 7)?;
+        st.serialize_field("source", &self.source)?;
+        st.serialize_field("line", &self.line)?;
+        st.serialize_field("byte_offset", &self.byte_offset)?;
+        st.serialize_field("kind", self.kind.code())?;
+        st.serialize_field("severity", self.severity().as_str())?;
+        st.serialize_field("message", &self.kind.to_string())?;
+        st.serialize_field("excerpt", &self.excerpt)?;
+        st.end()
+    }
+}
+
+impl Severity {
+    /// `warning` or `error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,30 +244,5 @@ mod tests {
             d.to_string(),
             "master.log:17: not-an-object: JSON value is not an object: [1,2]"
         );
-    }
-}
-
-impl serde::Serialize for Diagnostic {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Diagnostic", 7)?;
-        st.serialize_field("source", &self.source)?;
-        st.serialize_field("line", &self.line)?;
-        st.serialize_field("byte_offset", &self.byte_offset)?;
-        st.serialize_field("kind", self.kind.code())?;
-        st.serialize_field("severity", self.severity().as_str())?;
-        st.serialize_field("message", &self.kind.to_string())?;
-        st.serialize_field("excerpt", &self.excerpt)?;
-        st.end()
-    }
-}
-
-impl Severity {
-    /// `warning` or `error`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
     }
 }

@@ -45,7 +45,7 @@ pub fn replay_item_log<R: Read>(
     reader: R,
     opts: &ParseOptions,
 ) -> io::Result<(ItemLog, Vec<Diagnostic>)> {
-    let mut r = ItemLogReplay::new(file_name, active);
+    let mut r = ItemLogReplay::new(file_name, display, active);
     let summary = parse_input(display, reader, &mut r, opts)?;
     Ok(r.finish(volume(&summary)))
 }
@@ -274,7 +274,7 @@ impl SessionBuilder {
             let (queue, item_type, item) = item_log_parts(&name).unwrap_or(("?", "?", &name));
             if s.master.is_some() {
                 s.diagnostics.push(Diagnostic {
-                    source: log.file.clone(),
+                    source: log.path.clone(),
                     line: 0,
                     byte_offset: 0,
                     kind: DiagnosticKind::Anomaly {

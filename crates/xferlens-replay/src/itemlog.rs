@@ -36,11 +36,13 @@ fn msg_text(ev: &Event<'_>) -> String {
 }
 
 impl ItemLogReplay {
-    /// A replay of the file named `file` (as found), `active` if dot-named.
-    pub fn new(file: &str, active: bool) -> ItemLogReplay {
+    /// A replay of the file named `file` (as found), `active` if dot-named,
+    /// read from `path` (for messages).
+    pub fn new(file: &str, path: &str, active: bool) -> ItemLogReplay {
         ItemLogReplay {
             log: ItemLog {
                 file: file.to_owned(),
+                path: path.to_owned(),
                 active,
                 ..ItemLog::default()
             },
@@ -106,10 +108,8 @@ impl ItemLogReplay {
                     self.flush_partial();
                 }
             }
-            MsgType::Start => {
-                if self.log.title.is_none() {
-                    self.log.title = Some(msg_text(ev));
-                }
+            MsgType::Start if self.log.title.is_none() => {
+                self.log.title = Some(msg_text(ev));
             }
             MsgType::Success | MsgType::Failed => {
                 self.log.complete = true;

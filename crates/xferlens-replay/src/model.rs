@@ -92,6 +92,14 @@ impl Session {
         self.queues.iter().find(|q| q.name == name)
     }
 
+    /// Items grouped by queue (in queue order), each queue's items in
+    /// order of first mention: the order tables and CSV use.
+    pub fn items_by_queue(&self) -> impl Iterator<Item = &Item> {
+        self.queues
+            .iter()
+            .flat_map(move |q| self.items.iter().filter(move |i| i.queue == q.name))
+    }
+
     /// Items of one queue.
     pub fn items_of<'s>(&'s self, queue: &'s str) -> impl Iterator<Item = &'s Item> + 's {
         self.items.iter().filter(move |i| i.queue == queue)
@@ -381,6 +389,8 @@ impl Item {
 pub struct ItemLog {
     /// File name as found (with the dot while active).
     pub file: String,
+    /// Where it was read from (path, or `archive:member`), for messages.
+    pub path: String,
     /// Still being written (dot name).
     pub active: bool,
     /// Holds its result line (`success` or `failed`).

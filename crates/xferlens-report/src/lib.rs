@@ -1,1 +1,147 @@
-//! placeholder
+/*!
+Renderers for replayed transfer sessions: terminal summaries and
+progress, CSV, JSON, Markdown and HTML. Each is a pure function of the
+session model and [`Options`]; none re-reads logs.
+
+All text taken from logs is untrusted (it comes from remote servers) and is
+neutralised for its destination by [`escape`]: escape sequences stripped
+for terminals, formula prefixes guarded in CSV, markup escaped in HTML and
+Markdown.
+*/
+#![deny(missing_docs)]
+
+pub mod csv;
+pub mod escape;
+pub mod html;
+pub mod json;
+pub mod markdown;
+pub mod rows;
+pub mod style;
+pub mod terminal;
+pub mod time;
+
+use xferlens_replay::{ItemStatus, Session, SessionState};
+
+/// Rendering settings.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Use ANSI colours (terminal only).
+    pub color: bool,
+    /// Write CSV cells as they are (no formula guard).
+    pub raw_csv: bool,
+    /// Item-log error lines shown per item.
+    pub max_log_lines: usize,
+    /// Diagnostics listed per session in reports.
+    pub max_diagnostics: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            color: false,
+            raw_csv: false,
+            max_log_lines: 3,
+            max_diagnostics: 50,
+        }
+    }
+}
+
+/// Sessions ordered worst first: failed items, then unfinished or failed
+/// state, then warnings and diagnostics; ties by id.
+pub fn worst_first(sessions: &[Session]) -> Vec<&Session> {
+    let mut v: Vec<&Session> = sessions.iter().collect();
+    let key = |s: &Session| {
+        let failed = s
+            .items
+            .iter()
+            .filter(|i| i.status == ItemStatus::Failed)
+            .count();
+        let warn = s
+            .items
+            .iter()
+            .filter(|i| i.status == ItemStatus::Warning)
+            .count();
+        let bad_state = match s.state {
+            SessionState::Failed | SessionState::Aborted => 2,
+            SessionState::Completed => 0,
+            _ => 1,
+        };
+        (
+            std::cmp::Reverse(failed),
+            std::cmp::Reverse(bad_state),
+            std::cmp::Reverse(warn),
+            std::cmp::Reverse(s.diagnostics.len()),
+        )
+    };
+    v.sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id)));
+    v
+}
+
+/// Totals over many sessions, for fleet overviews.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FleetTotals {
+    /// Sessions.
+    pub sessions: u64,
+    /// Sessions COMPLETED.
+    pub completed: u64,
+    /// Sessions FAILED or ABORTED.
+    pub failed: u64,
+    /// Sessions not in a terminal state.
+    pub unfinished: u64,
+    /// Items completed (success + warning).
+    pub items_completed: u64,
+    /// Items with warnings.
+    pub items_warning: u64,
+    /// Items failed.
+    pub items_failed: u64,
+    /// Items running.
+    pub items_running: u64,
+    /// Items pending.
+    pub items_pending: u64,
+}
+
+impl std::ops::AddAssign for FleetTotals {
+    fn add_assign(&mut self, o: FleetTotals) {
+        self.sessions += o.sessions;
+        self.completed += o.completed;
+        self.failed += o.failed;
+        self.unfinished += o.unfinished;
+        self.items_completed += o.items_completed;
+        self.items_warning += o.items_warning;
+        self.items_failed += o.items_failed;
+        self.items_running += o.items_running;
+        self.items_pending += o.items_pending;
+    }
+}
+
+impl FleetTotals {
+    /// Totals of one session.
+    pub fn of_one(s: &Session) -> FleetTotals {
+        let mut f = FleetTotals {
+            sessions: 1,
+            ..FleetTotals::default()
+        };
+        match s.state {
+            SessionState::Completed => f.completed = 1,
+            SessionState::Failed | SessionState::Aborted => f.failed = 1,
+            _ => f.unfinished = 1,
+        }
+        for q in &s.queues {
+            f.items_completed += q.completed();
+            f.items_warning += q.warning;
+            f.items_failed += q.failed;
+            f.items_running += q.running;
+            f.items_pending += q.pending;
+        }
+        f
+    }
+
+    /// Totals of many sessions.
+    pub fn of(sessions: &[Session]) -> FleetTotals {
+        let mut f = FleetTotals::default();
+        for s in sessions {
+            f += FleetTotals::of_one(s);
+        }
+        f
+    }
+}

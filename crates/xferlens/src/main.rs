@@ -1,1 +1,171 @@
-fn main() {}
+//! `xferlens`: the command-line tool. It only wires inputs to replay to
+//! renderers; see the library crates for the work.
+
+mod batch;
+mod cli;
+mod commands;
+mod events;
+mod input;
+mod watch;
+
+use std::io::{self, IsTerminal};
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use crate::cli::{Cli, ColorChoice, Command, FailOn, Global};
+
+/// Exit status: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: `check` found diagnostics, or `--fail-on` matched.
+pub const EXIT_FOUND: u8 = 1;
+/// Exit status: usage or input error, or diagnostics under `--strict`.
+pub const EXIT_ERROR: u8 = 2;
+
+/// Settings resolved from the command line, shared by every command.
+pub struct Ctx {
+    /// The global flags.
+    pub global: Global,
+    /// Colour on stdout.
+    pub color: bool,
+    /// Colour on stderr (progress bars, messages).
+    pub color_err: bool,
+    /// How sessions are read.
+    pub read: xferlens_replay::ReadOptions,
+}
+
+impl Ctx {
+    fn new(global: Global) -> Ctx {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+        let auto = |tty: bool| tty && !no_color && !dumb;
+        let (color, color_err) = match global.color {
+            ColorChoice::Always => (true, true),
+            ColorChoice::Never => (false, false),
+            ColorChoice::Auto => (
+                auto(io::stdout().is_terminal()),
+                auto(io::stderr().is_terminal()),
+            ),
+        };
+        let read = xferlens_replay::ReadOptions {
+            master_only: global.master_only,
+            ..Default::default()
+        };
+        Ctx {
+            global,
+            color,
+            color_err,
+            read,
+        }
+    }
+
+    /// Renderer options for stdout.
+    pub fn render(&self) -> xferlens_report::Options {
+        xferlens_report::Options {
+            color: self.color,
+            ..Default::default()
+        }
+    }
+}
+
+/// What a command found, for the exit status.
+#[derive(Default)]
+pub struct Outcome {
+    /// Inputs that could not be read (already reported).
+    pub input_errors: usize,
+    /// Diagnostics in the analysed sessions.
+    pub diagnostics: usize,
+    /// Items that failed.
+    pub failed_items: usize,
+    /// Items with warnings.
+    pub warning_items: usize,
+    /// The command's own "found something" signal (`check`).
+    pub found: bool,
+}
+
+impl Outcome {
+    fn exit_code(&self, g: &Global) -> u8 {
+        if self.input_errors > 0 || (g.strict && self.diagnostics > 0) {
+            return EXIT_ERROR;
+        }
+        let fail = match g.fail_on {
+            Some(FailOn::Failed) => self.failed_items > 0,
+            Some(FailOn::Warning) => self.failed_items + self.warning_items > 0,
+            None => false,
+        };
+        if fail || self.found {
+            EXIT_FOUND
+        } else {
+            EXIT_OK
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ctx = Ctx::new(cli.global.clone());
+    let result = run(cli, &ctx);
+    match result {
+        Ok(outcome) => ExitCode::from(outcome.exit_code(&ctx.global)),
+        Err(err) => {
+            if err.chain().any(|c| {
+                c.downcast_ref::<io::Error>()
+                    .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("xferlens: {err:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn run(cli: Cli, ctx: &Ctx) -> anyhow::Result<Outcome> {
+    let command = cli.command.unwrap_or(Command::Summary { paths: cli.paths });
+    match command {
+        Command::Summary { paths } => commands::summary(ctx, &paths),
+        Command::Progress {
+            paths,
+            format,
+            watch: Some(secs),
+        } => watch::run(ctx, &paths, format, secs),
+        Command::Progress {
+            paths,
+            format,
+            watch: None,
+        } => commands::progress(ctx, &paths, format),
+        Command::Items {
+            paths,
+            format,
+            accounts,
+            raw_csv,
+            output,
+        } => commands::items(ctx, &paths, format, accounts, raw_csv, output.as_deref()),
+        Command::Events {
+            paths,
+            format,
+            raw_csv,
+            output,
+        } => events::run(ctx, &paths, format, raw_csv, output.as_deref()),
+        Command::Report {
+            paths,
+            format,
+            output,
+        } => commands::report(ctx, &paths, format, output.as_deref()),
+        Command::Check { paths } => commands::check(ctx, &paths),
+        Command::Batch {
+            roots,
+            output,
+            raw_csv,
+            no_progress,
+        } => batch::run(ctx, &roots, &output, raw_csv, no_progress),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "xferlens", &mut io::stdout());
+            Ok(Outcome::default())
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut io::stdout())?;
+            Ok(Outcome::default())
+        }
+    }
+}

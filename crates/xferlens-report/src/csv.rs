@@ -1,0 +1,97 @@
+//! CSV output. Every text cell taken from log content goes through
+//! [`crate::escape::csv_cell`] unless raw output was asked for.
+
+use std::io::{self, Write};
+
+use xferlens_replay::Session;
+
+use crate::escape::csv_cell;
+use crate::rows::{
+    session_cells, AccountRow, ItemRow, ACCOUNT_COLUMNS, ITEM_COLUMNS, SESSION_COLUMNS,
+};
+
+/// A CSV table writer that guards cells against formula injection.
+pub struct CsvOut<W: Write> {
+    w: csv::Writer<W>,
+    raw: bool,
+}
+
+fn to_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+impl<W: Write> CsvOut<W> {
+    /// A writer; `raw` turns the formula guard off.
+    pub fn new(out: W, raw: bool) -> CsvOut<W> {
+        CsvOut {
+            w: csv::WriterBuilder::new().from_writer(out),
+            raw,
+        }
+    }
+
+    /// Writes a header row (never guarded).
+    pub fn header(&mut self, cols: &[&str]) -> io::Result<()> {
+        self.w.write_record(cols).map_err(to_io)
+    }
+
+    /// Writes one row of cells.
+    pub fn row<S: AsRef<str>>(&mut self, cells: &[S]) -> io::Result<()> {
+        let raw = self.raw;
+        self.w
+            .write_record(cells.iter().map(|c| {
+                if raw {
+                    c.as_ref().into()
+                } else {
+                    csv_cell(c.as_ref())
+                }
+                .into_owned()
+            }))
+            .map_err(to_io)
+    }
+
+    /// Flushes and returns the inner writer.
+    pub fn finish(self) -> io::Result<()> {
+        let mut inner = self
+            .w
+            .into_inner()
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        inner.flush()
+    }
+}
+
+/// Writes the item rows of `sessions` (header included).
+pub fn items<W: Write>(sessions: &[Session], raw: bool, out: W) -> io::Result<()> {
+    let mut c = CsvOut::new(out, raw);
+    c.header(&ITEM_COLUMNS)?;
+    for s in sessions {
+        for it in s.items_by_queue() {
+            c.row(&ItemRow::new(s, it).cells())?;
+        }
+    }
+    c.finish()
+}
+
+/// Writes one row per account (TRANSFER and RESTORE side by side).
+pub fn accounts<W: Write>(sessions: &[Session], raw: bool, out: W) -> io::Result<()> {
+    let mut c = CsvOut::new(out, raw);
+    c.header(&ACCOUNT_COLUMNS)?;
+    for s in sessions {
+        for a in s.accounts() {
+            c.row(&AccountRow::new(s, &a).cells())?;
+        }
+    }
+    c.finish()
+}
+
+/// Writes one row per session.
+pub fn sessions<W: Write>(sessions: &[Session], raw: bool, out: W) -> io::Result<()> {
+    let mut c = CsvOut::new(out, raw);
+    c.header(&SESSION_COLUMNS)?;
+    for s in sessions {
+        c.row(&session_cells(s))?;
+    }
+    c.finish()
+}

@@ -1,0 +1,174 @@
+//! Neutralising untrusted text (log content comes from remote servers)
+//! for each place it is written to.
+
+/// Makes text safe for a terminal: removes ANSI/VT escape sequences (CSI,
+/// OSC, DCS and the like) and every other control character, turns
+/// newlines, tabs and carriage returns into spaces, and replaces Unicode
+/// bidirectional overrides (which can reorder what a reader sees).
+pub fn terminal(s: &str) -> String {
+    if s.chars().all(|c| !c.is_control() && !is_bidi(c)) {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut it = s.chars().peekable();
+    while let Some(c) = it.next() {
+        match c {
+            '\u{1b}' => skip_escape(&mut it),
+            '\u{9b}' => skip_csi(&mut it),
+            '\u{9d}' | '\u{90}' | '\u{98}' | '\u{9e}' | '\u{9f}' => skip_string(&mut it),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => {}
+            c if is_bidi(c) => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn is_bidi(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+}
+
+fn skip_escape(it: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    match it.next() {
+        Some('[') => skip_csi(it),
+        Some(']') | Some('P') | Some('X') | Some('^') | Some('_') => skip_string(it),
+        Some(c) if ('\u{20}'..='\u{2f}').contains(&c) => {
+            // nF sequence: intermediates then one final byte.
+            while let Some(&n) = it.peek() {
+                it.next();
+                if !('\u{20}'..='\u{2f}').contains(&n) {
+                    break;
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn skip_csi(it: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    for c in it.by_ref() {
+        if ('\u{40}'..='\u{7e}').contains(&c) {
+            break;
+        }
+    }
+}
+
+/// Skips an OSC/DCS-style string up to BEL or ST (`ESC \`).
+fn skip_string(it: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    while let Some(c) = it.next() {
+        if c == '\u{7}' || c == '\u{9c}' {
+            break;
+        }
+        if c == '\u{1b}' && it.peek() == Some(&'\\') {
+            it.next();
+            break;
+        }
+    }
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes text for a Markdown table cell or inline position: characters
+/// with inline Markdown meaning are backslash-escaped, HTML is
+/// entity-encoded, line breaks become spaces, control characters and
+/// escape sequences are dropped. (Block markers such as `#` or `-` only act
+/// at the start of a line, where renderers never put log text.)
+pub fn markdown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in terminal(s).chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Guards a CSV cell against spreadsheet formula injection: a cell that
+/// starts with `=`, `+`, `-`, `@`, tab or carriage return gets a leading
+/// `'`. (Numbers the renderer writes itself are not passed through this.)
+pub fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{s}").into(),
+        _ => s.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_strips_escapes_and_controls() {
+        assert_eq!(terminal("a\u{1b}[31mred\u{1b}[0m b"), "ared b");
+        assert_eq!(terminal("x\u{1b}]0;pwned title\u{7}y"), "xy");
+        assert_eq!(
+            terminal("x\u{1b}]8;;http://e.vil\u{1b}\\link\u{1b}]8;;\u{1b}\\y"),
+            "xlinky"
+        );
+        assert_eq!(terminal("over\rwrite\nnext\ttab"), "over write next tab");
+        assert_eq!(terminal("bell\u{7}\u{0}nul\u{7f}"), "bellnul");
+        assert_eq!(terminal("csi\u{9b}2Jclear"), "csiclear");
+        assert_eq!(terminal("bidi\u{202e}txt"), "bidi\u{fffd}txt");
+        assert_eq!(terminal("plain “quotes”"), "plain “quotes”");
+    }
+
+    #[test]
+    fn html_escapes_markup() {
+        assert_eq!(
+            html("<script>alert('x')</script>"),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
+        );
+        assert_eq!(
+            html("\"><img onerror=x>"),
+            "&quot;&gt;&lt;img onerror=x&gt;"
+        );
+    }
+
+    #[test]
+    fn markdown_cannot_break_tables() {
+        let m = markdown("a|b\nc`d` <b>*x*</b> [l](http://x)");
+        assert!(!m.contains('\n'));
+        assert!(!m.contains("<b>"));
+        assert_eq!(m.matches('|').count(), m.matches("\\|").count());
+        assert!(m.contains("\\`d\\`"));
+    }
+
+    #[test]
+    fn csv_formula_guard() {
+        for bad in [
+            "=HYPERLINK(\"http://x\")",
+            "+cmd",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
+            assert!(csv_cell(bad).starts_with('\''), "{bad}");
+        }
+        assert_eq!(csv_cell("bob"), "bob");
+    }
+}

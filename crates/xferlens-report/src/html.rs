@@ -1,0 +1,321 @@
+//! Self-contained HTML reports: inline CSS, inline SVG, no scripts and no
+//! external assets. Every string from a log is escaped with
+//! [`crate::escape::html`].
+
+use std::io::{self, Write};
+
+use xferlens_replay::{detail_kinds, whm_state, Item, ItemStatus, Session};
+
+use crate::escape::html as h;
+use crate::time::{bytes, duration, rfc3339, rfc3339_opt};
+use crate::Options;
+
+const CSS: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1d2127;max-width:1200px}\
+h1{font-size:1.5rem}h2{font-size:1.25rem;margin-top:2.5rem;border-bottom:1px solid #ddd}h3{font-size:1.05rem}\
+table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #d0d4da;padding:.25rem .5rem;text-align:left;vertical-align:top}\
+th{background:#f3f5f7}.num{text-align:right}.st{font-weight:600}\
+.COMPLETED,.success{color:#1a7f37}.FAILED,.ABORTED,.failed{color:#cf222e}.warning,.RUNNING,.PAUSED,.PAUSING,.ABORTING,.running{color:#9a6700}\
+.bar{background:#eaeef2;border-radius:3px;width:240px;height:12px;display:inline-block;vertical-align:middle}\
+.bar>span{display:block;height:12px;border-radius:3px;background:#2da44e}\
+.muted{color:#656d76}ul.d{margin:.25rem 0 .75rem}code{background:#f3f5f7;padding:0 .2rem}";
+
+/// Writes a complete HTML document for `sessions`.
+pub fn report<W: Write>(sessions: &[Session], o: &Options, out: &mut W) -> io::Result<()> {
+    let title = match sessions {
+        [one] => format!("Transfer session {}", one.id),
+        _ => format!("{} transfer sessions", sessions.len()),
+    };
+    head(out, &title)?;
+    if sessions.len() > 1 {
+        overview(sessions, out)?;
+    }
+    for s in crate::worst_first(sessions) {
+        session(s, o, out)?;
+    }
+    writeln!(out, "</body></html>")
+}
+
+/// Writes the fleet page of `batch`: overview (worst first) and the failed
+/// items of each session with problems.
+pub fn fleet<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
+    head(out, &format!("{} transfer sessions", sessions.len()))?;
+    overview(sessions, out)?;
+    for s in crate::worst_first(sessions) {
+        let failed: Vec<&Item> = s
+            .items
+            .iter()
+            .filter(|i| i.status == ItemStatus::Failed)
+            .collect();
+        if failed.is_empty() {
+            continue;
+        }
+        writeln!(
+            out,
+            "<h2 id=\"s-{}\">{} <span class=\"st {}\">{}</span></h2>",
+            h(&s.id),
+            h(&s.id),
+            s.state.as_str(),
+            s.state.as_str()
+        )?;
+        item_table(out, &failed, false)?;
+    }
+    writeln!(out, "</body></html>")
+}
+
+fn head<W: Write>(out: &mut W, title: &str) -> io::Result<()> {
+    writeln!(
+        out,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
+<title>{}</title><style>{CSS}</style></head><body><h1>{}</h1>",
+        h(title),
+        h(title)
+    )
+}
+
+fn overview<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
+    let f = crate::FleetTotals::of(sessions);
+    writeln!(
+        out,
+        "<p>{} sessions: {} completed, {} failed or aborted, {} not finished. Items: {} completed, {} had warnings, {} failed, {} running, {} pending.</p>",
+        f.sessions, f.completed, f.failed, f.unfinished, f.items_completed, f.items_warning, f.items_failed, f.items_running, f.items_pending
+    )?;
+    writeln!(out, "<table><tr><th>Session</th><th>State</th><th>Source host</th><th>Started</th><th>Duration</th><th>Failed</th><th>Warnings</th><th>Pending</th><th>Progress</th><th>Diagnostics</th></tr>")?;
+    for s in crate::worst_first(sessions) {
+        let count = |st: ItemStatus| s.items.iter().filter(|i| i.status == st).count();
+        let pending: u64 = s.queues.iter().map(|q| q.pending).sum();
+        writeln!(
+            out,
+            "<tr><td><a href=\"#s-{id}\">{id}</a></td><td class=\"st {st}\">{st}</td><td>{host}</td><td>{start}</td><td>{dur}</td><td class=\"num\">{f}</td><td class=\"num\">{w}</td><td class=\"num\">{pending}</td><td>{bar}</td><td class=\"num\">{d}</td></tr>",
+            id = h(&s.id),
+            st = s.state.as_str(),
+            host = h(s.remote_host.as_deref().unwrap_or("")),
+            start = rfc3339_opt(s.started_at),
+            dur = s.duration_s().map(duration).unwrap_or_default(),
+            f = count(ItemStatus::Failed),
+            w = count(ItemStatus::Warning),
+            bar = bar(s.percent()),
+            d = s.diagnostics.len(),
+        )?;
+    }
+    writeln!(out, "</table>")
+}
+
+fn bar(pct: f64) -> String {
+    format!("<span class=\"bar\" title=\"{pct:.1}%\"><span style=\"width:{:.1}%\"></span></span> {pct:.1}%", pct.clamp(0.0, 100.0))
+}
+
+/// Writes one session's section.
+fn session<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()> {
+    writeln!(
+        out,
+        "<h2 id=\"s-{id}\">Session <code>{id}</code> <span class=\"st {st}\">{st}</span></h2>",
+        id = h(&s.id),
+        st = s.state.as_str()
+    )?;
+    writeln!(out, "<table>")?;
+    let mut facts: Vec<(&str, String)> = vec![("WHM state", whm_state(s))];
+    for (k, v) in [
+        ("Source host", &s.remote_host),
+        ("Initiator", &s.initiator),
+        ("Log format", &s.version),
+    ] {
+        if let Some(v) = v {
+            facts.push((k, h(v)));
+        }
+    }
+    facts.push(("Started", rfc3339_opt(s.started_at)));
+    facts.push(("Finished", rfc3339_opt(s.finished_at)));
+    facts.push(("Duration", s.duration_s().map(duration).unwrap_or_default()));
+    facts.push(("Skipped lines", s.skipped_lines.to_string()));
+    for (k, v) in facts {
+        writeln!(out, "<tr><th>{k}</th><td>{v}</td></tr>")?;
+    }
+    writeln!(out, "</table>")?;
+    writeln!(out, "<h3>Queues</h3><table><tr><th>Queue</th><th>State</th><th>Items</th><th>Completed</th><th>Had warnings</th><th>Failed</th><th>Running</th><th>Pending</th><th>Bytes</th><th>Progress</th></tr>")?;
+    for q in &s.queues {
+        writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+            h(&q.name),
+            h(&q.state.whm_name(&q.name)),
+            q.items_total,
+            q.completed(),
+            q.warning,
+            q.failed,
+            q.running,
+            q.pending,
+            if q.bytes_total > 0 { format!("{} of {}", bytes(q.bytes_done), bytes(q.bytes_total as f64)) } else { String::new() },
+            bar(q.percent)
+        )?;
+    }
+    writeln!(out, "</table>")?;
+    gantt(s, out)?;
+    for (status, title) in [
+        (ItemStatus::Failed, "Failed items"),
+        (ItemStatus::Warning, "Items with warnings"),
+    ] {
+        let list: Vec<&Item> = s.items.iter().filter(|i| i.status == status).collect();
+        if !list.is_empty() {
+            writeln!(out, "<h3>{title} ({})</h3>", list.len())?;
+            item_table(out, &list, true)?;
+        }
+    }
+    if !s.diagnostics.is_empty() {
+        writeln!(out, "<h3>Diagnostics ({})</h3><table><tr><th>File</th><th>Line</th><th>Kind</th><th>Message</th><th>Excerpt</th></tr>", s.diagnostics.len())?;
+        for d in s.diagnostics.iter().take(o.max_diagnostics) {
+            writeln!(
+                out,
+                "<tr><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+                h(&d.source),
+                d.line,
+                d.kind.code(),
+                h(&d.kind.to_string()),
+                h(&d.excerpt)
+            )?;
+        }
+        writeln!(out, "</table>")?;
+    }
+    if !s.error_log.is_empty() {
+        writeln!(
+            out,
+            "<h3>master.error_log ({} lines)</h3><pre>",
+            s.error_log_lines
+        )?;
+        for l in &s.error_log {
+            writeln!(out, "{}", h(l))?;
+        }
+        writeln!(out, "</pre>")?;
+    }
+    Ok(())
+}
+
+fn item_table<W: Write>(out: &mut W, list: &[&Item], details: bool) -> io::Result<()> {
+    writeln!(out, "<table><tr><th>Queue</th><th>Item</th><th>Local name</th><th>Reason</th><th>Warnings</th><th>Skipped</th><th>Dangerous</th><th>Altered</th></tr>")?;
+    for it in list {
+        let c = &it.counts;
+        let mut reason = h(it.reason().unwrap_or(""));
+        if it.cascaded {
+            reason.push_str(" <span class=\"muted\">(cascade)</span>");
+        }
+        if it.worker_crashed {
+            reason.push_str(" <span class=\"muted\">(worker crashed)</span>");
+        }
+        let mut extra = String::new();
+        if details {
+            for (kind, recs) in detail_kinds(&it.details) {
+                for d in recs {
+                    let origin = [d.module.as_deref(), d.function.as_deref()]
+                        .iter()
+                        .flatten()
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join("::");
+                    extra.push_str(&format!(
+                        "<li>{kind}: <span class=\"muted\">{}</span> {}</li>",
+                        h(&origin),
+                        h(&d.text)
+                    ));
+                }
+            }
+            if let Some(log) = &it.log {
+                for l in log.errors.iter().take(5) {
+                    extra.push_str(&format!(
+                        "<li><code>{}:{}</code> {}</li>",
+                        h(&log.file),
+                        l.line,
+                        h(&l.text)
+                    ));
+                }
+            }
+        }
+        if !extra.is_empty() {
+            reason.push_str(&format!("<ul class=\"d\">{extra}</ul>"));
+        }
+        writeln!(
+            out,
+            "<tr><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            h(&it.queue),
+            h(it.item_name.as_deref().unwrap_or(&it.item_type)),
+            h(&it.item),
+            h(it.local_item.as_deref().unwrap_or("")),
+            reason,
+            c.warnings,
+            c.skipped_items,
+            c.dangerous_items,
+            c.altered_items
+        )?;
+    }
+    writeln!(out, "</table>")
+}
+
+/// A Gantt-style chart: one row per worker, one bar per item, where times
+/// exist.
+fn gantt<W: Write>(s: &Session, out: &mut W) -> io::Result<()> {
+    let timed: Vec<&Item> = s.items.iter().filter(|i| i.started_at.is_some()).collect();
+    let (Some(t0), Some(t1)) = (
+        timed.iter().filter_map(|i| i.started_at).min(),
+        timed
+            .iter()
+            .filter_map(|i| i.finished_at.or(s.last_event_at))
+            .max(),
+    ) else {
+        return Ok(());
+    };
+    let span = (t1 - t0).max(1) as f64;
+    let rows: Vec<(String, Vec<&Item>)> = s
+        .workers
+        .iter()
+        .map(|w| {
+            (
+                format!("{} #{}", w.queue, w.child),
+                w.items.iter().map(|&i| &s.items[i]).collect(),
+            )
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let (label_w, width, row_h) = (130.0, 900.0, 22.0);
+    let height = rows.len() as f64 * row_h + 30.0;
+    writeln!(out, "<h3>Timeline by worker</h3>")?;
+    writeln!(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{height}\" role=\"img\" aria-label=\"items per worker over time\" font-size=\"11\">", label_w + width + 10.0)?;
+    for (r, (label, items)) in rows.iter().enumerate() {
+        let y = r as f64 * row_h + 4.0;
+        writeln!(out, "<text x=\"0\" y=\"{}\">{}</text>", y + 13.0, h(label))?;
+        for it in items {
+            let Some(a) = it.started_at else { continue };
+            let b = it.finished_at.or(s.last_event_at).unwrap_or(a).max(a);
+            let x = label_w + (a - t0) as f64 / span * width;
+            let w = ((b - a) as f64 / span * width).max(2.0);
+            let color = match it.status {
+                ItemStatus::Success => "#2da44e",
+                ItemStatus::Warning => "#d4a72c",
+                ItemStatus::Failed => "#cf222e",
+                _ => "#8c959f",
+            };
+            writeln!(
+                out,
+                "<rect x=\"{x:.1}\" y=\"{y}\" width=\"{w:.1}\" height=\"{}\" fill=\"{color}\"><title>{} ({}, {})</title></rect>",
+                row_h - 6.0,
+                h(&it.key()),
+                it.status.as_str(),
+                it.duration_s().map(duration).unwrap_or_default()
+            )?;
+        }
+    }
+    let y = rows.len() as f64 * row_h + 20.0;
+    writeln!(
+        out,
+        "<text x=\"{label_w}\" y=\"{y}\" fill=\"#656d76\">{}</text>",
+        rfc3339(t0)
+    )?;
+    writeln!(
+        out,
+        "<text x=\"{}\" y=\"{y}\" text-anchor=\"end\" fill=\"#656d76\">{}</text>",
+        label_w + width,
+        rfc3339(t1)
+    )?;
+    writeln!(out, "</svg>")?;
+    Ok(())
+}

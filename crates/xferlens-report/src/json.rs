@@ -1,0 +1,192 @@
+//! JSON output: the full report (the session model plus derived fields,
+//! schema in `docs/SCHEMA.md`), progress objects, and item rows.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+use xferlens_replay::{whm_state, Queue, Session};
+
+use crate::rows::{AccountRow, ItemRow};
+
+/// Schema identifier written in every full report.
+pub const REPORT_SCHEMA: &str = "xferlens.report/1";
+
+#[derive(Serialize)]
+struct Report<'a> {
+    schema: &'static str,
+    generator: String,
+    sessions: Vec<SessionView<'a>>,
+}
+
+/// A session with the fields renderers derive from it.
+#[derive(Serialize)]
+struct SessionView<'a> {
+    whm_state: String,
+    percent: f64,
+    duration_s: Option<i64>,
+    #[serde(flatten)]
+    session: &'a Session,
+}
+
+/// Writes the full report of `sessions` as pretty JSON.
+pub fn report<W: Write>(sessions: &[Session], mut out: W) -> io::Result<()> {
+    let r = Report {
+        schema: REPORT_SCHEMA,
+        generator: format!("xferlens {}", env!("CARGO_PKG_VERSION")),
+        sessions: sessions
+            .iter()
+            .map(|s| SessionView {
+                whm_state: whm_state(s),
+                percent: s.percent(),
+                duration_s: s.duration_s(),
+                session: s,
+            })
+            .collect(),
+    };
+    serde_json::to_writer_pretty(&mut out, &r)?;
+    out.write_all(b"\n")
+}
+
+/// Progress of one queue, as `progress --format json` writes it.
+#[derive(Serialize)]
+pub struct QueueProgress<'a> {
+    /// Queue name.
+    pub queue: &'a str,
+    /// WHM-style queue state.
+    pub state: String,
+    /// Items in the queue.
+    pub items_total: u64,
+    /// Succeeded.
+    pub success: u64,
+    /// With warnings.
+    pub warning: u64,
+    /// Failed.
+    pub failed: u64,
+    /// In progress.
+    pub running: u64,
+    /// Not started.
+    pub pending: u64,
+    /// Total bytes.
+    pub bytes_total: u64,
+    /// Bytes done (WHM algorithm).
+    pub bytes_done: u64,
+    /// Percent done.
+    pub percent: f64,
+    /// Bytes per second of finished items.
+    pub throughput_bps: Option<f64>,
+    /// Estimated seconds left.
+    pub eta_s: Option<f64>,
+}
+
+/// Progress of one session, as `progress --format json` writes it.
+#[derive(Serialize)]
+pub struct SessionProgress<'a> {
+    /// Session id.
+    pub session_id: &'a str,
+    /// Session state.
+    pub state: &'static str,
+    /// WHM `get_transfer_session_state`-style state.
+    pub whm_state: String,
+    /// Overall percent.
+    pub percent: f64,
+    /// Queues.
+    pub queues: Vec<QueueProgress<'a>>,
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// The progress view of a session.
+pub fn progress_of(s: &Session) -> SessionProgress<'_> {
+    fn q(q: &Queue) -> QueueProgress<'_> {
+        QueueProgress {
+            queue: &q.name,
+            state: q.state.whm_name(&q.name),
+            items_total: q.items_total,
+            success: q.success,
+            warning: q.warning,
+            failed: q.failed,
+            running: q.running,
+            pending: q.pending,
+            bytes_total: q.bytes_total,
+            bytes_done: q.bytes_done.round() as u64,
+            percent: round1(q.percent),
+            throughput_bps: q.throughput_bps.map(round1),
+            eta_s: q.eta_s.map(f64::round),
+        }
+    }
+    SessionProgress {
+        session_id: &s.id,
+        state: s.state.as_str(),
+        whm_state: whm_state(s),
+        percent: round1(s.percent()),
+        queues: s.queues.iter().map(q).collect(),
+    }
+}
+
+/// Writes one progress object per session, one per line.
+pub fn progress<W: Write>(sessions: &[Session], mut out: W) -> io::Result<()> {
+    for s in sessions {
+        serde_json::to_writer(&mut out, &progress_of(s))?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// Writes item rows as one JSON array (`lines == false`) or one object per
+/// line.
+pub fn items<W: Write>(
+    sessions: &[Session],
+    accounts: bool,
+    lines: bool,
+    mut out: W,
+) -> io::Result<()> {
+    let mut first = true;
+    if !lines {
+        out.write_all(b"[")?;
+    }
+    let mut put = |out: &mut W, v: &dyn erased::Ser| -> io::Result<()> {
+        if lines {
+            v.write(out)?;
+            out.write_all(b"\n")
+        } else {
+            if !first {
+                out.write_all(b",")?;
+            }
+            first = false;
+            out.write_all(b"\n  ")?;
+            v.write(out)
+        }
+    };
+    for s in sessions {
+        if accounts {
+            for a in s.accounts() {
+                put(&mut out, &AccountRow::new(s, &a))?;
+            }
+        } else {
+            for it in s.items_by_queue() {
+                put(&mut out, &ItemRow::new(s, it))?;
+            }
+        }
+    }
+    if !lines {
+        out.write_all(b"\n]\n")?;
+    }
+    Ok(())
+}
+
+mod erased {
+    use std::io::{self, Write};
+
+    /// Object-safe "serialise yourself to this writer".
+    pub trait Ser {
+        fn write(&self, out: &mut dyn Write) -> io::Result<()>;
+    }
+
+    impl<T: serde::Serialize> Ser for T {
+        fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+            serde_json::to_writer(out, self).map_err(io::Error::from)
+        }
+    }
+}

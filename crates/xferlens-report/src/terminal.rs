@@ -1,0 +1,367 @@
+//! Human-readable terminal output: session summaries, progress lines and
+//! item tables. Every string from a log goes through
+//! [`crate::escape::terminal`] first; colour is added only when asked.
+
+use std::io::{self, Write};
+
+use xferlens_replay::{whm_state, Item, ItemStatus, Queue, Session, SessionState};
+
+use crate::escape::terminal as t;
+use crate::rows::{AccountRow, ItemRow, ACCOUNT_COLUMNS};
+use crate::style::Style;
+use crate::time::{bytes, duration, rfc3339};
+use crate::Options;
+
+fn state_style(s: SessionState) -> Style {
+    match s {
+        SessionState::Completed => Style::Green,
+        SessionState::Failed | SessionState::Aborted => Style::Red,
+        _ => Style::Yellow,
+    }
+}
+
+/// The "N completed, M had warnings, K failed" phrase of a queue.
+pub fn queue_phrase(q: &Queue) -> String {
+    format!(
+        "{} completed, {} had warnings, {} failed",
+        q.completed(),
+        q.warning,
+        q.failed
+    )
+}
+
+fn queue_line(q: &Queue, o: &Options) -> String {
+    let mut parts = vec![queue_phrase(q)];
+    if q.running > 0 {
+        parts.push(format!("{} running", q.running));
+    }
+    if q.pending > 0 {
+        parts.push(format!("{} pending", q.pending));
+    }
+    let pct = format!("{:.1}%", q.percent);
+    parts.push(if q.percent >= 100.0 {
+        Style::Green.paint(o.color, &pct)
+    } else {
+        pct
+    });
+    if q.bytes_total > 0 {
+        parts.push(format!(
+            "{} of {}",
+            bytes(q.bytes_done),
+            bytes(q.bytes_total as f64)
+        ));
+    }
+    if let Some(tp) = q.throughput_bps {
+        parts.push(format!("{}/s", bytes(tp)));
+    }
+    if let Some(eta) = q.eta_s {
+        parts.push(format!("ETA {}", duration(eta as i64)));
+    }
+    parts.join(" · ")
+}
+
+fn item_label(it: &Item) -> String {
+    let mut s = format!(
+        "{} {}",
+        it.item_name.as_deref().unwrap_or(&it.item_type),
+        it.item
+    );
+    if let Some(l) = it.local_item.as_deref().filter(|l| *l != it.item) {
+        s.push_str(&format!(" → {l}"));
+    }
+    t(&s)
+}
+
+/// Writes the summary of one session.
+pub fn summary<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()> {
+    let state = Style::Bold.paint(
+        o.color,
+        &state_style(s.state).paint(o.color, s.state.as_str()),
+    );
+    writeln!(
+        out,
+        "{} {}  {}",
+        Style::Bold.paint(o.color, "Session"),
+        t(&s.id),
+        state
+    )?;
+    let mut facts = Vec::new();
+    if let Some(h) = &s.remote_host {
+        facts.push(format!("source {}", t(h)));
+    }
+    if let Some(i) = &s.initiator {
+        facts.push(format!("initiator {}", t(i)));
+    }
+    if let Some(v) = &s.version {
+        facts.push(format!("log format {}", t(v)));
+    }
+    facts.push(format!("WHM state {}", whm_state(s)));
+    writeln!(out, "  {}", facts.join(" · "))?;
+    let mut times = Vec::new();
+    if let Some(a) = s.started_at {
+        times.push(format!("started {}", rfc3339(a)));
+    }
+    if let Some(b) = s.finished_at {
+        times.push(format!("finished {}", rfc3339(b)));
+    } else if let Some(b) = s.last_event_at.filter(|_| !s.state.is_terminal()) {
+        times.push(format!("last event {}", rfc3339(b)));
+    }
+    if let Some(d) = s.duration_s() {
+        times.push(format!("duration {}", duration(d)));
+    }
+    if times.is_empty() {
+        times.push("no times in this log (old format)".into());
+    }
+    writeln!(out, "  {}", times.join(" · "))?;
+    let marks: Vec<String> = s
+        .timeline
+        .iter()
+        .filter(|m| m.action != "start" && m.action != "complete")
+        .map(|m| match m.time {
+            Some(tm) => format!("{} {}", m.action, rfc3339(tm)),
+            None => format!("{} (line {})", m.action, m.line),
+        })
+        .collect();
+    if !marks.is_empty() {
+        writeln!(out, "  timeline: {}", marks.join(", "))?;
+    }
+    for q in &s.queues {
+        writeln!(out, "  {:<9} {}", t(&q.name), queue_line(q, o))?;
+    }
+    if !s.child_failures.is_empty() {
+        writeln!(
+            out,
+            "  {} worker crash(es)",
+            Style::Red.paint(o.color, &s.child_failures.len().to_string())
+        )?;
+    }
+    let failed: Vec<&Item> = s
+        .items
+        .iter()
+        .filter(|i| i.status == ItemStatus::Failed)
+        .collect();
+    let warned: Vec<&Item> = s
+        .items
+        .iter()
+        .filter(|i| i.status == ItemStatus::Warning)
+        .collect();
+    if !failed.is_empty() {
+        writeln!(
+            out,
+            "  {}",
+            Style::Red.paint(o.color, &format!("Failed ({})", failed.len()))
+        )?;
+        for it in failed {
+            problem(it, o, out)?;
+        }
+    }
+    if !warned.is_empty() {
+        writeln!(
+            out,
+            "  {}",
+            Style::Yellow.paint(o.color, &format!("Warnings ({})", warned.len()))
+        )?;
+        for it in warned {
+            problem(it, o, out)?;
+        }
+    }
+    let running: Vec<&Item> = s
+        .items
+        .iter()
+        .filter(|i| i.status == ItemStatus::Running)
+        .collect();
+    if !running.is_empty() {
+        writeln!(out, "  Running ({})", running.len())?;
+        for it in running {
+            let pct = it
+                .percent()
+                .map(|p| format!("{p:.0}%"))
+                .unwrap_or_else(|| "?".into());
+            writeln!(out, "    {:<8} {}  {}", t(&it.queue), item_label(it), pct)?;
+        }
+    }
+    if !s.unmentioned_logs.is_empty() {
+        writeln!(
+            out,
+            "  {} item log(s) not mentioned in the master log",
+            s.unmentioned_logs.len()
+        )?;
+    }
+    if s.error_log_lines > 0 {
+        writeln!(
+            out,
+            "  master.error_log: {} line(s); first: {}",
+            s.error_log_lines,
+            t(s.error_log.first().map_or("", |x| x))
+        )?;
+    }
+    let diag = format!(
+        "{} skipped line(s), {} diagnostic(s)",
+        s.skipped_lines,
+        s.diagnostics.len()
+    );
+    let diag = if s.diagnostics.is_empty() {
+        Style::Dim.paint(o.color, &diag)
+    } else {
+        Style::Yellow.paint(o.color, &diag)
+    };
+    writeln!(out, "  {diag}")?;
+    Ok(())
+}
+
+fn problem<W: Write>(it: &Item, o: &Options, out: &mut W) -> io::Result<()> {
+    let mut line = format!("    {:<8} {}", t(&it.queue), item_label(it));
+    if let Some(r) = it.failure.as_deref().or(it.message.as_deref()) {
+        line.push_str(&format!(": {}", t(r)));
+    }
+    let c = &it.counts;
+    if c.any() {
+        line.push_str(&format!(
+            " [warnings {}, skipped {}, dangerous {}, altered {}]",
+            c.warnings, c.skipped_items, c.dangerous_items, c.altered_items
+        ));
+    }
+    if it.cascaded {
+        line.push_str(" (cascade of the failed TRANSFER)");
+    }
+    if it.worker_crashed {
+        line.push_str(" (worker crashed)");
+    }
+    writeln!(out, "{line}")?;
+    if let Some(log) = &it.log {
+        let file = t(&log.file);
+        for l in log.errors.iter().take(o.max_log_lines) {
+            writeln!(
+                out,
+                "      {}:{}: {}",
+                Style::Dim.paint(o.color, &file),
+                l.line,
+                t(&l.text)
+            )?;
+        }
+        if it.status == ItemStatus::Warning {
+            for l in log.warnings.iter().take(o.max_log_lines) {
+                writeln!(
+                    out,
+                    "      {}:{}: {}",
+                    Style::Dim.paint(o.color, &file),
+                    l.line,
+                    t(&l.text)
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes one progress block per session: a line per queue.
+pub fn progress<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()> {
+    let state = state_style(s.state).paint(o.color, s.state.as_str());
+    writeln!(out, "{}  {}  {:.1}%", t(&s.id), state, s.percent())?;
+    for q in &s.queues {
+        let items = format!("{}/{} items", q.finished(), q.items_total);
+        let b = if q.bytes_total > 0 {
+            format!("{} / {}", bytes(q.bytes_done), bytes(q.bytes_total as f64))
+        } else {
+            "sizes unknown".into()
+        };
+        let mut line = format!(
+            "  {:<9} {:<22} {:>6.1}%  {:<16} {:<24}",
+            t(&q.name),
+            q.state.whm_name(&q.name),
+            q.percent,
+            items,
+            b
+        );
+        if let Some(tp) = q.throughput_bps {
+            line.push_str(&format!(" {}/s", bytes(tp)));
+        }
+        if let Some(eta) = q.eta_s {
+            line.push_str(&format!(" ETA {}", duration(eta as i64)));
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+/// Writes an aligned table of items (or accounts).
+pub fn items_table<W: Write>(sessions: &[Session], accounts: bool, out: &mut W) -> io::Result<()> {
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let header: Vec<&str> = if accounts {
+        ACCOUNT_COLUMNS[1..7].to_vec()
+    } else {
+        vec![
+            "session_id",
+            "queue",
+            "item",
+            "local_item",
+            "status",
+            "size",
+            "duration",
+            "message",
+        ]
+    };
+    for s in sessions {
+        if accounts {
+            for a in s.accounts() {
+                rows.push(
+                    AccountRow::new(s, &a).cells()[1..7]
+                        .iter()
+                        .map(|c| t(c))
+                        .collect(),
+                );
+            }
+        } else {
+            for it in s.items_by_queue() {
+                let r = ItemRow::new(s, it);
+                let c = r.cells();
+                rows.push(vec![
+                    t(&c[0]),
+                    t(&c[1]),
+                    t(&c[4]),
+                    t(&c[5]),
+                    c[7].clone(),
+                    r.size_bytes.map(|b| bytes(b as f64)).unwrap_or_default(),
+                    r.duration_s.map(duration).unwrap_or_default(),
+                    t(&c[16]),
+                ]);
+            }
+        }
+    }
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count()).min(60);
+        }
+    }
+    let fmt = |cells: Vec<String>| -> String {
+        let n = cells.len();
+        cells
+            .into_iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (c, w))| {
+                let c: String = if c.chars().count() > 60 {
+                    c.chars().take(59).chain(['…']).collect()
+                } else {
+                    c
+                };
+                if i + 1 == n {
+                    c
+                } else {
+                    format!("{c:<w$}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    writeln!(
+        out,
+        "{}",
+        fmt(header.iter().map(|h| h.to_string()).collect()).trim_end()
+    )?;
+    for r in rows {
+        writeln!(out, "{}", fmt(r).trim_end())?;
+    }
+    Ok(())
+}

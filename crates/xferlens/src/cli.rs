@@ -1,0 +1,218 @@
+//! The command line, as clap reads it. Nothing past [`crate::config`]
+//! sees these types.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  `check` found diagnostics, or `--fail-on` matched an item
+  2  usage error, unreadable input, or diagnostics under `--strict`";
+
+const EXAMPLES: &str = "\
+Examples:
+  xferlens /var/cpanel/transfer_sessions/exampleservercopya20140206192428NtyW
+  xferlens progress --watch 5 /var/cpanel/transfer_sessions/<id>
+  xferlens items --format csv sessions.tar.gz > items.csv
+  xferlens report --format html -o report.html /backups/transfer_sessions
+  xferlens batch /backups/transfer_sessions -o out/
+  whmapi1 --output=json fetch_transfer_session_log transfer_session_id=<id> logfile=master.log | xferlens -";
+
+/// Turns cPanel & WHM transfer-session logs into answers: what moved, what
+/// failed and why, how far a session got, how long each account took.
+///
+/// PATH may be a session directory, a directory of session directories
+/// (a copy of /var/cpanel/transfer_sessions), a master or item log, a .gz
+/// file, a .tar/.tar.gz/.tgz archive of session directories (read as a
+/// stream, never extracted), a saved WHM API fetch_transfer_session_log
+/// response, or - for standard input. With no PATH,
+/// /var/cpanel/transfer_sessions is read when it exists.
+#[derive(Parser, Debug)]
+#[command(name = "xferlens", version, after_help = format!("{EXAMPLES}\n\n{EXIT_CODES}"))]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub global: Global,
+
+    /// Inputs for the default command (summary).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// Options every command takes.
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// When to use colour: auto (a terminal, and NO_COLOR unset), always, never.
+    #[arg(long, value_enum, default_value = "auto", global = true)]
+    pub color: ColorChoice,
+    /// Treat any diagnostic (unusable log line) as an error: exit 2.
+    #[arg(long, global = true)]
+    pub strict: bool,
+    /// Exit 1 when an analysed item failed (`failed`) or failed or had
+    /// warnings (`warning`). For scripts.
+    #[arg(long, value_enum, global = true)]
+    pub fail_on: Option<FailOn>,
+    /// Session id to use for inputs that carry none (a single file, stdin).
+    #[arg(long, global = true)]
+    pub session_id: Option<String>,
+    /// Read master logs only (no item logs): faster, but no percentages of
+    /// running items and no item-log error lines.
+    #[arg(long, global = true)]
+    pub master_only: bool,
+    /// Do not print diagnostics to stderr (they are still counted).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Any failed item.
+    Failed,
+    /// Any failed item or item with warnings.
+    Warning,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Per session: state, host, times, per-queue outcome counts, failed
+    /// and warned items with reasons and log lines (the default command).
+    #[command(after_help = "Example:\n  xferlens summary /var/cpanel/transfer_sessions/<id>")]
+    Summary {
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Per session and queue: items and bytes done, percent (WHM
+    /// byte-weighted algorithm), state, throughput and ETA.
+    #[command(
+        after_help = "Examples:\n  xferlens progress <dir>\n  xferlens progress --watch 5 <dir>\n  xferlens progress --format json <dir> | jq .percent"
+    )]
+    Progress {
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Output format (json: one object per session per line).
+        #[arg(long, value_enum, default_value = "text")]
+        format: ProgressFormat,
+        /// Re-read live session directories every SECS seconds (default 2)
+        /// until every session reaches a terminal state.
+        #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "2")]
+        watch: Option<f64>,
+    },
+    /// One row per item per queue (or per account with --accounts).
+    #[command(
+        after_help = "Examples:\n  xferlens items --format csv <dir> > items.csv\n  xferlens items --accounts <dir>\n  xferlens items --format ndjson <dir> | jq 'select(.status==\"failed\")'"
+    )]
+    Items {
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: ItemsFormat,
+        /// One row per account: TRANSFER and RESTORE status side by side.
+        #[arg(long)]
+        accounts: bool,
+        /// Write CSV cells as they are (no guard against spreadsheet formulas).
+        #[arg(long)]
+        raw_csv: bool,
+        /// Write to FILE instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// The flattened master-log timeline, one row per event.
+    #[command(after_help = "Example:\n  xferlens events --format csv <dir> > events.csv")]
+    Events {
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: EventsFormat,
+        /// Write CSV cells as they are (no guard against spreadsheet formulas).
+        #[arg(long)]
+        raw_csv: bool,
+        /// Write to FILE instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// The full report: Markdown for tickets, self-contained HTML, or JSON
+    /// (the whole session model, schema in docs/SCHEMA.md).
+    #[command(
+        after_help = "Examples:\n  xferlens report --format md <dir> | pbcopy\n  xferlens report --format html -o report.html <dir>"
+    )]
+    Report {
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "md")]
+        format: ReportFormat,
+        /// Write to FILE instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Validates logs: lists every diagnostic as `file:line: kind: message:
+    /// excerpt`; exits 1 if there is any.
+    #[command(after_help = "Example:\n  xferlens check /var/cpanel/transfer_sessions")]
+    Check {
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Processes many sessions in parallel and writes sessions.csv,
+    /// items.csv, report.md and report.html (worst sessions first) to OUTDIR.
+    #[command(
+        after_help = "Example:\n  xferlens batch /backups/transfer_sessions archive-2026.tar.gz -o out/"
+    )]
+    Batch {
+        #[arg(value_name = "ROOT", required = true)]
+        roots: Vec<PathBuf>,
+        /// Output directory (created if needed).
+        #[arg(short, long, value_name = "OUTDIR")]
+        output: PathBuf,
+        /// Write CSV cells as they are (no guard against spreadsheet formulas).
+        #[arg(long)]
+        raw_csv: bool,
+        /// No progress bar.
+        #[arg(long)]
+        no_progress: bool,
+    },
+    /// Prints a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Prints the man page (roff).
+    Man,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProgressFormat {
+    Text,
+    Json,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ItemsFormat {
+    Table,
+    Csv,
+    Json,
+    Ndjson,
+    Md,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EventsFormat {
+    Csv,
+    Ndjson,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Md,
+    Html,
+    Json,
+}

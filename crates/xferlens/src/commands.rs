@@ -1,0 +1,250 @@
+//! The commands that load sessions, then render them: summary, progress,
+//! items, report, check.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use xferlens_replay::{ItemStatus, Session};
+use xferlens_report::escape::terminal as t;
+use xferlens_report::style::Style;
+use xferlens_report::{csv, html, json, markdown, terminal};
+
+use crate::cli::{ItemsFormat, ProgressFormat, ReportFormat};
+use crate::input::{discover, load, DEFAULT_ROOT};
+use crate::{Ctx, Outcome};
+
+/// Diagnostics printed to stderr per session before they are summarised.
+const DIAGNOSTICS_SHOWN: usize = 10;
+
+/// Sessions loaded from the user's paths, and how many inputs failed.
+pub struct Loaded {
+    /// The sessions, in input order.
+    pub sessions: Vec<Session>,
+    /// Inputs that could not be read (already reported on stderr).
+    pub errors: usize,
+}
+
+/// The paths to read: the given ones, else the default root when it
+/// exists, else a usage error.
+pub fn paths_or_default(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    if !paths.is_empty() {
+        return Ok(paths.to_vec());
+    }
+    let root = Path::new(DEFAULT_ROOT);
+    if root.is_dir() {
+        Ok(vec![root.to_owned()])
+    } else {
+        anyhow::bail!("no PATH given and {DEFAULT_ROOT} does not exist; try `xferlens --help`")
+    }
+}
+
+/// Prints an input error the way every command does.
+pub fn report_error(ctx: &Ctx, e: &anyhow::Error) {
+    eprintln!(
+        "{}: {}",
+        Style::Red.paint(ctx.color_err, "xferlens"),
+        t(&format!("{e:#}"))
+    );
+}
+
+/// Discovers and loads every session behind `paths` (sources in parallel).
+pub fn load_all(ctx: &Ctx, paths: &[PathBuf]) -> Result<Loaded> {
+    let paths = paths_or_default(paths)?;
+    let (sources, errs) = discover(&paths);
+    for e in &errs {
+        report_error(ctx, e);
+    }
+    let loaded: Vec<Vec<Result<Session>>> = sources
+        .par_iter()
+        .map(|s| load(s, ctx.global.session_id.as_deref(), &ctx.read))
+        .collect();
+    let mut out = Loaded {
+        sessions: Vec::new(),
+        errors: errs.len(),
+    };
+    for r in loaded.into_iter().flatten() {
+        match r {
+            Ok(s) => out.sessions.push(s),
+            Err(e) => {
+                report_error(ctx, &e);
+                out.errors += 1;
+            }
+        }
+    }
+    if !ctx.global.quiet {
+        print_diagnostics(&out.sessions, ctx.color_err);
+    }
+    Ok(out)
+}
+
+/// Prints the first diagnostics of each session to stderr.
+pub fn print_diagnostics(sessions: &[Session], color: bool) {
+    let stderr = io::stderr();
+    let mut e = stderr.lock();
+    for s in sessions {
+        for d in s.diagnostics.iter().take(DIAGNOSTICS_SHOWN) {
+            let _ = writeln!(e, "{}", t(&d.to_string()));
+        }
+        if s.diagnostics.len() > DIAGNOSTICS_SHOWN {
+            let more = format!(
+                "{}: {} more diagnostics; run `xferlens check` to list them all",
+                t(&s.id),
+                s.diagnostics.len() - DIAGNOSTICS_SHOWN
+            );
+            let _ = writeln!(e, "{}", Style::Dim.paint(color, &more));
+        }
+    }
+}
+
+/// The outcome counts of loaded sessions.
+pub fn outcome(l: &Loaded) -> Outcome {
+    let count = |st: ItemStatus| {
+        l.sessions
+            .iter()
+            .flat_map(|s| &s.items)
+            .filter(|i| i.status == st)
+            .count()
+    };
+    Outcome {
+        input_errors: l.errors,
+        diagnostics: l.sessions.iter().map(|s| s.diagnostics.len()).sum(),
+        failed_items: count(ItemStatus::Failed),
+        warning_items: count(ItemStatus::Warning),
+        found: false,
+    }
+}
+
+/// Standard output or a file, buffered.
+pub fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>> {
+    Ok(match path {
+        Some(p) if p.as_os_str() != "-" => Box::new(BufWriter::new(
+            File::create(p).with_context(|| format!("{}: cannot create", p.display()))?,
+        )),
+        _ => Box::new(BufWriter::new(io::stdout().lock())),
+    })
+}
+
+pub fn summary(ctx: &Ctx, paths: &[PathBuf]) -> Result<Outcome> {
+    let l = load_all(ctx, paths)?;
+    let mut out = open_output(None)?;
+    let o = ctx.render();
+    for (n, s) in l.sessions.iter().enumerate() {
+        if n > 0 {
+            writeln!(out)?;
+        }
+        terminal::summary(s, &o, &mut out)?;
+    }
+    if l.sessions.len() > 1 {
+        let f = xferlens_report::FleetTotals::of(&l.sessions);
+        writeln!(
+            out,
+            "\n{} sessions: {} completed, {} failed or aborted, {} not finished",
+            f.sessions, f.completed, f.failed, f.unfinished
+        )?;
+    }
+    out.flush()?;
+    Ok(outcome(&l))
+}
+
+pub fn progress(ctx: &Ctx, paths: &[PathBuf], format: ProgressFormat) -> Result<Outcome> {
+    let l = load_all(ctx, paths)?;
+    let mut out = open_output(None)?;
+    match format {
+        ProgressFormat::Json => json::progress(&l.sessions, &mut out)?,
+        ProgressFormat::Text => {
+            let o = ctx.render();
+            for s in &l.sessions {
+                terminal::progress(s, &o, &mut out)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(outcome(&l))
+}
+
+pub fn items(
+    ctx: &Ctx,
+    paths: &[PathBuf],
+    format: ItemsFormat,
+    accounts: bool,
+    raw_csv: bool,
+    output: Option<&Path>,
+) -> Result<Outcome> {
+    let l = load_all(ctx, paths)?;
+    let mut out = open_output(output)?;
+    match format {
+        ItemsFormat::Table => terminal::items_table(&l.sessions, accounts, &mut out)?,
+        ItemsFormat::Csv if accounts => csv::accounts(&l.sessions, raw_csv, &mut out)?,
+        ItemsFormat::Csv => csv::items(&l.sessions, raw_csv, &mut out)?,
+        ItemsFormat::Json => json::items(&l.sessions, accounts, false, &mut out)?,
+        ItemsFormat::Ndjson => json::items(&l.sessions, accounts, true, &mut out)?,
+        ItemsFormat::Md => markdown::items(&l.sessions, accounts, &mut out)?,
+    }
+    out.flush()?;
+    Ok(outcome(&l))
+}
+
+pub fn report(
+    ctx: &Ctx,
+    paths: &[PathBuf],
+    format: ReportFormat,
+    output: Option<&Path>,
+) -> Result<Outcome> {
+    let l = load_all(ctx, paths)?;
+    let mut out = open_output(output)?;
+    let o = xferlens_report::Options {
+        color: false,
+        ..Default::default()
+    };
+    match format {
+        ReportFormat::Md => markdown::report(&l.sessions, &o, &mut out)?,
+        ReportFormat::Html => html::report(&l.sessions, &o, &mut out)?,
+        ReportFormat::Json => json::report(&l.sessions, &mut out)?,
+    }
+    out.flush()?;
+    Ok(outcome(&l))
+}
+
+pub fn check(ctx: &Ctx, paths: &[PathBuf]) -> Result<Outcome> {
+    let quiet = Ctx {
+        global: crate::cli::Global {
+            quiet: true,
+            ..ctx.global.clone()
+        },
+        ..ctx.clone_shallow()
+    };
+    let l = load_all(&quiet, paths)?;
+    let mut out = open_output(None)?;
+    let mut n = 0usize;
+    for s in &l.sessions {
+        for d in &s.diagnostics {
+            writeln!(out, "{}", t(&d.to_string()))?;
+            n += 1;
+        }
+    }
+    out.flush()?;
+    let files: u64 = l.sessions.iter().map(|s| s.volume.files).sum();
+    let lines: u64 = l.sessions.iter().map(|s| s.volume.lines).sum();
+    eprintln!(
+        "{n} diagnostic(s) in {} session(s), {files} file(s), {lines} line(s)",
+        l.sessions.len()
+    );
+    let mut o = outcome(&l);
+    o.found = n > 0;
+    Ok(o)
+}
+
+impl Ctx {
+    /// A copy of the settings (for commands that adjust one flag).
+    pub fn clone_shallow(&self) -> Ctx {
+        Ctx {
+            global: self.global.clone(),
+            color: self.color,
+            color_err: self.color_err,
+            read: self.read.clone(),
+        }
+    }
+}
