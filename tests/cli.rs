@@ -1,0 +1,377 @@
+//! End-to-end: every command and format on the fixtures, inputs of every
+//! form, exit codes.
+
+mod common;
+use common::*;
+
+use std::io::Write;
+
+const FAILURES: &str = "fixtures/sessions/sourcefailurescopy20251128";
+const RUNNING: &str = "fixtures/sessions/sourcerunningcopy20251128";
+const SEED: &str = "fixtures/seed/vm5docscpanelcopya20140224163412sylG";
+
+#[test]
+fn summary_is_the_default_command() {
+    let (code, out, _) = run(&[FAILURES]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Session sourcefailurescopy20251128  COMPLETED"));
+    assert!(out.contains("TRANSFER  4 completed, 0 had warnings, 1 failed"));
+    assert!(out.contains("Failed (4)"));
+    assert!(out.contains("(cascade of the failed TRANSFER)"));
+    assert!(
+        out.contains("item-TRANSFER_AccountRemoteRoot_alpha000:26:"),
+        "first error lines of item logs"
+    );
+    let (_, explicit, _) = run(&["summary", FAILURES]);
+    assert_eq!(out, explicit);
+}
+
+#[test]
+fn summary_counts_skipped_lines() {
+    let (code, out, err) = run(&["fixtures/sessions/sourcegarbagecopy20251128"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("3 skipped line(s)"), "{out}");
+    assert!(
+        err.contains("master.log:4: invalid-json"),
+        "diagnostics go to stderr with file and line: {err}"
+    );
+    let (_, _, quiet) = run(&["-q", "fixtures/sessions/sourcegarbagecopy20251128"]);
+    assert!(quiet.is_empty());
+}
+
+#[test]
+fn progress_text_and_json() {
+    let (code, out, _) = run(&["progress", RUNNING]);
+    assert_eq!(code, 0);
+    assert!(out.contains("TRANSFER_INPROGRESS"));
+    assert!(out.contains("ETA"));
+    let (_, json, _) = run(&["progress", "--format", "json", RUNNING]);
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(v["session_id"], "sourcerunningcopy20251128");
+    assert_eq!(v["state"], "RUNNING");
+    let q = &v["queues"][0];
+    for k in [
+        "queue",
+        "items_total",
+        "success",
+        "warning",
+        "failed",
+        "running",
+        "pending",
+        "bytes_total",
+        "bytes_done",
+        "percent",
+    ] {
+        assert!(!q[k].is_null(), "{k}");
+    }
+    assert_eq!(q["running"], 2);
+}
+
+#[test]
+fn progress_watch_stops_at_a_terminal_state() {
+    let (code, out, _) = run(&["progress", "--watch", "0.1", FAILURES]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.lines().count(),
+        1,
+        "one line per change when not on a terminal: {out}"
+    );
+}
+
+#[test]
+fn items_csv_header_and_rows() {
+    let (code, out, _) = run(&["items", "--format", "csv", FAILURES]);
+    assert_eq!(code, 0);
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "session_id,queue,item_type,item_name,item,local_item,child,status,size_bytes,started_at,finished_at,duration_s,warnings,skipped_items,dangerous_items,altered_items,message,logfile"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 10);
+    assert!(rows[0].contains(",TRANSFER,"), "TRANSFER rows first");
+    assert!(rows
+        .iter()
+        .any(|r| r.contains(",failed,") && r.contains("2025-11-28T14:00:")));
+}
+
+#[test]
+fn items_every_format() {
+    for f in ["table", "csv", "json", "ndjson", "md"] {
+        let (code, out, _) = run(&["items", "--format", f, FAILURES]);
+        assert_eq!(code, 0, "{f}");
+        assert!(out.contains("alpha000"), "{f}");
+    }
+    let (_, json, _) = run(&["items", "--format", "json", FAILURES]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 10);
+    let (_, nd, _) = run(&["items", "--format", "ndjson", FAILURES]);
+    assert_eq!(nd.lines().count(), 10);
+    for l in nd.lines() {
+        let row: serde_json::Value = serde_json::from_str(l).unwrap();
+        assert!(["success", "warning", "failed", "running", "pending"]
+            .contains(&row["status"].as_str().unwrap()));
+    }
+}
+
+#[test]
+fn items_by_account() {
+    let (code, out, _) = run(&["items", "--accounts", "--format", "csv", FAILURES]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with(
+        "session_id,item_type,item,local_item,transfer_status,restore_status,overall"
+    ));
+    assert!(out.contains("alpha000,alpha000,failed,failed,failed"));
+}
+
+#[test]
+fn events_csv_and_ndjson() {
+    let (code, out, _) = run(&[
+        "events",
+        "--format",
+        "csv",
+        "fixtures/sessions/sourceworkercrashcopy20251128",
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with(
+        "session_id,seq,file,line,time,pid,child,queue,action,item,local_item,item_type,msg\n"
+    ));
+    assert!(out.contains(",child-failed,"));
+    let master =
+        std::fs::read_to_string(fixture("sessions/sourceworkercrashcopy20251128/master.log"))
+            .unwrap();
+    assert_eq!(out.lines().count(), master.lines().count() + 1);
+    let (_, nd, _) = run(&["events", "--format", "ndjson", SEED]);
+    assert_eq!(nd.lines().count(), 30);
+    let first: serde_json::Value = serde_json::from_str(nd.lines().next().unwrap()).unwrap();
+    assert_eq!(first["action"], "start");
+    assert_eq!(first["pid"], 14358);
+    assert_eq!(first["time"], "");
+}
+
+#[test]
+fn report_every_format_and_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    for (f, marker) in [
+        ("md", "### Failed items (4)"),
+        ("html", "<svg"),
+        ("json", "\"schema\": \"xferlens.report/1\""),
+    ] {
+        let out = dir.path().join(format!("r.{f}"));
+        let (code, stdout, _) = run(&[
+            "report",
+            "--format",
+            f,
+            "-o",
+            out.to_str().unwrap(),
+            FAILURES,
+        ]);
+        assert_eq!(code, 0);
+        assert!(stdout.is_empty());
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(text.contains(marker), "{f}");
+    }
+    let html = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
+    assert!(
+        !html.contains("<script") && !html.contains("src=\"http"),
+        "self-contained, no scripts"
+    );
+}
+
+#[test]
+fn check_lists_diagnostics_and_exits_1() {
+    let (code, out, _) = run(&["check", "fixtures/logs/garbage.log"]);
+    assert_eq!(code, 1);
+    assert_eq!(out.lines().count(), 5);
+    assert!(out
+        .lines()
+        .next()
+        .unwrap()
+        .starts_with("fixtures/logs/garbage.log:4: invalid-json: "));
+    let (code, out, _) = run(&["check", SEED]);
+    assert_eq!(code, 0);
+    assert!(out.is_empty());
+}
+
+#[test]
+fn strict_and_fail_on_exit_codes() {
+    assert_eq!(run(&["--strict", "fixtures/logs/garbage.log"]).0, 2);
+    assert_eq!(run(&["fixtures/logs/garbage.log"]).0, 0);
+    assert_eq!(run(&["--fail-on", "failed", FAILURES]).0, 1);
+    assert_eq!(run(&["--fail-on", "failed", SEED]).0, 0);
+    assert_eq!(run(&["--fail-on", "warning", SEED]).0, 1);
+}
+
+#[test]
+fn input_errors_exit_2_but_other_inputs_are_processed() {
+    let (code, out, err) = run(&["does/not/exist", SEED]);
+    assert_eq!(code, 2);
+    assert!(err.contains("does/not/exist"));
+    assert!(out.contains("vm5docscpanelcopya20140224163412sylG"));
+    assert_eq!(
+        run(&["--color", "sometimes", SEED]).0,
+        2,
+        "usage errors exit 2"
+    );
+}
+
+#[test]
+fn every_input_form() {
+    // A directory of session directories.
+    let (_, out, _) = run(&["progress", "--format", "json", "fixtures/sessions"]);
+    assert_eq!(out.lines().count(), 11);
+    // A single master log, its gzip copy, a saved API response.
+    for f in [
+        "fixtures/logs/master-current.log",
+        "fixtures/logs/master-current.log.gz",
+    ] {
+        let (code, out, _) = run(&["progress", "--format", "json", f]);
+        assert_eq!(code, 0, "{f}");
+        assert!(out.contains("\"state\":\"COMPLETED\""), "{f}");
+    }
+    let (_, out, _) = run(&[
+        "items",
+        "--format",
+        "csv",
+        "fixtures/logs/seed-api-response.json",
+    ]);
+    assert_eq!(out.lines().count(), 7);
+    // An item log alone.
+    let (code, out, _) = run(&[
+        "items",
+        "--format",
+        "csv",
+        "fixtures/logs/item-restore-failed.log",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.lines().count(),
+        2,
+        "an item log alone gives its one item"
+    );
+    assert!(out.contains(",failed,") && out.contains("already exists"));
+    // stdin, plain and gzip, with a session id.
+    let log = std::fs::read(fixture("logs/master-current.log")).unwrap();
+    let out = xferlens()
+        .args(["progress", "--format", "json", "--session-id", "given", "-"])
+        .write_stdin(log)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"session_id\":\"given\""));
+    let gz = std::fs::read(fixture("logs/master-current.log.gz")).unwrap();
+    let out = xferlens()
+        .args(["progress", "--format", "json", "-"])
+        .write_stdin(gz)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"session_id\":\"stdin\""));
+}
+
+fn tarball(gz: bool) -> tempfile::NamedTempFile {
+    let f = tempfile::Builder::new()
+        .suffix(if gz { ".tar.gz" } else { ".tar" })
+        .tempfile()
+        .unwrap();
+    let w: Box<dyn Write> = if gz {
+        Box::new(flate2::write::GzEncoder::new(
+            f.reopen().unwrap(),
+            flate2::Compression::fast(),
+        ))
+    } else {
+        Box::new(f.reopen().unwrap())
+    };
+    let mut b = tar::Builder::new(w);
+    b.append_dir_all("transfer_sessions", fixture("sessions"))
+        .unwrap();
+    b.into_inner().unwrap().flush().unwrap();
+    f
+}
+
+#[test]
+fn tarballs_are_streamed() {
+    let (_, dir_out, _) = run(&["items", "--format", "csv", "fixtures/sessions"]);
+    for gz in [false, true] {
+        let t = tarball(gz);
+        let (code, out, _) = run(&["items", "--format", "csv", t.path().to_str().unwrap()]);
+        assert_eq!(code, 0);
+        let mut a: Vec<&str> = out.lines().collect();
+        let mut b: Vec<&str> = dir_out.lines().collect();
+        a.sort();
+        b.sort();
+        assert_eq!(
+            a, b,
+            "a tarball gives the same items as the directory (gz: {gz})"
+        );
+    }
+}
+
+#[test]
+fn batch_writes_all_outputs() {
+    let out = tempfile::tempdir().unwrap();
+    let t = tarball(true);
+    let (code, stdout, _) = run(&[
+        "batch",
+        "fixtures/sessions",
+        SEED,
+        "does/not/exist",
+        t.path().to_str().unwrap(),
+        "-o",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "one input could not be read");
+    assert!(stdout.contains("23 sessions"), "{stdout}");
+    let sessions = std::fs::read_to_string(out.path().join("sessions.csv")).unwrap();
+    assert_eq!(sessions.lines().count(), 24);
+    assert!(sessions.starts_with("session_id,state,whm_state,remote_host,"));
+    let items = std::fs::read_to_string(out.path().join("items.csv")).unwrap();
+    assert!(items.lines().count() > 200);
+    let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    // Worst first: the first session in the overview has failed items.
+    let first_row = md.lines().find(|l| l.starts_with("| `")).unwrap();
+    let failed_col = first_row.split('|').nth(6).unwrap().trim();
+    assert_ne!(failed_col, "0", "{first_row}");
+    assert!(html.contains("<table>"));
+}
+
+#[test]
+fn completions_and_man_page() {
+    let (code, out, _) = run(&["completions", "bash"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("xferlens"));
+    let (code, out, _) = run(&["man"]);
+    assert_eq!(code, 0);
+    assert!(out.contains(".TH xferlens"));
+    let (_, help, _) = run(&["--help"]);
+    assert!(help.contains("Exit codes:"));
+    for cmd in [
+        "summary", "progress", "items", "events", "report", "check", "batch",
+    ] {
+        let (_, h, _) = run(&[cmd, "--help"]);
+        assert!(h.contains("Example"), "{cmd} --help has examples");
+    }
+}
+
+#[test]
+fn color_only_when_asked_or_on_a_terminal() {
+    let (_, plain, _) = run(&[FAILURES]);
+    assert!(!plain.contains('\u{1b}'), "not a terminal: no colour");
+    let (_, colored, _) = run(&["--color", "always", FAILURES]);
+    assert!(colored.contains("\u{1b}[31m"));
+    let out = xferlens()
+        .args(["--color", "auto", FAILURES])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains('\u{1b}'));
+}
+
+#[test]
+fn no_path_without_default_root_is_a_usage_error() {
+    if std::path::Path::new("/var/cpanel/transfer_sessions").exists() {
+        return;
+    }
+    let (code, _, err) = run(&["summary"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no PATH given"));
+}
