@@ -40,6 +40,7 @@ mod event;
 mod input;
 mod lines;
 mod parser;
+mod scan;
 mod sink;
 
 pub use crate::diagnostic::{excerpt, Diagnostic, DiagnosticKind, Position, Severity, EXCERPT_MAX};
@@ -50,5 +51,6 @@ pub use crate::event::{
 pub use crate::input::{parse_input, sniff, Sniffed};
 pub use crate::parser::{
     parse_reader, parse_slice, ParseOptions, ParseSummary, DEFAULT_CHUNK, DEFAULT_MAX_LINE_LEN,
+    ITEM_LOG_SKIP,
 };
 pub use crate::sink::{sinks, EventSink};

@@ -9,14 +9,16 @@ use std::ops::ControlFlow;
 use crate::decode::decode_line;
 use crate::diagnostic::{Diagnostic, DiagnosticKind, Position};
 use crate::lines::{read_lines, slice_lines, Piece};
+use crate::scan::{top_level_type, Scan};
 use crate::sink::EventSink;
 
 /// Default cap on one line's length: 16 MiB. Longer lines are skipped and
 /// reported, so memory per input stays bounded by this much plus a chunk.
 pub const DEFAULT_MAX_LINE_LEN: usize = 16 << 20;
 
-/// Default read size for streams: 256 KiB.
-pub const DEFAULT_CHUNK: usize = 256 << 10;
+/// Default read size for streams: 64 KiB (also the initial buffer size, so
+/// many small files stay cheap; the buffer grows only for long lines).
+pub const DEFAULT_CHUNK: usize = 64 << 10;
 
 /// Parser settings; `Default` is what the CLI uses.
 #[derive(Clone, Debug)]
@@ -27,7 +29,21 @@ pub struct ParseOptions {
     pub chunk: usize,
     /// Largest saved WHM API response read into memory.
     pub max_api_response: usize,
+    /// Line types (`type` values) the consumer ignores. Such lines are not
+    /// decoded: a structural scan checks that each is one balanced object
+    /// with terminated strings and valid UTF-8, and it is counted as an
+    /// event but not delivered to the sink. Anything the scan cannot
+    /// decide is decoded in full. Empty (the default): decode every line.
+    pub skip_types: &'static [&'static str],
+    /// The `skip_types` a consumer of item logs should use (replay reads
+    /// this; the parser does not). Empty it to validate every line fully,
+    /// as `xferlens check` does.
+    pub item_log_skip: &'static [&'static str],
 }
+
+/// Item-log line types that nothing downstream reads: the bulk of the
+/// volume.
+pub const ITEM_LOG_SKIP: &[&str] = &["out", "debug", "header"];
 
 impl Default for ParseOptions {
     fn default() -> Self {
@@ -35,6 +51,8 @@ impl Default for ParseOptions {
             max_line_len: DEFAULT_MAX_LINE_LEN,
             chunk: DEFAULT_CHUNK,
             max_api_response: 1 << 30,
+            skip_types: &[],
+            item_log_skip: ITEM_LOG_SKIP,
         }
     }
 }
@@ -48,8 +66,10 @@ pub struct ParseSummary {
     pub lines: u64,
     /// Blank (whitespace-only) lines, ignored.
     pub blank_lines: u64,
-    /// Events delivered.
+    /// Usable lines: events delivered plus lines filtered by `skip_types`.
     pub events: u64,
+    /// Lines of a skipped type: checked, counted, not decoded.
+    pub filtered: u64,
     /// Diagnostics delivered.
     pub diagnostics: u64,
     /// Lines that could not be used (subset of `lines`).
@@ -71,6 +91,7 @@ pub(crate) struct LineCtx<'s, S> {
     sink: S,
     pos: Position,
     cap: u64,
+    skip: &'static [&'static str],
     pub(crate) summary: ParseSummary,
 }
 
@@ -80,6 +101,7 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
             source,
             sink,
             cap: opts.max_line_len as u64,
+            skip: opts.skip_types,
             pos: Position { line: 1, byte: 0 },
             summary: ParseSummary::default(),
         }
@@ -137,6 +159,15 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
         if l.iter().all(u8::is_ascii_whitespace) {
             self.summary.blank_lines += 1;
             return ControlFlow::Continue(());
+        }
+        if !self.skip.is_empty() {
+            if let Scan::Type(t) = top_level_type(l) {
+                if self.skip.iter().any(|s| s.as_bytes() == t) {
+                    self.summary.events += 1;
+                    self.summary.filtered += 1;
+                    return ControlFlow::Continue(());
+                }
+            }
         }
         let text: Cow<'_, str> = match std::str::from_utf8(l) {
             Ok(s) => Cow::Borrowed(s),

@@ -63,13 +63,15 @@ proptest! {
         sizes in prop::collection::vec(1usize..50, 1..8),
         chunk in 1usize..64,
         max_line_len in 8usize..200,
+        skip in any::<bool>(),
     ) {
         let mut data = Vec::new();
         for l in &lines {
             data.extend_from_slice(l);
             data.push(b'\n');
         }
-        let opts = ParseOptions { chunk, max_line_len, ..ParseOptions::default() };
+        let skip_types: &'static [&'static str] = if skip { ITEM_LOG_SKIP } else { &[] };
+        let opts = ParseOptions { chunk, max_line_len, skip_types, ..ParseOptions::default() };
         let mut whole = Rec::default();
         let s1 = parse_slice("p", &data, &mut whole, &opts);
         let mut streamed = Rec::default();

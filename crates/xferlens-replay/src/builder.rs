@@ -46,7 +46,12 @@ pub fn replay_item_log<R: Read>(
     opts: &ParseOptions,
 ) -> io::Result<(ItemLog, Vec<Diagnostic>)> {
     let mut r = ItemLogReplay::new(file_name, display, active);
-    let summary = parse_input(display, reader, &mut r, opts)?;
+    // Item logs: lines of types nothing reads are only checked, not decoded.
+    let opts = ParseOptions {
+        skip_types: opts.item_log_skip,
+        ..opts.clone()
+    };
+    let summary = parse_input(display, reader, &mut r, &opts)?;
     Ok(r.finish(volume(&summary)))
 }
 

@@ -139,23 +139,32 @@ pub fn read_session_dir(
         .into_iter()
         .partition(|(_, r)| matches!(r, FileRole::ItemLog { .. }));
 
-    for (name, _) in others {
-        read_one(&mut b, dir, &name, &opts.parse);
-    }
-    if !opts.master_only {
-        let read = |(name, _): &(String, FileRole)| {
-            let mut sub = SessionBuilder::new("");
-            read_one(&mut sub, dir, name, &opts.parse);
-            sub
-        };
-        let parts: Vec<SessionBuilder> = if opts.sequential {
-            items.iter().map(read).collect()
-        } else {
-            items.par_iter().map(read).collect()
-        };
-        for p in parts {
-            b.merge(p);
+    let read_master = |b: &mut SessionBuilder| {
+        for (name, _) in &others {
+            read_one(b, dir, name, &opts.parse);
         }
+    };
+    let read = |(name, _): &(String, FileRole)| {
+        let mut sub = SessionBuilder::new("");
+        read_one(&mut sub, dir, name, &opts.parse);
+        sub
+    };
+    let parts: Vec<SessionBuilder> = if opts.master_only {
+        read_master(&mut b);
+        Vec::new()
+    } else if opts.sequential {
+        read_master(&mut b);
+        items.iter().map(read).collect()
+    } else {
+        // The master log replays on one thread while the item logs share the rest.
+        rayon::join(
+            || read_master(&mut b),
+            || items.par_iter().map(read).collect(),
+        )
+        .1
+    };
+    for p in parts {
+        b.merge(p);
     }
     Ok(b.finish())
 }

@@ -35,5 +35,10 @@ proptest! {
         let opts = xferlens_replay::ReadOptions { sequential: true, ..Default::default() };
         let again = xferlens_replay::read_session_dir(&path, None, &opts).unwrap();
         prop_assert_eq!(format!("{:?}", s), format!("{:?}", again));
+        // The fast path (ignored item-log lines only scanned) changes nothing.
+        let mut full = xferlens_replay::ReadOptions::default();
+        full.parse.item_log_skip = &[];
+        let slow = xferlens_replay::read_session_dir(&path, None, &full).unwrap();
+        prop_assert_eq!(format!("{:?}", s), format!("{:?}", slow));
     }
 }

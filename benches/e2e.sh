@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# End-to-end benchmark: xferlens against the read floor (`cat | wc -l`) and
+# a jq pipeline, on generated corpora, in one run. Best of 3 wall times and
+# peak RSS (/usr/bin/time). Corpora are generated once and cached in
+# $CORPUS (default benches/corpus, git-ignored).
+#
+#   benches/e2e.sh              # 300 MB single session + 1 GB fleet of 2,000 sessions
+#   SIZES="250 500 1000" benches/e2e.sh scale   # fleet sizes in MB, for the linearity table
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CORPUS=${CORPUS:-$ROOT/benches/corpus}
+RUNS=${RUNS:-3}
+cargo build --release -q -p xferlens -p xferlens-gen --manifest-path "$ROOT/Cargo.toml"
+GEN=$ROOT/target/release/xferlens-gen
+X=$ROOT/target/release/xferlens
+mkdir -p "$CORPUS"
+
+# best CMD...: runs CMD (a shell string) RUNS times; prints "best_seconds peak_rss_kb".
+best() {
+    local best="" rss=0
+    for _ in $(seq "$RUNS"); do
+        local out
+        out=$( { /usr/bin/time -f "%e %M" bash -c "$1" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+        local t=${out% *} m=${out#* }
+        if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
+        [ "$m" -gt "$rss" ] && rss=$m
+    done
+    echo "$best $rss"
+}
+
+ratio() { awk "BEGIN{ if ($2 > 0) printf \"%.2f\", $1/$2; else print \"inf\" }"; }
+
+report() { # name seconds rss floor
+    printf "%-34s %8.2fs  %6.1f MB RSS  %6sx floor\n" "$1" "$2" "$(awk "BEGIN{print $3/1024}")" "$(ratio "$2" "$4")"
+}
+
+gen_fleet() { # dir megabytes sessions
+    [ -d "$1" ] || "$GEN" fleet "$1" --sessions "$3" --target-bytes "$(( $2 * 1000000 ))" --seed 11 --accounts 20 >/dev/null
+}
+
+if [ "${1:-}" = "scale" ]; then
+    echo "fleet scaling (batch, all outputs), machine: $(nproc) cores"
+    for mb in ${SIZES:-250 500 1000}; do
+        d="$CORPUS/fleet-$mb"
+        gen_fleet "$d" "$mb" $(( mb * 2 ))
+        bytes=$(du -sb "$d" | cut -f1)
+        read -r floor _ < <(best "find '$d' -type f -print0 | xargs -0 cat | wc -l")
+        read -r t rss < <(best "'$X' batch '$d' -o '$CORPUS/out-$mb' --no-progress -q")
+        printf "%5d MB (%d bytes): floor %.2fs  batch %.2fs (%sx)  %.1f MB RSS  %.0f MB/s\n" \
+            "$mb" "$bytes" "$floor" "$t" "$(ratio "$t" "$floor")" "$(awk "BEGIN{print $rss/1024}")" "$(awk "BEGIN{print $bytes/1e6/$t}")"
+    done
+    exit 0
+fi
+
+SINGLE="$CORPUS/single"
+[ -d "$SINGLE" ] || "$GEN" session "$SINGLE" --accounts 1000 --target-bytes 300000000 --scenario mixed --seed 7 --id bigsession --workers 4 >/dev/null
+FLEET="$CORPUS/fleet"
+gen_fleet "$FLEET" 1000 2000
+S="$SINGLE/bigsession"
+echo "corpora: single $(du -sh "$S" | cut -f1) in $(ls "$S" | wc -l) files; fleet $(du -sh "$FLEET" | cut -f1) in $(find "$FLEET" -type f | wc -l) files, $(ls "$FLEET" | wc -l) sessions"
+echo "machine: $(nproc) cores, $(uname -r); best of $RUNS"
+echo
+
+read -r f1 _ < <(best "cat '$S'/* | wc -l")
+read -r t1 r1 < <(best "'$X' summary -q '$S'")
+read -r j1 jr1 < <(best "{ jq -r 'select(.type==\"control\" and ((.contents.action // \"\") | tostring | endswith(\"-item\"))) | \"\(.contents.queue) \(.contents.action)\"' '$S'/master.log | sort | uniq -c; jq -r 'select(.type==\"error\" or .type==\"warn\") | \"\(input_filename) \(.type)\"' '$S'/item-* | sort | uniq -c; }")
+echo "single session (~300 MB)"
+report "cat FILES | wc -l" "$f1" 0 "$f1"
+report "xferlens summary" "$t1" "$r1" "$f1"
+report "jq per-queue + per-item counts" "$j1" "$jr1" "$f1"
+echo
+
+read -r f2 _ < <(best "find '$FLEET' -type f -print0 | xargs -0 cat | wc -l")
+read -r t2 r2 < <(best "'$X' batch '$FLEET' -o '$CORPUS/out' --no-progress -q")
+read -r j2 jr2 < <(best "{ find '$FLEET' -name master.log -print0 | xargs -0 jq -r 'select(.type==\"control\" and ((.contents.action // \"\") | tostring | endswith(\"-item\"))) | \"\(input_filename) \(.contents.queue) \(.contents.action)\"' | sort | uniq -c; find '$FLEET' -name 'item-*' -print0 | xargs -0 jq -r 'select(.type==\"error\" or .type==\"warn\") | \"\(input_filename) \(.type)\"' | sort | uniq -c; }")
+echo "fleet (~1 GB, 2,000 sessions)"
+report "find | xargs cat | wc -l" "$f2" 0 "$f2"
+report "xferlens batch (all outputs)" "$t2" "$r2" "$f2"
+report "jq per-queue + per-item counts" "$j2" "$jr2" "$f2"
