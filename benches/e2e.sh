@@ -19,8 +19,10 @@ mkdir -p "$CORPUS"
 best() {
     local best="" rss=0
     for _ in $(seq "$RUNS"); do
-        local out
-        out=$( { /usr/bin/time -f "%e %M" bash -c "$1" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+        local tf out
+        tf=$(mktemp)
+        /usr/bin/time -o "$tf" -f "%e %M" bash -c "$1" >/dev/null 2>&1 || true
+        out=$(tail -1 "$tf"); rm -f "$tf"
         local t=${out% *} m=${out#* }
         if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
         [ "$m" -gt "$rss" ] && rss=$m
@@ -31,7 +33,7 @@ best() {
 ratio() { awk "BEGIN{ if ($2 > 0) printf \"%.2f\", $1/$2; else print \"inf\" }"; }
 
 report() { # name seconds rss floor
-    printf "%-34s %8.2fs  %6.1f MB RSS  %6sx floor\n" "$1" "$2" "$(awk "BEGIN{print $3/1024}")" "$(ratio "$2" "$4")"
+    printf "%-34s %8.2fs  %6.1f MB RSS  %6sx floor\n" "$1" "$2" "$(awk "BEGIN{print $3 / 1024}")" "$(ratio "$2" "$4")"
 }
 
 gen_fleet() { # dir megabytes sessions
@@ -47,7 +49,7 @@ if [ "${1:-}" = "scale" ]; then
         read -r floor _ < <(best "find '$d' -type f -print0 | xargs -0 cat | wc -l")
         read -r t rss < <(best "'$X' batch '$d' -o '$CORPUS/out-$mb' --no-progress -q")
         printf "%5d MB (%d bytes): floor %.2fs  batch %.2fs (%sx)  %.1f MB RSS  %.0f MB/s\n" \
-            "$mb" "$bytes" "$floor" "$t" "$(ratio "$t" "$floor")" "$(awk "BEGIN{print $rss/1024}")" "$(awk "BEGIN{print $bytes/1e6/$t}")"
+            "$mb" "$bytes" "$floor" "$t" "$(ratio "$t" "$floor")" "$(awk "BEGIN{print $rss / 1024}")" "$(awk "BEGIN{print $bytes / 1e6 / $t}")"
     done
     exit 0
 fi
@@ -57,7 +59,8 @@ SINGLE="$CORPUS/single"
 FLEET="$CORPUS/fleet"
 gen_fleet "$FLEET" 1000 2000
 S="$SINGLE/bigsession"
-echo "corpora: single $(du -sh "$S" | cut -f1) in $(ls "$S" | wc -l) files; fleet $(du -sh "$FLEET" | cut -f1) in $(find "$FLEET" -type f | wc -l) files, $(ls "$FLEET" | wc -l) sessions"
+mb() { du -sb "$1" | awk '{printf "%.0f MB", $1/1e6}'; }
+echo "corpora: single $(mb "$S") in $(ls "$S" | wc -l) files; fleet $(mb "$FLEET") in $(find "$FLEET" -type f | wc -l) files, $(ls "$FLEET" | wc -l) sessions"
 echo "machine: $(nproc) cores, $(uname -r); best of $RUNS"
 echo
 

@@ -347,17 +347,18 @@ fn decode_msg<'a>(raw: &'a RawValue, action: Option<&Action<'_>>) -> Option<Msg<
         b'n' => None,
         b'{' => {
             if action.is_some_and(Action::is_item_finish) {
-                Some(match serde_json::from_str::<Value>(s) {
-                    Ok(v) => Msg::Finished(Box::new(decode_finished(&v))),
+                Some(match serde_json::from_str::<FinishedDe<'_>>(s) {
+                    Ok(f) => Msg::Finished(Box::new(f.0)),
                     Err(_) => Msg::Raw(raw.get()),
                 })
-            } else if let Ok(Value::Object(o)) = serde_json::from_str::<Value>(s) {
-                match o.get("size").and_then(value_u64) {
-                    Some(n) if o.len() == 1 => Some(Msg::Size(n)),
+            } else {
+                match serde_json::from_str::<SizeDe>(s) {
+                    Ok(SizeDe {
+                        size: Some(n),
+                        keys: 1,
+                    }) => Some(Msg::Size(n)),
                     _ => Some(Msg::Raw(raw.get())),
                 }
-            } else {
-                Some(Msg::Raw(raw.get()))
             }
         }
         b't' | b'f' => Some(Msg::Raw(raw.get())),
@@ -398,6 +399,137 @@ fn value_text(v: &Value) -> Option<String> {
     }
 }
 
+/// Text of a raw value (see [`value_text`]); strings without escapes need
+/// no allocation beyond the result.
+fn raw_text(raw: &RawValue) -> Option<String> {
+    let s = raw.get();
+    match s.as_bytes().first() {
+        Some(b'"') => Some(unquote(s).into_owned()),
+        Some(b'n') => None,
+        _ => serde_json::from_str::<Value>(s)
+            .ok()
+            .as_ref()
+            .and_then(value_text),
+    }
+}
+
+/// A raw detail list: empty lists and null cost nothing.
+fn raw_list(raw: Option<&RawValue>) -> Vec<Detail> {
+    match raw.map(RawValue::get) {
+        None | Some("null") | Some("[]") => Vec::new(),
+        Some(_) => raw.map(decode_list).unwrap_or_default(),
+    }
+}
+
+/// The finished-item `msg` object, decoded without building a `Value`.
+struct FinishedDe<'a>(Finished, std::marker::PhantomData<&'a ()>);
+
+impl<'de> Deserialize<'de> for FinishedDe<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = FinishedDe<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a finished-item object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<FinishedDe<'de>, A::Error> {
+                let mut f = Finished::default();
+                let count = |n: Num| n.u64().unwrap_or(0);
+                while let Some(key) = m.next_key::<Str<'de>>()? {
+                    match &*key.0 {
+                        "size" => f.size = m.next_value::<Num>()?.u64(),
+                        "warnings" => f.warnings = count(m.next_value()?),
+                        "skipped_items" => f.skipped_items = count(m.next_value()?),
+                        "dangerous_items" => f.dangerous_items = count(m.next_value()?),
+                        "altered_items" => f.altered_items = count(m.next_value()?),
+                        "message" => f.message = raw_text(m.next_value::<&'de RawValue>()?),
+                        "failure" => f.failure = raw_text(m.next_value::<&'de RawValue>()?),
+                        "contents" => f.details = m.next_value::<ListsDe<'de>>()?.0,
+                        _ => {
+                            m.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(FinishedDe(f, std::marker::PhantomData))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// The `contents` lists of a finished item (an object, or null).
+struct ListsDe<'a>(DetailLists, std::marker::PhantomData<&'a ()>);
+
+impl<'de> Deserialize<'de> for ListsDe<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ListsDe<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object of detail lists")
+            }
+            fn visit_unit<E>(self) -> Result<ListsDe<'de>, E> {
+                Ok(ListsDe(DetailLists::default(), std::marker::PhantomData))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<ListsDe<'de>, A::Error> {
+                let mut l = DetailLists::default();
+                while let Some(key) = m.next_key::<Str<'de>>()? {
+                    let slot = match &*key.0 {
+                        "warnings" => &mut l.warnings,
+                        "skipped_items" => &mut l.skipped_items,
+                        "dangerous_items" => &mut l.dangerous_items,
+                        "altered_items" => &mut l.altered_items,
+                        _ => {
+                            m.next_value::<IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    *slot = raw_list(Some(m.next_value::<&'de RawValue>()?));
+                }
+                Ok(ListsDe(l, std::marker::PhantomData))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `{"size":N}`: the size and how many keys the object has.
+struct SizeDe {
+    size: Option<u64>,
+    keys: usize,
+}
+
+impl<'de> Deserialize<'de> for SizeDe {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SizeDe;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<SizeDe, A::Error> {
+                let mut out = SizeDe {
+                    size: None,
+                    keys: 0,
+                };
+                while let Some(key) = m.next_key::<Str<'de>>()? {
+                    out.keys += 1;
+                    if &*key.0 == "size" {
+                        out.size = m.next_value::<Num>()?.u64();
+                    } else {
+                        m.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Decodes a finished-item object from a `Value` (kept for tests and as
+/// the reference the typed decoder must agree with).
+#[cfg(test)]
 fn decode_finished(v: &Value) -> Finished {
     let get = |k: &str| v.get(k);
     let count = |k: &str| get(k).and_then(value_u64).unwrap_or(0);
@@ -591,6 +723,14 @@ mod tests {
     }
 
     #[test]
+    fn typed_and_value_finished_decoders_agree() {
+        let msg = r#"{"size":"5","warnings":2,"skipped_items":"3","dangerous_items":null,"altered_items":1,"contents":{"warnings":[{"msg":["a","b"]}],"skipped_items":null,"dangerous_items":[],"altered_items":[[["M","f",3],"t",null]]},"message":["x","y"],"failure":null}"#;
+        let typed = serde_json::from_str::<FinishedDe<'_>>(msg).unwrap().0;
+        let v: Value = serde_json::from_str(msg).unwrap();
+        assert_eq!(typed, decode_finished(&v));
+    }
+
+    #[test]
     fn failed_item_failure_text() {
         let e = ev(
             r#"{"type":"control","contents":{"action":"failed-item","msg":{"failure":"Aborted.","size":5}}}"#,
@@ -676,14 +816,14 @@ mod tests {
         // Skipped (unknown key): accepted, the skipper is iterative.
         let deep = format!("{{\"x\":{}{}}}", "[".repeat(10_000), "]".repeat(10_000));
         assert!(decode_line(&deep).is_ok());
-        // Decoded (finished-item msg): over serde_json's depth limit, kept raw.
+        // Inside a finished-item msg, under a key nobody reads: skipped.
         let deep = format!(
             "{{\"type\":\"control\",\"contents\":{{\"action\":\"failed-item\",\"msg\":{{\"a\":{}{}}}}}}}",
             "[".repeat(10_000),
             "]".repeat(10_000)
         );
         let e = decode_line(&deep).expect("line is valid JSON");
-        assert!(matches!(e.contents.msg, Some(Msg::Raw(_))));
+        assert!(matches!(e.contents.msg, Some(Msg::Finished(_))));
         // Unclosed: an error.
         assert!(decode_line(&"[".repeat(10_000)).is_err());
     }

@@ -16,8 +16,13 @@ const HEAD: usize = 256;
 /// What the splitter hands to its consumer.
 pub(crate) enum Piece<'b> {
     /// A line without its LF; `terminated` is false for a final line
-    /// that the input ends in without a newline.
-    Line { bytes: &'b [u8], terminated: bool },
+    /// that the input ends in without a newline; `utf8` is true when the
+    /// line is already known to be valid UTF-8 (validated in bulk).
+    Line {
+        bytes: &'b [u8],
+        terminated: bool,
+        utf8: bool,
+    },
     /// A line longer than the cap: its first bytes and its full length.
     TooLong { head: &'b [u8], len: u64 },
     /// A read failed after some data was delivered.
@@ -30,21 +35,23 @@ pub(crate) fn slice_lines(
     max_line_len: usize,
     mut f: impl FnMut(Piece<'_>) -> ControlFlow<()>,
 ) {
+    let utf8 = std::str::from_utf8(data).is_ok();
     let mut start = 0;
     for nl in memchr::memchr_iter(b'\n', data) {
-        if emit(&data[start..nl], true, max_line_len, &mut f).is_break() {
+        if emit(&data[start..nl], true, utf8, max_line_len, &mut f).is_break() {
             return;
         }
         start = nl + 1;
     }
     if start < data.len() {
-        let _ = emit(&data[start..], false, max_line_len, &mut f);
+        let _ = emit(&data[start..], false, utf8, max_line_len, &mut f);
     }
 }
 
 fn emit(
     line: &[u8],
     terminated: bool,
+    utf8: bool,
     max_line_len: usize,
     f: &mut impl FnMut(Piece<'_>) -> ControlFlow<()>,
 ) -> ControlFlow<()> {
@@ -59,9 +66,20 @@ fn emit(
         f(Piece::Line {
             bytes: line,
             terminated,
+            utf8,
         })
     }
 }
+
+thread_local! {
+    /// One read buffer per thread, reused across inputs: thousands of
+    /// small item logs then cost no allocation or zeroing each.
+    static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Largest buffer kept for reuse; a bigger one (grown for a long line) is
+/// freed.
+const KEEP: usize = 1 << 20;
 
 /// Splits a reader in chunks of `chunk` bytes.
 pub(crate) fn read_lines<R: Read>(
@@ -72,7 +90,25 @@ pub(crate) fn read_lines<R: Read>(
 ) {
     let chunk = chunk.max(1);
     let cap = max_line_len.saturating_add(1);
-    let mut buf = vec![0u8; chunk.min(cap)];
+    let mut buf = BUFFER.with(|b| std::mem::take(&mut *b.borrow_mut()));
+    buf.truncate(cap);
+    if buf.len() < chunk.min(cap) {
+        buf.resize(chunk.min(cap), 0);
+    }
+    read_into(&mut reader, &mut buf, chunk, cap, &mut f);
+    if buf.capacity() <= KEEP {
+        BUFFER.with(|b| *b.borrow_mut() = buf);
+    }
+}
+
+fn read_into<R: Read>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+    chunk: usize,
+    cap: usize,
+    f: &mut impl FnMut(Piece<'_>) -> ControlFlow<()>,
+) {
+    let max_line_len = cap - 1;
     let (mut start, mut end) = (0usize, 0usize);
     // While skipping an over-long line: its head and length so far.
     let mut skipping: Option<(Vec<u8>, u64)> = None;
@@ -98,13 +134,20 @@ pub(crate) fn read_lines<R: Read>(
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => {
-                finish(&buf[start..end], &mut skipping, &mut f);
+                finish(&buf[start..end], &mut skipping, f);
                 let _ = f(Piece::ReadError(e));
                 return;
             }
         };
         let scan_from = end;
         end += n;
+        // Validate the complete lines of this fill as UTF-8 in one go.
+        let utf8 = match memchr::memrchr(b'\n', &buf[scan_from..end]) {
+            Some(last) if skipping.is_none() => {
+                std::str::from_utf8(&buf[start..scan_from + last]).is_ok()
+            }
+            _ => false,
+        };
         for nl in memchr::memchr_iter(b'\n', &buf[scan_from..end]) {
             let nl = scan_from + nl;
             let flow = match skipping.take() {
@@ -112,7 +155,7 @@ pub(crate) fn read_lines<R: Read>(
                     head: &head,
                     len: len + (nl - start) as u64,
                 }),
-                None => emit(&buf[start..nl], true, max_line_len, &mut f),
+                None => emit(&buf[start..nl], true, utf8, max_line_len, f),
             };
             start = nl + 1;
             if flow.is_break() {
@@ -128,7 +171,7 @@ pub(crate) fn read_lines<R: Read>(
             end = 0;
         }
     }
-    finish(&buf[start..end], &mut skipping, &mut f);
+    finish(&buf[start..end], &mut skipping, f);
 }
 
 fn finish(
@@ -145,6 +188,7 @@ fn finish(
         let _ = f(Piece::Line {
             bytes: rest,
             terminated: false,
+            utf8: false,
         });
     }
 }
@@ -184,7 +228,9 @@ mod tests {
 
     fn show(p: Piece<'_>) -> String {
         match p {
-            Piece::Line { bytes, terminated } => {
+            Piece::Line {
+                bytes, terminated, ..
+            } => {
                 format!(
                     "{}{}",
                     String::from_utf8_lossy(bytes),

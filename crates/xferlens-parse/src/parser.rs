@@ -118,8 +118,12 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
 
     pub(crate) fn piece(&mut self, piece: Piece<'_>) -> ControlFlow<()> {
         let (flow, len) = match piece {
-            Piece::Line { bytes, terminated } => (
-                self.line(bytes, terminated),
+            Piece::Line {
+                bytes,
+                terminated,
+                utf8,
+            } => (
+                self.line(bytes, terminated, utf8),
                 bytes.len() as u64 + terminated as u64,
             ),
             Piece::TooLong { head, len } => {
@@ -144,7 +148,7 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
         flow
     }
 
-    fn line(&mut self, raw: &[u8], terminated: bool) -> ControlFlow<()> {
+    fn line(&mut self, raw: &[u8], terminated: bool, utf8: bool) -> ControlFlow<()> {
         self.summary.lines += 1;
         if !terminated {
             self.summary.unterminated = true;
@@ -162,7 +166,9 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
         }
         if !self.skip.is_empty() {
             if let Scan::Type(t) = top_level_type(l) {
-                if self.skip.iter().any(|s| s.as_bytes() == t) {
+                if self.skip.iter().any(|s| s.as_bytes() == t)
+                    && (utf8 || std::str::from_utf8(l).is_ok())
+                {
                     self.summary.events += 1;
                     self.summary.filtered += 1;
                     return ControlFlow::Continue(());

@@ -28,8 +28,9 @@ pub(crate) enum Scan<'a> {
 /// - `{`/`}` and `[`/`]` counts balance (a cut line fails this);
 /// - the token `"type":"` occurs exactly once outside strings (inside a
 ///   JSON string every quote is escaped, so an occurrence whose quote is
-///   not escaped is structural), and its value holds no escape;
-/// - the line is valid UTF-8.
+///   not escaped is structural), and its value holds no escape.
+///
+/// The caller checks UTF-8 (in bulk, where it can).
 ///
 /// A line whose only `type` key sits inside `contents` (old logs) gives the
 /// same type as the decoder's fallback. Anything else is left to the
@@ -57,8 +58,8 @@ pub(crate) fn top_level_type(line: &[u8]) -> Scan<'_> {
         }
     }
     match found {
-        Some(v) if std::str::from_utf8(t).is_ok() => Scan::Type(v),
-        _ => Scan::Decode,
+        Some(v) => Scan::Type(v),
+        None => Scan::Decode,
     }
 }
 

@@ -125,6 +125,20 @@ pub fn read_session_dir(
             Err(_) => {} // vanished since listing
         }
     }
+    // A listing taken while the writer renames `.master.log` can miss it:
+    // probe both names directly (the active name first: the rename goes
+    // from it to the completed one, so one of the two probes sees it).
+    if !files
+        .iter()
+        .any(|(_, r)| matches!(r, FileRole::Master { .. }))
+    {
+        for name in [".master.log", "master.log"] {
+            if fs::symlink_metadata(dir.join(name)).is_ok_and(|m| m.is_file()) {
+                files.push((name.to_owned(), classify(name)));
+                break;
+            }
+        }
+    }
     if !files
         .iter()
         .any(|(_, r)| matches!(r, FileRole::Master { .. } | FileRole::ItemLog { .. }))

@@ -30,15 +30,19 @@ assert_eq!(session.duration_s(), Some(60));
 */
 #![deny(missing_docs)]
 
+mod archive;
 mod builder;
 mod dir;
 mod files;
+#[doc(hidden)]
+pub mod fuzzing;
 mod itemlog;
 mod master;
 mod model;
 mod progress;
 mod state;
 
+pub use crate::archive::{is_tar_header, read_tar, ArchiveError};
 pub use crate::builder::{read_error_log, replay_item_log, replay_master, SessionBuilder};
 pub use crate::dir::{is_session_dir, read_session_dir, ReadOptions, ReplayError};
 pub use crate::files::{classify, default_log_name, item_log_parts, safe_file_name, FileRole};

@@ -32,7 +32,10 @@ use crate::state::SessionState;
 pub struct MasterReplay {
     source: String,
     session: Session,
-    index: HashMap<(String, String, String), usize>,
+    /// Items by `queue \0 item_type \0 item`, looked up through `key_buf`
+    /// so that a lookup allocates nothing.
+    index: HashMap<String, usize>,
+    key_buf: String,
     workers: HashMap<(String, u64), usize>,
     held: HashMap<(String, u64), usize>,
     had_start: HashSet<usize>,
@@ -112,21 +115,27 @@ impl MasterReplay {
             return None;
         };
         let item_type = c.item_type.as_deref().unwrap_or("");
-        let key = (queue.to_owned(), item_type.to_owned(), item.to_owned());
-        if let Some(&i) = self.index.get(&key) {
+        self.key_buf.clear();
+        for (n, part) in [queue, item_type, item].iter().enumerate() {
+            if n > 0 {
+                self.key_buf.push('\0');
+            }
+            self.key_buf.push_str(part);
+        }
+        if let Some(&i) = self.index.get(self.key_buf.as_str()) {
             return Some(i);
         }
         self.queue_mut(queue);
         let idx = self.session.items.len();
         self.session.items.push(Item {
-            queue: key.0.clone(),
-            item_type: key.1.clone(),
-            item: key.2.clone(),
+            queue: queue.to_owned(),
+            item_type: item_type.to_owned(),
+            item: item.to_owned(),
             in_master: true,
             master_line: Some(pos.line),
             ..Item::default()
         });
-        self.index.insert(key, idx);
+        self.index.insert(self.key_buf.clone(), idx);
         Some(idx)
     }
 

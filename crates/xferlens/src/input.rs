@@ -3,16 +3,15 @@
 //! gzip, saved API responses), tar archives (plain or gzip, read as a
 //! stream and never extracted) and stdin.
 
-use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use flate2::read::MultiGzDecoder;
-use xferlens_parse::{Diagnostic, DiagnosticKind};
 use xferlens_replay::{
-    classify, is_session_dir, read_session_dir, FileRole, ReadOptions, Session, SessionBuilder,
+    classify, is_session_dir, is_tar_header, read_session_dir, read_tar, FileRole, ReadOptions,
+    Session, SessionBuilder,
 };
 
 /// Where sessions come from.
@@ -57,7 +56,7 @@ fn looks_like_tar(path: &Path) -> bool {
         Box::new(f)
     };
     let mut block = vec![0u8; 512];
-    r.read_exact(&mut block).is_ok() && &block[257..262] == b"ustar"
+    r.read_exact(&mut block).is_ok() && is_tar_header(&block)
 }
 
 /// Turns user paths into sources. Paths that cannot be used are returned
@@ -198,7 +197,7 @@ fn load_stdin(session_id: Option<&str>, opts: &ReadOptions) -> Result<Session> {
         .context("<stdin>: cannot read")?;
     let whole = io::Cursor::new(head.clone()).chain(stdin);
     // A tar archive on stdin (plain; gzip'd tar is sniffed after gunzip).
-    let tar_at = |h: &[u8]| h.len() >= 262 && &h[257..262] == b"ustar";
+    let tar_at = is_tar_header;
     if tar_at(&head) {
         return first_session(load_tar("<stdin>", whole, opts));
     }
@@ -236,105 +235,10 @@ fn replay_stream<R: Read>(r: R, session_id: Option<&str>, opts: &ReadOptions) ->
     Ok(b.finish())
 }
 
-/// Streams a tar archive (gzip detected by magic bytes), grouping members
-/// by their directory into sessions. Nothing is written to disk; member
-/// paths are only used as names.
+/// Streams a tar archive into sessions (see [`xferlens_replay::read_tar`]).
 pub fn load_tar<R: Read>(display: &str, r: R, opts: &ReadOptions) -> Vec<Result<Session>> {
-    let mut r = BufReader::new(r);
-    let gz = match io::BufRead::fill_buf(&mut r) {
-        Ok(h) => h.starts_with(&[0x1f, 0x8b]),
-        Err(e) => {
-            return vec![Err(
-                anyhow::Error::new(e).context(format!("{display}: cannot read"))
-            )]
-        }
-    };
-    let inner: Box<dyn Read> = if gz {
-        Box::new(MultiGzDecoder::new(r))
-    } else {
-        Box::new(r)
-    };
-    let mut archive = tar::Archive::new(inner);
-    let mut sessions: BTreeMap<String, SessionBuilder> = BTreeMap::new();
-    let mut fatal = None;
-    let stem = Path::new(display)
-        .file_name()
-        .map(|n| {
-            n.to_string_lossy()
-                .trim_end_matches(".gz")
-                .trim_end_matches(".tgz")
-                .trim_end_matches(".tar")
-                .to_owned()
-        })
-        .unwrap_or_else(|| "archive".into());
-    match archive.entries() {
-        Err(e) => {
-            fatal = Some(anyhow::Error::new(e).context(format!("{display}: not a tar archive")))
-        }
-        Ok(entries) => {
-            for entry in entries {
-                let entry = match entry {
-                    Ok(e) => e,
-                    Err(e) => {
-                        fatal = Some(
-                            anyhow::Error::new(e).context(format!("{display}: archive is damaged")),
-                        );
-                        break;
-                    }
-                };
-                let path = match entry.path() {
-                    Ok(p) => p.into_owned(),
-                    Err(_) => continue,
-                };
-                let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
-                    continue;
-                };
-                let role = classify(&name);
-                if role == FileRole::Other
-                    || (opts.master_only && matches!(role, FileRole::ItemLog { .. }))
-                {
-                    continue;
-                }
-                let parent = path
-                    .parent()
-                    .map(|p| p.to_string_lossy().trim_end_matches('/').to_owned())
-                    .unwrap_or_default();
-                let id = Path::new(&parent)
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| stem.clone());
-                let member = format!("{display}:{}", path.display());
-                let b = sessions
-                    .entry(parent.clone())
-                    .or_insert_with(|| SessionBuilder::new(&id));
-                if !entry.header().entry_type().is_file() {
-                    b.push_diagnostic(Diagnostic {
-                        source: member,
-                        line: 0,
-                        byte_offset: 0,
-                        kind: DiagnosticKind::Anomaly {
-                            code: "not-a-file",
-                            message: "archive member is a link or special file; not read".into(),
-                        },
-                        excerpt: String::new(),
-                    });
-                    continue;
-                }
-                if let Err(e) = b.read_file(&name, &member, entry, &opts.parse) {
-                    fatal = Some(anyhow::Error::new(e).context(format!("{member}: cannot read")));
-                    break;
-                }
-            }
-        }
-    }
-    let mut out: Vec<Result<Session>> = sessions.into_values().map(|b| Ok(b.finish())).collect();
-    if let Some(e) = fatal {
-        out.push(Err(e));
-    }
-    if out.is_empty() {
-        out.push(Err(anyhow::anyhow!(
-            "{display}: archive holds no transfer session logs"
-        )));
-    }
-    out
+    read_tar(display, r, opts)
+        .into_iter()
+        .map(|r| r.map_err(anyhow::Error::from))
+        .collect()
 }
