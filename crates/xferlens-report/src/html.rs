@@ -93,7 +93,7 @@ fn overview<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
             start = rfc3339_opt(s.started_at),
             dur = s.duration_s().map(duration).unwrap_or_default(),
             f = count(ItemStatus::Failed),
-            w = count(ItemStatus::Warning),
+            w = s.queues.iter().map(|q| q.warning).sum::<u64>(),
             bar = bar(s.percent()),
             d = s.diagnostics.len(),
         )?;

@@ -56,11 +56,7 @@ pub fn worst_first(sessions: &[Session]) -> Vec<&Session> {
             .iter()
             .filter(|i| i.status == ItemStatus::Failed)
             .count();
-        let warn = s
-            .items
-            .iter()
-            .filter(|i| i.status == ItemStatus::Warning)
-            .count();
+        let warn: u64 = s.queues.iter().map(|q| q.warning).sum();
         let bad_state = match s.state {
             SessionState::Failed | SessionState::Aborted => 2,
             SessionState::Completed => 0,

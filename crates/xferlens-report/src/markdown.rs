@@ -285,7 +285,7 @@ pub fn fleet_overview<W: Write>(sessions: &[Session], out: &mut W) -> io::Result
                 rfc3339_opt(s.started_at),
                 s.duration_s().map(duration).unwrap_or_default(),
                 count(ItemStatus::Failed).to_string(),
-                count(ItemStatus::Warning).to_string(),
+                s.queues.iter().map(|q| q.warning).sum::<u64>().to_string(),
                 pending.to_string(),
                 format!("{:.1}%", s.percent()),
                 s.diagnostics.len().to_string(),

@@ -22,22 +22,23 @@ use crate::{Ctx, Outcome};
 /// Sessions loaded at once; bounds memory and keeps output order stable.
 const CHUNK: usize = 64;
 
-/// Keeps what the fleet reports need: problem items with a few log lines.
+/// Keeps what the fleet reports need: the session's facts and counts, and
+/// its failed items without their logs. (Warnings are counted from the
+/// queues.) Capacity is released, since thousands of these are kept.
 fn slim(mut s: Session) -> Session {
-    s.items
-        .retain(|i| matches!(i.status, ItemStatus::Failed | ItemStatus::Warning));
+    s.items.retain(|i| i.status == ItemStatus::Failed);
     for it in &mut s.items {
-        if let Some(log) = &mut it.log {
-            log.errors.truncate(3);
-            log.warnings.truncate(3);
-            log.percentages = Vec::new();
-            log.modules = Vec::new();
-            log.summary = None;
-        }
+        it.log = None;
+        it.details = Default::default();
     }
+    s.items.shrink_to_fit();
     s.workers = Vec::new();
     s.timeline = Vec::new();
-    s.error_log.truncate(3);
+    s.child_failures = Vec::new();
+    s.unmentioned_logs = Vec::new();
+    s.error_log = Vec::new();
+    s.diagnostics.shrink_to_fit();
+    s.queues.shrink_to_fit();
     s
 }
 
