@@ -12,7 +12,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
@@ -31,23 +31,6 @@ pub(crate) fn unquote(s: &str) -> Cow<'_, str> {
             Ok(v) => Cow::Owned(v),
             Err(_) => Cow::Borrowed(s),
         },
-    }
-}
-
-/// Decodes one line (already UTF-8, without its terminator).
-pub(crate) fn decode_line(text: &str) -> Result<Event<'_>, DiagnosticKind> {
-    match serde_json::from_str::<TopLevel<'_>>(text) {
-        Ok(top) => Ok(top.into_event()),
-        Err(e) => {
-            let first = text.trim_start().as_bytes().first().copied();
-            if first != Some(b'{') && serde_json::from_str::<IgnoredAny>(text).is_ok() {
-                Err(DiagnosticKind::NotAnObject)
-            } else {
-                Err(DiagnosticKind::InvalidJson {
-                    message: e.to_string(),
-                })
-            }
-        }
     }
 }
 
@@ -158,184 +141,186 @@ impl Num {
     }
 }
 
-/// The top-level object of a line.
-struct TopLevel<'a> {
-    pid: Option<u64>,
-    kind: Option<Cow<'a, str>>,
-    indent: Option<i64>,
-    partial: bool,
-    source: Option<Cow<'a, str>>,
-    contents: RawContents<'a>,
-}
-
-impl<'a> TopLevel<'a> {
-    fn into_event(self) -> Event<'a> {
-        let kind = match self.kind.or_else(|| self.contents.kind.clone()) {
-            Some(k) => MsgType::from_str_cow(k),
-            None => MsgType::Missing,
-        };
-        Event {
-            pid: self.pid,
-            kind,
-            indent: self.indent,
-            partial: self.partial,
-            source: self.source,
-            contents: self.contents.finish(),
+/// Decodes one line (already UTF-8, without its terminator) into `ev`,
+/// which should start as `Event::default()`. Fields are written in place:
+/// an event is a few hundred bytes, and moving it through every layer of
+/// the decoder cost more than decoding short lines.
+pub(crate) fn decode_line<'a>(text: &'a str, ev: &mut Event<'a>) -> Result<(), DiagnosticKind> {
+    let mut p = Pending::default();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let r = de::Deserializer::deserialize_map(
+        &mut de,
+        TopV {
+            ev: &mut *ev,
+            p: &mut p,
+        },
+    )
+    .and_then(|()| de.end());
+    match r {
+        Ok(()) => {
+            p.finish(ev);
+            Ok(())
+        }
+        Err(e) => {
+            let first = text.trim_start().as_bytes().first().copied();
+            if first != Some(b'{') && serde_json::from_str::<IgnoredAny>(text).is_ok() {
+                Err(DiagnosticKind::NotAnObject)
+            } else {
+                Err(DiagnosticKind::InvalidJson {
+                    message: e.to_string(),
+                })
+            }
         }
     }
 }
 
-impl<'de> Deserialize<'de> for TopLevel<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = TopLevel<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<TopLevel<'de>, A::Error> {
-                let mut top = TopLevel {
-                    pid: None,
-                    kind: None,
-                    indent: None,
-                    partial: false,
-                    source: None,
-                    contents: RawContents::default(),
-                };
-                while let Some(key) = m.next_key::<Str<'de>>()? {
-                    match &*key.0 {
-                        "pid" => top.pid = m.next_value::<Num>()?.u64(),
-                        "type" => top.kind = m.next_value::<OptStr<'de>>()?.0,
-                        "contents" => top.contents = m.next_value::<RawContents<'de>>()?,
-                        "indent" => top.indent = m.next_value::<Num>()?.i64(),
-                        "partial" => top.partial = m.next_value::<Num>()?.0.unwrap_or(0.0) != 0.0,
-                        "source" => top.source = m.next_value::<OptStr<'de>>()?.0,
-                        _ => {
-                            m.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(top)
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
-
-/// `contents` as read, before the `msg` is interpreted by action.
+/// Parts of a line whose meaning depends on other keys, kept raw until
+/// the whole line is read.
 #[derive(Default)]
-struct RawContents<'a> {
-    c: Contents<'a>,
+struct Pending<'a> {
     kind: Option<Cow<'a, str>>,
+    contents_kind: Option<Cow<'a, str>>,
     msg: Option<&'a RawValue>,
     lists: [Option<&'a RawValue>; 4],
 }
 
-impl<'a> RawContents<'a> {
-    fn finish(self) -> Contents<'a> {
-        let mut c = self.c;
+impl<'a> Pending<'a> {
+    fn finish(self, ev: &mut Event<'a>) {
+        ev.kind = match self.kind.or(self.contents_kind) {
+            Some(k) => MsgType::from_str_cow(k),
+            None => MsgType::Missing,
+        };
+        let c = &mut ev.contents;
         if let Some(raw) = self.msg {
             c.msg = decode_msg(raw, c.action.as_ref());
         }
         if matches!(c.action, Some(Action::Summary)) || self.lists.iter().any(Option::is_some) {
             let [w, s, d, a] = self.lists;
-            let lists = DetailLists {
+            c.summary = Some(Box::new(DetailLists {
                 warnings: w.map(decode_list).unwrap_or_default(),
                 skipped_items: s.map(decode_list).unwrap_or_default(),
                 dangerous_items: d.map(decode_list).unwrap_or_default(),
                 altered_items: a.map(decode_list).unwrap_or_default(),
-            };
-            c.summary = Some(Box::new(lists));
+            }));
         }
-        c
     }
 }
 
-impl<'de> Deserialize<'de> for RawContents<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawContents<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object or a string")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<RawContents<'de>, E> {
-                let mut r = RawContents::default();
-                r.c.text = Some(Cow::Borrowed(v));
-                Ok(r)
-            }
-            fn visit_str<E>(self, v: &str) -> Result<RawContents<'de>, E> {
-                let mut r = RawContents::default();
-                r.c.text = Some(Cow::Owned(v.to_owned()));
-                Ok(r)
-            }
-            fn visit_unit<E>(self) -> Result<RawContents<'de>, E> {
-                Ok(RawContents::default())
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<RawContents<'de>, E> {
-                Ok(text_contents(v.to_string()))
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<RawContents<'de>, E> {
-                Ok(text_contents(v.to_string()))
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<RawContents<'de>, E> {
-                Ok(text_contents(v.to_string()))
-            }
-            fn visit_bool<E>(self, v: bool) -> Result<RawContents<'de>, E> {
-                Ok(text_contents(v.to_string()))
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(
-                self,
-                mut a: A,
-            ) -> Result<RawContents<'de>, A::Error> {
-                let mut parts = Vec::new();
-                while let Some(s) = a.next_element::<&'de RawValue>()? {
-                    parts.push(crate::event::raw_to_text(s).into_owned());
+/// Visits the top-level object, writing into the event.
+struct TopV<'s, 'a> {
+    ev: &'s mut Event<'a>,
+    p: &'s mut Pending<'a>,
+}
+
+impl<'de> Visitor<'de> for TopV<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<(), A::Error> {
+        while let Some(key) = m.next_key::<Str<'de>>()? {
+            match &*key.0 {
+                "pid" => self.ev.pid = m.next_value::<Num>()?.u64(),
+                "type" => self.p.kind = m.next_value::<OptStr<'de>>()?.0,
+                "contents" => m.next_value_seed(ContentsSeed {
+                    c: &mut self.ev.contents,
+                    p: &mut *self.p,
+                })?,
+                "indent" => self.ev.indent = m.next_value::<Num>()?.i64(),
+                "partial" => self.ev.partial = m.next_value::<Num>()?.0.unwrap_or(0.0) != 0.0,
+                "source" => self.ev.source = m.next_value::<OptStr<'de>>()?.0,
+                _ => {
+                    m.next_value::<IgnoredAny>()?;
                 }
-                Ok(text_contents(parts.join(" ")))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<RawContents<'de>, A::Error> {
-                let mut r = RawContents::default();
-                while let Some(key) = m.next_key::<Str<'de>>()? {
-                    let c = &mut r.c;
-                    match &*key.0 {
-                        "action" => {
-                            c.action = m.next_value::<OptStr<'de>>()?.0.map(Action::from_str_cow)
-                        }
-                        "child_number" => c.child_number = m.next_value::<Num>()?.u64(),
-                        "time" => c.time = m.next_value::<Num>()?.i64(),
-                        "queue" => c.queue = m.next_value::<OptStr<'de>>()?.0,
-                        "item" => c.item = m.next_value::<OptStr<'de>>()?.0,
-                        "local_item" => c.local_item = m.next_value::<OptStr<'de>>()?.0,
-                        "item_type" => c.item_type = m.next_value::<OptStr<'de>>()?.0,
-                        "item_name" => c.item_name = m.next_value::<OptStr<'de>>()?.0,
-                        "logfile" => c.logfile = m.next_value::<OptStr<'de>>()?.0,
-                        "msg" => r.msg = Some(m.next_value::<&'de RawValue>()?),
-                        "percentage" => c.percentage = m.next_value::<Num>()?.0,
-                        "module" => c.module = m.next_value::<OptStr<'de>>()?.0,
-                        "status" => c.status = m.next_value::<Num>()?.i64(),
-                        "statusmsg" => c.statusmsg = m.next_value::<OptStr<'de>>()?.0,
-                        "type" => r.kind = m.next_value::<OptStr<'de>>()?.0,
-                        "warnings" => r.lists[0] = Some(m.next_value()?),
-                        "skipped_items" => r.lists[1] = Some(m.next_value()?),
-                        "dangerous_items" => r.lists[2] = Some(m.next_value()?),
-                        "altered_items" => r.lists[3] = Some(m.next_value()?),
-                        _ => {
-                            m.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(r)
             }
         }
-        d.deserialize_any(V)
+        Ok(())
     }
 }
 
-fn text_contents<'a>(s: String) -> RawContents<'a> {
-    let mut r = RawContents::default();
-    r.c.text = Some(Cow::Owned(s));
-    r
+/// Decodes `contents` (an object, or a plain value taken as text) in place.
+struct ContentsSeed<'s, 'a> {
+    c: &'s mut Contents<'a>,
+    p: &'s mut Pending<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for ContentsSeed<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ContentsSeed<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object or a string")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<(), E> {
+        self.c.text = Some(Cow::Borrowed(v));
+        Ok(())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.c.text = Some(Cow::Owned(v.to_owned()));
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.c.text = Some(Cow::Owned(v.to_string()));
+        Ok(())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.c.text = Some(Cow::Owned(v.to_string()));
+        Ok(())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        self.c.text = Some(Cow::Owned(v.to_string()));
+        Ok(())
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.c.text = Some(Cow::Owned(v.to_string()));
+        Ok(())
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
+        let mut parts = Vec::new();
+        while let Some(s) = a.next_element::<&'de RawValue>()? {
+            parts.push(crate::event::raw_to_text(s).into_owned());
+        }
+        self.c.text = Some(Cow::Owned(parts.join(" ")));
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<(), A::Error> {
+        let (c, p) = (self.c, self.p);
+        while let Some(key) = m.next_key::<Str<'de>>()? {
+            match &*key.0 {
+                "action" => c.action = m.next_value::<OptStr<'de>>()?.0.map(Action::from_str_cow),
+                "child_number" => c.child_number = m.next_value::<Num>()?.u64(),
+                "time" => c.time = m.next_value::<Num>()?.i64(),
+                "queue" => c.queue = m.next_value::<OptStr<'de>>()?.0,
+                "item" => c.item = m.next_value::<OptStr<'de>>()?.0,
+                "local_item" => c.local_item = m.next_value::<OptStr<'de>>()?.0,
+                "item_type" => c.item_type = m.next_value::<OptStr<'de>>()?.0,
+                "item_name" => c.item_name = m.next_value::<OptStr<'de>>()?.0,
+                "logfile" => c.logfile = m.next_value::<OptStr<'de>>()?.0,
+                "msg" => p.msg = Some(m.next_value::<&'de RawValue>()?),
+                "percentage" => c.percentage = m.next_value::<Num>()?.0,
+                "module" => c.module = m.next_value::<OptStr<'de>>()?.0,
+                "status" => c.status = m.next_value::<Num>()?.i64(),
+                "statusmsg" => c.statusmsg = m.next_value::<OptStr<'de>>()?.0,
+                "type" => p.contents_kind = m.next_value::<OptStr<'de>>()?.0,
+                "warnings" => p.lists[0] = Some(m.next_value()?),
+                "skipped_items" => p.lists[1] = Some(m.next_value()?),
+                "dangerous_items" => p.lists[2] = Some(m.next_value()?),
+                "altered_items" => p.lists[3] = Some(m.next_value()?),
+                _ => {
+                    m.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Interprets `msg` by its shape and, for objects, by the line's action.
@@ -607,8 +592,13 @@ pub(crate) fn decode_detail(v: &Value) -> Option<Detail> {
 mod tests {
     use super::*;
 
+    fn decode(s: &str) -> Result<Event<'_>, DiagnosticKind> {
+        let mut e = Event::default();
+        decode_line(s, &mut e).map(|()| e)
+    }
+
     fn ev(s: &str) -> Event<'_> {
-        decode_line(s).expect("decodes")
+        decode(s).expect("decodes")
     }
 
     #[test]
@@ -792,14 +782,14 @@ mod tests {
 
     #[test]
     fn not_an_object_vs_invalid_json() {
-        assert_eq!(decode_line("[1,2]"), Err(DiagnosticKind::NotAnObject));
-        assert_eq!(decode_line("\"s\""), Err(DiagnosticKind::NotAnObject));
+        assert_eq!(decode("[1,2]"), Err(DiagnosticKind::NotAnObject));
+        assert_eq!(decode("\"s\""), Err(DiagnosticKind::NotAnObject));
         assert!(matches!(
-            decode_line("{\"a\":"),
+            decode("{\"a\":"),
             Err(DiagnosticKind::InvalidJson { .. })
         ));
         assert!(matches!(
-            decode_line("Use of uninitialized value"),
+            decode("Use of uninitialized value"),
             Err(DiagnosticKind::InvalidJson { .. })
         ));
     }
@@ -815,16 +805,16 @@ mod tests {
     fn deep_nesting_never_crashes() {
         // Skipped (unknown key): accepted, the skipper is iterative.
         let deep = format!("{{\"x\":{}{}}}", "[".repeat(10_000), "]".repeat(10_000));
-        assert!(decode_line(&deep).is_ok());
+        assert!(decode(&deep).is_ok());
         // Inside a finished-item msg, under a key nobody reads: skipped.
         let deep = format!(
             "{{\"type\":\"control\",\"contents\":{{\"action\":\"failed-item\",\"msg\":{{\"a\":{}{}}}}}}}",
             "[".repeat(10_000),
             "]".repeat(10_000)
         );
-        let e = decode_line(&deep).expect("line is valid JSON");
+        let e = decode(&deep).expect("line is valid JSON");
         assert!(matches!(e.contents.msg, Some(Msg::Finished(_))));
         // Unclosed: an error.
-        assert!(decode_line(&"[".repeat(10_000)).is_err());
+        assert!(decode(&"[".repeat(10_000)).is_err());
     }
 }

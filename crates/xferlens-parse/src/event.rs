@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use serde_json::value::RawValue;
 
 /// One decoded log line.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Event<'a> {
     /// Process that wrote the line (`pid`, integer or digit string).
     pub pid: Option<u64>,
@@ -34,7 +34,7 @@ impl Event<'_> {
 }
 
 /// The value of a line's `type` key.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum MsgType<'a> {
     /// `control`: a machine-readable action (see [`Action`]).
     Control,
@@ -57,6 +57,7 @@ pub enum MsgType<'a> {
     /// `modulestatus`: a restore module's status.
     ModuleStatus,
     /// No `type` key at all.
+    #[default]
     Missing,
     /// Any other value, kept as data.
     Unknown(Cow<'a, str>),

@@ -8,6 +8,7 @@ use std::ops::ControlFlow;
 
 use crate::decode::decode_line;
 use crate::diagnostic::{Diagnostic, DiagnosticKind, Position};
+use crate::event::Event;
 use crate::lines::{read_lines, slice_lines, Piece};
 use crate::scan::{top_level_type, Scan};
 use crate::sink::EventSink;
@@ -179,8 +180,9 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
             Ok(s) => Cow::Borrowed(s),
             Err(_) => Cow::Owned(String::from_utf8_lossy(l).into_owned()),
         };
-        match decode_line(&text) {
-            Ok(ev) => {
+        let mut ev = Event::default();
+        match decode_line(&text, &mut ev) {
+            Ok(()) => {
                 if let Cow::Owned(_) = text {
                     self.diag(DiagnosticKind::InvalidUtf8, raw)?;
                 }
