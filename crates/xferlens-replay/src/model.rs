@@ -92,6 +92,11 @@ impl Session {
         self.queues.iter().find(|q| q.name == name)
     }
 
+    /// Items with one status, in order of first mention.
+    pub fn items_with(&self, status: ItemStatus) -> impl Iterator<Item = &Item> {
+        self.items.iter().filter(move |i| i.status == status)
+    }
+
     /// Items grouped by queue (in queue order), each queue's items in
     /// order of first mention: the order tables and CSV use.
     pub fn items_by_queue(&self) -> impl Iterator<Item = &Item> {

@@ -41,11 +41,7 @@ pub fn fleet<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
     head(out, &format!("{} transfer sessions", sessions.len()))?;
     overview(sessions, out)?;
     for s in crate::worst_first(sessions) {
-        let failed: Vec<&Item> = s
-            .items
-            .iter()
-            .filter(|i| i.status == ItemStatus::Failed)
-            .collect();
+        let failed: Vec<&Item> = s.items_with(ItemStatus::Failed).collect();
         if failed.is_empty() {
             continue;
         }
@@ -74,15 +70,14 @@ fn head<W: Write>(out: &mut W, title: &str) -> io::Result<()> {
 }
 
 fn overview<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
-    let f = crate::FleetTotals::of(sessions);
     writeln!(
         out,
-        "<p>{} sessions: {} completed, {} failed or aborted, {} not finished. Items: {} completed, {} had warnings, {} failed, {} running, {} pending.</p>",
-        f.sessions, f.completed, f.failed, f.unfinished, f.items_completed, f.items_warning, f.items_failed, f.items_running, f.items_pending
+        "<p>{}</p>",
+        crate::FleetTotals::of(sessions).sentence()
     )?;
     writeln!(out, "<table><tr><th>Session</th><th>State</th><th>Source host</th><th>Started</th><th>Duration</th><th>Failed</th><th>Warnings</th><th>Pending</th><th>Progress</th><th>Diagnostics</th></tr>")?;
     for s in crate::worst_first(sessions) {
-        let count = |st: ItemStatus| s.items.iter().filter(|i| i.status == st).count();
+        let count = |st: ItemStatus| s.items_with(st).count();
         let pending: u64 = s.queues.iter().map(|q| q.pending).sum();
         writeln!(
             out,

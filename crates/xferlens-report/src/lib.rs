@@ -51,11 +51,7 @@ impl Default for Options {
 pub fn worst_first(sessions: &[Session]) -> Vec<&Session> {
     let mut v: Vec<&Session> = sessions.iter().collect();
     let key = |s: &Session| {
-        let failed = s
-            .items
-            .iter()
-            .filter(|i| i.status == ItemStatus::Failed)
-            .count();
+        let failed = s.items_with(ItemStatus::Failed).count();
         let warn: u64 = s.queues.iter().map(|q| q.warning).sum();
         let bad_state = match s.state {
             SessionState::Failed | SessionState::Aborted => 2,
@@ -130,6 +126,22 @@ impl FleetTotals {
             f.items_pending += q.pending;
         }
         f
+    }
+
+    /// The totals as one sentence, for report headers.
+    pub fn sentence(&self) -> String {
+        format!(
+            "{} sessions: {} completed, {} failed or aborted, {} not finished. Items: {} completed, {} had warnings, {} failed, {} running, {} pending.",
+            self.sessions,
+            self.completed,
+            self.failed,
+            self.unfinished,
+            self.items_completed,
+            self.items_warning,
+            self.items_failed,
+            self.items_running,
+            self.items_pending
+        )
     }
 
     /// Totals of many sessions.

@@ -252,12 +252,7 @@ pub fn report<W: Write>(sessions: &[Session], o: &Options, out: &mut W) -> io::R
 
 /// The overview table of many sessions, worst first.
 pub fn fleet_overview<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
-    let f = crate::FleetTotals::of(sessions);
-    writeln!(
-        out,
-        "{} sessions: {} completed, {} failed or aborted, {} not finished. Items: {} completed, {} had warnings, {} failed, {} running, {} pending.\n",
-        f.sessions, f.completed, f.failed, f.unfinished, f.items_completed, f.items_warning, f.items_failed, f.items_running, f.items_pending
-    )?;
+    writeln!(out, "{}\n", crate::FleetTotals::of(sessions).sentence())?;
     table_header(
         out,
         &[
@@ -274,7 +269,7 @@ pub fn fleet_overview<W: Write>(sessions: &[Session], out: &mut W) -> io::Result
         ],
     )?;
     for s in crate::worst_first(sessions) {
-        let count = |st: ItemStatus| s.items.iter().filter(|i| i.status == st).count();
+        let count = |st: ItemStatus| s.items_with(st).count();
         let pending: u64 = s.queues.iter().map(|q| q.pending).sum();
         row(
             out,
@@ -321,11 +316,7 @@ pub fn fleet<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
     writeln!(out, "# xferlens batch report\n")?;
     fleet_overview(sessions, out)?;
     for s in crate::worst_first(sessions) {
-        let failed: Vec<&Item> = s
-            .items
-            .iter()
-            .filter(|i| i.status == ItemStatus::Failed)
-            .collect();
+        let failed: Vec<&Item> = s.items_with(ItemStatus::Failed).collect();
         if failed.is_empty() {
             continue;
         }

@@ -135,16 +135,8 @@ pub fn summary<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
             Style::Red.paint(o.color, &s.child_failures.len().to_string())
         )?;
     }
-    let failed: Vec<&Item> = s
-        .items
-        .iter()
-        .filter(|i| i.status == ItemStatus::Failed)
-        .collect();
-    let warned: Vec<&Item> = s
-        .items
-        .iter()
-        .filter(|i| i.status == ItemStatus::Warning)
-        .collect();
+    let failed: Vec<&Item> = s.items_with(ItemStatus::Failed).collect();
+    let warned: Vec<&Item> = s.items_with(ItemStatus::Warning).collect();
     if !failed.is_empty() {
         writeln!(
             out,
@@ -165,11 +157,7 @@ pub fn summary<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
             problem(it, o, out)?;
         }
     }
-    let running: Vec<&Item> = s
-        .items
-        .iter()
-        .filter(|i| i.status == ItemStatus::Running)
-        .collect();
+    let running: Vec<&Item> = s.items_with(ItemStatus::Running).collect();
     if !running.is_empty() {
         writeln!(out, "  Running ({})", running.len())?;
         for it in running {

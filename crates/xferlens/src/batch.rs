@@ -97,16 +97,8 @@ pub fn run(
                         items_csv.row(&ItemRow::new(&s, it).cells())?;
                     }
                     outcome.diagnostics += s.diagnostics.len();
-                    outcome.failed_items += s
-                        .items
-                        .iter()
-                        .filter(|i| i.status == ItemStatus::Failed)
-                        .count();
-                    outcome.warning_items += s
-                        .items
-                        .iter()
-                        .filter(|i| i.status == ItemStatus::Warning)
-                        .count();
+                    outcome.failed_items += s.items_with(ItemStatus::Failed).count();
+                    outcome.warning_items += s.items_with(ItemStatus::Warning).count();
                     if !ctx.global.quiet {
                         bar.suspend(|| print_diagnostics(std::slice::from_ref(&s), ctx.color_err));
                     }
