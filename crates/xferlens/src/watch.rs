@@ -95,7 +95,7 @@ pub fn run(ctx: &Ctx, paths: &[PathBuf], format: ProgressFormat, secs: f64) -> R
         let done = l.sessions.iter().all(|s| s.state.is_terminal());
         if done || l.sessions.is_empty() {
             for b in bars.values() {
-                b.finish();
+                b.abandon(); // keep the last position (finish() would show 100%)
             }
             return Ok(outcome(&l));
         }
