@@ -75,13 +75,13 @@ fn overview<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
         "<p>{}</p>",
         crate::FleetTotals::of(sessions).sentence()
     )?;
-    writeln!(out, "<table><tr><th>Session</th><th>State</th><th>Source host</th><th>Started</th><th>Duration</th><th>Failed</th><th>Warnings</th><th>Pending</th><th>Progress</th><th>Diagnostics</th></tr>")?;
+    writeln!(out, "<table><tr><th>Session</th><th>State</th><th>Source host</th><th>Started</th><th>Duration</th><th>Failed</th><th>Warnings</th><th>Pending</th><th>Progress</th><th>Diagnostics</th><th>Skipped lines</th></tr>")?;
     for s in crate::worst_first(sessions) {
         let count = |st: ItemStatus| s.items_with(st).count();
         let pending: u64 = s.queues.iter().map(|q| q.pending).sum();
         writeln!(
             out,
-            "<tr><td><a href=\"#s-{id}\">{id}</a></td><td class=\"st {st}\">{st}</td><td>{host}</td><td>{start}</td><td>{dur}</td><td class=\"num\">{f}</td><td class=\"num\">{w}</td><td class=\"num\">{pending}</td><td>{bar}</td><td class=\"num\">{d}</td></tr>",
+            "<tr><td><a href=\"#s-{id}\">{id}</a></td><td class=\"st {st}\">{st}</td><td>{host}</td><td>{start}</td><td>{dur}</td><td class=\"num\">{f}</td><td class=\"num\">{w}</td><td class=\"num\">{pending}</td><td>{bar}</td><td class=\"num\">{d}</td><td class=\"num\">{skipped}</td></tr>",
             id = h(&s.id),
             st = s.state.as_str(),
             host = h(s.remote_host.as_deref().unwrap_or("")),
@@ -91,6 +91,7 @@ fn overview<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
             w = s.queues.iter().map(|q| q.warning).sum::<u64>(),
             bar = bar(s.percent()),
             d = s.diagnostics.len(),
+            skipped = s.skipped_lines,
         )?;
     }
     writeln!(out, "</table>")

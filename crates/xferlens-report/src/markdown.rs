@@ -266,6 +266,7 @@ pub fn fleet_overview<W: Write>(sessions: &[Session], out: &mut W) -> io::Result
             "Pending",
             "Percent",
             "Diagnostics",
+            "Skipped lines",
         ],
     )?;
     for s in crate::worst_first(sessions) {
@@ -284,6 +285,7 @@ pub fn fleet_overview<W: Write>(sessions: &[Session], out: &mut W) -> io::Result
                 pending.to_string(),
                 format!("{:.1}%", s.percent()),
                 s.diagnostics.len().to_string(),
+                s.skipped_lines.to_string(),
             ],
         )?;
     }
