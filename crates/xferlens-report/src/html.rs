@@ -10,13 +10,13 @@ use crate::escape::html as h;
 use crate::time::{bytes, duration, rfc3339, rfc3339_opt};
 use crate::Options;
 
-const CSS: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1d2127;max-width:1200px}\
+const CSS: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:1.5rem 2rem;color:#1d2127}\
 h1{font-size:1.5rem}h2{font-size:1.25rem;margin-top:2.5rem;border-bottom:1px solid #ddd}h3{font-size:1.05rem}\
-table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #d0d4da;padding:.25rem .5rem;text-align:left;vertical-align:top}\
+table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #d0d4da;padding:.25rem .4rem;text-align:left;vertical-align:top}\
 th{background:#f3f5f7}.num{text-align:right}.st{font-weight:600}\
 .COMPLETED,.success{color:#1a7f37}.FAILED,.ABORTED,.failed{color:#cf222e}.warning,.RUNNING,.PAUSED,.PAUSING,.ABORTING,.running{color:#9a6700}\
 .bar{background:#eaeef2;border-radius:3px;width:240px;height:12px;display:inline-block;vertical-align:middle}\
-.bar>span{display:block;height:12px;border-radius:3px;background:#2da44e}\
+.bar.s{width:70px}.bar>span{display:block;height:12px;border-radius:3px;background:#2da44e}\
 .muted{color:#656d76}ul.d{margin:.25rem 0 .75rem}code{background:#f3f5f7;padding:0 .2rem}";
 
 /// Writes a complete HTML document for `sessions`.
@@ -89,7 +89,7 @@ fn overview<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
             dur = s.duration_s().map(duration).unwrap_or_default(),
             f = count(ItemStatus::Failed),
             w = s.queues.iter().map(|q| q.warning).sum::<u64>(),
-            bar = bar(s.percent()),
+            bar = bar(s.percent()).replacen("class=\"bar\"", "class=\"bar s\"", 1),
             d = s.diagnostics.len(),
             skipped = s.skipped_lines,
         )?;
