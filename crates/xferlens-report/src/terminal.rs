@@ -135,25 +135,20 @@ pub fn summary<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
             Style::Red.paint(o.color, &s.child_failures.len().to_string())
         )?;
     }
-    let failed: Vec<&Item> = s.items_with(ItemStatus::Failed).collect();
-    let warned: Vec<&Item> = s.items_with(ItemStatus::Warning).collect();
-    if !failed.is_empty() {
-        writeln!(
-            out,
-            "  {}",
-            Style::Red.paint(o.color, &format!("Failed ({})", failed.len()))
-        )?;
-        for it in failed {
-            problem(it, o, out)?;
+    for (status, style, title) in [
+        (ItemStatus::Failed, Style::Red, "Failed"),
+        (ItemStatus::Warning, Style::Yellow, "Warnings"),
+    ] {
+        let list: Vec<&Item> = s.items_with(status).collect();
+        if list.is_empty() {
+            continue;
         }
-    }
-    if !warned.is_empty() {
         writeln!(
             out,
             "  {}",
-            Style::Yellow.paint(o.color, &format!("Warnings ({})", warned.len()))
+            style.paint(o.color, &format!("{title} ({})", list.len()))
         )?;
-        for it in warned {
+        for it in list {
             problem(it, o, out)?;
         }
     }
