@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 
 use crate::decode::decode_line;
 use crate::diagnostic::{Diagnostic, DiagnosticKind, Position};
-use crate::event::Event;
+use crate::event::{Action, Event, MsgType};
 use crate::lines::{read_lines, slice_lines, Piece};
 use crate::scan::{top_level_type, Scan};
 use crate::sink::EventSink;
@@ -40,6 +40,11 @@ pub struct ParseOptions {
     /// this; the parser does not). Empty it to validate every line fully,
     /// as `xferlens check` does.
     pub item_log_skip: &'static [&'static str],
+    /// Read `percentage` control lines with the scanner instead of the
+    /// decoder: their events carry only `kind`, `action` and `percentage`
+    /// (no pid, indent or other fields). For consumers that need no more,
+    /// such as item-log replay. Off by default.
+    pub fast_percentage: bool,
 }
 
 /// Item-log line types that nothing downstream reads: the bulk of the
@@ -54,6 +59,7 @@ impl Default for ParseOptions {
             max_api_response: 1 << 30,
             skip_types: &[],
             item_log_skip: ITEM_LOG_SKIP,
+            fast_percentage: false,
         }
     }
 }
@@ -93,6 +99,7 @@ pub(crate) struct LineCtx<'s, S> {
     pos: Position,
     cap: u64,
     skip: &'static [&'static str],
+    fast_percentage: bool,
     pub(crate) summary: ParseSummary,
 }
 
@@ -103,6 +110,7 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
             sink,
             cap: opts.max_line_len as u64,
             skip: opts.skip_types,
+            fast_percentage: opts.fast_percentage,
             pos: Position { line: 1, byte: 0 },
             summary: ParseSummary::default(),
         }
@@ -165,14 +173,25 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
             self.summary.blank_lines += 1;
             return ControlFlow::Continue(());
         }
-        if !self.skip.is_empty() {
+        if !self.skip.is_empty() || self.fast_percentage {
             if let Scan::Type(t) = top_level_type(l) {
-                if self.skip.iter().any(|s| s.as_bytes() == t)
-                    && (utf8 || std::str::from_utf8(l).is_ok())
-                {
+                let valid = || utf8 || std::str::from_utf8(l).is_ok();
+                if self.skip.iter().any(|s| s.as_bytes() == t) && valid() {
                     self.summary.events += 1;
                     self.summary.filtered += 1;
                     return ControlFlow::Continue(());
+                }
+                if self.fast_percentage && t == b"control" && valid() {
+                    if let Some(p) = crate::scan::percentage(l) {
+                        let mut ev = Event {
+                            kind: MsgType::Control,
+                            ..Event::default()
+                        };
+                        ev.contents.action = Some(Action::Percentage);
+                        ev.contents.percentage = Some(p);
+                        self.summary.events += 1;
+                        return self.sink.event(self.pos, &ev);
+                    }
                 }
             }
         }

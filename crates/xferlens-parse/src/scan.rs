@@ -88,6 +88,50 @@ fn escaped(line: &[u8], at: usize) -> bool {
     line[..at].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1
 }
 
+/// The value of a `percentage` control line, read without decoding it:
+/// the tokens `"action":"percentage"` and `"percentage":` must each occur
+/// exactly once outside strings, and the value must be a JSON number or a
+/// numeric string. Anything else returns `None` (decode the line fully).
+/// Call only on a line that [`top_level_type`] accepted.
+pub(crate) fn percentage(t: &[u8]) -> Option<f64> {
+    static ACTION: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(b"\"action\":\"percentage\""));
+    static KEY: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(b"\"percentage\":"));
+    let once = |f: &memmem::Finder<'_>| {
+        let mut it = f.find_iter(t).filter(|&at| !escaped(t, at));
+        match (it.next(), it.next()) {
+            (Some(at), None) => Some(at),
+            _ => None,
+        }
+    };
+    once(&ACTION)?;
+    let mut v = &t[once(&KEY)? + KEY.needle().len()..];
+    v = v.trim_ascii_start();
+    let quoted = v.first() == Some(&b'"');
+    if quoted {
+        v = &v[1..];
+    }
+    let len = v
+        .iter()
+        .take_while(|b| matches!(b, b'0'..=b'9' | b'.' | b'-' | b'+' | b'e' | b'E'))
+        .count();
+    let (num, rest) = v.split_at(len);
+    let rest = if quoted {
+        rest.strip_prefix(b"\"")?
+    } else {
+        rest
+    };
+    if !matches!(rest.trim_ascii_start().first(), Some(b',' | b'}')) {
+        return None;
+    }
+    std::str::from_utf8(num)
+        .ok()?
+        .parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +160,42 @@ mod tests {
         assert_eq!(
             top_level_type(br#"{"a":"x\\","type":"out"}"#),
             Scan::Type(b"out")
+        );
+    }
+
+    #[test]
+    fn percentage_values() {
+        let p = |l: &[u8]| percentage(l);
+        assert_eq!(p(br#"{"pid":1,"type":"control","contents":{"action":"percentage","percentage":42},"indent":0}"#), Some(42.0));
+        assert_eq!(
+            p(br#"{"contents":{"percentage":"7.5","action":"percentage"},"type":"control"}"#),
+            Some(7.5)
+        );
+        assert_eq!(
+            p(br#"{"type":"control","contents":{"action":"percentage","percentage": 3 }}"#),
+            Some(3.0)
+        );
+        // Not decidable here: decoded in full.
+        assert_eq!(
+            p(br#"{"type":"control","contents":{"action":"percentage","percentage":null}}"#),
+            None
+        );
+        assert_eq!(
+            p(br#"{"type":"control","contents":{"action":"percentage","msg":"5"}}"#),
+            None
+        );
+        assert_eq!(
+            p(br#"{"type":"control","contents":{"action":"start","percentage":5}}"#),
+            None
+        );
+        assert_eq!(p(br#"{"type":"control","contents":{"action":"percentage","percentage":5,"percentage":6}}"#), None);
+        assert_eq!(
+            p(br#"{"type":"control","contents":{"action":"percentage","percentage":"5x"}}"#),
+            None
+        );
+        assert_eq!(
+            p(br#"{"type":"control","contents":{"action":"percentage","percentage":1e999}}"#),
+            None
         );
     }
 
