@@ -72,18 +72,52 @@ impl<'de> Deserialize<'de> for Str<'de> {
 }
 
 /// An optional string that tolerates any JSON value: strings, numbers and
-/// booleans become text; null, arrays and objects become `None`.
+/// booleans become text; null, arrays and objects become `None`. Decoded
+/// straight from the token (no raw capture), borrowing escape-free strings.
 struct OptStr<'a>(Option<Cow<'a, str>>);
 
 impl<'de> Deserialize<'de> for OptStr<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = <&'de RawValue>::deserialize(d)?;
-        let s = raw.get();
-        Ok(OptStr(match s.as_bytes().first() {
-            Some(b'"') => Some(unquote(s)),
-            Some(b'n') | Some(b'[') | Some(b'{') | None => None,
-            Some(_) => Some(Cow::Borrowed(s)),
-        }))
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = OptStr<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<OptStr<'de>, E> {
+                Ok(OptStr(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<OptStr<'de>, E> {
+                Ok(OptStr(Some(Cow::Owned(v.to_owned()))))
+            }
+            fn visit_string<E>(self, v: String) -> Result<OptStr<'de>, E> {
+                Ok(OptStr(Some(Cow::Owned(v))))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<OptStr<'de>, E> {
+                Ok(OptStr(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<OptStr<'de>, E> {
+                Ok(OptStr(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<OptStr<'de>, E> {
+                Ok(OptStr(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<OptStr<'de>, E> {
+                Ok(OptStr(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_unit<E>(self) -> Result<OptStr<'de>, E> {
+                Ok(OptStr(None))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> Result<OptStr<'de>, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(OptStr(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<OptStr<'de>, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(OptStr(None))
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
