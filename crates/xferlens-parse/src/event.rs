@@ -361,8 +361,24 @@ impl<'a> MsgLines<'a> {
         vals.into_iter().map(raw_to_text).collect()
     }
 
+    /// The only string of a one-element array (`["text"]`, the common
+    /// case), borrowed when it holds no escapes; `None` otherwise.
+    pub fn single(&self) -> Option<Cow<'a, str>> {
+        let inner = self.raw.get().strip_prefix('[')?.strip_suffix(']')?.trim();
+        let body = inner.strip_prefix('"')?.strip_suffix('"')?;
+        // One string: no unescaped quote inside.
+        let b = body.as_bytes();
+        let lone = (0..b.len()).all(|i| {
+            b[i] != b'"' || b[..i].iter().rev().take_while(|&&c| c == b'\\').count() % 2 == 1
+        });
+        lone.then(|| crate::decode::unquote(inner))
+    }
+
     /// The strings joined with `sep`.
     pub fn joined(&self, sep: &str) -> String {
+        if let Some(one) = self.single() {
+            return one.into_owned();
+        }
         let v = self.to_vec();
         v.join(sep)
     }
@@ -437,4 +453,34 @@ pub struct Detail {
     pub text: String,
     /// The optional link (third element), as raw JSON.
     pub link: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(json: &str) -> MsgLines<'_> {
+        MsgLines::new(serde_json::from_str(json).unwrap())
+    }
+
+    #[test]
+    fn single_string_arrays_take_the_short_way() {
+        assert!(matches!(
+            lines(r#"["plain"]"#).single(),
+            Some(Cow::Borrowed("plain"))
+        ));
+        assert_eq!(lines(r#"["q\"uote"]"#).single().as_deref(), Some("q\"uote"));
+        assert_eq!(lines(r#"["a","b"]"#).single(), None);
+        assert_eq!(lines(r#"["a\\","b"]"#).single(), None);
+        assert_eq!(lines(r#"[1]"#).single(), None);
+        for j in [
+            r#"["plain"]"#,
+            r#"["q\"uote"]"#,
+            r#"["a","b"]"#,
+            r#"["a\\","b"]"#,
+            r#"[ "x" ]"#,
+        ] {
+            assert_eq!(lines(j).joined(""), lines(j).to_vec().join(""), "{j}");
+        }
+    }
 }

@@ -14,6 +14,7 @@ use crate::rows::{
 pub struct CsvOut<W: Write> {
     w: csv::Writer<W>,
     raw: bool,
+    scratch: String,
 }
 
 fn to_io(e: csv::Error) -> io::Error {
@@ -29,6 +30,7 @@ impl<W: Write> CsvOut<W> {
         CsvOut {
             w: csv::WriterBuilder::new().from_writer(out),
             raw,
+            scratch: String::new(),
         }
     }
 
@@ -48,6 +50,28 @@ impl<W: Write> CsvOut<W> {
         self.w.write_record(None::<&[u8]>).map_err(to_io)
     }
 
+    /// Writes one text cell of the current row (guarded like [`Self::row`]).
+    pub fn field(&mut self, c: &str) -> io::Result<()> {
+        let cell = if self.raw { c.into() } else { csv_cell(c) };
+        self.w.write_field(cell.as_bytes()).map_err(to_io)
+    }
+
+    /// Writes one number cell the renderer made itself (empty for `None`);
+    /// numbers are never guarded.
+    pub fn num<N: std::fmt::Display>(&mut self, n: Option<N>) -> io::Result<()> {
+        self.scratch.clear();
+        if let Some(n) = n {
+            use std::fmt::Write as _;
+            let _ = write!(self.scratch, "{n}");
+        }
+        self.w.write_field(self.scratch.as_bytes()).map_err(to_io)
+    }
+
+    /// Ends the current row.
+    pub fn end_row(&mut self) -> io::Result<()> {
+        self.w.write_record(None::<&[u8]>).map_err(to_io)
+    }
+
     /// Flushes and returns the inner writer.
     pub fn finish(self) -> io::Result<()> {
         let mut inner = self
@@ -64,7 +88,7 @@ pub fn items<W: Write>(sessions: &[Session], raw: bool, out: W) -> io::Result<()
     c.header(&ITEM_COLUMNS)?;
     for s in sessions {
         for it in s.items_by_queue() {
-            c.row(&ItemRow::new(s, it).cells())?;
+            ItemRow::new(s, it).write_csv(&mut c)?;
         }
     }
     c.finish()

@@ -94,6 +94,34 @@ impl<'a> ItemRow<'a> {
         }
     }
 
+    /// Writes the row to a CSV table, cell by cell, without building
+    /// strings for it.
+    pub fn write_csv<W: std::io::Write>(
+        &self,
+        c: &mut crate::csv::CsvOut<W>,
+    ) -> std::io::Result<()> {
+        let o = |v: Option<&'a str>| v.unwrap_or("");
+        c.field(self.session_id)?;
+        c.field(self.queue)?;
+        c.field(self.item_type)?;
+        c.field(o(self.item_name))?;
+        c.field(self.item)?;
+        c.field(o(self.local_item))?;
+        c.num(self.child)?;
+        c.field(self.status)?;
+        c.num(self.size_bytes)?;
+        c.field(&self.started_at)?;
+        c.field(&self.finished_at)?;
+        c.num(self.duration_s)?;
+        c.num(Some(self.warnings))?;
+        c.num(Some(self.skipped_items))?;
+        c.num(Some(self.dangerous_items))?;
+        c.num(Some(self.altered_items))?;
+        c.field(o(self.message))?;
+        c.field(o(self.logfile))?;
+        c.end_row()
+    }
+
     /// The cells as text, in [`ITEM_COLUMNS`] order (numbers unquoted).
     pub fn cells(&self) -> [String; 18] {
         let o = |v: Option<&str>| v.unwrap_or("").to_owned();

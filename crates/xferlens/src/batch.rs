@@ -94,7 +94,7 @@ pub fn run(
                 Ok(s) => {
                     sessions_csv.row(&session_cells(&s))?;
                     for it in s.items_by_queue() {
-                        items_csv.row(&ItemRow::new(&s, it).cells())?;
+                        ItemRow::new(&s, it).write_csv(&mut items_csv)?;
                     }
                     outcome.diagnostics += s.diagnostics.len();
                     outcome.failed_items += s.items_with(ItemStatus::Failed).count();
