@@ -375,3 +375,37 @@ fn no_path_without_default_root_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(err.contains("no PATH given"));
 }
+
+#[test]
+fn a_closed_pipe_ends_quietly_with_exit_0() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let o = xferlens_gen::GenOptions {
+        accounts: 300,
+        lines_per_item: 2,
+        ..Default::default()
+    };
+    let ex = xferlens_gen::generate_session(dir.path(), &o).unwrap();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("xferlens"))
+        .args(["events", "--format", "csv"])
+        .arg(dir.path().join(&ex.id))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The reader is dropped here: the rest of the output (far more than a
+    // pipe buffer) hits a closed pipe.
+    assert!(first.starts_with("session_id,seq,"));
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
