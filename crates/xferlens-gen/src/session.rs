@@ -344,11 +344,24 @@ impl Sim<'_> {
 }
 
 /// A worker slot during simulation.
+#[derive(Default)]
 struct Slot {
     child: u64,
     pid: u64,
     free: i64,
     resumed: bool,
+}
+
+/// Takes out the worker that is free first (ties: lowest child number);
+/// returns its index, to put it back when its item is scheduled.
+fn take_free(slots: &mut [Slot]) -> (usize, Slot) {
+    let k = slots
+        .iter()
+        .enumerate()
+        .min_by_key(|(_, s)| (s.free, s.child))
+        .map(|(k, _)| k)
+        .unwrap_or(0);
+    (k, std::mem::take(&mut slots[k]))
 }
 
 fn plan_items(o: &GenOptions, rng: &mut Rng) -> Vec<PItem> {
@@ -756,21 +769,7 @@ fn schedule(sim: &mut Sim<'_>, items: &[PItem], crash_item: Option<usize>, t_beg
 
     // TRANSFER queue.
     for i in 0..items.len() {
-        let s = slots[0]
-            .iter()
-            .enumerate()
-            .min_by_key(|(_, s)| (s.free, s.child))
-            .map(|(k, _)| k)
-            .unwrap_or(0);
-        let mut slot = std::mem::replace(
-            &mut slots[0][s],
-            Slot {
-                child: 0,
-                pid: 0,
-                free: 0,
-                resumed: false,
-            },
-        );
+        let (s, mut slot) = take_free(&mut slots[0]);
         let free = slot.free;
         let Some(t) = adjust(sim, &mut slot, free) else {
             slots[0][s] = slot;
@@ -791,21 +790,7 @@ fn schedule(sim: &mut Sim<'_>, items: &[PItem], crash_item: Option<usize>, t_beg
     // RESTORE queue, in order of availability.
     available.sort();
     for (avail, i) in available {
-        let s = slots[1]
-            .iter()
-            .enumerate()
-            .min_by_key(|(_, s)| (s.free, s.child))
-            .map(|(k, _)| k)
-            .unwrap_or(0);
-        let mut slot = std::mem::replace(
-            &mut slots[1][s],
-            Slot {
-                child: 0,
-                pid: 0,
-                free: 0,
-                resumed: false,
-            },
-        );
+        let (s, mut slot) = take_free(&mut slots[1]);
         let start = slot.free.max(avail + 1);
         match adjust(sim, &mut slot, start) {
             Some(t) => run_item(sim, items, i, 1, &mut slot, t, false, &mut Vec::new()),

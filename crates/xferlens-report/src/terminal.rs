@@ -213,7 +213,14 @@ fn problem<W: Write>(it: &Item, o: &Options, out: &mut W) -> io::Result<()> {
     writeln!(out, "{line}")?;
     if let Some(log) = &it.log {
         let file = t(&log.file);
-        for l in log.errors.iter().take(o.max_log_lines) {
+        // Error lines, then (for items with warnings) warning lines.
+        let warns = if it.status == ItemStatus::Warning {
+            &log.warnings[..]
+        } else {
+            &[]
+        };
+        let errors = log.errors.iter().take(o.max_log_lines);
+        for l in errors.chain(warns.iter().take(o.max_log_lines)) {
             writeln!(
                 out,
                 "      {}:{}: {}",
@@ -221,17 +228,6 @@ fn problem<W: Write>(it: &Item, o: &Options, out: &mut W) -> io::Result<()> {
                 l.line,
                 t(&l.text)
             )?;
-        }
-        if it.status == ItemStatus::Warning {
-            for l in log.warnings.iter().take(o.max_log_lines) {
-                writeln!(
-                    out,
-                    "      {}:{}: {}",
-                    Style::Dim.paint(o.color, &file),
-                    l.line,
-                    t(&l.text)
-                )?;
-            }
         }
     }
     Ok(())
