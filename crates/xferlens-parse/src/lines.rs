@@ -35,7 +35,7 @@ pub(crate) fn slice_lines(
     max_line_len: usize,
     mut f: impl FnMut(Piece<'_>) -> ControlFlow<()>,
 ) {
-    let utf8 = std::str::from_utf8(data).is_ok();
+    let utf8 = simdutf8::basic::from_utf8(data).is_ok();
     let mut start = 0;
     for nl in memchr::memchr_iter(b'\n', data) {
         if emit(&data[start..nl], true, utf8, max_line_len, &mut f).is_break() {
@@ -144,7 +144,7 @@ fn read_into<R: Read>(
         // Validate the complete lines of this fill as UTF-8 in one go.
         let utf8 = match memchr::memrchr(b'\n', &buf[scan_from..end]) {
             Some(last) if skipping.is_none() => {
-                std::str::from_utf8(&buf[start..scan_from + last]).is_ok()
+                simdutf8::basic::from_utf8(&buf[start..scan_from + last]).is_ok()
             }
             _ => false,
         };

@@ -175,7 +175,7 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
         }
         if !self.skip.is_empty() || self.fast_percentage {
             if let Scan::Type(t) = top_level_type(l) {
-                let valid = || utf8 || std::str::from_utf8(l).is_ok();
+                let valid = || utf8 || simdutf8::basic::from_utf8(l).is_ok();
                 if self.skip.iter().any(|s| s.as_bytes() == t) && valid() {
                     self.summary.events += 1;
                     self.summary.filtered += 1;
@@ -195,7 +195,7 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
                 }
             }
         }
-        let text: Cow<'_, str> = match std::str::from_utf8(l) {
+        let text: Cow<'_, str> = match simdutf8::basic::from_utf8(l) {
             Ok(s) => Cow::Borrowed(s),
             Err(_) => Cow::Owned(String::from_utf8_lossy(l).into_owned()),
         };
