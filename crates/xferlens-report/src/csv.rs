@@ -72,7 +72,15 @@ impl<W: Write> CsvOut<W> {
         self.w.write_record(None::<&[u8]>).map_err(to_io)
     }
 
-    /// Flushes and returns the inner writer.
+    /// Flushes the CSV buffer and returns the inner writer (to collect
+    /// rows rendered into memory).
+    pub fn into_inner(self) -> io::Result<W> {
+        self.w
+            .into_inner()
+            .map_err(|e| io::Error::other(e.to_string()))
+    }
+
+    /// Flushes the CSV buffer and the inner writer.
     pub fn finish(self) -> io::Result<()> {
         let mut inner = self
             .w

@@ -49,6 +49,82 @@ fn create(dir: &Path, name: &str) -> Result<BufWriter<File>> {
     })?))
 }
 
+/// CSV text rendered into memory by `f`.
+fn csv_bytes(
+    raw: bool,
+    f: impl FnOnce(&mut CsvOut<Vec<u8>>) -> std::io::Result<()>,
+) -> std::io::Result<Vec<u8>> {
+    let mut c = CsvOut::new(Vec::new(), raw);
+    f(&mut c)?;
+    c.into_inner()
+}
+
+/// One session's share of the outputs, rendered on a worker thread: its
+/// CSV rows, its counts, and the slim copy kept for the fleet reports.
+struct Rendered {
+    session: Session,
+    session_row: Vec<u8>,
+    item_rows: Vec<u8>,
+    failed: usize,
+    warnings: usize,
+}
+
+fn render(s: Session, raw: bool) -> std::io::Result<Rendered> {
+    let session_row = csv_bytes(raw, |c| c.row(&session_cells(&s)))?;
+    let item_rows = csv_bytes(raw, |c| {
+        s.items_by_queue()
+            .try_for_each(|it| ItemRow::new(&s, it).write_csv(c))
+    })?;
+    Ok(Rendered {
+        failed: s.items_with(ItemStatus::Failed).count(),
+        warnings: s.items_with(ItemStatus::Warning).count(),
+        session_row,
+        item_rows,
+        session: slim(s),
+    })
+}
+
+/// The open outputs and what is kept across chunks.
+struct Sink {
+    sessions_csv: BufWriter<File>,
+    items_csv: BufWriter<File>,
+    kept: Vec<Session>,
+    outcome: Outcome,
+}
+
+impl Sink {
+    /// Writes one chunk's results, in input order, on the calling thread.
+    fn emit(
+        &mut self,
+        ctx: &Ctx,
+        bar: &ProgressBar,
+        chunk: Vec<Vec<Result<Rendered>>>,
+    ) -> Result<()> {
+        for r in chunk.into_iter().flatten() {
+            match r {
+                Ok(r) => {
+                    self.sessions_csv.write_all(&r.session_row)?;
+                    self.items_csv.write_all(&r.item_rows)?;
+                    self.outcome.diagnostics += r.session.diagnostics.len();
+                    self.outcome.failed_items += r.failed;
+                    self.outcome.warning_items += r.warnings;
+                    if !ctx.global.quiet {
+                        bar.suspend(|| {
+                            print_diagnostics(std::slice::from_ref(&r.session), ctx.color_err)
+                        });
+                    }
+                    self.kept.push(r.session);
+                }
+                Err(e) => {
+                    bar.suspend(|| report_error(ctx, &e));
+                    self.outcome.input_errors += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 pub fn run(
     ctx: &Ctx,
     roots: &[PathBuf],
@@ -61,10 +137,6 @@ pub fn run(
     for e in &errs {
         report_error(ctx, e);
     }
-    let mut outcome = Outcome {
-        input_errors: errs.len(),
-        ..Outcome::default()
-    };
     let bar = ProgressBar::new(sources.len() as u64);
     if no_progress || !std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::hidden());
@@ -75,45 +147,48 @@ pub fn run(
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let mut sessions_csv = CsvOut::new(create(outdir, "sessions.csv")?, raw_csv);
-    sessions_csv.header(&SESSION_COLUMNS)?;
-    let mut items_csv = CsvOut::new(create(outdir, "items.csv")?, raw_csv);
-    items_csv.header(&ITEM_COLUMNS)?;
-    let mut kept: Vec<Session> = Vec::new();
-    for chunk in sources.chunks(CHUNK) {
-        let loaded: Vec<Vec<Result<Session>>> = chunk
+    let mut out = Sink {
+        sessions_csv: create(outdir, "sessions.csv")?,
+        items_csv: create(outdir, "items.csv")?,
+        kept: Vec::new(),
+        outcome: Outcome {
+            input_errors: errs.len(),
+            ..Outcome::default()
+        },
+    };
+    out.sessions_csv
+        .write_all(&csv_bytes(raw_csv, |c| c.header(&SESSION_COLUMNS))?)?;
+    out.items_csv
+        .write_all(&csv_bytes(raw_csv, |c| c.header(&ITEM_COLUMNS))?)?;
+    // Chunk k is written on this thread while chunk k + 1 loads and
+    // renders on the others, so no core waits for the writer.
+    let load_chunk = |chunk: &[crate::input::Source]| -> Vec<Vec<Result<Rendered>>> {
+        chunk
             .par_iter()
             .map(|src| {
-                let r = load(src, None, &ctx.read);
+                let r = load(src, None, &ctx.read)
+                    .into_iter()
+                    .map(|s| Ok(render(s?, raw_csv)?))
+                    .collect();
                 bar.inc(1);
                 r
             })
-            .collect();
-        for r in loaded.into_iter().flatten() {
-            match r {
-                Ok(s) => {
-                    sessions_csv.row(&session_cells(&s))?;
-                    for it in s.items_by_queue() {
-                        ItemRow::new(&s, it).write_csv(&mut items_csv)?;
-                    }
-                    outcome.diagnostics += s.diagnostics.len();
-                    outcome.failed_items += s.items_with(ItemStatus::Failed).count();
-                    outcome.warning_items += s.items_with(ItemStatus::Warning).count();
-                    if !ctx.global.quiet {
-                        bar.suspend(|| print_diagnostics(std::slice::from_ref(&s), ctx.color_err));
-                    }
-                    kept.push(slim(s));
-                }
-                Err(e) => {
-                    bar.suspend(|| report_error(ctx, &e));
-                    outcome.input_errors += 1;
-                }
-            }
-        }
+            .collect()
+    };
+    let mut pending = Vec::new();
+    for chunk in sources.chunks(CHUNK) {
+        let (written, loaded) = rayon::join(
+            || out.emit(ctx, &bar, std::mem::take(&mut pending)),
+            || load_chunk(chunk),
+        );
+        written?;
+        pending = loaded;
     }
+    out.emit(ctx, &bar, pending)?;
+    out.sessions_csv.flush()?;
+    out.items_csv.flush()?;
+    let Sink { kept, outcome, .. } = out;
     bar.finish_and_clear();
-    sessions_csv.finish()?;
-    items_csv.finish()?;
     let mut md = create(outdir, "report.md")?;
     markdown::fleet(&kept, &mut md)?;
     md.flush()?;
