@@ -9,7 +9,8 @@ use flate2::read::MultiGzDecoder;
 use serde::Deserialize;
 
 use crate::diagnostic::{Diagnostic, DiagnosticKind, Position};
-use crate::parser::{parse_reader, parse_slice, ParseOptions, ParseSummary};
+use crate::lines::{self, read_lines_sniffed};
+use crate::parser::{parse_reader, parse_slice, LineCtx, ParseOptions, ParseSummary};
 use crate::sink::EventSink;
 
 /// How many leading bytes are inspected to detect the input form.
@@ -81,7 +82,25 @@ pub fn parse_input<R: Read, S: EventSink>(
     mut sink: S,
     opts: &ParseOptions,
 ) -> io::Result<ParseSummary> {
-    let head = read_head(&mut reader, SNIFF)?;
+    let head = if opts.chunk >= SNIFF && opts.max_line_len >= SNIFF {
+        // The usual case: sniff inside the line buffer, so a plain log
+        // (nearly every input) costs no extra buffer, copy or read.
+        let mut ctx = LineCtx::new(source, &mut sink, opts);
+        let plain = |head: &[u8]| sniff(head) == Sniffed::Log;
+        match read_lines_sniffed(
+            &mut reader,
+            opts.chunk,
+            opts.max_line_len,
+            SNIFF,
+            plain,
+            |p| ctx.piece(p),
+        )? {
+            lines::Sniffed::Split => return Ok(ctx.finish()),
+            lines::Sniffed::Declined(head) => head,
+        }
+    } else {
+        read_head(&mut reader, SNIFF)?
+    };
     let gzip = sniff(&head) == Sniffed::Gzip;
     let whole = io::Cursor::new(head).chain(reader);
     if !gzip {

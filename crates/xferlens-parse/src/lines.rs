@@ -81,6 +81,23 @@ thread_local! {
 /// freed.
 const KEEP: usize = 1 << 20;
 
+/// Takes the thread's read buffer, sized for `chunk` and the line cap.
+fn take_buffer(chunk: usize, cap: usize) -> Vec<u8> {
+    let mut buf = BUFFER.with(|b| std::mem::take(&mut *b.borrow_mut()));
+    buf.truncate(cap);
+    if buf.len() < chunk.min(cap) {
+        buf.resize(chunk.min(cap), 0);
+    }
+    buf
+}
+
+/// Gives the read buffer back for reuse, unless a long line grew it.
+fn return_buffer(buf: Vec<u8>) {
+    if buf.capacity() <= KEEP {
+        BUFFER.with(|b| *b.borrow_mut() = buf);
+    }
+}
+
 /// Splits a reader in chunks of `chunk` bytes.
 pub(crate) fn read_lines<R: Read>(
     mut reader: R,
@@ -90,25 +107,77 @@ pub(crate) fn read_lines<R: Read>(
 ) {
     let chunk = chunk.max(1);
     let cap = max_line_len.saturating_add(1);
-    let mut buf = BUFFER.with(|b| std::mem::take(&mut *b.borrow_mut()));
-    buf.truncate(cap);
-    if buf.len() < chunk.min(cap) {
-        buf.resize(chunk.min(cap), 0);
-    }
-    read_into(&mut reader, &mut buf, chunk, cap, &mut f);
-    if buf.capacity() <= KEEP {
-        BUFFER.with(|b| *b.borrow_mut() = buf);
-    }
+    let mut buf = take_buffer(chunk, cap);
+    read_into(&mut reader, &mut buf, chunk, cap, (0, false), &mut f);
+    return_buffer(buf);
 }
 
+/// What [`read_lines_sniffed`] did.
+pub(crate) enum Sniffed {
+    /// The input was a plain log, and its lines went to the consumer.
+    Split,
+    /// `plain` said no: here are the bytes read so far, none consumed.
+    Declined(Vec<u8>),
+}
+
+/// [`read_lines`] for an input whose form is decided by its first bytes.
+/// Reads at least `head` bytes (fewer only at the end of input) straight
+/// into the line buffer and asks `plain` about the first `head` of them.
+/// For a plain log the lines are then split as [`read_lines`] does, with
+/// no separate head buffer, copy or read call: a small file costs one
+/// read, plus the one that sees its end. Otherwise the bytes read are
+/// handed back. Needs `chunk >= head` and `max_line_len >= head`.
+///
+/// Only a read error before `plain` has decided is an `Err`.
+pub(crate) fn read_lines_sniffed<R: Read>(
+    reader: &mut R,
+    chunk: usize,
+    max_line_len: usize,
+    head: usize,
+    plain: impl FnOnce(&[u8]) -> bool,
+    mut f: impl FnMut(Piece<'_>) -> ControlFlow<()>,
+) -> io::Result<Sniffed> {
+    debug_assert!(chunk >= head && max_line_len >= head);
+    let cap = max_line_len.saturating_add(1);
+    let mut buf = take_buffer(chunk, cap);
+    let (mut end, mut eof) = (0usize, false);
+    while end < head {
+        let want = (buf.len() - end).min(chunk);
+        match reader.read(&mut buf[end..end + want]) {
+            Ok(0) => {
+                eof = true;
+                break;
+            }
+            Ok(n) => end += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                return_buffer(buf);
+                return Err(e);
+            }
+        }
+    }
+    if !plain(&buf[..end.min(head)]) {
+        let bytes = buf[..end].to_vec();
+        return_buffer(buf);
+        return Ok(Sniffed::Declined(bytes));
+    }
+    read_into(reader, &mut buf, chunk, cap, (end, eof), &mut f);
+    return_buffer(buf);
+    Ok(Sniffed::Split)
+}
+
+/// The splitting loop. `filled`: bytes already in `buf[..n]`, and whether
+/// the reader has already reported its end.
 fn read_into<R: Read>(
     reader: &mut R,
     buf: &mut Vec<u8>,
     chunk: usize,
     cap: usize,
+    filled: (usize, bool),
     f: &mut impl FnMut(Piece<'_>) -> ControlFlow<()>,
 ) {
     let max_line_len = cap - 1;
+    let (mut pending, eof) = filled;
     let (mut start, mut end) = (0usize, 0usize);
     // While skipping an over-long line: its head and length so far.
     let mut skipping: Option<(Vec<u8>, u64)> = None;
@@ -128,15 +197,21 @@ fn read_into<R: Read>(
                 end = 0;
             }
         }
-        let want = (buf.len() - end).min(chunk);
-        let n = match reader.read(&mut buf[end..end + want]) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                finish(&buf[start..end], &mut skipping, f);
-                let _ = f(Piece::ReadError(e));
-                return;
+        let n = if pending > 0 {
+            std::mem::take(&mut pending)
+        } else if eof {
+            break;
+        } else {
+            let want = (buf.len() - end).min(chunk);
+            match reader.read(&mut buf[end..end + want]) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    finish(&buf[start..end], &mut skipping, f);
+                    let _ = f(Piece::ReadError(e));
+                    return;
+                }
             }
         };
         let scan_from = end;

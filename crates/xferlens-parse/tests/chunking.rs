@@ -80,6 +80,45 @@ proptest! {
         prop_assert_eq!(s1, s2);
     }
 
+    /// `parse_input` sniffs the form inside the line buffer: however the
+    /// reads are cut, plain and gzip input give what `parse_slice` gives.
+    #[test]
+    fn parse_input_matches_slice_for_any_reads(
+        lines in prop::collection::vec(line_strategy(), 0..30),
+        repeat in 1usize..200,
+        sizes in prop::collection::vec(1usize..5000, 1..8),
+        skip in any::<bool>(),
+        gzip in any::<bool>(),
+    ) {
+        let mut data = Vec::new();
+        for _ in 0..repeat {
+            for l in &lines {
+                data.extend_from_slice(l);
+                data.push(b'\n');
+            }
+        }
+        // Random bytes that happen to look like gzip or an API response
+        // are another test's business.
+        prop_assume!(sniff(&data[..data.len().min(4096)]) == Sniffed::Log);
+        let skip_types: &'static [&'static str] = if skip { ITEM_LOG_SKIP } else { &[] };
+        let opts = ParseOptions { skip_types, fast_percentage: skip, ..ParseOptions::default() };
+        let mut whole = Rec::default();
+        let mut s1 = parse_slice("p", &data, &mut whole, &opts);
+        let input = if gzip {
+            use std::io::Write;
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(&data).unwrap();
+            e.finish().unwrap()
+        } else {
+            data.clone()
+        };
+        let mut streamed = Rec::default();
+        let s2 = parse_input("p", Chunked { data: &input, sizes, k: 0 }, &mut streamed, &opts).unwrap();
+        s1.gzip = gzip;
+        prop_assert_eq!(&whole, &streamed);
+        prop_assert_eq!(s1, s2);
+    }
+
     #[test]
     fn a_cut_log_keeps_every_complete_line(cut in 0usize..LOG.len()) {
         let data = &LOG.as_bytes()[..cut];
