@@ -14,9 +14,11 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use xferlens_parse::ParseOptions;
 
-use crate::builder::{file_diagnostic, SessionBuilder};
+use xferlens_parse::Diagnostic;
+
+use crate::builder::{file_diagnostic, replay_item_log, SessionBuilder};
 use crate::files::{classify, FileRole};
-use crate::model::Session;
+use crate::model::{ItemLog, Session};
 
 /// Why a session directory could not be read at all.
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +102,7 @@ pub fn read_session_dir(
             .unwrap_or_else(|| dir.display().to_string())
     });
     let mut b = SessionBuilder::new(&id);
+    let dir_display = dir.display().to_string();
     let mut files: Vec<(String, FileRole)> = Vec::new();
     for entry in rd.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -107,18 +110,19 @@ pub fn read_session_dir(
         if role == FileRole::Other {
             continue;
         }
-        let display = dir.join(&name).display().to_string();
-        match fs::symlink_metadata(entry.path()) {
-            Ok(m) if m.file_type().is_symlink() => {
+        // The listing's file type: no extra system call where the file
+        // system reports it (std falls back to lstat where it does not).
+        match entry.file_type() {
+            Ok(t) if t.is_symlink() => {
                 b.push_diagnostic(file_diagnostic(
-                    &display,
+                    &display_in(&dir_display, &name),
                     "symlink-not-followed",
                     "is a symbolic link; not read (logs must be regular files in the session directory)".into(),
                 ));
             }
-            Ok(m) if m.is_file() => files.push((name, role)),
+            Ok(t) if t.is_file() => files.push((name, role)),
             Ok(_) => b.push_diagnostic(file_diagnostic(
-                &display,
+                &display_in(&dir_display, &name),
                 "not-a-file",
                 "not a regular file; not read".into(),
             )),
@@ -155,15 +159,11 @@ pub fn read_session_dir(
 
     let read_master = |b: &mut SessionBuilder| {
         for (name, _) in &others {
-            read_one(b, dir, name, &opts.parse);
+            read_one(b, dir, &dir_display, name, &opts.parse);
         }
     };
-    let read = |(name, _): &(String, FileRole)| {
-        let mut sub = SessionBuilder::new("");
-        read_one(&mut sub, dir, name, &opts.parse);
-        sub
-    };
-    let parts: Vec<SessionBuilder> = if opts.master_only {
+    let read = |(name, _): &(String, FileRole)| read_item_log(dir, &dir_display, name, &opts.parse);
+    let parts: Vec<ItemPart> = if opts.master_only {
         read_master(&mut b);
         Vec::new()
     } else if opts.sequential {
@@ -178,22 +178,67 @@ pub fn read_session_dir(
         .1
     };
     for p in parts {
-        b.merge(p);
+        match p {
+            Ok((name, log, diags)) => b.add_item_log(&name, log, diags),
+            Err(d) => b.push_diagnostic(d),
+        }
     }
     Ok(b.finish())
 }
 
-fn read_one(b: &mut SessionBuilder, dir: &Path, name: &str, opts: &ParseOptions) {
-    let display = dir.join(name).display().to_string();
+/// `name` inside the directory shown as `dir_display`, as `Path::join`
+/// would show it.
+fn display_in(dir_display: &str, name: &str) -> String {
+    if dir_display.is_empty() || dir_display.ends_with('/') {
+        format!("{dir_display}{name}")
+    } else {
+        format!("{dir_display}/{name}")
+    }
+}
+
+/// One item log read on a worker: its completed name, replay and
+/// diagnostics, or why it could not be read.
+type ItemPart = Result<(String, ItemLog, Vec<Diagnostic>), Diagnostic>;
+
+fn unreadable(dir_display: &str, name: &str, e: &io::Error) -> Diagnostic {
+    file_diagnostic(
+        &display_in(dir_display, name),
+        "unreadable",
+        format!("cannot read: {e}"),
+    )
+}
+
+fn read_item_log(dir: &Path, dir_display: &str, name: &str, opts: &ParseOptions) -> ItemPart {
+    let (f, actual) = open_either(dir, name).map_err(|e| unreadable(dir_display, name, &e))?;
+    let FileRole::ItemLog { name: item, active } = classify(&actual) else {
+        // Not reached: both names open_either tries classify alike.
+        let e = io::Error::other("not an item log");
+        return Err(unreadable(dir_display, &actual, &e));
+    };
+    let display = display_in(dir_display, &actual);
+    replay_item_log(
+        &display,
+        &actual,
+        active,
+        io::BufReader::with_capacity(0, f),
+        opts,
+    )
+    .map(|(log, diags)| (item, log, diags))
+    .map_err(|e| unreadable(dir_display, name, &e))
+}
+
+fn read_one(
+    b: &mut SessionBuilder,
+    dir: &Path,
+    dir_display: &str,
+    name: &str,
+    opts: &ParseOptions,
+) {
     let result = open_either(dir, name).and_then(|(f, actual)| {
-        let display = dir.join(&actual).display().to_string();
+        let display = display_in(dir_display, &actual);
         b.read_file(&actual, &display, io::BufReader::with_capacity(0, f), opts)
     });
     if let Err(e) = result {
-        b.push_diagnostic(file_diagnostic(
-            &display,
-            "unreadable",
-            format!("cannot read: {e}"),
-        ));
+        b.push_diagnostic(unreadable(dir_display, name, &e));
     }
 }
