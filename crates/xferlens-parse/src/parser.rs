@@ -8,9 +8,9 @@ use std::ops::ControlFlow;
 
 use crate::decode::decode_line;
 use crate::diagnostic::{Diagnostic, DiagnosticKind, Position};
-use crate::event::{Action, Event, MsgType};
+use crate::event::{Action, Event, Msg, MsgType};
 use crate::lines::{read_lines, slice_lines, Piece};
-use crate::scan::{top_level_type, Scan};
+use crate::scan::{item_event, top_level_type, ItemEvent, Scan};
 use crate::sink::EventSink;
 
 /// Default cap on one line's length: 16 MiB. Longer lines are skipped and
@@ -40,11 +40,14 @@ pub struct ParseOptions {
     /// this; the parser does not). Empty it to validate every line fully,
     /// as `xferlens check` does.
     pub item_log_skip: &'static [&'static str],
-    /// Read `percentage` control lines with the scanner instead of the
-    /// decoder: their events carry only `kind`, `action` and `percentage`
-    /// (no pid, indent or other fields). For consumers that need no more,
+    /// Read the item-log lines that item-log replay uses but that need no
+    /// full decode (`percentage`, `start_module` and `end_module` control
+    /// lines, `modulestatus` lines) with the scanner. Their events carry
+    /// only `kind`, `action` and the fields replay reads (`percentage`;
+    /// the module name as `msg` text; `module`, `status`, `statusmsg`),
+    /// no pid, indent or other fields. For consumers that need no more,
     /// such as item-log replay. Off by default.
-    pub fast_percentage: bool,
+    pub fast_item_events: bool,
 }
 
 /// Item-log line types that nothing downstream reads: the bulk of the
@@ -59,7 +62,7 @@ impl Default for ParseOptions {
             max_api_response: 1 << 30,
             skip_types: &[],
             item_log_skip: ITEM_LOG_SKIP,
-            fast_percentage: false,
+            fast_item_events: false,
         }
     }
 }
@@ -99,7 +102,7 @@ pub(crate) struct LineCtx<'s, S> {
     pos: Position,
     cap: u64,
     skip: &'static [&'static str],
-    fast_percentage: bool,
+    fast_item_events: bool,
     pub(crate) summary: ParseSummary,
 }
 
@@ -110,7 +113,7 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
             sink,
             cap: opts.max_line_len as u64,
             skip: opts.skip_types,
-            fast_percentage: opts.fast_percentage,
+            fast_item_events: opts.fast_item_events,
             pos: Position { line: 1, byte: 0 },
             summary: ParseSummary::default(),
         }
@@ -173,7 +176,7 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
             self.summary.blank_lines += 1;
             return ControlFlow::Continue(());
         }
-        if !self.skip.is_empty() || self.fast_percentage {
+        if !self.skip.is_empty() || self.fast_item_events {
             if let Scan::Type(t) = top_level_type(l) {
                 let valid = || utf8 || simdutf8::basic::from_utf8(l).is_ok();
                 if self.skip.iter().any(|s| s.as_bytes() == t) && valid() {
@@ -181,14 +184,36 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
                     self.summary.filtered += 1;
                     return ControlFlow::Continue(());
                 }
-                if self.fast_percentage && t == b"control" && valid() {
-                    if let Some(p) = crate::scan::percentage(l) {
-                        let mut ev = Event {
-                            kind: MsgType::Control,
-                            ..Event::default()
-                        };
-                        ev.contents.action = Some(Action::Percentage);
-                        ev.contents.percentage = Some(p);
+                if self.fast_item_events && matches!(t, b"control" | b"modulestatus") && valid() {
+                    if let Some(found) = item_event(t, l) {
+                        let mut ev = Event::default();
+                        let c = &mut ev.contents;
+                        match found {
+                            ItemEvent::Percentage(p) => {
+                                ev.kind = MsgType::Control;
+                                c.action = Some(Action::Percentage);
+                                c.percentage = Some(p);
+                            }
+                            ItemEvent::StartModule(name) => {
+                                ev.kind = MsgType::Control;
+                                c.action = Some(Action::StartModule);
+                                c.msg = Some(Msg::Text(Cow::Borrowed(name)));
+                            }
+                            ItemEvent::EndModule => {
+                                ev.kind = MsgType::Control;
+                                c.action = Some(Action::EndModule);
+                            }
+                            ItemEvent::ModuleStatus {
+                                module,
+                                status,
+                                statusmsg,
+                            } => {
+                                ev.kind = MsgType::ModuleStatus;
+                                c.module = Some(Cow::Borrowed(module));
+                                c.status = Some(status);
+                                c.statusmsg = statusmsg.map(Cow::Borrowed);
+                            }
+                        }
                         self.summary.events += 1;
                         return self.sink.event(self.pos, &ev);
                     }

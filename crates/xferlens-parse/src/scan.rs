@@ -400,26 +400,61 @@ fn escaped(line: &[u8], at: usize) -> bool {
     line[..at].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1
 }
 
-/// The value of a `percentage` control line, read without decoding it:
-/// the tokens `"action":"percentage"` and `"percentage":` must each occur
-/// exactly once outside strings, and the value must be a JSON number or a
-/// numeric string. Anything else returns `None` (decode the line fully).
-/// Call only on a line that [`top_level_type`] accepted.
-pub(crate) fn percentage(t: &[u8]) -> Option<f64> {
-    static ACTION: LazyLock<memmem::Finder<'static>> =
-        LazyLock::new(|| memmem::Finder::new(b"\"action\":\"percentage\""));
-    static KEY: LazyLock<memmem::Finder<'static>> =
-        LazyLock::new(|| memmem::Finder::new(b"\"percentage\":"));
-    let once = |f: &memmem::Finder<'_>| {
-        let mut it = f.find_iter(t).filter(|&at| !escaped(t, at));
-        match (it.next(), it.next()) {
-            (Some(at), None) => Some(at),
-            _ => None,
-        }
-    };
-    once(&ACTION)?;
-    let mut v = &t[once(&KEY)? + KEY.needle().len()..];
-    v = v.trim_ascii_start();
+/// The fields of an item-log line that item-log replay reads, found by
+/// the scanner (see [`item_event`]).
+#[derive(Debug, PartialEq)]
+pub(crate) enum ItemEvent<'a> {
+    /// `control` / `percentage`, with its value.
+    Percentage(f64),
+    /// `control` / `start_module`, with the module name (`msg`).
+    StartModule(&'a str),
+    /// `control` / `end_module`.
+    EndModule,
+    /// `modulestatus`: `module`, `status`, `statusmsg` (if present).
+    ModuleStatus {
+        module: &'a str,
+        status: i64,
+        statusmsg: Option<&'a str>,
+    },
+}
+
+/// Where `token` occurs exactly once outside strings (inside a JSON string
+/// every quote is escaped): the bytes after it. `None` when it is absent
+/// or repeated.
+fn once_after<'a>(t: &'a [u8], f: &memmem::Finder<'_>) -> Option<&'a [u8]> {
+    let mut it = f.find_iter(t).filter(|&at| !escaped(t, at));
+    match (it.next(), it.next()) {
+        (Some(at), None) => Some(&t[at + f.needle().len()..]),
+        _ => None,
+    }
+}
+
+/// True when `token` does not occur outside strings.
+fn absent(t: &[u8], f: &memmem::Finder<'_>) -> bool {
+    !f.find_iter(t).any(|at| !escaped(t, at))
+}
+
+/// The value ends here: only blanks, then `,` or `}`.
+fn value_ends(rest: &[u8]) -> bool {
+    matches!(rest.trim_ascii_start().first(), Some(b',' | b'}'))
+}
+
+/// A string without escapes at the start of `v` (after blanks): its text
+/// and the bytes after its closing quote. The caller has checked UTF-8.
+fn plain_string(v: &[u8]) -> Option<(&str, &[u8])> {
+    let v = v.trim_ascii_start().strip_prefix(b"\"")?;
+    let end = memchr::memchr2(b'"', b'\\', v)?;
+    if v[end] != b'"' {
+        return None;
+    }
+    let text = std::str::from_utf8(&v[..end]).ok()?;
+    Some((text, &v[end + 1..]))
+}
+
+/// A JSON number, or a numeric string, at the start of `v`, as the
+/// decoder reads it; then the rest after it.
+fn number(v: &[u8]) -> Option<(f64, &[u8])> {
+    let mut v = v.trim_ascii_start();
     let quoted = v.first() == Some(&b'"');
     if quoted {
         v = &v[1..];
@@ -428,20 +463,95 @@ pub(crate) fn percentage(t: &[u8]) -> Option<f64> {
         .iter()
         .take_while(|b| matches!(b, b'0'..=b'9' | b'.' | b'-' | b'+' | b'e' | b'E'))
         .count();
-    let (num, rest) = v.split_at(len);
-    let rest = if quoted {
-        rest.strip_prefix(b"\"")?
-    } else {
-        rest
-    };
-    if !matches!(rest.trim_ascii_start().first(), Some(b',' | b'}')) {
-        return None;
+    let (num, mut rest) = v.split_at(len);
+    if !quoted && !matches!(num.first(), Some(b'0'..=b'9' | b'-')) {
+        return None; // not JSON: let the decoder report it
     }
-    std::str::from_utf8(num)
-        .ok()?
-        .parse::<f64>()
-        .ok()
-        .filter(|f| f.is_finite())
+    if quoted {
+        rest = rest.strip_prefix(b"\"")?;
+    }
+    let n = std::str::from_utf8(num).ok()?.parse::<f64>().ok()?;
+    n.is_finite().then_some((n, rest))
+}
+
+/// Reads the item-log lines that replay uses but that need no full decode
+/// (`percentage`, `start_module`, `end_module`, `modulestatus`), from a
+/// line whose top-level `type` the scanner found. Each token it reads
+/// (`"action":"`, `"percentage":`, `"msg":`, `"module":"`, `"status":`,
+/// `"statusmsg":`) must occur exactly once outside strings, and each value
+/// must be a plain string (no escapes) or a number where one is expected.
+/// Anything else returns `None`: decode the line fully.
+///
+/// Like the rest of the fast path, this checks less than a decode: it does
+/// not check at which depth a token sits, so a line that puts one of these
+/// keys outside `contents` can read differently. `xferlens check` turns
+/// the fast path off.
+pub(crate) fn item_event<'a>(kind: &[u8], t: &'a [u8]) -> Option<ItemEvent<'a>> {
+    static ACTION: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(b"\"action\":"));
+    static PERCENT: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(b"\"percentage\":"));
+    static MSG: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(b"\"msg\":"));
+    static MODULE: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(b"\"module\":"));
+    static STATUS: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(b"\"status\":"));
+    static STATUSMSG: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(b"\"statusmsg\":"));
+    match kind {
+        b"control" => {
+            let (action, rest) = plain_string(once_after(t, &ACTION)?)?;
+            if !value_ends(rest) {
+                return None;
+            }
+            match action {
+                "percentage" => {
+                    let (p, rest) = number(once_after(t, &PERCENT)?)?;
+                    value_ends(rest).then_some(ItemEvent::Percentage(p))
+                }
+                "start_module" => {
+                    // `["Name"]` (the writer's form) or `"Name"`.
+                    let v = once_after(t, &MSG)?.trim_ascii_start();
+                    let (name, rest) = match v.strip_prefix(b"[") {
+                        Some(inner) => {
+                            let (name, rest) = plain_string(inner)?;
+                            (name, rest.trim_ascii_start().strip_prefix(b"]")?)
+                        }
+                        None => plain_string(v)?,
+                    };
+                    value_ends(rest).then_some(ItemEvent::StartModule(name))
+                }
+                "end_module" => Some(ItemEvent::EndModule),
+                _ => None,
+            }
+        }
+        b"modulestatus" => {
+            let (module, rest) = plain_string(once_after(t, &MODULE)?)?;
+            if !value_ends(rest) {
+                return None;
+            }
+            let (status, rest) = number(once_after(t, &STATUS)?)?;
+            if !value_ends(rest) || status.abs() >= 9.2e18 {
+                return None;
+            }
+            let statusmsg = if absent(t, &STATUSMSG) {
+                None
+            } else {
+                let (m, rest) = plain_string(once_after(t, &STATUSMSG)?)?;
+                if !value_ends(rest) {
+                    return None;
+                }
+                Some(m)
+            };
+            Some(ItemEvent::ModuleStatus {
+                module,
+                status: status as i64,
+                statusmsg,
+            })
+        }
+        _ => None,
+    }
 }
 
 /// A walk implementation, for tests that compare them.
@@ -538,39 +648,74 @@ mod tests {
     }
 
     #[test]
-    fn percentage_values() {
-        let p = |l: &[u8]| percentage(l);
-        assert_eq!(p(br#"{"pid":1,"type":"control","contents":{"action":"percentage","percentage":42},"indent":0}"#), Some(42.0));
+    fn item_events() {
+        fn c(l: &[u8]) -> Option<ItemEvent<'_>> {
+            item_event(b"control", l)
+        }
+        let pct = |l: &[u8]| match c(l) {
+            Some(ItemEvent::Percentage(p)) => Some(p),
+            _ => None,
+        };
+        assert_eq!(pct(br#"{"pid":1,"type":"control","contents":{"action":"percentage","percentage":42},"indent":0}"#), Some(42.0));
         assert_eq!(
-            p(br#"{"contents":{"percentage":"7.5","action":"percentage"},"type":"control"}"#),
+            pct(br#"{"contents":{"percentage":"7.5","action":"percentage"},"type":"control"}"#),
             Some(7.5)
         );
         assert_eq!(
-            p(br#"{"type":"control","contents":{"action":"percentage","percentage": 3 }}"#),
+            pct(br#"{"type":"control","contents":{"action": "percentage","percentage": 3 }}"#),
             Some(3.0)
         );
         // Not decidable here: decoded in full.
+        for l in [
+            &br#"{"type":"control","contents":{"action":"percentage","percentage":null}}"#[..],
+            br#"{"type":"control","contents":{"action":"percentage","msg":"5"}}"#,
+            br#"{"type":"control","contents":{"action":"percentage","percentage":5,"percentage":6}}"#,
+            br#"{"type":"control","contents":{"action":"percentage","percentage":"5x"}}"#,
+            br#"{"type":"control","contents":{"action":"percentage","percentage":1e999}}"#,
+            br#"{"type":"control","contents":{"action":"perc\u0065ntage","percentage":1}}"#,
+            br#"{"type":"control","contents":{"action":"percentage","action":"start","percentage":1}}"#,
+            br#"{"type":"control","contents":{"action":"start_module","msg":["A","B"]}}"#,
+            br#"{"type":"control","contents":{"action":"start_module","msg":["A\u0041"]}}"#,
+            br#"{"type":"control","contents":{"action":"start_module"}}"#,
+            br#"{"type":"control","contents":{"action":"start","percentage":5}}"#,
+        ] {
+            assert_eq!(c(l), None, "{}", String::from_utf8_lossy(l));
+        }
         assert_eq!(
-            p(br#"{"type":"control","contents":{"action":"percentage","percentage":null}}"#),
-            None
+            c(br#"{"pid":1,"type":"control","contents":{"action":"start_module","msg":["Homedir"]},"indent":0}"#),
+            Some(ItemEvent::StartModule("Homedir"))
         );
         assert_eq!(
-            p(br#"{"type":"control","contents":{"action":"percentage","msg":"5"}}"#),
-            None
+            c(br#"{"type":"control","contents":{"msg": "Mail" ,"action":"start_module"}}"#),
+            Some(ItemEvent::StartModule("Mail"))
         );
         assert_eq!(
-            p(br#"{"type":"control","contents":{"action":"start","percentage":5}}"#),
-            None
+            c(br#"{"type":"control","contents":{"action":"end_module","msg":["Mail"]}}"#),
+            Some(ItemEvent::EndModule)
         );
-        assert_eq!(p(br#"{"type":"control","contents":{"action":"percentage","percentage":5,"percentage":6}}"#), None);
+        fn m(l: &[u8]) -> Option<ItemEvent<'_>> {
+            item_event(b"modulestatus", l)
+        }
         assert_eq!(
-            p(br#"{"type":"control","contents":{"action":"percentage","percentage":"5x"}}"#),
-            None
+            m(br#"{"pid":1,"type":"modulestatus","contents":{"module":"Mysql","status":1,"statusmsg":"Mysql restored."},"indent":1}"#),
+            Some(ItemEvent::ModuleStatus { module: "Mysql", status: 1, statusmsg: Some("Mysql restored.") })
         );
         assert_eq!(
-            p(br#"{"type":"control","contents":{"action":"percentage","percentage":1e999}}"#),
-            None
+            m(br#"{"type":"modulestatus","contents":{"status":"0","module":"Mail"}}"#),
+            Some(ItemEvent::ModuleStatus {
+                module: "Mail",
+                status: 0,
+                statusmsg: None
+            })
         );
+        for l in [
+            &br#"{"type":"modulestatus","contents":{"module":"Mail","status":null}}"#[..],
+            br#"{"type":"modulestatus","contents":{"module":"Mail","status":1,"statusmsg":null}}"#,
+            br#"{"type":"modulestatus","contents":{"module":"M\"x","status":1}}"#,
+            br#"{"type":"modulestatus","contents":{"status":1}}"#,
+        ] {
+            assert_eq!(m(l), None, "{}", String::from_utf8_lossy(l));
+        }
     }
 
     #[test]

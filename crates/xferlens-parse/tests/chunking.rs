@@ -71,7 +71,7 @@ proptest! {
             data.push(b'\n');
         }
         let skip_types: &'static [&'static str] = if skip { ITEM_LOG_SKIP } else { &[] };
-        let opts = ParseOptions { chunk, max_line_len, skip_types, fast_percentage: skip, ..ParseOptions::default() };
+        let opts = ParseOptions { chunk, max_line_len, skip_types, fast_item_events: skip, ..ParseOptions::default() };
         let mut whole = Rec::default();
         let s1 = parse_slice("p", &data, &mut whole, &opts);
         let mut streamed = Rec::default();
@@ -101,7 +101,7 @@ proptest! {
         // are another test's business.
         prop_assume!(sniff(&data[..data.len().min(4096)]) == Sniffed::Log);
         let skip_types: &'static [&'static str] = if skip { ITEM_LOG_SKIP } else { &[] };
-        let opts = ParseOptions { skip_types, fast_percentage: skip, ..ParseOptions::default() };
+        let opts = ParseOptions { skip_types, fast_item_events: skip, ..ParseOptions::default() };
         let mut whole = Rec::default();
         let mut s1 = parse_slice("p", &data, &mut whole, &opts);
         let input = if gzip {

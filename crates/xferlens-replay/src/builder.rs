@@ -49,7 +49,7 @@ pub fn replay_item_log<R: Read>(
     // Item logs: lines of types nothing reads are only checked, not decoded.
     let opts = ParseOptions {
         skip_types: opts.item_log_skip,
-        fast_percentage: !opts.item_log_skip.is_empty(),
+        fast_item_events: !opts.item_log_skip.is_empty(),
         ..opts.clone()
     };
     let summary = parse_input(display, reader, &mut r, &opts)?;

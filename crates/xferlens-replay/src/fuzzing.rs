@@ -41,7 +41,7 @@ pub fn lines(data: &[u8]) {
     );
     let fast = ParseOptions {
         skip_types: xferlens_parse::ITEM_LOG_SKIP,
-        fast_percentage: true,
+        fast_item_events: true,
         ..small
     };
     let c = parse_slice("fuzz", data, sinks::Count::default(), &fast);
