@@ -152,7 +152,7 @@ pub fn read_session_dir(
         });
     }
     // Completed names first, so a log renamed mid-read is kept once.
-    files.sort_by_key(|(n, _)| (n.starts_with('.'), n.clone()));
+    files.sort_by(|(a, _), (b, _)| (a.starts_with('.'), a).cmp(&(b.starts_with('.'), b)));
     let (items, others): (Vec<_>, Vec<_>) = files
         .into_iter()
         .partition(|(_, r)| matches!(r, FileRole::ItemLog { .. }));

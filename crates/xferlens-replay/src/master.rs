@@ -36,8 +36,9 @@ pub struct MasterReplay {
     /// so that a lookup allocates nothing.
     index: HashMap<String, usize>,
     key_buf: String,
-    workers: HashMap<(String, u64), usize>,
-    held: HashMap<(String, u64), usize>,
+    /// The item each worker (queue, child) last started, in the order
+    /// workers first held one (a Vec: few entries, deterministic order).
+    held: Vec<((String, u64), usize)>,
     had_start: HashSet<usize>,
     master_pids: Vec<u64>,
     started: bool,
@@ -152,9 +153,19 @@ impl MasterReplay {
         }
     }
 
+    /// The first worker (in order of appearance) with this child number,
+    /// in `queue` if given. Sessions have a handful of workers: a linear
+    /// search needs no key string per lookup.
+    fn find_worker(&self, queue: Option<&str>, child: u64) -> Option<usize> {
+        self.session
+            .workers
+            .iter()
+            .position(|w| w.child == child && queue.is_none_or(|q| q == w.queue))
+    }
+
     fn worker(&mut self, queue: &str, child: u64) -> usize {
         let n = self.session.workers.len();
-        let i = *self.workers.entry((queue.to_owned(), child)).or_insert(n);
+        let i = self.find_worker(Some(queue), child).unwrap_or(n);
         if i == n {
             self.session.workers.push(Worker {
                 queue: queue.to_owned(),
@@ -272,7 +283,14 @@ impl MasterReplay {
                         if wk.items.last() != Some(&idx) {
                             wk.items.push(idx);
                         }
-                        self.held.insert((queue, ch), idx);
+                        match self
+                            .held
+                            .iter_mut()
+                            .find(|(k, _)| k.0 == queue && k.1 == ch)
+                        {
+                            Some((_, held)) => *held = idx,
+                            None => self.held.push(((queue, ch), idx)),
+                        }
                     }
                 }
             }
@@ -357,7 +375,7 @@ impl MasterReplay {
                 let item = held.as_ref().map(|(_, i)| *i);
                 if let Some((key, i)) = held {
                     self.session.items[i].worker_crashed = true;
-                    if let Some(&w) = self.workers.get(&key) {
+                    if let Some(w) = self.find_worker(Some(&key.0), key.1) {
                         self.session.workers[w].crashes += 1;
                     }
                 }
@@ -372,12 +390,7 @@ impl MasterReplay {
             }
             Action::Complete if child.unwrap_or(0) > 0 => {
                 let ch = child.unwrap_or(0);
-                let key = self
-                    .workers
-                    .keys()
-                    .find(|(q, cn)| *cn == ch && c.queue.as_deref().is_none_or(|qq| qq == q))
-                    .cloned();
-                match key.and_then(|k| self.workers.get(&k).copied()) {
+                match self.find_worker(c.queue.as_deref(), ch) {
                     Some(w) => self.session.workers[w].completed = true,
                     None => {
                         let q = c.queue.as_deref().unwrap_or("?").to_owned();

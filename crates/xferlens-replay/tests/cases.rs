@@ -354,3 +354,27 @@ fn unsafe_logfile_names_are_never_opened() {
     );
     assert!(!format!("{s:?}").contains("SECRET"));
 }
+
+#[test]
+fn lines_without_a_queue_pick_the_same_worker_every_time() {
+    // Child 1 works in both queues; `child-failed` and `complete` name no
+    // queue. The first worker of that number (in order of appearance) is
+    // the one meant, on every replay: no hash order may leak in.
+    let log = [
+        r#"{"pid":10,"type":"control","contents":{"action":"start","child_number":0,"time":100}}"#,
+        r#"{"pid":11,"type":"control","contents":{"action":"start","child_number":1,"queue":"TRANSFER","item":"a","item_type":"AccountRemoteRoot","time":101}}"#,
+        r#"{"pid":12,"type":"control","contents":{"action":"start","child_number":1,"queue":"RESTORE","item":"b","item_type":"AccountRemoteRoot","time":102}}"#,
+        r#"{"pid":10,"type":"control","contents":{"action":"child-failed","child_number":1,"msg":"1/3","time":103}}"#,
+        r#"{"pid":11,"type":"control","contents":{"action":"complete","child_number":1,"time":104}}"#,
+    ]
+    .join("\n");
+    let replay = || {
+        let (s, _) = replay_master("m", log.as_bytes(), &ParseOptions::default()).unwrap();
+        format!("{:?} {:?} {:?}", s.workers, s.child_failures, s.items)
+    };
+    let first = replay();
+    assert!(first.contains("crashes: 1"), "{first}");
+    for _ in 0..32 {
+        assert_eq!(replay(), first);
+    }
+}
