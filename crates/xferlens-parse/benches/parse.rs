@@ -71,6 +71,20 @@ fn bench(c: &mut Criterion) {
             black_box(n)
         })
     });
+    // What item-log replay uses: skipped types checked, not decoded, and
+    // percentage/module lines read by the scanner.
+    let replay = ParseOptions {
+        skip_types: xferlens_parse::ITEM_LOG_SKIP,
+        fast_item_events: true,
+        ..ParseOptions::default()
+    };
+    g.bench_function("item_log_slice_replay_path_128MB", |b| {
+        b.iter(|| {
+            let mut n = sinks::Count::default();
+            parse_slice("bench", black_box(&item), &mut n, &replay);
+            black_box(n)
+        })
+    });
     g.bench_function("memchr_line_count_128MB", |b| {
         b.iter(|| memchr::memchr_iter(b'\n', black_box(&item)).count())
     });

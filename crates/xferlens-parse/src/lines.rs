@@ -29,22 +29,35 @@ pub(crate) enum Piece<'b> {
     ReadError(io::Error),
 }
 
-/// Splits an in-memory slice.
+/// Splits an in-memory slice. UTF-8 is validated in windows of about
+/// 64 KiB cut at line ends, so each window is still in cache when its
+/// lines are scanned.
 pub(crate) fn slice_lines(
     data: &[u8],
     max_line_len: usize,
     mut f: impl FnMut(Piece<'_>) -> ControlFlow<()>,
 ) {
-    let utf8 = simdutf8::basic::from_utf8(data).is_ok();
+    const WINDOW: usize = 64 << 10;
     let mut start = 0;
-    for nl in memchr::memchr_iter(b'\n', data) {
-        if emit(&data[start..nl], true, utf8, max_line_len, &mut f).is_break() {
-            return;
+    while start < data.len() {
+        let lim = (start + WINDOW).min(data.len());
+        let end = match memchr::memrchr(b'\n', &data[start..lim]) {
+            Some(i) => start + i + 1,
+            None => memchr::memchr(b'\n', &data[lim..]).map_or(data.len(), |i| lim + i + 1),
+        };
+        let window = &data[start..end];
+        let utf8 = simdutf8::basic::from_utf8(window).is_ok();
+        let mut from = 0;
+        for nl in memchr::memchr_iter(b'\n', window) {
+            if emit(&window[from..nl], true, utf8, max_line_len, &mut f).is_break() {
+                return;
+            }
+            from = nl + 1;
         }
-        start = nl + 1;
-    }
-    if start < data.len() {
-        let _ = emit(&data[start..], false, utf8, max_line_len, &mut f);
+        if from < window.len() {
+            let _ = emit(&window[from..], false, utf8, max_line_len, &mut f);
+        }
+        start = end;
     }
 }
 

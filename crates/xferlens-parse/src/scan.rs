@@ -41,59 +41,113 @@ pub(crate) fn top_level_type(line: &[u8]) -> Scan<'_> {
     if t.first() != Some(&b'{') || t.last() != Some(&b'}') {
         return Scan::Decode;
     }
-    let mut found: Option<&[u8]> = None;
+    let w = walk(t);
+    if !w.balanced || w.overflow {
+        return Scan::Decode;
+    }
     // Every `"t` is a candidate; the structural `"type":"` is the one whose
     // quote is not escaped.
-    let ok = walk(t, |at| {
+    let mut found: Option<&[u8]> = None;
+    for at in w.positions() {
         if !t[at..].starts_with(KEY) || escaped(t, at) {
-            return true;
+            continue;
         }
         if found.is_some() {
-            return false;
+            return Scan::Decode;
         }
         let vs = at + KEY.len();
         // Type names are short: a plain loop beats a memchr call here.
         match t[vs..].iter().position(|&b| b == b'"' || b == b'\\') {
-            Some(len) if t[vs + len] == b'"' => {
-                found = Some(&t[vs..vs + len]);
-                true
-            }
-            _ => false,
+            Some(len) if t[vs + len] == b'"' => found = Some(&t[vs..vs + len]),
+            _ => return Scan::Decode,
         }
-    });
+    }
     match found {
-        Some(v) if ok => Scan::Type(v),
-        _ => Scan::Decode,
+        Some(v) => Scan::Type(v),
+        None => Scan::Decode,
     }
 }
 
-/// Walks `t` once. Calls `each` with the position of every `"` that is
-/// followed by `t`, in increasing order, and stops (returning false) as
-/// soon as `each` returns false. Otherwise returns true when `{`/`}` and
-/// `[`/`]` occur equally often.
+/// Most candidate groups one walk records; a line with more is left to
+/// the decoder.
+const CANDS: usize = 8;
+
+/// What one walk over a line found.
+#[derive(Clone, Debug)]
+struct Walk {
+    /// `{`/`}` and `[`/`]` occur equally often.
+    balanced: bool,
+    /// Candidate groups: a `"` followed by `t` at `base + bit` for every
+    /// set bit of the mask, groups in increasing order.
+    cands: [(usize, u64); CANDS],
+    /// Groups recorded (at most [`CANDS`]).
+    len: usize,
+    /// More groups than [`CANDS`] were found; the rest are not recorded.
+    overflow: bool,
+}
+
+impl Walk {
+    fn new() -> Walk {
+        Walk {
+            balanced: false,
+            cands: [(0, 0); CANDS],
+            len: 0,
+            overflow: false,
+        }
+    }
+
+    #[inline]
+    fn record(&mut self, base: usize, mask: u64) {
+        if self.len < CANDS {
+            self.cands[self.len] = (base, mask);
+            self.len += 1;
+        } else {
+            self.overflow = true;
+        }
+    }
+
+    /// Every candidate position, in increasing order.
+    fn positions(&self) -> impl Iterator<Item = usize> + '_ {
+        self.cands[..self.len].iter().flat_map(|&(base, mask)| {
+            let mut m = mask;
+            std::iter::from_fn(move || {
+                (m != 0).then(|| {
+                    let at = base + m.trailing_zeros() as usize;
+                    m &= m - 1;
+                    at
+                })
+            })
+        })
+    }
+}
+
+/// Walks `t` once: counts brackets, and records the position of every `"`
+/// that is followed by `t` (up to [`CANDS`] groups).
 ///
 /// On x86_64 this runs 32 bytes at a time with AVX2 where the CPU has it
 /// (checked once, at run time), else 16 at a time with SSE2 (part of the
 /// x86_64 baseline); elsewhere, and for lines shorter than one block, byte
-/// by byte. All give the same answer (tested).
-fn walk(t: &[u8], each: impl FnMut(usize) -> bool) -> bool {
+/// by byte. All give the same answer (tested). It takes no callback: the
+/// findings come back in a small struct, so nothing spills around a call.
+fn walk(t: &[u8]) -> Walk {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     {
         if t.len() >= 32 && std::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2 (checked above).
-            return unsafe { simd::walk_avx2(t, each) };
+            return unsafe { simd::walk_avx2(t) };
         }
         if t.len() >= 16 {
             // SAFETY: SSE2 is enabled for this build (the cfg above).
-            return unsafe { simd::walk_sse2(t, each) };
+            return unsafe { simd::walk_sse2(t) };
         }
     }
-    walk_bytes(t, each)
+    walk_bytes(t)
 }
 
-/// [`walk`], one byte at a time: the reference the SIMD version is tested
-/// against.
-fn walk_bytes(t: &[u8], mut each: impl FnMut(usize) -> bool) -> bool {
+/// [`walk`], one byte at a time: the reference the SIMD versions are
+/// tested against. Records one group per candidate.
+fn walk_bytes(t: &[u8]) -> Walk {
+    let mut w = Walk::new();
     let (mut braces, mut brackets) = (0i64, 0i64);
     for (i, &x) in t.iter().enumerate() {
         match x {
@@ -101,16 +155,19 @@ fn walk_bytes(t: &[u8], mut each: impl FnMut(usize) -> bool) -> bool {
             b'}' => braces -= 1,
             b'[' => brackets += 1,
             b']' => brackets -= 1,
-            b'"' if t.get(i + 1) == Some(&b't') && !each(i) => return false,
+            b'"' if t.get(i + 1) == Some(&b't') => w.record(i, 1),
             _ => {}
         }
     }
-    braces == 0 && brackets == 0
+    w.balanced = braces == 0 && brackets == 0;
+    w
 }
 
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 mod simd {
     use std::arch::x86_64::*;
+
+    use super::Walk;
 
     /// Lane masks for the last, overlapping block of a `W`-byte width:
     /// loading `W` bytes at offset `32 - W + k` gives `W - k` zero lanes,
@@ -128,10 +185,6 @@ mod simd {
     /// Blocks per accumulation round: byte lanes count to at most 127 and
     /// down to -127, so they cannot wrap.
     const ROUND: usize = 127;
-
-    /// Most blocks with candidates recorded in one pass; a line with more
-    /// is walked byte by byte instead.
-    const CANDS: usize = 8;
 
     /// The vector operations the walk needs, for one register width.
     /// Every method requires the CPU feature of its implementation.
@@ -269,8 +322,8 @@ mod simd {
     /// # Safety
     /// The CPU must support AVX2.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn walk_avx2(t: &[u8], each: impl FnMut(usize) -> bool) -> bool {
-        walk_with::<Avx2>(t, each)
+    pub(super) unsafe fn walk_avx2(t: &[u8]) -> Walk {
+        walk_with::<Avx2>(t)
     }
 
     /// [`super::walk`] with SSE2, for `t.len() >= 16`.
@@ -278,20 +331,18 @@ mod simd {
     /// # Safety
     /// The CPU must support SSE2 (every x86_64 CPU does).
     #[target_feature(enable = "sse2")]
-    pub(super) unsafe fn walk_sse2(t: &[u8], each: impl FnMut(usize) -> bool) -> bool {
-        walk_with::<Sse2>(t, each)
+    pub(super) unsafe fn walk_sse2(t: &[u8]) -> Walk {
+        walk_with::<Sse2>(t)
     }
 
-    /// The walk for one width, `t.len() >= V::WIDTH`.
-    ///
-    /// The loop makes no calls, so the counters stay in registers: the
-    /// candidate masks are recorded and handed to `each` afterwards.
+    /// The walk for one width, `t.len() >= V::WIDTH`. The loop makes no
+    /// calls, so the counters stay in registers.
     ///
     /// # Safety
     /// The CPU must support `V`'s feature, and the caller must have it
     /// enabled so that `V`'s methods inline.
     #[inline(always)]
-    unsafe fn walk_with<V: Lanes>(t: &[u8], mut each: impl FnMut(usize) -> bool) -> bool {
+    unsafe fn walk_with<V: Lanes>(t: &[u8]) -> Walk {
         let w = V::WIDTH;
         debug_assert!(t.len() >= w);
         let n = t.len();
@@ -300,15 +351,7 @@ mod simd {
         let (quote, tee) = (V::splat(b'"'), V::splat(b't'));
         let (mut braces, mut brackets) = (0i64, 0i64);
         let (mut acc_braces, mut acc_brackets) = (V::zero(), V::zero());
-        // (base, mask): a candidate at base + each set bit.
-        let mut cands = [(0usize, 0u64); CANDS];
-        let mut n_cands = 0usize;
-        let mut record = |base: usize, mask: u64| {
-            if n_cands < CANDS {
-                cands[n_cands] = (base, mask);
-            }
-            n_cands += 1;
-        };
+        let mut found = Walk::new();
         // The previous block ended in a quote.
         let mut carry = false;
         let last_lane = 1u64 << (w - 1);
@@ -325,11 +368,11 @@ mod simd {
             let q = v.eq(quote).mask();
             let te = v.eq(tee).mask();
             if carry && te & 1 != 0 {
-                record(i - 1, 1);
+                found.record(i - 1, 1);
             }
             let cand = q & (te >> 1);
             if cand != 0 {
-                record(i, cand);
+                found.record(i, cand);
             }
             carry = q & last_lane != 0;
             i += w;
@@ -360,36 +403,26 @@ mod simd {
             let q = v.eq(quote).mask() >> shift;
             let te = v.eq(tee).mask() >> shift;
             if carry && te & 1 != 0 {
-                record(i - 1, 1);
+                found.record(i - 1, 1);
             }
             let cand = q & (te >> 1);
             if cand != 0 {
-                record(i, cand);
-            }
-        }
-        if n_cands > CANDS {
-            return super::walk_bytes(t, each);
-        }
-        for &(base, mut mask) in &cands[..n_cands] {
-            while mask != 0 {
-                if !each(base + mask.trailing_zeros() as usize) {
-                    return false;
-                }
-                mask &= mask - 1;
+                found.record(i, cand);
             }
         }
         braces += acc_braces.sum();
         brackets += acc_brackets.sum();
-        braces == 0 && brackets == 0
+        found.balanced = braces == 0 && brackets == 0;
+        found
     }
 
     /// Each width's walk with its minimum line length (tests call them
     /// only on lines at least that long).
     #[cfg(test)]
     pub(super) fn widths() -> Vec<(usize, super::WalkFn)> {
-        let mut v: Vec<(usize, super::WalkFn)> = vec![(16, |t, e| unsafe { walk_sse2(t, e) })];
+        let mut v: Vec<(usize, super::WalkFn)> = vec![(16, |t| unsafe { walk_sse2(t) })];
         if std::is_x86_feature_detected!("avx2") {
-            v.push((32, |t, e| unsafe { walk_avx2(t, e) }));
+            v.push((32, |t| unsafe { walk_avx2(t) }));
         }
         v
     }
@@ -556,7 +589,7 @@ pub(crate) fn item_event<'a>(kind: &[u8], t: &'a [u8]) -> Option<ItemEvent<'a>> 
 
 /// A walk implementation, for tests that compare them.
 #[cfg(test)]
-type WalkFn = fn(&[u8], &mut dyn FnMut(usize) -> bool) -> bool;
+type WalkFn = fn(&[u8]) -> Walk;
 
 #[cfg(test)]
 mod tests {
@@ -589,45 +622,47 @@ mod tests {
         );
     }
 
-    /// What [`walk`] reports: the balance answer and every candidate
-    /// position (with `each` stopping at `stop`, if given).
-    fn trace(
-        t: &[u8],
-        stop: Option<usize>,
-        f: fn(&[u8], &mut dyn FnMut(usize) -> bool) -> bool,
-    ) -> (bool, Vec<usize>) {
-        let mut seen = Vec::new();
-        let ok = f(t, &mut |at| {
-            seen.push(at);
-            Some(at) != stop
-        });
-        (ok, seen)
+    /// What a walk reports: the balance answer, and the candidate
+    /// positions unless it overflowed (implementations group candidates
+    /// differently, so they overflow at different counts).
+    fn trace(t: &[u8], f: WalkFn) -> (bool, Option<Vec<usize>>) {
+        let w = f(t);
+        (w.balanced, (!w.overflow).then(|| w.positions().collect()))
     }
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
-        /// The SIMD walk agrees with the byte-by-byte one on any input,
+        /// The SIMD walks agree with the byte-by-byte one on any input,
         /// including long lines (several accumulation rounds) and every
         /// tail length.
         #[test]
         fn walk_matches_bytewise(
             bytes in proptest::collection::vec(
                 proptest::sample::select(&b"{}[]\"t\\ax\xE2"[..]), 0..4200),
-            stop_at in proptest::option::of(0usize..4200),
         ) {
-            let stop = stop_at.and_then(|k| {
-                let c: Vec<usize> = (0..bytes.len().saturating_sub(1))
-                    .filter(|&i| bytes[i] == b'"' && bytes[i + 1] == b't')
-                    .collect();
-                (!c.is_empty()).then(|| c[k % c.len()])
-            });
-            let reference = trace(&bytes, stop, |t, e| walk_bytes(t, e));
-            let dispatched = trace(&bytes, stop, |t, e| walk(t, e));
-            proptest::prop_assert_eq!(&dispatched, &reference);
-            #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-            for (width, f) in simd::widths() {
-                if bytes.len() >= width {
-                    proptest::prop_assert_eq!(&trace(&bytes, stop, f), &reference, "width {}", width);
+            let (balanced, reference) = trace(&bytes, walk_bytes);
+            let all: Vec<usize> = (0..bytes.len().saturating_sub(1))
+                .filter(|&i| bytes[i] == b'"' && bytes[i + 1] == b't')
+                .collect();
+            if let Some(r) = &reference {
+                proptest::prop_assert_eq!(r, &all);
+            }
+            let impls: Vec<(usize, WalkFn)> = {
+                #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+                let v = simd::widths();
+                #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+                let v = Vec::new();
+                v
+            };
+            for (width, f) in std::iter::once((0, walk as WalkFn)).chain(impls) {
+                if bytes.len() < width {
+                    continue;
+                }
+                let (b, positions) = trace(&bytes, f);
+                proptest::prop_assert_eq!(b, balanced, "width {}", width);
+                if let Some(p) = positions {
+                    proptest::prop_assert_eq!(&p[..], &all[..p.len()], "width {}", width);
+                    proptest::prop_assert_eq!(p.len(), all.len(), "width {}", width);
                 }
             }
         }
@@ -640,10 +675,10 @@ mod tests {
         for len in 16..2100 {
             let mut v = vec![b'{'; len / 2];
             v.resize(len, b'}');
-            assert_eq!(walk(&v, |_| true), len % 2 == 0, "len {len}");
+            assert_eq!(walk(&v).balanced, len % 2 == 0, "len {len}");
             // One brace more than closes, at the very last byte.
             v[len - 1] = b'{';
-            assert!(!walk(&v, |_| true), "len {len}");
+            assert!(!walk(&v).balanced, "len {len}");
         }
     }
 
