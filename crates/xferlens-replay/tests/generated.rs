@@ -1,14 +1,25 @@
 //! Property: on any generated session (any seed, scenario, size), replay
 //! reconstructs exactly what the generator wrote, and does so the same way
 //! every time.
+//!
+//! CI runs 96 random sessions; set `XFERLENS_CASES` to run more, e.g.
+//! `XFERLENS_CASES=5000 cargo test --release -p xferlens-replay --test generated`.
 
 mod common;
 use common::*;
 use proptest::prelude::*;
 use xferlens_gen::{generate_session, GenOptions, Scenario};
 
+/// Random sessions per run: 96, or `XFERLENS_CASES`.
+fn cases() -> u32 {
+    std::env::var("XFERLENS_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(96)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn replay_matches_generator_truth(
