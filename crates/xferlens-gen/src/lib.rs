@@ -33,6 +33,6 @@ mod session;
 pub use crate::fixtures::write_fixtures;
 pub use crate::rng::Rng;
 pub use crate::session::{
-    generate_fleet, generate_session, write_api_response, Expected, ExpectedQueue, FleetOptions,
-    GenOptions, Scenario,
+    generate_fleet, generate_session, lines_for_target, write_api_response, Expected,
+    ExpectedQueue, FleetOptions, GenOptions, Scenario,
 };

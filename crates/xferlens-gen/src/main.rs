@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use xferlens_gen::{
-    generate_fleet, generate_session, write_fixtures, FleetOptions, GenOptions, Scenario,
+    generate_fleet, generate_session, lines_for_target, write_fixtures, FleetOptions, GenOptions,
+    Scenario,
 };
 
 /// Deterministic generator of cPanel transfer-session logs.
@@ -87,11 +88,7 @@ fn main() -> ExitCode {
                 eprintln!("xferlens-gen: unknown scenario {scenario:?}");
                 return ExitCode::from(2);
             };
-            let lines = match target_bytes {
-                Some(b) => (b / ((accounts as u64 + 1) * 2) / 150).max(1) as usize,
-                None => lines,
-            };
-            let o = GenOptions {
+            let mut o = GenOptions {
                 seed,
                 accounts,
                 lines_per_item: lines,
@@ -100,7 +97,13 @@ fn main() -> ExitCode {
                 id,
                 ..GenOptions::default()
             };
-            generate_session(&out, &o).map(|e| println!("{}: {} bytes, {}", e.id, e.bytes, e.state))
+            let sized = match target_bytes {
+                Some(b) => lines_for_target(&o, b).map(|lines| o.lines_per_item = lines),
+                None => Ok(()),
+            };
+            sized
+                .and_then(|()| generate_session(&out, &o))
+                .map(|e| println!("{}: {} bytes, {}", e.id, e.bytes, e.state))
         }
         Cmd::Fleet {
             out,

@@ -1168,19 +1168,65 @@ pub struct FleetOptions {
     pub accounts: usize,
 }
 
-/// Approximate bytes one item log line takes.
+/// First guess at the bytes one item-log line takes.
 const LINE_BYTES: u64 = 150;
+
+/// First guess at the bytes of an item's fixed lines (start, modules,
+/// percentages, result) and its master-log lines.
+const ITEM_BYTES: u64 = 3_500;
+
+/// `lines_per_item` that sizes a session of `o` to about `target` bytes of
+/// logs. Two small probe sessions with the same options (20 and 60 `out`
+/// lines per item: enough for every module and percentage line to
+/// appear), written to a scratch directory that is removed, measure the
+/// fixed bytes and the bytes per line. The estimate is within a few
+/// percent (line numbers inside `out` lines grow by a digit now and then).
+pub fn lines_for_target(o: &GenOptions, target: u64) -> io::Result<usize> {
+    static PROBES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let scratch =
+        std::env::temp_dir().join(format!("xferlens-gen-probe-{}-{n}", std::process::id()));
+    let probe = |lines: usize| -> io::Result<u64> {
+        let p = GenOptions {
+            lines_per_item: lines,
+            id: Some(format!("probe{lines}")),
+            ..o.clone()
+        };
+        generate_session(&scratch, &p).map(|e| e.bytes)
+    };
+    let (lo, hi) = (20u64, 60u64);
+    let measured = probe(lo as usize).and_then(|a| Ok((a, probe(hi as usize)?)));
+    let _ = fs::remove_dir_all(&scratch);
+    let (a, b) = measured?;
+    let per_line = (b.saturating_sub(a) / (hi - lo)).max(1);
+    let fixed = a.saturating_sub(per_line * lo);
+    Ok((target.saturating_sub(fixed) / per_line).max(1) as usize)
+}
 
 /// Generates `sessions` session directories under `root` with a mix of
 /// scenarios, sized to about `target_bytes` in all. Returns their truths.
+///
+/// Sizes are steered as the fleet is written: each session gets an even
+/// share of the bytes still to write, converted to lines per item with a
+/// linear estimate that is corrected by the ratio of bytes written to
+/// bytes estimated so far. The total lands within a few percent of the
+/// target.
 pub fn generate_fleet(root: &Path, f: &FleetOptions) -> io::Result<Vec<Expected>> {
     let mut rng = Rng::new(f.seed);
-    let per_session = f.target_bytes / f.sessions.max(1) as u64;
     let mut out = Vec::with_capacity(f.sessions);
+    let (mut written, mut estimated) = (0u64, 0u64);
     for n in 0..f.sessions {
         let accounts = (f.accounts / 2 + rng.below(f.accounts as u64 + 1) as usize).max(1);
         let items = (accounts + 1) as u64 * 2;
-        let lines = (per_session / items / LINE_BYTES).max(1) as usize;
+        let budget = f.target_bytes.saturating_sub(written) / (f.sessions - n) as u64;
+        // Bytes written per byte estimated, so far (1 at the start).
+        let k = if estimated == 0 {
+            1.0
+        } else {
+            written as f64 / estimated as f64
+        };
+        let per_item = (budget as f64 / k / items as f64) as u64;
+        let lines = (per_item.saturating_sub(ITEM_BYTES) / LINE_BYTES).max(1) as usize;
         let scenario = match rng.below(20) {
             0..=9 => Scenario::Mixed,
             k => Scenario::ALL[(k as usize - 10) % 10],
@@ -1198,7 +1244,10 @@ pub fn generate_fleet(root: &Path, f: &FleetOptions) -> io::Result<Vec<Expected>
             )),
             ..GenOptions::default()
         };
-        out.push(generate_session(root, &o)?);
+        let e = generate_session(root, &o)?;
+        written += e.bytes;
+        estimated += items * (ITEM_BYTES + LINE_BYTES * lines as u64);
+        out.push(e);
     }
     Ok(out)
 }
