@@ -253,11 +253,11 @@ impl SessionBuilder {
 
         // Attach item logs to the items the master names.
         for it in &mut s.items {
-            let name = it
-                .logfile
-                .clone()
-                .unwrap_or_else(|| default_log_name(&it.queue, &it.item_type, &it.item));
-            if let Some((log, diags)) = item_logs.remove(&name) {
+            let found = match &it.logfile {
+                Some(name) => item_logs.remove(name.as_str()),
+                None => item_logs.remove(&default_log_name(&it.queue, &it.item_type, &it.item)),
+            };
+            if let Some((log, diags)) = found {
                 s.volume += log.volume;
                 s.skipped_lines += log.skipped_lines;
                 s.diagnostics.extend(diags);
