@@ -45,8 +45,8 @@ if [ "${1:-}" = "scale" ]; then
     for mb in ${SIZES:-250 500 1000}; do
         d="$CORPUS/fleet-$mb"
         gen_fleet "$d" "$mb" $(( mb * 2 ))
-        bytes=$(du -sb "$d" | cut -f1)
-        read -r floor _ < <(best "find '$d' -type f -print0 | xargs -0 cat | wc -l")
+        bytes=$(find "$d" -type f ! -name expected.json -print0 | du -cb --files0-from=- | tail -1 | cut -f1)
+        read -r floor _ < <(best "find '$d' -type f ! -name expected.json -print0 | xargs -0 cat | wc -l")
         read -r t rss < <(best "'$X' batch '$d' -o '$CORPUS/out-$mb' --no-progress -q")
         printf "%5d MB (%d bytes): floor %.2fs  batch %.2fs (%sx)  %.1f MB RSS  %.0f MB/s\n" \
             "$mb" "$bytes" "$floor" "$t" "$(ratio "$t" "$floor")" "$(awk "BEGIN{print $rss / 1024}")" "$(awk "BEGIN{print $bytes / 1e6 / $t}")"
@@ -59,21 +59,23 @@ SINGLE="$CORPUS/single"
 FLEET="$CORPUS/fleet"
 gen_fleet "$FLEET" 1000 2000
 S="$SINGLE/bigsession"
-mb() { du -sb "$1" | awk '{printf "%.0f MB", $1/1e6}'; }
-echo "corpora: single $(mb "$S") in $(ls "$S" | wc -l) files; fleet $(mb "$FLEET") in $(find "$FLEET" -type f | wc -l) files, $(ls "$FLEET" | wc -l) sessions"
+logs() { find "$1" -type f ! -name expected.json -print0 | du -cb --files0-from=- | tail -1 | awk '{printf "%.0f MB", $1/1e6}'; }
+nlogs() { find "$1" -type f ! -name expected.json | wc -l; }
+echo "corpora (log files only): single $(logs "$S") in $(nlogs "$S") files; fleet $(logs "$FLEET") in $(nlogs "$FLEET") files, $(ls "$FLEET" | wc -l) sessions"
 echo "machine: $(nproc) cores, $(uname -r); best of $RUNS"
 echo
 
-read -r f1 _ < <(best "cat '$S'/* | wc -l")
+# The floor reads exactly the logs: not the generator's expected.json.
+read -r f1 _ < <(best "find '$S' -type f ! -name expected.json -print0 | xargs -0 cat | wc -l")
 read -r t1 r1 < <(best "'$X' summary -q '$S'")
 read -r j1 jr1 < <(best "{ jq -r 'select(.type==\"control\" and ((.contents.action // \"\") | tostring | endswith(\"-item\"))) | \"\(.contents.queue) \(.contents.action)\"' '$S'/master.log | sort | uniq -c; jq -r 'select(.type==\"error\" or .type==\"warn\") | \"\(input_filename) \(.type)\"' '$S'/item-* | sort | uniq -c; }")
 echo "single session (~300 MB)"
-report "cat FILES | wc -l" "$f1" 0 "$f1"
+report "find | xargs cat | wc -l" "$f1" 0 "$f1"
 report "xferlens summary" "$t1" "$r1" "$f1"
 report "jq per-queue + per-item counts" "$j1" "$jr1" "$f1"
 echo
 
-read -r f2 _ < <(best "find '$FLEET' -type f -print0 | xargs -0 cat | wc -l")
+read -r f2 _ < <(best "find '$FLEET' -type f ! -name expected.json -print0 | xargs -0 cat | wc -l")
 read -r t2 r2 < <(best "'$X' batch '$FLEET' -o '$CORPUS/out' --no-progress -q")
 read -r j2 jr2 < <(best "{ find '$FLEET' -name master.log -print0 | xargs -0 jq -r 'select(.type==\"control\" and ((.contents.action // \"\") | tostring | endswith(\"-item\"))) | \"\(input_filename) \(.contents.queue) \(.contents.action)\"' | sort | uniq -c; find '$FLEET' -name 'item-*' -print0 | xargs -0 jq -r 'select(.type==\"error\" or .type==\"warn\") | \"\(input_filename) \(.type)\"' | sort | uniq -c; }")
 echo "fleet (~1 GB, 2,000 sessions)"
