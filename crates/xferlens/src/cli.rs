@@ -1,5 +1,5 @@
-//! The command line, as clap reads it. Nothing past [`crate::config`]
-//! sees these types.
+//! The command line, as clap reads it. `main` turns it into a
+//! [`crate::Ctx`] (global options, colours, read settings) and a command.
 
 use std::path::PathBuf;
 
