@@ -40,11 +40,7 @@ pub fn report<W: Write>(sessions: &[Session], o: &Options, out: &mut W) -> io::R
 pub fn fleet<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
     head(out, &format!("{} transfer sessions", sessions.len()))?;
     overview(sessions, out)?;
-    for s in crate::worst_first(sessions) {
-        let failed: Vec<&Item> = s.items_with(ItemStatus::Failed).collect();
-        if failed.is_empty() {
-            continue;
-        }
+    for (s, failed) in crate::failures_worst_first(sessions) {
         writeln!(
             out,
             "<h2 id=\"s-{}\">{} <span class=\"st {}\">{}</span></h2>",

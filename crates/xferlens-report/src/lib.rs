@@ -20,7 +20,7 @@ pub mod style;
 pub mod terminal;
 pub mod time;
 
-use xferlens_replay::{ItemStatus, Session, SessionState};
+use xferlens_replay::{Item, ItemStatus, Session, SessionState};
 
 /// Rendering settings.
 #[derive(Clone, Debug)]
@@ -67,6 +67,16 @@ pub fn worst_first(sessions: &[Session]) -> Vec<&Session> {
     };
     v.sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id)));
     v
+}
+
+/// The sessions that have failed items, worst first, each with those
+/// items: the body of both fleet reports.
+pub fn failures_worst_first(sessions: &[Session]) -> Vec<(&Session, Vec<&Item>)> {
+    worst_first(sessions)
+        .into_iter()
+        .map(|s| (s, s.items_with(ItemStatus::Failed).collect::<Vec<_>>()))
+        .filter(|(_, failed)| !failed.is_empty())
+        .collect()
 }
 
 /// Totals over many sessions, for fleet overviews.

@@ -317,11 +317,7 @@ pub fn items<W: Write>(sessions: &[Session], accounts: bool, out: &mut W) -> io:
 pub fn fleet<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
     writeln!(out, "# xferlens batch report\n")?;
     fleet_overview(sessions, out)?;
-    for s in crate::worst_first(sessions) {
-        let failed: Vec<&Item> = s.items_with(ItemStatus::Failed).collect();
-        if failed.is_empty() {
-            continue;
-        }
+    for (s, failed) in crate::failures_worst_first(sessions) {
         writeln!(
             out,
             "## `{}`: {} failed item(s)\n",
