@@ -197,12 +197,7 @@ fn item_table<W: Write>(out: &mut W, list: &[&Item], details: bool) -> io::Resul
         if details {
             for (kind, recs) in detail_kinds(&it.details) {
                 for d in recs {
-                    let origin = [d.module.as_deref(), d.function.as_deref()]
-                        .iter()
-                        .flatten()
-                        .copied()
-                        .collect::<Vec<_>>()
-                        .join("::");
+                    let origin = d.origin();
                     extra.push_str(&format!(
                         "<li>{kind}: <span class=\"muted\">{}</span> {}</li>",
                         h(&origin),

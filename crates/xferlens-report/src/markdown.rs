@@ -204,12 +204,7 @@ fn problems<W: Write>(
         let mut lines = Vec::new();
         for (kind, recs) in detail_kinds(&it.details) {
             for d in recs {
-                let origin = [d.module.as_deref(), d.function.as_deref()]
-                    .iter()
-                    .flatten()
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join("::");
+                let origin = d.origin();
                 lines.push(format!(
                     "- {kind}: {}{}",
                     if origin.is_empty() {
