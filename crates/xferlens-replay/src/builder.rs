@@ -2,13 +2,15 @@
 //! (a directory listing, or the members of a tar stream): the master log,
 //! item logs, `master.error_log`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Read};
+use std::sync::Arc;
 
 use xferlens_parse::{parse_input, Diagnostic, DiagnosticKind, ParseOptions, ParseSummary};
 
 use crate::files::{classify, default_log_name, item_log_parts, FileRole};
 use crate::itemlog::ItemLogReplay;
+use crate::limits::{self, DiagnosticBudget};
 use crate::master::MasterReplay;
 use crate::model::{Item, ItemLog, ItemStatus, LogFile, Session, Volume, ERROR_LOG_KEEP};
 use crate::progress::compute_queues;
@@ -32,7 +34,19 @@ pub fn replay_master<R: Read>(
     reader: R,
     opts: &ParseOptions,
 ) -> io::Result<(Session, Volume)> {
-    let mut m = MasterReplay::new(display);
+    replay_master_in(display, reader, opts, None)
+}
+
+fn replay_master_in<R: Read>(
+    display: &str,
+    reader: R,
+    opts: &ParseOptions,
+    budget: Option<Arc<DiagnosticBudget>>,
+) -> io::Result<(Session, Volume)> {
+    let mut m = match budget {
+        Some(b) => MasterReplay::with_budget(display, b),
+        None => MasterReplay::new(display),
+    };
     let summary = parse_input(display, reader, &mut m, opts)?;
     Ok((m.finish(), volume(&summary)))
 }
@@ -45,7 +59,22 @@ pub fn replay_item_log<R: Read>(
     reader: R,
     opts: &ParseOptions,
 ) -> io::Result<(ItemLog, Vec<Diagnostic>)> {
-    let mut r = ItemLogReplay::new(file_name, display, active);
+    replay_item_log_in(display, file_name, active, reader, opts, None)
+}
+
+/// [`replay_item_log`] under a session's diagnostic budget.
+pub(crate) fn replay_item_log_in<R: Read>(
+    display: &str,
+    file_name: &str,
+    active: bool,
+    reader: R,
+    opts: &ParseOptions,
+    budget: Option<Arc<DiagnosticBudget>>,
+) -> io::Result<(ItemLog, Vec<Diagnostic>)> {
+    let mut r = match budget {
+        Some(b) => ItemLogReplay::with_budget(file_name, display, active, b),
+        None => ItemLogReplay::new(file_name, display, active),
+    };
     // Item logs: lines of types nothing reads are only checked, not decoded.
     let opts = ParseOptions {
         skip_types: opts.item_log_skip,
@@ -115,6 +144,7 @@ pub struct SessionBuilder {
     error_log: Vec<String>,
     error_log_lines: u64,
     diagnostics: Vec<Diagnostic>,
+    budget: Arc<DiagnosticBudget>,
 }
 
 impl SessionBuilder {
@@ -126,9 +156,10 @@ impl SessionBuilder {
         }
     }
 
-    /// The session id.
-    pub fn id(&self) -> &str {
-        &self.id
+    /// The session's diagnostic budget, shared with the replays of its
+    /// files.
+    pub(crate) fn budget(&self) -> Arc<DiagnosticBudget> {
+        Arc::clone(&self.budget)
     }
 
     /// Reads one file of the session by its name (as in the directory),
@@ -143,7 +174,7 @@ impl SessionBuilder {
     ) -> io::Result<()> {
         match classify(file_name) {
             FileRole::Master { active } => {
-                let (s, v) = replay_master(display, reader, opts)?;
+                let (s, v) = replay_master_in(display, reader, opts, Some(self.budget()))?;
                 self.add_master(
                     s,
                     LogFile {
@@ -154,7 +185,9 @@ impl SessionBuilder {
                 );
             }
             FileRole::ItemLog { name, active } => {
-                let (log, diags) = replay_item_log(display, file_name, active, reader, opts)?;
+                let budget = Some(self.budget());
+                let (log, diags) =
+                    replay_item_log_in(display, file_name, active, reader, opts, budget)?;
                 self.add_item_log(&name, log, diags);
             }
             FileRole::ErrorLog => {
@@ -192,25 +225,11 @@ impl SessionBuilder {
         }
     }
 
-    /// Takes over the item logs, error log and diagnostics another builder
-    /// collected (used to read item logs in parallel).
-    pub fn merge(&mut self, other: SessionBuilder) {
-        for (name, (log, diags)) in other.item_logs {
-            self.add_item_log(&name, log, diags);
-        }
-        if let Some((s, f, v)) = other.master {
-            self.add_master(s, f, v);
-        }
-        if other.error_log_lines > 0 {
-            self.error_log = other.error_log;
-            self.error_log_lines = other.error_log_lines;
-        }
-        self.diagnostics.extend(other.diagnostics);
-    }
-
     /// Adds a diagnostic about the session's files (unreadable, symlink).
     pub fn push_diagnostic(&mut self, d: Diagnostic) {
-        self.diagnostics.push(d);
+        if self.budget.take() {
+            self.diagnostics.push(d);
+        }
     }
 
     /// Joins everything into the session model.
@@ -222,6 +241,7 @@ impl SessionBuilder {
             error_log,
             error_log_lines,
             diagnostics,
+            budget,
         } = self;
         let mut s = match master {
             Some((mut s, file, v)) => {
@@ -250,6 +270,7 @@ impl SessionBuilder {
         s.error_log = error_log;
         s.error_log_lines = error_log_lines;
         s.diagnostics.extend(diagnostics);
+        let mut queues: HashSet<String> = s.queues.iter().map(|q| q.name.clone()).collect();
 
         // Attach item logs to the items the master names.
         for it in &mut s.items {
@@ -278,17 +299,12 @@ impl SessionBuilder {
             s.skipped_lines += log.skipped_lines;
             s.diagnostics.extend(diags);
             let (queue, item_type, item) = item_log_parts(&name).unwrap_or(("?", "?", &name));
-            if s.master.is_some() {
-                s.diagnostics.push(Diagnostic {
-                    source: log.path.clone(),
-                    line: 0,
-                    byte_offset: 0,
-                    kind: DiagnosticKind::Anomaly {
-                        code: "unmentioned-item-log",
-                        message: format!("item log {name} is not mentioned in the master log"),
-                    },
-                    excerpt: String::new(),
-                });
+            if s.master.is_some() && budget.take() {
+                s.diagnostics.push(file_diagnostic(
+                    &log.path,
+                    "unmentioned-item-log",
+                    format!("item log {name} is not mentioned in the master log"),
+                ));
             }
             s.unmentioned_logs.push(log.file.clone());
             let status = match &log.result {
@@ -300,7 +316,11 @@ impl SessionBuilder {
                 }
                 None => ItemStatus::Pending,
             };
-            if !s.queues.iter().any(|q| q.name == queue) {
+            if !queues.contains(queue) {
+                if queues.len() >= limits::QUEUES_MAX {
+                    continue; // counted below, with the other logs over budget
+                }
+                queues.insert(queue.to_owned());
                 s.queues.push(crate::model::Queue {
                     name: queue.to_owned(),
                     ..Default::default()
@@ -335,6 +355,19 @@ impl SessionBuilder {
                     }
                 }
             }
+        }
+        if budget.dropped() > 0 {
+            // Always kept: it says what is missing.
+            s.diagnostics.push(file_diagnostic(
+                &s.id,
+                "diagnostics-truncated",
+                format!(
+                    "{} more diagnostics in this session not kept (at most {} per session, {} per file)",
+                    budget.dropped(),
+                    limits::SESSION_DIAGNOSTICS_MAX,
+                    limits::FILE_DIAGNOSTICS_MAX
+                ),
+            ));
         }
         compute_queues(&mut s);
         s

@@ -16,9 +16,13 @@ use xferlens_parse::ParseOptions;
 
 use xferlens_parse::Diagnostic;
 
-use crate::builder::{file_diagnostic, replay_item_log, SessionBuilder};
+use std::sync::Arc;
+
+use crate::builder::{file_diagnostic, replay_item_log_in, SessionBuilder};
 use crate::files::{classify, FileRole};
+use crate::limits::DiagnosticBudget;
 use crate::model::{ItemLog, Session};
+use crate::open::open_in_session;
 
 /// Why a session directory could not be read at all.
 #[derive(Debug, thiserror::Error)]
@@ -66,15 +70,17 @@ pub fn is_session_dir(dir: &Path) -> bool {
     })
 }
 
+/// Opens `name` in `dir`, or its other name (with or without the leading
+/// dot) if it was renamed since the listing. Never through a symlink.
 fn open_either(dir: &Path, name: &str) -> io::Result<(File, String)> {
-    match File::open(dir.join(name)) {
+    match open_in_session(&dir.join(name)) {
         Ok(f) => Ok((f, name.to_owned())),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             let other = match name.strip_prefix('.') {
                 Some(plain) => plain.to_owned(),
                 None => format!(".{name}"),
             };
-            let f = File::open(dir.join(&other))?;
+            let f = open_in_session(&dir.join(&other))?;
             Ok((f, other))
         }
         Err(e) => Err(e),
@@ -162,7 +168,10 @@ pub fn read_session_dir(
             read_one(b, dir, &dir_display, name, &opts.parse);
         }
     };
-    let read = |(name, _): &(String, FileRole)| read_item_log(dir, &dir_display, name, &opts.parse);
+    let budget = b.budget();
+    let read = |(name, _): &(String, FileRole)| {
+        read_item_log(dir, &dir_display, name, &opts.parse, &budget)
+    };
     let parts: Vec<ItemPart> = if opts.master_only {
         read_master(&mut b);
         Vec::new()
@@ -208,7 +217,13 @@ fn unreadable(dir_display: &str, name: &str, e: &io::Error) -> Diagnostic {
     )
 }
 
-fn read_item_log(dir: &Path, dir_display: &str, name: &str, opts: &ParseOptions) -> ItemPart {
+fn read_item_log(
+    dir: &Path,
+    dir_display: &str,
+    name: &str,
+    opts: &ParseOptions,
+    budget: &Arc<DiagnosticBudget>,
+) -> ItemPart {
     let (f, actual) = open_either(dir, name).map_err(|e| unreadable(dir_display, name, &e))?;
     let FileRole::ItemLog { name: item, active } = classify(&actual) else {
         // Not reached: both names open_either tries classify alike.
@@ -216,12 +231,13 @@ fn read_item_log(dir: &Path, dir_display: &str, name: &str, opts: &ParseOptions)
         return Err(unreadable(dir_display, &actual, &e));
     };
     let display = display_in(dir_display, &actual);
-    replay_item_log(
+    replay_item_log_in(
         &display,
         &actual,
         active,
         io::BufReader::with_capacity(0, f),
         opts,
+        Some(Arc::clone(budget)),
     )
     .map(|(log, diags)| (item, log, diags))
     .map_err(|e| unreadable(dir_display, name, &e))

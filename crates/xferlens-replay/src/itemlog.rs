@@ -10,6 +10,9 @@ use std::ops::ControlFlow;
 
 use xferlens_parse::{Action, Diagnostic, Event, EventSink, Msg, MsgType, Position};
 
+use std::sync::Arc;
+
+use crate::limits::{self, DiagnosticBudget, Keep};
 use crate::model::{ItemLog, LogLine, LogResult, Module, Volume, LOG_LINES_KEEP};
 
 /// Most percentage changes kept per item log.
@@ -21,18 +24,21 @@ pub struct ItemLogReplay {
     log: ItemLog,
     /// Diagnostics of this file (parser and replay).
     pub diagnostics: Vec<Diagnostic>,
-    dropped_diagnostics: u64,
+    keep: Keep,
     partial: Option<(MsgType<'static>, LogLine)>,
     module_stack: Vec<usize>,
+    /// Modules not kept past [`limits::MODULES_MAX`].
+    modules_dropped: u64,
 }
 
-fn msg_text(ev: &Event<'_>) -> String {
+/// The text of a line, cut to `max` bytes.
+fn msg_text(ev: &Event<'_>, max: usize) -> String {
     if let Some(m) = &ev.contents.msg {
         if let Some(t) = m.joined("") {
-            return t;
+            return limits::clip(&t, max);
         }
     }
-    ev.contents.text.as_deref().unwrap_or_default().to_owned()
+    limits::clip(ev.contents.text.as_deref().unwrap_or_default(), max)
 }
 
 impl ItemLogReplay {
@@ -47,6 +53,20 @@ impl ItemLogReplay {
                 ..ItemLog::default()
             },
             ..ItemLogReplay::default()
+        }
+    }
+
+    /// A replay whose diagnostics also count against a session's shared
+    /// budget.
+    pub(crate) fn with_budget(
+        file: &str,
+        path: &str,
+        active: bool,
+        budget: Arc<DiagnosticBudget>,
+    ) -> ItemLogReplay {
+        ItemLogReplay {
+            keep: Keep::new(Some(budget)),
+            ..ItemLogReplay::new(file, path, active)
         }
     }
 
@@ -67,16 +87,23 @@ impl ItemLogReplay {
         }
     }
 
-    fn module_named(&mut self, name: &str) -> usize {
+    /// Adds a module while the module budget lasts.
+    fn push_module(&mut self, m: Module) -> Option<usize> {
+        if self.log.modules.len() >= limits::MODULES_MAX {
+            self.modules_dropped += 1;
+            return None;
+        }
+        self.log.modules.push(m);
+        Some(self.log.modules.len() - 1)
+    }
+
+    fn module_named(&mut self, name: &str) -> Option<usize> {
         match self.log.modules.iter().rposition(|m| m.name == name) {
-            Some(i) => i,
-            None => {
-                self.log.modules.push(Module {
-                    name: name.to_owned(),
-                    ..Module::default()
-                });
-                self.log.modules.len() - 1
-            }
+            Some(i) => Some(i),
+            None => self.push_module(Module {
+                name: name.to_owned(),
+                ..Module::default()
+            }),
         }
     }
 
@@ -90,9 +117,15 @@ impl ItemLogReplay {
                 } else {
                     MsgType::Warn
                 };
-                let text = msg_text(ev);
+                let text = msg_text(ev, limits::TEXT_MAX);
                 match &mut self.partial {
-                    Some((k, line)) if *k == kind => line.text.push_str(&text),
+                    Some((k, line)) if *k == kind => {
+                        // A message written in parts stays within the text budget.
+                        if line.text.len() < limits::TEXT_MAX {
+                            line.text.push_str(&text);
+                            limits::clip_owned(&mut line.text, limits::TEXT_MAX);
+                        }
+                    }
                     _ => {
                         self.flush_partial();
                         self.partial = Some((
@@ -109,22 +142,23 @@ impl ItemLogReplay {
                 }
             }
             MsgType::Start if self.log.title.is_none() => {
-                self.log.title = Some(msg_text(ev));
+                self.log.title = Some(msg_text(ev, limits::TEXT_MAX));
             }
             MsgType::Success | MsgType::Failed => {
                 self.log.complete = true;
                 self.log.result = Some(LogResult {
                     success: ev.kind == MsgType::Success,
-                    text: msg_text(ev),
+                    text: msg_text(ev, limits::TEXT_MAX),
                     line: pos.line,
                 });
             }
             MsgType::ModuleStatus => {
-                let name = c.module.as_deref().unwrap_or("?").to_owned();
-                let i = self.module_named(&name);
-                let m = &mut self.log.modules[i];
-                m.status = c.status;
-                m.statusmsg = c.statusmsg.as_deref().map(str::to_owned);
+                let name = limits::name(c.module.as_deref().unwrap_or("?"));
+                if let Some(i) = self.module_named(&name) {
+                    let m = &mut self.log.modules[i];
+                    m.status = c.status;
+                    m.statusmsg = c.statusmsg.as_deref().map(limits::text);
+                }
             }
             MsgType::Control => match ev.action() {
                 Some(Action::Percentage) => {
@@ -141,13 +175,15 @@ impl ItemLogReplay {
                     }
                 }
                 Some(Action::StartModule) => {
-                    let name = msg_text(ev);
-                    self.log.modules.push(Module {
+                    let name = msg_text(ev, limits::NAME_MAX);
+                    let m = Module {
                         name,
                         start_line: Some(pos.line),
                         ..Module::default()
-                    });
-                    self.module_stack.push(self.log.modules.len() - 1);
+                    };
+                    if let Some(i) = self.push_module(m) {
+                        self.module_stack.push(i);
+                    }
                 }
                 Some(Action::EndModule) => {
                     if let Some(i) = self.module_stack.pop() {
@@ -155,7 +191,20 @@ impl ItemLogReplay {
                     }
                 }
                 Some(Action::Summary) => {
-                    self.log.summary = c.summary.as_deref().cloned();
+                    let mut summary = c.summary.as_deref().cloned();
+                    let cut = summary.as_mut().map_or(0, limits::clip_details);
+                    if cut > 0 && self.keep.admit(self.diagnostics.len()) {
+                        self.diagnostics.push(crate::builder::file_diagnostic(
+                            &self.log.path,
+                            "details-truncated",
+                            format!(
+                                "line {}: {cut} summary records not kept (at most {} per list)",
+                                pos.line,
+                                limits::DETAILS_MAX
+                            ),
+                        ));
+                    }
+                    self.log.summary = summary;
                 }
                 _ => {}
             },
@@ -167,8 +216,19 @@ impl ItemLogReplay {
     pub fn finish(mut self, volume: Volume) -> (ItemLog, Vec<Diagnostic>) {
         self.flush_partial();
         self.log.volume = volume;
-        if self.dropped_diagnostics > 0 {
-            let d = crate::truncation_notice(&self.log.file, self.dropped_diagnostics);
+        if self.modules_dropped > 0 {
+            // Budget notices are always kept: they say what is missing.
+            self.diagnostics.push(crate::builder::file_diagnostic(
+                &self.log.path,
+                "over-budget",
+                format!(
+                    "more than {} modules: {} module lines not kept",
+                    limits::MODULES_MAX,
+                    self.modules_dropped
+                ),
+            ));
+        }
+        if let Some(d) = self.keep.notice(&self.log.path) {
             self.diagnostics.push(d);
         }
         (self.log, self.diagnostics)
@@ -185,10 +245,8 @@ impl EventSink for ItemLogReplay {
         if d.kind.line_skipped() {
             self.log.skipped_lines += 1;
         }
-        if self.diagnostics.len() < crate::DIAGNOSTICS_KEEP {
+        if self.keep.admit(self.diagnostics.len()) {
             self.diagnostics.push(d);
-        } else {
-            self.dropped_diagnostics += 1;
         }
         ControlFlow::Continue(())
     }

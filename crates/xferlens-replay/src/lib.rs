@@ -37,12 +37,16 @@ mod files;
 #[doc(hidden)]
 pub mod fuzzing;
 mod itemlog;
+pub mod limits;
 mod master;
 mod model;
+mod open;
 mod progress;
 mod state;
 
-pub use crate::archive::{is_tar_header, read_tar, ArchiveError};
+pub use crate::archive::{
+    is_tar_header, read_tar, read_tar_each, walk_tar, ArchiveError, Member, EXTENSION_MAX,
+};
 pub use crate::builder::{read_error_log, replay_item_log, replay_master, SessionBuilder};
 pub use crate::dir::{is_session_dir, read_session_dir, ReadOptions, ReplayError};
 pub use crate::files::{classify, default_log_name, item_log_parts, safe_file_name, FileRole};
@@ -52,22 +56,6 @@ pub use crate::model::{
     detail_kinds, Account, ChildFailure, Counts, Item, ItemLog, ItemStatus, LogFile, LogLine,
     LogResult, Mark, Module, Queue, Session, Volume, Worker, ERROR_LOG_KEEP, LOG_LINES_KEEP,
 };
+pub use crate::open::{open_in_session, open_input, InputKind};
 pub use crate::progress::{compute_queues, whm_state};
 pub use crate::state::{QueueState, SessionState};
-
-/// Most diagnostics kept per file; the rest are counted in one notice.
-pub const DIAGNOSTICS_KEEP: usize = 1000;
-
-/// The notice that stands for diagnostics dropped past [`DIAGNOSTICS_KEEP`].
-pub(crate) fn truncation_notice(source: &str, dropped: u64) -> xferlens_parse::Diagnostic {
-    xferlens_parse::Diagnostic {
-        source: source.to_owned(),
-        line: 0,
-        byte_offset: 0,
-        kind: xferlens_parse::DiagnosticKind::Anomaly {
-            code: "diagnostics-truncated",
-            message: format!("{dropped} more diagnostics in this file not kept"),
-        },
-        excerpt: String::new(),
-    }
-}

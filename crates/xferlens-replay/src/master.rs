@@ -23,7 +23,11 @@ use xferlens_parse::{
     Action, Diagnostic, DiagnosticKind, Event, EventSink, Msg, MsgType, Position,
 };
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use crate::files::safe_file_name;
+use crate::limits::{self, DiagnosticBudget, Keep};
 use crate::model::{ChildFailure, Counts, Item, ItemStatus, Mark, Queue, Session, Worker};
 use crate::state::SessionState;
 
@@ -36,19 +40,35 @@ pub struct MasterReplay {
     /// so that a lookup allocates nothing.
     index: HashMap<String, usize>,
     key_buf: String,
+    /// Queues by name (position in `session.queues`).
+    queue_index: HashMap<String, usize>,
+    /// Workers by (queue, child number), and the first worker of each
+    /// child number (for lines that name no queue).
+    worker_index: HashMap<(String, u64), usize>,
+    first_worker: HashMap<u64, usize>,
     /// The item each worker (queue, child) last started, in the order
-    /// workers first held one (a Vec: few entries, deterministic order).
+    /// workers first held one; `held_index` finds a worker's entry.
     held: Vec<((String, u64), usize)>,
+    held_index: HashMap<(String, u64), usize>,
     had_start: HashSet<usize>,
-    master_pids: Vec<u64>,
     started: bool,
-    dropped_diagnostics: u64,
-    /// Control actions this replay does not know, by count.
-    pub unknown_actions: u64,
+    keep: Keep,
+    /// Lines not kept because a budget was spent, by what was cut.
+    over_budget: [u64; 4],
 }
 
+/// What `over_budget` counts.
+const OVER_ITEMS: usize = 0;
+const OVER_QUEUES: usize = 1;
+const OVER_WORKERS: usize = 2;
+const OVER_MARKS: usize = 3;
+
 fn owned(s: &Option<std::borrow::Cow<'_, str>>) -> Option<String> {
-    s.as_deref().map(str::to_owned)
+    s.as_deref().map(limits::name)
+}
+
+fn owned_text(s: &Option<String>) -> Option<String> {
+    s.as_deref().map(limits::text)
 }
 
 impl MasterReplay {
@@ -60,9 +80,17 @@ impl MasterReplay {
         }
     }
 
+    /// A replay whose diagnostics also count against a session's shared
+    /// budget.
+    pub(crate) fn with_budget(source: &str, budget: Arc<DiagnosticBudget>) -> MasterReplay {
+        MasterReplay {
+            keep: Keep::new(Some(budget)),
+            ..MasterReplay::new(source)
+        }
+    }
+
     fn anomaly(&mut self, pos: Position, code: &'static str, message: String) {
-        if self.session.diagnostics.len() >= crate::DIAGNOSTICS_KEEP {
-            self.dropped_diagnostics += 1;
+        if !self.keep.admit(self.session.diagnostics.len()) {
             return;
         }
         let kind = DiagnosticKind::Anomaly { code, message };
@@ -80,25 +108,34 @@ impl MasterReplay {
         if d.kind.line_skipped() {
             self.session.skipped_lines += 1;
         }
-        if self.session.diagnostics.len() >= crate::DIAGNOSTICS_KEEP {
-            self.dropped_diagnostics += 1;
-        } else {
+        if self.keep.admit(self.session.diagnostics.len()) {
             self.session.diagnostics.push(d);
         }
     }
 
-    fn queue_mut(&mut self, name: &str) -> &mut Queue {
-        let qs = &mut self.session.queues;
-        match qs.iter().position(|q| q.name == name) {
-            Some(i) => &mut qs[i],
+    /// The queue of this name, created on first mention while the queue
+    /// budget lasts.
+    fn queue_mut(&mut self, name: &str) -> Option<&mut Queue> {
+        let i = match self.queue_index.get(name) {
+            Some(&i) => i,
+            None if self.session.queues.len() >= limits::QUEUES_MAX => {
+                self.over_budget[OVER_QUEUES] += 1;
+                return None;
+            }
             None => {
-                qs.push(Queue {
-                    name: name.to_owned(),
+                let q = limits::name(name);
+                self.session.queues.push(Queue {
+                    name: q.clone(),
                     ..Queue::default()
                 });
-                qs.last_mut().expect("just pushed")
+                let i = self.session.queues.len() - 1;
+                self.queue_index.insert(q, i);
+                // A clipped name is found again by its full form too.
+                self.queue_index.insert(name.to_owned(), i);
+                i
             }
-        }
+        };
+        Some(&mut self.session.queues[i])
     }
 
     fn item_index(&mut self, ev: &Event<'_>, pos: Position) -> Option<usize> {
@@ -116,8 +153,9 @@ impl MasterReplay {
             return None;
         };
         let item_type = c.item_type.as_deref().unwrap_or("");
+        let (queue, item_type, item) = (clip_ref(queue), clip_ref(item_type), clip_ref(item));
         self.key_buf.clear();
-        for (n, part) in [queue, item_type, item].iter().enumerate() {
+        for (n, part) in [&*queue, &*item_type, &*item].iter().enumerate() {
             if n > 0 {
                 self.key_buf.push('\0');
             }
@@ -126,12 +164,16 @@ impl MasterReplay {
         if let Some(&i) = self.index.get(self.key_buf.as_str()) {
             return Some(i);
         }
-        self.queue_mut(queue);
+        if self.session.items.len() >= limits::ITEMS_MAX {
+            self.over_budget[OVER_ITEMS] += 1;
+            return None;
+        }
+        self.queue_mut(&queue)?;
         let idx = self.session.items.len();
         self.session.items.push(Item {
-            queue: queue.to_owned(),
-            item_type: item_type.to_owned(),
-            item: item.to_owned(),
+            queue: queue.into_owned(),
+            item_type: item_type.into_owned(),
+            item: item.into_owned(),
             in_master: true,
             master_line: Some(pos.line),
             ..Item::default()
@@ -148,35 +190,49 @@ impl MasterReplay {
             self.anomaly(
                 pos,
                 "unsafe-logfile",
-                format!("log file name {name:?} is not a plain file name in the session directory; not read"),
+                format!(
+                    "log file name {:?} is not a plain file name in the session directory; not read",
+                    limits::name(name)
+                ),
             );
         }
     }
 
     /// The first worker (in order of appearance) with this child number,
-    /// in `queue` if given. Sessions have a handful of workers: a linear
-    /// search needs no key string per lookup.
+    /// in `queue` if given.
     fn find_worker(&self, queue: Option<&str>, child: u64) -> Option<usize> {
-        self.session
-            .workers
-            .iter()
-            .position(|w| w.child == child && queue.is_none_or(|q| q == w.queue))
+        match queue {
+            Some(q) => self.worker_index.get(&(q.to_owned(), child)).copied(),
+            None => self.first_worker.get(&child).copied(),
+        }
     }
 
-    fn worker(&mut self, queue: &str, child: u64) -> usize {
-        let n = self.session.workers.len();
-        let i = self.find_worker(Some(queue), child).unwrap_or(n);
-        if i == n {
-            self.session.workers.push(Worker {
-                queue: queue.to_owned(),
-                child,
-                ..Worker::default()
-            });
+    /// The worker (queue, child), created on first mention while the
+    /// worker budget lasts.
+    fn worker(&mut self, queue: &str, child: u64) -> Option<usize> {
+        if let Some(i) = self.find_worker(Some(queue), child) {
+            return Some(i);
         }
-        i
+        if self.session.workers.len() >= limits::WORKERS_MAX {
+            self.over_budget[OVER_WORKERS] += 1;
+            return None;
+        }
+        let i = self.session.workers.len();
+        self.session.workers.push(Worker {
+            queue: queue.to_owned(),
+            child,
+            ..Worker::default()
+        });
+        self.worker_index.insert((queue.to_owned(), child), i);
+        self.first_worker.entry(child).or_insert(i);
+        Some(i)
     }
 
     fn mark(&mut self, action: &str, ev: &Event<'_>, pos: Position) {
+        if self.session.timeline.len() >= limits::MARKS_MAX {
+            self.over_budget[OVER_MARKS] += 1;
+            return;
+        }
         self.session.timeline.push(Mark {
             action: action.to_owned(),
             time: ev.contents.time,
@@ -212,14 +268,11 @@ impl MasterReplay {
                     self.session.started_at = c.time;
                     self.session.state = SessionState::Running;
                 }
-                if let Some(p) = ev.pid {
-                    self.master_pids.push(p);
-                }
                 self.mark("start", ev, pos);
             }
-            Action::Initiator => self.session.initiator = text(),
-            Action::Version => self.session.version = text(),
-            Action::RemoteHost => self.session.remote_host = text(),
+            Action::Initiator => self.session.initiator = text().as_deref().map(limits::name),
+            Action::Version => self.session.version = text().as_deref().map(limits::name),
+            Action::RemoteHost => self.session.remote_host = text().as_deref().map(limits::name),
             Action::QueueCount | Action::QueueSize => {
                 let Some(queue) = c.queue.as_deref() else {
                     self.anomaly(
@@ -231,7 +284,9 @@ impl MasterReplay {
                 };
                 let n = c.msg.as_ref().and_then(Msg::as_u64);
                 let is_count = *action == Action::QueueCount;
-                let q = self.queue_mut(queue);
+                let Some(q) = self.queue_mut(queue) else {
+                    return;
+                };
                 match (n, is_count) {
                     (Some(n), true) => q.items_total = n,
                     (Some(n), false) => q.bytes_total = n,
@@ -273,23 +328,25 @@ impl MasterReplay {
                 if *action == Action::Start {
                     self.had_start.insert(idx);
                     if let Some(ch) = child.filter(|c| *c > 0) {
-                        let w = self.worker(&queue, ch);
+                        let Some(w) = self.worker(&queue, ch) else {
+                            return;
+                        };
                         let wk = &mut self.session.workers[w];
                         if let Some(p) = ev.pid {
-                            if wk.pids.last() != Some(&p) {
+                            if wk.pids.last() != Some(&p) && wk.pids.len() < limits::MARKS_MAX {
                                 wk.pids.push(p);
                             }
                         }
-                        if wk.items.last() != Some(&idx) {
+                        if wk.items.last() != Some(&idx) && wk.items.len() < limits::ITEMS_MAX {
                             wk.items.push(idx);
                         }
-                        match self
-                            .held
-                            .iter_mut()
-                            .find(|(k, _)| k.0 == queue && k.1 == ch)
-                        {
-                            Some((_, held)) => *held = idx,
-                            None => self.held.push(((queue, ch), idx)),
+                        let key = (queue, ch);
+                        match self.held_index.get(&key) {
+                            Some(&h) => self.held[h].1 = idx,
+                            None => {
+                                self.held_index.insert(key.clone(), self.held.len());
+                                self.held.push((key, idx));
+                            }
                         }
                     }
                 }
@@ -327,6 +384,7 @@ impl MasterReplay {
                         format!("{key} finished again; the later result is kept"),
                     );
                 }
+                let mut cut = 0;
                 let it = &mut self.session.items[idx];
                 it.finished_at = c.time.or(it.finished_at);
                 if it.item_name.is_none() {
@@ -342,10 +400,11 @@ impl MasterReplay {
                     if f.size.is_some() {
                         it.size = it.size.or(f.size);
                     }
-                    it.message = f.message.clone();
-                    it.failure = f.failure.clone();
+                    it.message = owned_text(&f.message);
+                    it.failure = owned_text(&f.failure);
                     it.details = f.details.clone();
-                } else if let Some(t) = text() {
+                    cut = limits::clip_details(&mut it.details);
+                } else if let Some(t) = text().as_deref().map(limits::text) {
                     if *action == Action::FailedItem {
                         it.failure = Some(t);
                     } else {
@@ -361,9 +420,24 @@ impl MasterReplay {
                 if *action == Action::FailedItem && it.failure.is_none() {
                     it.failure = it.message.take();
                 }
+                if cut > 0 {
+                    let key = it.key();
+                    self.anomaly(
+                        pos,
+                        "details-truncated",
+                        format!(
+                            "{key}: {cut} detail records not kept (at most {} per list)",
+                            limits::DETAILS_MAX
+                        ),
+                    );
+                }
             }
             Action::ChildFailed => {
                 let queue = owned(&c.queue);
+                if self.session.child_failures.len() >= limits::MARKS_MAX {
+                    self.over_budget[OVER_MARKS] += 1;
+                    return;
+                }
                 let held = self
                     .held
                     .iter()
@@ -382,7 +456,7 @@ impl MasterReplay {
                 self.session.child_failures.push(ChildFailure {
                     queue,
                     child,
-                    retry: text(),
+                    retry: text().as_deref().map(limits::text),
                     time: c.time,
                     line: pos.line,
                     item,
@@ -393,9 +467,10 @@ impl MasterReplay {
                 match self.find_worker(c.queue.as_deref(), ch) {
                     Some(w) => self.session.workers[w].completed = true,
                     None => {
-                        let q = c.queue.as_deref().unwrap_or("?").to_owned();
-                        let w = self.worker(&q, ch);
-                        self.session.workers[w].completed = true;
+                        let q = limits::name(c.queue.as_deref().unwrap_or("?"));
+                        if let Some(w) = self.worker(&q, ch) {
+                            self.session.workers[w].completed = true;
+                        }
                     }
                 }
             }
@@ -422,14 +497,9 @@ impl MasterReplay {
                         format!("`{name}` in state {st}; ignored"),
                     );
                 }
-                if *action == Action::Resume {
-                    if let Some(p) = ev.pid {
-                        self.master_pids.push(p);
-                    }
-                }
                 self.mark(name, ev, pos);
             }
-            Action::Other(_) => self.unknown_actions += 1,
+            Action::Other(_) => {}
             _ => {} // item-log actions (percentage, modules) carry nothing in a master log
         }
     }
@@ -437,8 +507,28 @@ impl MasterReplay {
     /// Ends the replay: derives cascades, closes items a terminal session
     /// left unfinished, and returns the skeleton session.
     pub fn finish(mut self) -> Session {
-        if self.dropped_diagnostics > 0 {
-            let d = crate::truncation_notice(&self.source, self.dropped_diagnostics);
+        let what = ["items", "queues", "workers", "timeline marks"];
+        let budgets = [
+            limits::ITEMS_MAX,
+            limits::QUEUES_MAX,
+            limits::WORKERS_MAX,
+            limits::MARKS_MAX,
+        ];
+        for k in 0..4 {
+            if self.over_budget[k] > 0 {
+                // Budget notices are always kept: they say what is missing.
+                let d = crate::builder::file_diagnostic(
+                    &self.source,
+                    "over-budget",
+                    format!(
+                        "more than {} {}: {} lines about further ones not kept",
+                        budgets[k], what[k], self.over_budget[k]
+                    ),
+                );
+                self.session.diagnostics.push(d);
+            }
+        }
+        if let Some(d) = self.keep.notice(&self.source) {
             self.session.diagnostics.push(d);
         }
         let s = &mut self.session;
@@ -459,10 +549,14 @@ impl MasterReplay {
         }
         self.session
     }
+}
 
-    /// Master pids seen (the first one, then one per resume).
-    pub fn master_pids(&self) -> &[u64] {
-        &self.master_pids
+/// A name cut to [`limits::NAME_MAX`], borrowed when it is short enough.
+fn clip_ref(s: &str) -> Cow<'_, str> {
+    if s.len() <= limits::NAME_MAX {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(limits::name(s))
     }
 }
 

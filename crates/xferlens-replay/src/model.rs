@@ -73,10 +73,11 @@ pub struct Volume {
 
 impl std::ops::AddAssign for Volume {
     fn add_assign(&mut self, o: Volume) {
-        self.files += o.files;
-        self.bytes += o.bytes;
-        self.lines += o.lines;
-        self.events += o.events;
+        // Saturating: counts from hostile input must not wrap.
+        self.files = self.files.saturating_add(o.files);
+        self.bytes = self.bytes.saturating_add(o.bytes);
+        self.lines = self.lines.saturating_add(o.lines);
+        self.events = self.events.saturating_add(o.events);
     }
 }
 
@@ -84,7 +85,7 @@ impl Session {
     /// Wall time from start to end (or to the last event while running).
     pub fn duration_s(&self) -> Option<i64> {
         let end = self.finished_at.or(self.last_event_at)?;
-        Some(end - self.started_at?).filter(|d| *d >= 0)
+        end.checked_sub(self.started_at?).filter(|d| *d >= 0)
     }
 
     /// The queue with this name.
@@ -113,16 +114,25 @@ impl Session {
     /// Overall percent: byte-weighted over all queues where sizes are
     /// known, else item-weighted.
     pub fn percent(&self) -> f64 {
-        let total: u64 = self.queues.iter().map(|q| q.bytes_total).sum();
+        let total = self
+            .queues
+            .iter()
+            .fold(0u64, |a, q| a.saturating_add(q.bytes_total));
         if total > 0 {
             let done: f64 = self.queues.iter().map(|q| q.bytes_done).sum();
             return (done / total as f64 * 100.0).clamp(0.0, 100.0);
         }
-        let items: u64 = self.queues.iter().map(|q| q.items_total).sum();
+        let items = self
+            .queues
+            .iter()
+            .fold(0u64, |a, q| a.saturating_add(q.items_total));
         if items == 0 {
             return if self.state.is_terminal() { 100.0 } else { 0.0 };
         }
-        let done: u64 = self.queues.iter().map(|q| q.finished()).sum();
+        let done = self
+            .queues
+            .iter()
+            .fold(0u64, |a, q| a.saturating_add(q.finished()));
         (done as f64 / items as f64 * 100.0).clamp(0.0, 100.0)
     }
 
@@ -220,7 +230,9 @@ pub struct Queue {
 impl Queue {
     /// Items finished in any way (success + warning + failed).
     pub fn finished(&self) -> u64 {
-        self.success + self.warning + self.failed
+        self.success
+            .saturating_add(self.warning)
+            .saturating_add(self.failed)
     }
 
     /// "Completed" as the WHM interface counts it: success + warning.
@@ -359,7 +371,9 @@ pub struct Item {
 impl Item {
     /// Duration in seconds where both times exist.
     pub fn duration_s(&self) -> Option<i64> {
-        Some(self.finished_at? - self.started_at?).filter(|d| *d >= 0)
+        self.finished_at?
+            .checked_sub(self.started_at?)
+            .filter(|d| *d >= 0)
     }
 
     /// Last percentage from the item log (100 when finished).

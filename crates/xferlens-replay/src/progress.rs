@@ -4,7 +4,9 @@
 //! done bytes over `queue_size`. Logs without sizes (old 1.6 format) fall
 //! back to counting items.
 
-use crate::model::{ItemStatus, Session};
+use std::collections::HashMap;
+
+use crate::model::{Item, ItemStatus, Session};
 use crate::state::{QueueState, SessionState};
 
 /// Recomputes every queue's counts, bytes, percent, throughput, ETA and
@@ -12,43 +14,42 @@ use crate::state::{QueueState, SessionState};
 pub fn compute_queues(s: &mut Session) {
     let terminal = s.state.is_terminal();
     let session_failed = matches!(s.state, SessionState::Failed | SessionState::Aborted);
-    for q in &mut s.queues {
-        let (mut success, mut warning, mut failed, mut running, mut seen) = (0u64, 0, 0, 0, 0);
-        let (mut done, mut sizes, mut fin_bytes) = (0f64, 0u64, 0u64);
-        let (mut first, mut last) = (None::<i64>, None::<i64>);
-        for it in s.items.iter().filter(|i| i.queue == q.name) {
-            seen += 1;
-            let size = it.size.unwrap_or(0);
-            sizes += size;
-            match it.status {
-                ItemStatus::Success => success += 1,
-                ItemStatus::Warning => warning += 1,
-                ItemStatus::Failed => failed += 1,
-                ItemStatus::Running => running += 1,
-                ItemStatus::Pending => {}
-            }
-            if it.status.is_finished() {
-                done += size as f64;
-                fin_bytes += size;
-                if let Some(f) = it.finished_at {
-                    last = Some(last.map_or(f, |l| l.max(f)));
-                }
-            } else if it.status == ItemStatus::Running {
-                let pct = it.percent().unwrap_or(0.0).clamp(0.0, 100.0);
-                done += size as f64 * pct / 100.0;
-            }
-            if let Some(t) = it.started_at {
-                first = Some(first.map_or(t, |f| f.min(t)));
-            }
+    // One pass over the items, tallied per queue (a lookup per item, so
+    // the cost stays linear whatever the number of queues).
+    let index: HashMap<&str, usize> = s
+        .queues
+        .iter()
+        .enumerate()
+        .map(|(i, q)| (q.name.as_str(), i))
+        .collect();
+    let mut tallies = vec![Tally::default(); s.queues.len()];
+    for it in &s.items {
+        if let Some(&qi) = index.get(it.queue.as_str()) {
+            tallies[qi].add(it);
         }
+    }
+    drop(index);
+    for (q, t) in s.queues.iter_mut().zip(tallies) {
+        let Tally {
+            success,
+            warning,
+            failed,
+            running,
+            seen,
+            done,
+            sizes,
+            fin_bytes,
+            first,
+            last,
+        } = t;
         let unseen_pending = q.items_total.saturating_sub(seen);
-        let pending_seen = seen - success - warning - failed - running;
+        let pending_seen = seen.saturating_sub(success + warning + failed + running);
         q.items_total = q.items_total.max(seen);
         q.success = success;
         q.warning = warning;
         q.failed = failed;
         q.running = running;
-        q.pending = unseen_pending + pending_seen;
+        q.pending = unseen_pending.saturating_add(pending_seen);
         if q.bytes_total == 0 {
             q.bytes_total = sizes;
         }
@@ -71,7 +72,9 @@ pub fn compute_queues(s: &mut Session) {
             None
         };
         q.throughput_bps = match (first, last) {
-            (Some(f), Some(l)) if l > f && fin_bytes > 0 => Some(fin_bytes as f64 / (l - f) as f64),
+            (Some(f), Some(l)) if l > f && fin_bytes > 0 => {
+                Some(fin_bytes as f64 / (l as f64 - f as f64))
+            }
             _ => None,
         };
         q.eta_s = match q.throughput_bps {
@@ -91,6 +94,54 @@ pub fn compute_queues(s: &mut Session) {
         } else {
             QueueState::Pending
         };
+    }
+}
+
+/// One queue's counts, gathered in the single pass over the items.
+#[derive(Clone, Default)]
+struct Tally {
+    success: u64,
+    warning: u64,
+    failed: u64,
+    running: u64,
+    seen: u64,
+    done: f64,
+    sizes: u64,
+    fin_bytes: u64,
+    first: Option<i64>,
+    last: Option<i64>,
+}
+
+impl Tally {
+    fn add(&mut self, it: &Item) {
+        self.seen += 1;
+        let size = it.size.unwrap_or(0);
+        self.sizes = self.sizes.saturating_add(size);
+        match it.status {
+            ItemStatus::Success => self.success += 1,
+            ItemStatus::Warning => self.warning += 1,
+            ItemStatus::Failed => self.failed += 1,
+            ItemStatus::Running => self.running += 1,
+            ItemStatus::Pending => {}
+        }
+        if it.status.is_finished() {
+            self.done += size as f64;
+            self.fin_bytes = self.fin_bytes.saturating_add(size);
+            if let Some(f) = it.finished_at {
+                self.last = Some(self.last.map_or(f, |l| l.max(f)));
+            }
+        } else if it.status == ItemStatus::Running {
+            let pct = it.percent().unwrap_or(0.0);
+            let pct = if pct.is_finite() {
+                pct.clamp(0.0, 100.0)
+            } else {
+                0.0
+            };
+            self.done += size as f64 * pct / 100.0;
+        }
+        if let Some(t) = it.started_at {
+            self.first = Some(self.first.map_or(t, |f| f.min(t)));
+        }
     }
 }
 

@@ -1,0 +1,243 @@
+//! Budgets for every size taken from untrusted input, and the helpers that
+//! apply them. Logs come from remote servers: a hostile log can hold a
+//! 15 MB account name, a million `start_module` lines or a million
+//! distinct queues. Replay keeps memory for one session at O(items) with a
+//! small constant by cutting what it keeps, never what it counts: a cut
+//! value ends with a marker that carries the full length, and every cut
+//! list is followed by a diagnostic that says how much was left out.
+//! The budgets are listed in docs/RELIABILITY.md.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use xferlens_parse::{Detail, DetailLists};
+
+/// Longest name kept (queue, item type, item, local item, item name,
+/// module, host), in bytes. Real names are at most a few hundred bytes
+/// (a domain name is at most 253).
+pub const NAME_MAX: usize = 512;
+
+/// Longest free text kept (failure, message, log line, status message),
+/// in bytes.
+pub const TEXT_MAX: usize = 4096;
+
+/// Most distinct queues per session (cPanel writes two: TRANSFER and
+/// RESTORE). Lines for further queues are counted, not kept.
+pub const QUEUES_MAX: usize = 64;
+
+/// Most workers (queue, child number) tracked per session.
+pub const WORKERS_MAX: usize = 4096;
+
+/// Most items kept per session. Lines about further items are counted,
+/// not kept (a real session holds at most a few thousand accounts).
+pub const ITEMS_MAX: usize = 200_000;
+
+/// Most restore modules kept per item log.
+pub const MODULES_MAX: usize = 1000;
+
+/// Most detail records kept per list (warnings, skipped, dangerous,
+/// altered) of one item.
+pub const DETAILS_MAX: usize = 200;
+
+/// Most timeline marks and worker deaths kept per session.
+pub const MARKS_MAX: usize = 10_000;
+
+/// Most diagnostics kept per session, over all its files; the rest are
+/// counted in one notice.
+pub const SESSION_DIAGNOSTICS_MAX: usize = 1000;
+
+/// Most diagnostics kept per file.
+pub const FILE_DIAGNOSTICS_MAX: usize = 1000;
+
+/// `s` cut to at most `max` bytes on a character boundary. A cut value
+/// ends with `…[N bytes]`, N being its full length.
+pub fn clip(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…[{} bytes]", &s[..end], s.len())
+}
+
+/// [`clip`] for a name.
+pub fn name(s: &str) -> String {
+    clip(s, NAME_MAX)
+}
+
+/// [`clip`] for free text.
+pub fn text(s: &str) -> String {
+    clip(s, TEXT_MAX)
+}
+
+/// Cuts an owned string in place (see [`clip`]).
+pub fn clip_owned(s: &mut String, max: usize) {
+    if s.len() > max {
+        *s = clip(s, max);
+    }
+}
+
+/// Applies the detail budgets to a finished item's or summary's lists:
+/// at most [`DETAILS_MAX`] records per list, each text cut to
+/// [`TEXT_MAX`]. Returns how many records were left out.
+pub fn clip_details(d: &mut DetailLists) -> u64 {
+    let mut dropped = 0u64;
+    for list in [
+        &mut d.warnings,
+        &mut d.skipped_items,
+        &mut d.dangerous_items,
+        &mut d.altered_items,
+    ] {
+        if list.len() > DETAILS_MAX {
+            dropped += (list.len() - DETAILS_MAX) as u64;
+            list.truncate(DETAILS_MAX);
+            list.shrink_to_fit();
+        }
+        for r in list.iter_mut() {
+            clip_detail(r);
+        }
+    }
+    dropped
+}
+
+fn clip_detail(r: &mut Detail) {
+    clip_owned(&mut r.text, TEXT_MAX);
+    for s in [&mut r.module, &mut r.function, &mut r.link]
+        .into_iter()
+        .flatten()
+    {
+        clip_owned(s, NAME_MAX);
+    }
+}
+
+/// A session's diagnostic budget, shared by the replays of its files
+/// (which may run on several threads).
+#[derive(Debug)]
+pub struct DiagnosticBudget {
+    left: AtomicUsize,
+    dropped: AtomicU64,
+}
+
+impl Default for DiagnosticBudget {
+    fn default() -> DiagnosticBudget {
+        DiagnosticBudget::new(SESSION_DIAGNOSTICS_MAX)
+    }
+}
+
+impl DiagnosticBudget {
+    /// A budget of `n` diagnostics.
+    pub fn new(n: usize) -> DiagnosticBudget {
+        DiagnosticBudget {
+            left: AtomicUsize::new(n),
+            dropped: AtomicU64::new(0),
+        }
+    }
+
+    /// Takes one diagnostic from the budget: false (and counted as
+    /// dropped) when none is left.
+    pub fn take(&self) -> bool {
+        let ok = self
+            .left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok();
+        if !ok {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        ok
+    }
+
+    /// Diagnostics refused so far.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clip_keeps_short_and_marks_long() {
+        assert_eq!(clip("bob", 10), "bob");
+        let long = "é".repeat(10); // 20 bytes
+        let c = clip(&long, 5);
+        assert_eq!(c, "éé…[20 bytes]");
+    }
+
+    #[test]
+    fn budget_counts_what_it_refuses() {
+        let b = DiagnosticBudget::new(2);
+        assert!(b.take());
+        assert!(b.take());
+        assert!(!b.take());
+        assert!(!b.take());
+        assert_eq!(b.dropped(), 2);
+    }
+
+    #[test]
+    fn details_are_capped() {
+        let mut d = DetailLists {
+            warnings: (0..DETAILS_MAX + 5)
+                .map(|_| Detail {
+                    text: "x".repeat(TEXT_MAX + 1),
+                    ..Detail::default()
+                })
+                .collect(),
+            ..DetailLists::default()
+        };
+        assert_eq!(clip_details(&mut d), 5);
+        assert_eq!(d.warnings.len(), DETAILS_MAX);
+        assert!(d.warnings[0]
+            .text
+            .ends_with(&format!("[{} bytes]", TEXT_MAX + 1)));
+    }
+}
+
+/// How one file's replay keeps diagnostics: at most
+/// [`FILE_DIAGNOSTICS_MAX`] of its own, and only while the session's
+/// shared budget (when there is one) lasts.
+#[derive(Debug, Default)]
+pub(crate) struct Keep {
+    budget: Option<std::sync::Arc<DiagnosticBudget>>,
+    dropped: u64,
+}
+
+impl Keep {
+    /// Keeping under the session budget `budget` (or only the file cap).
+    pub(crate) fn new(budget: Option<std::sync::Arc<DiagnosticBudget>>) -> Keep {
+        Keep { budget, dropped: 0 }
+    }
+
+    /// True when one more diagnostic may be kept, given how many this
+    /// file already keeps; a refusal is counted.
+    pub(crate) fn admit(&mut self, kept_in_file: usize) -> bool {
+        let ok = kept_in_file < FILE_DIAGNOSTICS_MAX;
+        match &self.budget {
+            Some(b) if ok => b.take(),
+            Some(b) => {
+                b.dropped.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+            None => {
+                self.dropped += u64::from(!ok);
+                ok
+            }
+        }
+    }
+
+    /// The notice for this file's refused diagnostics, when no session
+    /// budget reports them for the whole session.
+    pub(crate) fn notice(&self, source: &str) -> Option<xferlens_parse::Diagnostic> {
+        (self.budget.is_none() && self.dropped > 0).then(|| {
+            crate::builder::file_diagnostic(
+                source,
+                "diagnostics-truncated",
+                format!(
+                    "{} more diagnostics in this file not kept (at most {FILE_DIAGNOSTICS_MAX} per file)",
+                    self.dropped
+                ),
+            )
+        })
+    }
+}
