@@ -75,17 +75,13 @@ impl<W: Write> CsvOut<W> {
     /// Flushes the CSV buffer and returns the inner writer (to collect
     /// rows rendered into memory).
     pub fn into_inner(self) -> io::Result<W> {
-        self.w
-            .into_inner()
-            .map_err(|e| io::Error::other(e.to_string()))
+        self.w.into_inner().map_err(|e| e.into_error())
     }
 
     /// Flushes the CSV buffer and the inner writer.
     pub fn finish(self) -> io::Result<()> {
-        let mut inner = self
-            .w
-            .into_inner()
-            .map_err(|e| io::Error::other(e.to_string()))?;
+        // The I/O error itself (its kind intact: a closed pipe stays one).
+        let mut inner = self.w.into_inner().map_err(|e| e.into_error())?;
         inner.flush()
     }
 }

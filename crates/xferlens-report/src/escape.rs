@@ -107,14 +107,38 @@ pub fn markdown(s: &str) -> String {
     out
 }
 
+/// Untrusted text as a Markdown code span (for ids and names): terminal
+/// controls and line breaks removed, backticks turned into `'` so the span
+/// cannot close early, and `|` escaped so it cannot end a table cell
+/// (GitHub reads `\|` inside a code span in a table as `|`). Inside a
+/// code span, HTML and link syntax are shown as text.
+pub fn markdown_code(s: &str) -> String {
+    let clean = terminal(s).replace('`', "'").replace('|', "\\|");
+    format!("`{clean}`")
+}
+
 /// Guards a CSV cell against spreadsheet formula injection: a cell that
 /// starts with `=`, `+`, `-`, `@`, tab or carriage return gets a leading
 /// `'`. (Numbers the renderer writes itself are not passed through this.)
 pub fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    if is_plain_number(s) {
+        return s.into(); // `-5` or `-0.0` is a number to a spreadsheet, not a formula
+    }
     match s.as_bytes().first() {
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{s}").into(),
         _ => s.into(),
     }
+}
+
+/// True for `-?digits(.digits)?`: a cell every spreadsheet reads as a
+/// number.
+fn is_plain_number(s: &str) -> bool {
+    let body = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = body.split_once('.').unwrap_or((body, "0"));
+    !int.is_empty()
+        && !frac.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -158,6 +182,13 @@ mod tests {
     }
 
     #[test]
+    fn markdown_code_span_is_closed_and_one_line() {
+        let c = markdown_code("a`b|c\n<img src=x onerror=alert(1)>");
+        assert_eq!(c, "`a'b\\|c <img src=x onerror=alert(1)>`");
+        assert_eq!(c.matches('`').count(), 2);
+    }
+
+    #[test]
     fn csv_formula_guard() {
         for bad in [
             "=HYPERLINK(\"http://x\")",
@@ -170,5 +201,11 @@ mod tests {
             assert!(csv_cell(bad).starts_with('\''), "{bad}");
         }
         assert_eq!(csv_cell("bob"), "bob");
+        for number in ["-0", "-5", "-0.0", "12.5"] {
+            assert_eq!(csv_cell(number), number);
+        }
+        for bad in ["-", "-.5", "-1e3", "-1+2", "-1.", "--1"] {
+            assert!(csv_cell(bad).starts_with('\''), "{bad}");
+        }
     }
 }

@@ -74,7 +74,11 @@ fn overview<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
     writeln!(out, "<table><tr><th>Session</th><th>State</th><th>Source host</th><th>Started</th><th>Duration</th><th>Failed</th><th>Warnings</th><th>Pending</th><th>Progress</th><th>Diagnostics</th><th>Skipped lines</th></tr>")?;
     for s in crate::worst_first(sessions) {
         let count = |st: ItemStatus| s.items_with(st).count();
-        let pending: u64 = s.queues.iter().map(|q| q.pending).sum();
+        let pending: u64 = s
+            .queues
+            .iter()
+            .map(|q| q.pending)
+            .fold(0, u64::saturating_add);
         writeln!(
             out,
             "<tr><td><a href=\"#s-{id}\">{id}</a></td><td class=\"st {st}\">{st}</td><td>{host}</td><td>{start}</td><td>{dur}</td><td class=\"num\">{f}</td><td class=\"num\">{w}</td><td class=\"num\">{pending}</td><td>{bar}</td><td class=\"num\">{d}</td><td class=\"num\">{skipped}</td></tr>",
@@ -84,7 +88,7 @@ fn overview<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
             start = rfc3339_opt(s.started_at),
             dur = s.duration_s().map(duration).unwrap_or_default(),
             f = count(ItemStatus::Failed),
-            w = s.queues.iter().map(|q| q.warning).sum::<u64>(),
+            w = s.queues.iter().map(|q| q.warning).fold(0, u64::saturating_add),
             bar = bar(s.percent()).replacen("class=\"bar\"", "class=\"bar s\"", 1),
             d = s.diagnostics.len(),
             skipped = s.skipped_lines,
@@ -249,7 +253,7 @@ fn gantt<W: Write>(s: &Session, out: &mut W) -> io::Result<()> {
     ) else {
         return Ok(());
     };
-    let span = (t1 - t0).max(1) as f64;
+    let span = (t1 as f64 - t0 as f64).max(1.0);
     let rows: Vec<(String, Vec<&Item>)> = s
         .workers
         .iter()
@@ -273,8 +277,8 @@ fn gantt<W: Write>(s: &Session, out: &mut W) -> io::Result<()> {
         for it in items {
             let Some(a) = it.started_at else { continue };
             let b = it.finished_at.or(s.last_event_at).unwrap_or(a).max(a);
-            let x = label_w + (a - t0) as f64 / span * width;
-            let w = ((b - a) as f64 / span * width).max(2.0);
+            let x = label_w + (a as f64 - t0 as f64) / span * width;
+            let w = ((b as f64 - a as f64) / span * width).max(2.0);
             let color = match it.status {
                 ItemStatus::Success => "#2da44e",
                 ItemStatus::Warning => "#d4a72c",

@@ -52,7 +52,11 @@ pub fn worst_first(sessions: &[Session]) -> Vec<&Session> {
     let mut v: Vec<&Session> = sessions.iter().collect();
     let key = |s: &Session| {
         let failed = s.items_with(ItemStatus::Failed).count();
-        let warn: u64 = s.queues.iter().map(|q| q.warning).sum();
+        let warn: u64 = s
+            .queues
+            .iter()
+            .map(|q| q.warning)
+            .fold(0, u64::saturating_add);
         let bad_state = match s.state {
             SessionState::Failed | SessionState::Aborted => 2,
             SessionState::Completed => 0,

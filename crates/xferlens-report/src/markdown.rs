@@ -8,6 +8,7 @@ use std::io::{self, Write};
 use xferlens_replay::{detail_kinds, whm_state, Item, ItemStatus, Session};
 
 use crate::escape::markdown as m;
+use crate::escape::markdown_code as code;
 use crate::rows::{AccountRow, ItemRow, ACCOUNT_COLUMNS, ITEM_COLUMNS};
 use crate::time::{bytes, duration, rfc3339_opt};
 use crate::Options;
@@ -37,8 +38,8 @@ fn row<W: Write>(out: &mut W, cells: &[String]) -> io::Result<()> {
 pub fn session<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()> {
     writeln!(
         out,
-        "## Transfer session `{}`: {}\n",
-        s.id.replace('`', "'"),
+        "## Transfer session {}: {}\n",
+        code(&s.id),
         s.state.as_str()
     )?;
     table_header(out, &["", ""])?;
@@ -266,17 +267,25 @@ pub fn fleet_overview<W: Write>(sessions: &[Session], out: &mut W) -> io::Result
     )?;
     for s in crate::worst_first(sessions) {
         let count = |st: ItemStatus| s.items_with(st).count();
-        let pending: u64 = s.queues.iter().map(|q| q.pending).sum();
+        let pending: u64 = s
+            .queues
+            .iter()
+            .map(|q| q.pending)
+            .fold(0, u64::saturating_add);
         row(
             out,
             &[
-                format!("`{}`", s.id.replace('`', "'")),
+                code(&s.id),
                 s.state.as_str().to_owned(),
                 m(s.remote_host.as_deref().unwrap_or("")),
                 rfc3339_opt(s.started_at),
                 s.duration_s().map(duration).unwrap_or_default(),
                 count(ItemStatus::Failed).to_string(),
-                s.queues.iter().map(|q| q.warning).sum::<u64>().to_string(),
+                s.queues
+                    .iter()
+                    .map(|q| q.warning)
+                    .fold(0, u64::saturating_add)
+                    .to_string(),
                 pending.to_string(),
                 format!("{:.1}%", s.percent()),
                 s.diagnostics.len().to_string(),
@@ -313,12 +322,7 @@ pub fn fleet<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
     writeln!(out, "# xferlens batch report\n")?;
     fleet_overview(sessions, out)?;
     for (s, failed) in crate::failures_worst_first(sessions) {
-        writeln!(
-            out,
-            "## `{}`: {} failed item(s)\n",
-            s.id.replace('`', "'"),
-            failed.len()
-        )?;
+        writeln!(out, "## {}: {} failed item(s)\n", code(&s.id), failed.len())?;
         table_header(out, &["Queue", "Item", "Reason"])?;
         for it in failed {
             row(

@@ -275,11 +275,15 @@ pub fn session_cells(s: &Session) -> Vec<String> {
             None => v.extend(std::iter::repeat_n(String::from("0"), 6)),
         }
     }
-    let total: u64 = s.queues.iter().map(|q| q.bytes_total).sum();
-    let done: f64 = s.queues.iter().map(|q| q.bytes_done).sum();
+    let total = s
+        .queues
+        .iter()
+        .fold(0u64, |a, q| a.saturating_add(q.bytes_total));
+    // `+ 0.0` turns a negative zero into zero.
+    let done: f64 = s.queues.iter().map(|q| q.bytes_done).sum::<f64>() + 0.0;
     v.push(total.to_string());
     v.push(format!("{done:.0}"));
-    v.push(format!("{:.1}", s.percent()));
+    v.push(format!("{:.1}", s.percent() + 0.0));
     v.push(s.diagnostics.len().to_string());
     v.push(s.skipped_lines.to_string());
     v

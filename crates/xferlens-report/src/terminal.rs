@@ -158,7 +158,7 @@ pub fn summary<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
         for it in running {
             let pct = it
                 .percent()
-                .map(|p| format!("{p:.0}%"))
+                .map(|p| crate::time::percent(p, 0))
                 .unwrap_or_else(|| "?".into());
             writeln!(out, "    {:<8} {}  {}", t(&it.queue), item_label(it), pct)?;
         }
@@ -247,7 +247,7 @@ pub fn progress<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<(
         let mut line = format!(
             "  {:<9} {:<22} {:>6.1}%  {:<16} {:<24}",
             t(&q.name),
-            q.state.whm_name(&q.name),
+            t(&q.state.whm_name(&q.name)),
             q.percent,
             items,
             b

@@ -46,6 +46,15 @@ pub fn duration(secs: i64) -> String {
     }
 }
 
+/// A percentage for display: clamped to 0–100 (a log can say -5 or
+/// 1e308; JSON keeps the raw value), `?` when it is not a number.
+pub fn percent(p: f64, decimals: usize) -> String {
+    if p.is_nan() {
+        return "?".into();
+    }
+    format!("{:.*}%", decimals, p.clamp(0.0, 100.0))
+}
+
 /// `1.2 GB`, `340.0 MB`, `512 B` (decimal units, as transfer tools show).
 pub fn bytes(n: f64) -> String {
     const UNITS: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
