@@ -3,9 +3,10 @@
 //! chunk completes, so output order is stable and only a slim copy of each
 //! session (its problem items) is kept for the fleet reports.
 
-use std::fs::{self, File};
-use std::io::{BufWriter, IsTerminal, Write};
+use std::fs;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, SyncSender};
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -15,8 +16,11 @@ use xferlens_report::csv::CsvOut;
 use xferlens_report::rows::{session_cells, ItemRow, ITEM_COLUMNS, SESSION_COLUMNS};
 use xferlens_report::{html, markdown};
 
-use crate::commands::{print_diagnostics, report_error};
-use crate::input::{discover, load};
+use xferlens_report::escape::terminal as t;
+
+use crate::commands::print_diagnostics;
+use crate::input::{damage, discover, load, load_each, Source};
+use crate::output::{check_not_input, Output};
 use crate::{Ctx, Outcome};
 
 /// Sessions loaded at once; bounds memory and keeps output order stable.
@@ -42,13 +46,6 @@ fn slim(mut s: Session) -> Session {
     s
 }
 
-fn create(dir: &Path, name: &str) -> Result<BufWriter<File>> {
-    let p = dir.join(name);
-    Ok(BufWriter::new(File::create(&p).with_context(|| {
-        format!("{}: cannot create", p.display())
-    })?))
-}
-
 /// CSV text rendered into memory by `f`.
 fn csv_bytes(
     raw: bool,
@@ -67,6 +64,7 @@ struct Rendered {
     item_rows: Vec<u8>,
     failed: usize,
     warnings: usize,
+    damage: Option<String>,
 }
 
 fn render(s: Session, raw: bool) -> std::io::Result<Rendered> {
@@ -76,6 +74,7 @@ fn render(s: Session, raw: bool) -> std::io::Result<Rendered> {
             .try_for_each(|it| ItemRow::new(&s, it).write_csv(c))
     })?;
     Ok(Rendered {
+        damage: damage(&s),
         failed: s.items_with(ItemStatus::Failed).count(),
         warnings: s.items_with(ItemStatus::Warning).count(),
         session_row,
@@ -86,44 +85,95 @@ fn render(s: Session, raw: bool) -> std::io::Result<Rendered> {
 
 /// The open outputs and what is kept across chunks.
 struct Sink {
-    sessions_csv: BufWriter<File>,
-    items_csv: BufWriter<File>,
+    sessions_csv: Output,
+    items_csv: Output,
     kept: Vec<Session>,
     outcome: Outcome,
 }
 
 impl Sink {
-    /// Writes one chunk's results, in input order, on the calling thread.
-    fn emit(
-        &mut self,
-        ctx: &Ctx,
-        bar: &ProgressBar,
-        chunk: Vec<Vec<Result<Rendered>>>,
-    ) -> Result<()> {
-        for r in chunk.into_iter().flatten() {
-            match r {
-                Ok(r) => {
-                    self.sessions_csv.write_all(&r.session_row)?;
-                    self.items_csv.write_all(&r.item_rows)?;
-                    self.outcome.diagnostics += r.session.diagnostics.len();
-                    self.outcome.failed_items += r.failed;
-                    self.outcome.warning_items += r.warnings;
-                    if !ctx.global.quiet {
-                        bar.suspend(|| {
-                            print_diagnostics(std::slice::from_ref(&r.session), ctx.color_err)
-                        });
-                    }
-                    self.kept.push(r.session);
-                }
-                Err(e) => {
-                    bar.suspend(|| report_error(ctx, &e));
+    /// Writes one session's results, in input order, on the calling thread.
+    fn emit(&mut self, ctx: &Ctx, bar: &ProgressBar, r: Result<Rendered>) -> Result<()> {
+        match r {
+            Ok(r) => {
+                self.sessions_csv.write_all(&r.session_row)?;
+                self.items_csv.write_all(&r.item_rows)?;
+                self.outcome.diagnostics += r.session.diagnostics.len();
+                self.outcome.failed_items += r.failed;
+                self.outcome.warning_items += r.warnings;
+                if let Some(d) = r.damage {
                     self.outcome.input_errors += 1;
+                    self.outcome.errors.push(d);
                 }
+                if !ctx.global.quiet {
+                    bar.suspend(|| {
+                        print_diagnostics(std::slice::from_ref(&r.session), ctx.color_err)
+                    });
+                }
+                self.kept.push(r.session);
+            }
+            Err(e) => {
+                self.outcome.input_errors += 1;
+                self.outcome.errors.push(format!("{e:#}"));
             }
         }
         Ok(())
     }
 }
+
+/// Loads and renders every source in input order, sending each session's
+/// result down `tx`. Runs of session directories load in parallel chunks;
+/// an archive or file streams its sessions one at a time, so memory stays
+/// that of one chunk whatever the inputs hold. Stops when the receiver
+/// is gone.
+fn produce(
+    sources: &[Source],
+    ctx: &Ctx,
+    raw_csv: bool,
+    bar: &ProgressBar,
+    tx: SyncSender<Result<Rendered>>,
+) {
+    let rendered = |r: Result<Session>| -> Result<Rendered> { Ok(render(r?, raw_csv)?) };
+    let mut i = 0;
+    while i < sources.len() {
+        if !matches!(sources[i], Source::Dir(_)) {
+            let mut open = true;
+            load_each(&sources[i], None, &ctx.read, &mut |r| {
+                open = open && tx.send(rendered(r)).is_ok();
+            });
+            bar.inc(1);
+            if !open {
+                return;
+            }
+            i += 1;
+            continue;
+        }
+        let end = (i..sources.len().min(i + CHUNK))
+            .take_while(|&k| matches!(sources[k], Source::Dir(_)))
+            .last()
+            .map_or(i + 1, |k| k + 1);
+        let chunk: Vec<Vec<Result<Rendered>>> = sources[i..end]
+            .par_iter()
+            .map(|src| {
+                let r = load(src, None, &ctx.read)
+                    .into_iter()
+                    .map(rendered)
+                    .collect();
+                bar.inc(1);
+                r
+            })
+            .collect();
+        for r in chunk.into_iter().flatten() {
+            if tx.send(r).is_err() {
+                return;
+            }
+        }
+        i = end;
+    }
+}
+
+/// The files batch writes, in the order they are put in place.
+const OUTPUTS: [&str; 4] = ["sessions.csv", "items.csv", "report.md", "report.html"];
 
 pub fn run(
     ctx: &Ctx,
@@ -132,11 +182,12 @@ pub fn run(
     raw_csv: bool,
     no_progress: bool,
 ) -> Result<Outcome> {
-    fs::create_dir_all(outdir).with_context(|| format!("{}: cannot create", outdir.display()))?;
     let (sources, errs) = discover(roots);
-    for e in &errs {
-        report_error(ctx, e);
+    check_not_input(outdir, &sources)?;
+    for name in OUTPUTS {
+        check_not_input(&outdir.join(name), &sources)?;
     }
+    fs::create_dir_all(outdir).with_context(|| format!("{}: cannot create", outdir.display()))?;
     let bar = ProgressBar::new(sources.len() as u64);
     if no_progress || !std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::hidden());
@@ -148,11 +199,12 @@ pub fn run(
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut out = Sink {
-        sessions_csv: create(outdir, "sessions.csv")?,
-        items_csv: create(outdir, "items.csv")?,
+        sessions_csv: Output::file(&outdir.join(OUTPUTS[0]))?,
+        items_csv: Output::file(&outdir.join(OUTPUTS[1]))?,
         kept: Vec::new(),
         outcome: Outcome {
             input_errors: errs.len(),
+            errors: errs.iter().map(|e| format!("{e:#}")).collect(),
             ..Outcome::default()
         },
     };
@@ -160,50 +212,41 @@ pub fn run(
         .write_all(&csv_bytes(raw_csv, |c| c.header(&SESSION_COLUMNS))?)?;
     out.items_csv
         .write_all(&csv_bytes(raw_csv, |c| c.header(&ITEM_COLUMNS))?)?;
-    // Chunk k is written on this thread while chunk k + 1 loads and
-    // renders on the others, so no core waits for the writer.
-    let load_chunk = |chunk: &[crate::input::Source]| -> Vec<Vec<Result<Rendered>>> {
-        chunk
-            .par_iter()
-            .map(|src| {
-                let r = load(src, None, &ctx.read)
-                    .into_iter()
-                    .map(|s| Ok(render(s?, raw_csv)?))
-                    .collect();
-                bar.inc(1);
-                r
-            })
-            .collect()
-    };
-    let mut pending = Vec::new();
-    for chunk in sources.chunks(CHUNK) {
-        let (written, loaded) = rayon::join(
-            || out.emit(ctx, &bar, std::mem::take(&mut pending)),
-            || load_chunk(chunk),
-        );
-        written?;
-        pending = loaded;
-    }
-    out.emit(ctx, &bar, pending)?;
-    out.sessions_csv.flush()?;
-    out.items_csv.flush()?;
-    let Sink { kept, outcome, .. } = out;
+    // The producer loads chunk k + 1 on the pool while this thread writes
+    // chunk k; the channel's bound keeps memory to about one chunk.
+    let (tx, rx) = sync_channel(CHUNK);
+    std::thread::scope(|scope| -> Result<()> {
+        scope.spawn(|| produce(&sources, ctx, raw_csv, &bar, tx));
+        for r in rx {
+            out.emit(ctx, &bar, r)?; // on error rx drops, and the producer stops
+        }
+        Ok(())
+    })?;
+    let Sink {
+        sessions_csv,
+        items_csv,
+        kept,
+        outcome,
+    } = out;
     bar.finish_and_clear();
-    let mut md = create(outdir, "report.md")?;
+    let mut md = Output::file(&outdir.join(OUTPUTS[2]))?;
     markdown::fleet(&kept, &mut md)?;
-    md.flush()?;
-    let mut page = create(outdir, "report.html")?;
+    let mut page = Output::file(&outdir.join(OUTPUTS[3]))?;
     html::fleet(&kept, &mut page)?;
-    page.flush()?;
+    // Everything is written; put the four files in place together.
+    for o in [sessions_csv, items_csv, md, page] {
+        o.finish()?;
+    }
     let f = xferlens_report::FleetTotals::of(&kept);
     println!(
-        "{} sessions ({} completed, {} failed or aborted, {} not finished; {} failed items) -> {}: sessions.csv items.csv report.md report.html{}",
+        "{} sessions ({} completed, {} failed or aborted, {} not finished; {} failed items) -> {}: {}{}",
         f.sessions,
         f.completed,
         f.failed,
         f.unfinished,
         f.items_failed,
-        outdir.display(),
+        t(&outdir.display().to_string()),
+        OUTPUTS.join(" "),
         if outcome.input_errors > 0 { format!("; {} input(s) could not be read", outcome.input_errors) } else { String::new() }
     );
     Ok(outcome)

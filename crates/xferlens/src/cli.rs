@@ -105,7 +105,13 @@ pub enum Command {
         format: ProgressFormat,
         /// Re-read live session directories every SECS seconds (default 2)
         /// until every session reaches a terminal state.
-        #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "2")]
+        #[arg(
+            long,
+            value_name = "SECS",
+            num_args = 0..=1,
+            default_missing_value = "2",
+            value_parser = parse_interval
+        )]
         watch: Option<f64>,
     },
     /// One row per item per queue (or per account with --accounts).
@@ -187,6 +193,21 @@ pub enum Command {
     },
     /// Prints the man page (roff).
     Man,
+}
+
+/// A `--watch` interval: finite seconds, from 0.1 to one day.
+fn parse_interval(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if v.is_finite() && (0.1..=86_400.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!(
+            "`{s}` is out of range: give seconds from 0.1 to 86400"
+        ))
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

@@ -1,11 +1,10 @@
 //! The commands that load sessions, then render them: summary, progress,
 //! items, report, check.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use rayon::prelude::*;
 use xferlens_replay::{ItemStatus, Session};
 use xferlens_report::escape::terminal as t;
@@ -13,7 +12,8 @@ use xferlens_report::style::Style;
 use xferlens_report::{csv, html, json, markdown, terminal};
 
 use crate::cli::{ItemsFormat, ProgressFormat, ReportFormat};
-use crate::input::{discover, load, DEFAULT_ROOT};
+use crate::input::{damage, discover, load, Source, DEFAULT_ROOT};
+use crate::output::{check_not_input, Output};
 use crate::{Ctx, Outcome};
 
 /// Diagnostics printed to stderr per session before they are summarised.
@@ -23,8 +23,11 @@ const DIAGNOSTICS_SHOWN: usize = 10;
 pub struct Loaded {
     /// The sessions, in input order.
     pub sessions: Vec<Session>,
-    /// Inputs that could not be read (already reported on stderr).
-    pub errors: usize,
+    /// Inputs that could not be read, or only in part: one line each,
+    /// printed after the output.
+    pub errors: Vec<String>,
+    /// The sources the sessions came from (to keep outputs off them).
+    pub sources: Vec<Source>,
 }
 
 /// The paths to read: the given ones, else the default root when it
@@ -43,35 +46,40 @@ pub fn paths_or_default(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 /// Prints an input error the way every command does.
 pub fn report_error(ctx: &Ctx, e: &anyhow::Error) {
+    report_line(ctx, &format!("{e:#}"));
+}
+
+/// Prints one error line to stderr, escaped for the terminal.
+pub fn report_line(ctx: &Ctx, msg: &str) {
     eprintln!(
         "{}: {}",
         Style::Red.paint(ctx.color_err, "xferlens"),
-        t(&format!("{e:#}"))
+        t(msg)
     );
 }
 
-/// Discovers and loads every session behind `paths` (sources in parallel).
+/// Discovers and loads every session behind `paths` (sources in
+/// parallel). Inputs that fail are collected in [`Loaded::errors`]; the
+/// rest are loaded all the same.
 pub fn load_all(ctx: &Ctx, paths: &[PathBuf]) -> Result<Loaded> {
     let paths = paths_or_default(paths)?;
     let (sources, errs) = discover(&paths);
-    for e in &errs {
-        report_error(ctx, e);
-    }
     let loaded: Vec<Vec<Result<Session>>> = sources
         .par_iter()
         .map(|s| load(s, ctx.global.session_id.as_deref(), &ctx.read))
         .collect();
     let mut out = Loaded {
         sessions: Vec::new(),
-        errors: errs.len(),
+        errors: errs.iter().map(|e| format!("{e:#}")).collect(),
+        sources,
     };
     for r in loaded.into_iter().flatten() {
         match r {
-            Ok(s) => out.sessions.push(s),
-            Err(e) => {
-                report_error(ctx, &e);
-                out.errors += 1;
+            Ok(s) => {
+                out.errors.extend(damage(&s));
+                out.sessions.push(s);
             }
+            Err(e) => out.errors.push(format!("{e:#}")),
         }
     }
     if !ctx.global.quiet {
@@ -109,7 +117,8 @@ pub fn outcome(l: &Loaded) -> Outcome {
             .count()
     };
     Outcome {
-        input_errors: l.errors,
+        input_errors: l.errors.len(),
+        errors: l.errors.clone(),
         diagnostics: l.sessions.iter().map(|s| s.diagnostics.len()).sum(),
         failed_items: count(ItemStatus::Failed),
         warning_items: count(ItemStatus::Warning),
@@ -117,19 +126,18 @@ pub fn outcome(l: &Loaded) -> Outcome {
     }
 }
 
-/// Standard output or a file, buffered.
-pub fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>> {
-    Ok(match path {
-        Some(p) if p.as_os_str() != "-" => Box::new(BufWriter::new(
-            File::create(p).with_context(|| format!("{}: cannot create", p.display()))?,
-        )),
-        _ => Box::new(BufWriter::new(io::stdout().lock())),
-    })
+/// The output of a command that writes FILE or stdout, refused when FILE
+/// is one of the inputs.
+pub fn open_output(path: Option<&Path>, l: &Loaded, machine: bool) -> Result<Output> {
+    if let Some(p) = path {
+        check_not_input(p, &l.sources)?;
+    }
+    Output::open(path, machine)
 }
 
 pub fn summary(ctx: &Ctx, paths: &[PathBuf]) -> Result<Outcome> {
     let l = load_all(ctx, paths)?;
-    let mut out = open_output(None)?;
+    let mut out = Output::stdout(false);
     let o = ctx.render();
     for (n, s) in l.sessions.iter().enumerate() {
         if n > 0 {
@@ -145,13 +153,13 @@ pub fn summary(ctx: &Ctx, paths: &[PathBuf]) -> Result<Outcome> {
             f.sessions, f.completed, f.failed, f.unfinished
         )?;
     }
-    out.flush()?;
+    out.finish()?;
     Ok(outcome(&l))
 }
 
 pub fn progress(ctx: &Ctx, paths: &[PathBuf], format: ProgressFormat) -> Result<Outcome> {
     let l = load_all(ctx, paths)?;
-    let mut out = open_output(None)?;
+    let mut out = Output::stdout(format == ProgressFormat::Json);
     match format {
         ProgressFormat::Json => json::progress(&l.sessions, &mut out)?,
         ProgressFormat::Text => {
@@ -161,7 +169,7 @@ pub fn progress(ctx: &Ctx, paths: &[PathBuf], format: ProgressFormat) -> Result<
             }
         }
     }
-    out.flush()?;
+    out.finish()?;
     Ok(outcome(&l))
 }
 
@@ -174,7 +182,7 @@ pub fn items(
     output: Option<&Path>,
 ) -> Result<Outcome> {
     let l = load_all(ctx, paths)?;
-    let mut out = open_output(output)?;
+    let mut out = open_output(output, &l, format != ItemsFormat::Table)?;
     match format {
         ItemsFormat::Table => terminal::items_table(&l.sessions, accounts, &mut out)?,
         ItemsFormat::Csv if accounts => csv::accounts(&l.sessions, raw_csv, &mut out)?,
@@ -183,7 +191,7 @@ pub fn items(
         ItemsFormat::Ndjson => json::items(&l.sessions, accounts, true, &mut out)?,
         ItemsFormat::Md => markdown::items(&l.sessions, accounts, &mut out)?,
     }
-    out.flush()?;
+    out.finish()?;
     Ok(outcome(&l))
 }
 
@@ -194,7 +202,7 @@ pub fn report(
     output: Option<&Path>,
 ) -> Result<Outcome> {
     let l = load_all(ctx, paths)?;
-    let mut out = open_output(output)?;
+    let mut out = open_output(output, &l, true)?;
     let o = xferlens_report::Options {
         color: false,
         ..Default::default()
@@ -204,7 +212,7 @@ pub fn report(
         ReportFormat::Html => html::report(&l.sessions, &o, &mut out)?,
         ReportFormat::Json => json::report(&l.sessions, &mut out)?,
     }
-    out.flush()?;
+    out.finish()?;
     Ok(outcome(&l))
 }
 
@@ -217,7 +225,7 @@ pub fn check(ctx: &Ctx, paths: &[PathBuf]) -> Result<Outcome> {
         ..ctx.clone_shallow()
     };
     let l = load_all(&quiet, paths)?;
-    let mut out = open_output(None)?;
+    let mut out = Output::stdout(false);
     let mut n = 0usize;
     for s in &l.sessions {
         for d in &s.diagnostics {
@@ -225,9 +233,17 @@ pub fn check(ctx: &Ctx, paths: &[PathBuf]) -> Result<Outcome> {
             n += 1;
         }
     }
-    out.flush()?;
-    let files: u64 = l.sessions.iter().map(|s| s.volume.files).sum();
-    let lines: u64 = l.sessions.iter().map(|s| s.volume.lines).sum();
+    out.finish()?;
+    let files: u64 = l
+        .sessions
+        .iter()
+        .map(|s| s.volume.files)
+        .fold(0, u64::saturating_add);
+    let lines: u64 = l
+        .sessions
+        .iter()
+        .map(|s| s.volume.lines)
+        .fold(0, u64::saturating_add);
     eprintln!(
         "{n} diagnostic(s) in {} session(s), {files} file(s), {lines} line(s)",
         l.sessions.len()

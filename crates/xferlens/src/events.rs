@@ -6,16 +6,19 @@ use std::io::{self, BufReader, Read, Write};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Serialize;
-use xferlens_parse::{parse_input, Diagnostic, Event, EventSink, Msg, ParseOptions, Position};
-use xferlens_replay::{classify, FileRole};
+use xferlens_parse::{
+    parse_input, Diagnostic, DiagnosticKind, Event, EventSink, Msg, ParseOptions, Position,
+};
+use xferlens_replay::{classify, open_in_session, open_input, walk_tar, FileRole};
 use xferlens_report::csv::CsvOut;
 use xferlens_report::time::rfc3339_opt;
 
 use crate::cli::EventsFormat;
-use crate::commands::{open_output, paths_or_default, print_diagnostics, report_error};
-use crate::input::{discover, Source};
+use crate::commands::{paths_or_default, print_diagnostics};
+use crate::input::{discover, is_tar, Source};
+use crate::output::{check_not_input, Output};
 use crate::{Ctx, Outcome};
 
 /// Column names of `events` output.
@@ -147,18 +150,133 @@ impl EventSink for Rows<'_, '_> {
     }
 }
 
-/// The master log of a session directory (completed name first).
-fn master_in(dir: &Path) -> Option<PathBuf> {
-    ["master.log", ".master.log", "master.log.gz"]
-        .iter()
-        .map(|n| dir.join(n))
-        .find(|p| p.is_file())
+/// The master log of a session directory (completed name first), opened
+/// without following a symlink.
+fn master_in(dir: &Path) -> Result<(String, File)> {
+    for n in ["master.log", ".master.log", "master.log.gz"] {
+        let p = dir.join(n);
+        match open_in_session(&p) {
+            Ok(f) => return Ok((p.display().to_string(), f)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(anyhow::Error::new(e).context(p.display().to_string())),
+        }
+    }
+    Err(anyhow::anyhow!("{}: no master log", dir.display()))
 }
 
 fn dir_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| p.display().to_string())
+}
+
+/// Where rows go, and what the streams said.
+struct Run<'o, 's> {
+    out: &'o mut Out<'s>,
+    opts: ParseOptions,
+    /// Per stream: session id and diagnostics (printed at the end).
+    diags: Vec<xferlens_replay::Session>,
+    /// Inputs that could not be read, or only in part.
+    errors: Vec<String>,
+}
+
+impl Run<'_, '_> {
+    /// Streams one master log's events as rows. Write errors end the
+    /// command; a log without events is an input error.
+    fn log(&mut self, id: String, file: String, r: impl Read) -> Result<()> {
+        let mut rows = Rows {
+            out: self.out,
+            session_id: id.clone(),
+            file: file.clone(),
+            seq: 0,
+            error: None,
+            diagnostics: Vec::new(),
+        };
+        let summary = parse_input(&file, r, &mut rows, &self.opts);
+        if let Some(e) = rows.error.take() {
+            return Err(e.into());
+        }
+        let diagnostics = rows.diagnostics;
+        match summary {
+            Err(e) => self.errors.push(format!("{file}: cannot read: {e}")),
+            Ok(s) if s.events == 0 => {
+                let why = diagnostics
+                    .iter()
+                    .find(|d| d.kind.line_skipped())
+                    .map(|d| d.kind.to_string())
+                    .unwrap_or_else(|| "no transfer-log line".into());
+                self.errors
+                    .push(format!("{file}: not a transfer session log: {why}"));
+            }
+            Ok(_) => {
+                if let Some(d) = diagnostics
+                    .iter()
+                    .find(|d| matches!(d.kind, DiagnosticKind::ReadError { .. }))
+                {
+                    self.errors.push(format!(
+                        "{file}: damaged input, read up to line {}: {}",
+                        d.line, d.kind
+                    ));
+                }
+            }
+        }
+        self.diags.push(xferlens_replay::Session {
+            id,
+            diagnostics,
+            ..Default::default()
+        });
+        Ok(())
+    }
+
+    /// Streams a file or stdin: a log, or a tar archive whose master logs
+    /// are read in archive order. Read once (sniffed in its first buffer).
+    fn stream(&mut self, display: &str, id: String, mut r: impl Read) -> Result<()> {
+        let mut head = Vec::new();
+        if let Err(e) = (&mut r).take(64 << 10).read_to_end(&mut head) {
+            self.errors.push(format!("{display}: cannot read: {e}"));
+            return Ok(());
+        }
+        let tar = is_tar(&head);
+        let whole = io::Cursor::new(head).chain(r);
+        if !tar {
+            return self.log(id, display.to_owned(), whole);
+        }
+        let mut masters = 0usize;
+        let mut fatal = None;
+        let walked = walk_tar(whole, |m| {
+            let path = Path::new(&m.path);
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            if !m.regular
+                || !matches!(
+                    classify(name.as_deref().unwrap_or("")),
+                    FileRole::Master { .. }
+                )
+            {
+                return Ok(());
+            }
+            masters += 1;
+            let id = path.parent().map(dir_name).unwrap_or_else(|| id.clone());
+            let file = format!("{display}:{}", m.path);
+            if let Err(e) = self.log(id, file, m.reader) {
+                fatal = Some(e);
+                return Err(io::Error::other("output failed"));
+            }
+            Ok(())
+        });
+        if let Some(e) = fatal {
+            return Err(e);
+        }
+        match walked {
+            Err(e) => self
+                .errors
+                .push(format!("{display}: archive is damaged: {e}")),
+            Ok(()) if masters == 0 => self
+                .errors
+                .push(format!("{display}: archive holds no master log")),
+            Ok(()) => {}
+        }
+        Ok(())
+    }
 }
 
 pub fn run(
@@ -170,149 +288,78 @@ pub fn run(
 ) -> Result<Outcome> {
     let paths = paths_or_default(paths)?;
     let (sources, errs) = discover(&paths);
-    for e in &errs {
-        report_error(ctx, e);
+    if let Some(p) = output {
+        check_not_input(p, &sources)?;
     }
-    let mut outcome = Outcome {
-        input_errors: errs.len(),
+    let mut sink_out = Output::open(output, true)?;
+    let (diags, errors) = stream_all(ctx, &sources, errs, format, raw_csv, &mut sink_out)?;
+    sink_out.finish()?;
+    if !ctx.global.quiet {
+        print_diagnostics(&diags, ctx.color_err);
+    }
+    Ok(Outcome {
+        input_errors: errors.len(),
+        errors,
+        diagnostics: diags.iter().map(|s| s.diagnostics.len()).sum(),
         ..Outcome::default()
-    };
-    let mut sink_out = open_output(output)?;
+    })
+}
+
+/// Writes the rows of every source to `sink_out`: the diagnostics per
+/// stream, and the inputs that failed.
+fn stream_all(
+    ctx: &Ctx,
+    sources: &[Source],
+    errs: Vec<anyhow::Error>,
+    format: EventsFormat,
+    raw_csv: bool,
+    sink_out: &mut Output,
+) -> Result<(Vec<xferlens_replay::Session>, Vec<String>)> {
     let mut out = match format {
         EventsFormat::Csv => {
-            let mut c = CsvOut::new(&mut *sink_out as &mut dyn Write, raw_csv);
+            let mut c = CsvOut::new(sink_out as &mut dyn Write, raw_csv);
             c.header(&EVENT_COLUMNS)?;
             Out::Csv(Box::new(c))
         }
-        EventsFormat::Ndjson => Out::Ndjson(&mut *sink_out),
+        EventsFormat::Ndjson => Out::Ndjson(sink_out),
     };
-    let opts = ParseOptions::default();
-    let mut all_diags: Vec<xferlens_replay::Session> = Vec::new();
-    for src in &sources {
-        let mut streams: Vec<(String, String, Box<dyn Read>)> = Vec::new();
+    let mut run = Run {
+        out: &mut out,
+        opts: ParseOptions::default(),
+        diags: Vec::new(),
+        errors: errs.iter().map(|e| format!("{e:#}")).collect(),
+    };
+    let session_id = ctx.global.session_id.clone();
+    for src in sources {
         match src {
             Source::Dir(d) => match master_in(d) {
-                Some(p) => {
-                    let f =
-                        File::open(&p).with_context(|| format!("{}: cannot open", p.display()))?;
-                    streams.push((
-                        dir_name(d),
-                        p.display().to_string(),
-                        Box::new(BufReader::new(f)),
-                    ));
-                }
-                None => {
-                    report_error(ctx, &anyhow::anyhow!("{}: no master log", d.display()));
-                    outcome.input_errors += 1;
-                }
+                Ok((file, f)) => run.log(dir_name(d), file, BufReader::new(f))?,
+                Err(e) => run.errors.push(format!("{e:#}")),
             },
-            Source::File(p) => {
-                let f = File::open(p).with_context(|| format!("{}: cannot open", p.display()))?;
-                let id = ctx.global.session_id.clone().unwrap_or_else(|| {
-                    p.parent()
-                        .filter(|_| classify(&dir_name(p)) != FileRole::Other)
-                        .map(dir_name)
-                        .unwrap_or_else(|| dir_name(p))
-                });
-                streams.push((id, p.display().to_string(), Box::new(BufReader::new(f))));
-            }
+            Source::File(p) => match open_input(p) {
+                Ok((f, _)) => {
+                    let id = session_id.clone().unwrap_or_else(|| {
+                        p.parent()
+                            .filter(|_| classify(&dir_name(p)) != FileRole::Other)
+                            .map(dir_name)
+                            .unwrap_or_else(|| dir_name(p))
+                    });
+                    run.stream(&p.display().to_string(), id, BufReader::new(f))?
+                }
+                Err(e) => run
+                    .errors
+                    .push(format!("{}: cannot open: {e}", p.display())),
+            },
             Source::Stdin => {
-                let id = ctx
-                    .global
-                    .session_id
-                    .clone()
-                    .unwrap_or_else(|| "stdin".into());
-                streams.push((id, "<stdin>".into(), Box::new(io::stdin().lock())));
+                let id = session_id.clone().unwrap_or_else(|| "stdin".into());
+                run.stream("<stdin>", id, io::stdin().lock())?
             }
-            Source::Tar(p) => {
-                // Members are read in archive order; only master logs are used.
-                let f = File::open(p).with_context(|| format!("{}: cannot open", p.display()))?;
-                let n = tar_events(p, f, &mut out, &opts)?;
-                all_diags.extend(n);
-                continue;
-            }
-        }
-        for (id, file, r) in streams {
-            let mut rows = Rows {
-                out: &mut out,
-                session_id: id.clone(),
-                file: file.clone(),
-                seq: 0,
-                error: None,
-                diagnostics: Vec::new(),
-            };
-            parse_input(&file, r, &mut rows, &opts)
-                .with_context(|| format!("{file}: cannot read"))?;
-            if let Some(e) = rows.error.take() {
-                return Err(e.into());
-            }
-            all_diags.push(xferlens_replay::Session {
-                id,
-                diagnostics: rows.diagnostics,
-                ..Default::default()
-            });
         }
     }
+    let Run { diags, errors, .. } = run;
     match out {
         Out::Csv(c) => c.finish()?,
         Out::Ndjson(w) => w.flush()?,
     }
-    if !ctx.global.quiet {
-        print_diagnostics(&all_diags, ctx.color_err);
-    }
-    outcome.diagnostics = all_diags.iter().map(|s| s.diagnostics.len()).sum();
-    Ok(outcome)
-}
-
-fn tar_events(
-    p: &Path,
-    f: File,
-    out: &mut Out<'_>,
-    opts: &ParseOptions,
-) -> Result<Vec<xferlens_replay::Session>> {
-    let mut r = BufReader::new(f);
-    let gz = io::BufRead::fill_buf(&mut r)?.starts_with(&[0x1f, 0x8b]);
-    let inner: Box<dyn Read> = if gz {
-        Box::new(flate2::read::MultiGzDecoder::new(r))
-    } else {
-        Box::new(r)
-    };
-    let mut archive = tar::Archive::new(inner);
-    let mut sessions = Vec::new();
-    for entry in archive
-        .entries()
-        .with_context(|| format!("{}: not a tar archive", p.display()))?
-    {
-        let entry = entry.with_context(|| format!("{}: archive is damaged", p.display()))?;
-        let path = entry.path()?.into_owned();
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if !matches!(classify(&name), FileRole::Master { .. })
-            || !entry.header().entry_type().is_file()
-        {
-            continue;
-        }
-        let id = path.parent().map(dir_name).unwrap_or_else(|| dir_name(p));
-        let file = format!("{}:{}", p.display(), path.display());
-        let mut rows = Rows {
-            out,
-            session_id: id.clone(),
-            file: file.clone(),
-            seq: 0,
-            error: None,
-            diagnostics: Vec::new(),
-        };
-        parse_input(&file, entry, &mut rows, opts)?;
-        if let Some(e) = rows.error.take() {
-            return Err(e.into());
-        }
-        sessions.push(xferlens_replay::Session {
-            id,
-            diagnostics: rows.diagnostics,
-            ..Default::default()
-        });
-    }
-    Ok(sessions)
+    Ok((diags, errors))
 }

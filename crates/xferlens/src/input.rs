@@ -2,27 +2,33 @@
 //! each into a replayed [`Session`]. Directories, single files (plain,
 //! gzip, saved API responses), tar archives (plain or gzip, read as a
 //! stream and never extracted) and stdin.
+//!
+//! A file or stream is opened once and its form sniffed inside the first
+//! buffer, so a FIFO or `<(...)` loses nothing. Devices are refused.
+//! Input that holds no transfer-log line at all is an error, never an
+//! empty session.
 
-use std::fs::{self, File};
-use std::io::{self, BufReader, Read};
+use std::fs;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use flate2::read::MultiGzDecoder;
+use xferlens_parse::DiagnosticKind;
 use xferlens_replay::{
-    classify, is_session_dir, is_tar_header, read_session_dir, read_tar, FileRole, ReadOptions,
-    Session, SessionBuilder,
+    classify, is_session_dir, is_tar_header, open_input, read_session_dir, read_tar_each, FileRole,
+    ReadOptions, Session, SessionBuilder,
 };
+use xferlens_report::escape::terminal as t;
 
 /// Where sessions come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
     /// A session directory.
     Dir(PathBuf),
-    /// One log file (master or item log, gzip, API response).
+    /// A file or stream: a log (plain, gzip, API response) or a tar
+    /// archive of sessions, told apart by content when it is read.
     File(PathBuf),
-    /// A tar archive of session directories.
-    Tar(PathBuf),
     /// Standard input.
     Stdin,
 }
@@ -30,33 +36,15 @@ pub enum Source {
 /// The directory read when no PATH is given.
 pub const DEFAULT_ROOT: &str = "/var/cpanel/transfer_sessions";
 
+/// How many leading bytes are read to tell a tar archive from a log.
+const HEAD: u64 = 64 << 10;
+
 fn is_tar_name(p: &Path) -> bool {
     let n = p
         .file_name()
         .map(|n| n.to_string_lossy().to_lowercase())
         .unwrap_or_default();
     n.ends_with(".tar") || n.ends_with(".tar.gz") || n.ends_with(".tgz")
-}
-
-/// Sniffs a tar header (`ustar` at offset 257), looking inside gzip.
-fn looks_like_tar(path: &Path) -> bool {
-    let Ok(mut f) = File::open(path) else {
-        return false;
-    };
-    let mut head = [0u8; 2];
-    if f.read_exact(&mut head).is_err() {
-        return false;
-    }
-    let Ok(f) = File::open(path) else {
-        return false;
-    };
-    let mut r: Box<dyn Read> = if head == [0x1f, 0x8b] {
-        Box::new(MultiGzDecoder::new(f))
-    } else {
-        Box::new(f)
-    };
-    let mut block = vec![0u8; 512];
-    r.read_exact(&mut block).is_ok() && is_tar_header(&block)
 }
 
 /// Turns user paths into sources. Paths that cannot be used are returned
@@ -77,13 +65,12 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Source>, Vec<anyhow::Error>) {
                 let before = out.len();
                 walk(p, 0, &mut out, &mut errors);
                 if out.len() == before {
-                    errors.push(anyhow::anyhow!(
+                    errors.push(anyhow!(
                         "{}: no transfer sessions found (no master.log, item-* files or tar archives)",
                         p.display()
                     ));
                 }
             }
-            Ok(_) if is_tar_name(p) || looks_like_tar(p) => out.push(Source::Tar(p.clone())),
             Ok(_) => out.push(Source::File(p.clone())),
         }
     }
@@ -116,24 +103,66 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<Source>, errors: &mut Vec<anyhow
         if m.is_dir() {
             walk(&p, depth + 1, out, errors);
         } else if m.is_file() && is_tar_name(&p) {
-            out.push(Source::Tar(p));
+            out.push(Source::File(p));
         }
     }
 }
 
-/// Loads every session of one source. A source yields one or more
-/// sessions, or an error (a tar archive can yield sessions and then fail).
-pub fn load(src: &Source, session_id: Option<&str>, opts: &ReadOptions) -> Vec<Result<Session>> {
+/// Loads every session of one source, handing each to `emit` as soon as
+/// it is read (a tar archive yields one session after another, so memory
+/// holds one at a time). An archive can yield sessions and then an error.
+pub fn load_each(
+    src: &Source,
+    session_id: Option<&str>,
+    opts: &ReadOptions,
+    emit: &mut dyn FnMut(Result<Session>),
+) {
     match src {
-        Source::Dir(d) => vec![read_session_dir(d, None, opts).map_err(anyhow::Error::from)],
-        Source::File(p) => vec![load_file(p, session_id, opts)],
-        Source::Tar(p) => match File::open(p) {
-            Ok(f) => load_tar(&p.display().to_string(), f, opts),
-            Err(e) => vec![Err(
+        Source::Dir(d) => {
+            let r = read_session_dir(d, None, opts)
+                .map_err(anyhow::Error::from)
+                .and_then(|s| holds_log_lines(s, &d.display().to_string()));
+            emit(r)
+        }
+        Source::File(p) => match open_input(p) {
+            Ok((f, _)) => {
+                let display = p.display().to_string();
+                let id = id_for_file(p, session_id);
+                load_stream(&display, &id, file_role_name(p), f, opts, emit);
+            }
+            Err(e) => emit(Err(
                 anyhow::Error::new(e).context(format!("{}: cannot open", p.display()))
-            )],
+            )),
         },
-        Source::Stdin => vec![load_stdin(session_id, opts)],
+        Source::Stdin => load_stream(
+            "<stdin>",
+            session_id.unwrap_or("stdin"),
+            "master.log".into(),
+            io::stdin().lock(),
+            opts,
+            emit,
+        ),
+    }
+}
+
+/// Loads every session of one source (see [`load_each`]).
+pub fn load(src: &Source, session_id: Option<&str>, opts: &ReadOptions) -> Vec<Result<Session>> {
+    let mut out = Vec::new();
+    load_each(src, session_id, opts, &mut |r| out.push(r));
+    out
+}
+
+/// The name a single file is read as: item and error logs by their own
+/// name, anything else as a master log.
+fn file_role_name(p: &Path) -> String {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match classify(&name) {
+        FileRole::ItemLog { .. } | FileRole::ErrorLog => name,
+        FileRole::Master { active: true } => ".master.log".to_owned(),
+        FileRole::Master { active: false } | FileRole::Other => "master.log".to_owned(),
     }
 }
 
@@ -163,82 +192,101 @@ fn id_for_file(p: &Path, session_id: Option<&str>) -> String {
     }
 }
 
-fn load_file(p: &Path, session_id: Option<&str>, opts: &ReadOptions) -> Result<Session> {
-    let f = File::open(p).with_context(|| format!("{}: cannot open", p.display()))?;
-    let name = p
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let id = id_for_file(p, session_id);
-    let mut b = SessionBuilder::new(&id);
-    let display = p.display().to_string();
-    // Anything not named like an item log or error log is read as a master log.
-    let as_name = match classify(&name) {
-        FileRole::ItemLog { .. } | FileRole::ErrorLog => name.clone(),
-        FileRole::Master { active } => if active { ".master.log" } else { "master.log" }.to_owned(),
-        FileRole::Other => "master.log".to_owned(),
-    };
-    b.read_file(
-        &as_name,
-        &display,
-        BufReader::with_capacity(0, f),
-        &opts.parse,
-    )
-    .with_context(|| format!("{display}: cannot read"))?;
-    Ok(b.finish())
+/// True when the first bytes of a stream are a tar archive, plain or
+/// inside gzip (the gzip head is decompressed from the buffer, so the
+/// stream itself is read once).
+pub fn is_tar(head: &[u8]) -> bool {
+    if is_tar_header(head) {
+        return true;
+    }
+    if !head.starts_with(&[0x1f, 0x8b]) {
+        return false;
+    }
+    let mut block = Vec::with_capacity(512);
+    let _ = MultiGzDecoder::new(head).take(512).read_to_end(&mut block);
+    is_tar_header(&block)
 }
 
-fn load_stdin(session_id: Option<&str>, opts: &ReadOptions) -> Result<Session> {
-    let mut stdin = io::stdin().lock();
-    let mut head = Vec::with_capacity(1024);
-    (&mut stdin)
-        .take(1024)
-        .read_to_end(&mut head)
-        .context("<stdin>: cannot read")?;
-    let whole = io::Cursor::new(head.clone()).chain(stdin);
-    // A tar archive on stdin (plain; gzip'd tar is sniffed after gunzip).
-    let tar_at = is_tar_header;
-    if tar_at(&head) {
-        return first_session(load_tar("<stdin>", whole, opts));
+/// Reads one stream, whatever its form, once.
+fn load_stream<R: Read>(
+    display: &str,
+    id: &str,
+    as_name: String,
+    mut r: R,
+    opts: &ReadOptions,
+    emit: &mut dyn FnMut(Result<Session>),
+) {
+    let mut head = Vec::new();
+    if let Err(e) = (&mut r).take(HEAD).read_to_end(&mut head) {
+        return emit(Err(
+            anyhow::Error::new(e).context(format!("{display}: cannot read"))
+        ));
     }
-    if head.starts_with(&[0x1f, 0x8b]) {
-        let mut dec = MultiGzDecoder::new(whole);
-        let mut inner = Vec::with_capacity(1024);
-        (&mut dec)
-            .take(1024)
-            .read_to_end(&mut inner)
-            .context("<stdin>: gzip")?;
-        let rest = io::Cursor::new(inner.clone()).chain(dec);
-        if tar_at(&inner) {
-            return first_session(load_tar("<stdin>", rest, opts));
+    let tar = is_tar(&head);
+    let whole = io::Cursor::new(head).chain(r);
+    if tar {
+        read_tar_each(display, whole, opts, |r| {
+            let r = r
+                .map_err(anyhow::Error::from)
+                .and_then(|s| holds_log_lines(s, display));
+            emit(r)
+        });
+        return;
+    }
+    let mut b = SessionBuilder::new(id);
+    let r = b
+        .read_file(&as_name, display, whole, &opts.parse)
+        .with_context(|| format!("{display}: cannot read"))
+        .and_then(|()| holds_log_lines(b.finish(), display));
+    emit(r)
+}
+
+/// Refuses a session whose files hold no transfer-log line at all (a text
+/// file, a binary, empty input, a WHM API error response), with the
+/// reason in one line.
+fn holds_log_lines(s: Session, display: &str) -> Result<Session> {
+    if s.volume.events > 0 {
+        return Ok(s);
+    }
+    let telling = s.diagnostics.iter().find(|d| {
+        matches!(
+            d.kind,
+            DiagnosticKind::ApiResponse { .. } | DiagnosticKind::ReadError { .. }
+        )
+    });
+    let reason = match telling {
+        Some(d) => d.kind.to_string(),
+        None if s.volume.lines == 0 => "the input is empty".to_owned(),
+        None => {
+            let first = s
+                .diagnostics
+                .iter()
+                .find(|d| d.kind.line_skipped())
+                .map(|d| format!(" (line {}: {})", d.line, d.kind.code()))
+                .unwrap_or_default();
+            format!(
+                "{} line(s), none of them a transfer-log line{first}",
+                s.volume.lines
+            )
         }
-        return replay_stream(rest, session_id, opts);
-    }
-    replay_stream(whole, session_id, opts)
+    };
+    Err(anyhow!(
+        "{}: not a transfer session log: {}",
+        t(display),
+        t(&reason)
+    ))
 }
 
-fn first_session(v: Vec<Result<Session>>) -> Result<Session> {
-    let mut it = v.into_iter();
-    let first = it
-        .next()
-        .unwrap_or_else(|| bail!("<stdin>: archive holds no session"));
-    if it.next().is_some() {
-        bail!("<stdin>: an archive on standard input must hold one session; pass the file as PATH instead");
-    }
-    first
-}
-
-fn replay_stream<R: Read>(r: R, session_id: Option<&str>, opts: &ReadOptions) -> Result<Session> {
-    let mut b = SessionBuilder::new(session_id.unwrap_or("stdin"));
-    b.read_file("master.log", "<stdin>", r, &opts.parse)
-        .context("<stdin>: cannot read")?;
-    Ok(b.finish())
-}
-
-/// Streams a tar archive into sessions (see [`xferlens_replay::read_tar`]).
-pub fn load_tar<R: Read>(display: &str, r: R, opts: &ReadOptions) -> Vec<Result<Session>> {
-    read_tar(display, r, opts)
-        .into_iter()
-        .map(|r| r.map_err(anyhow::Error::from))
-        .collect()
+/// A session read only in part because its input is damaged (a cut gzip
+/// stream, a read error): the reason, to report as an input error.
+pub fn damage(s: &Session) -> Option<String> {
+    s.diagnostics
+        .iter()
+        .find(|d| matches!(d.kind, DiagnosticKind::ReadError { .. }))
+        .map(|d| {
+            format!(
+                "{}: damaged input, read up to line {}: {}",
+                d.source, d.line, d.kind
+            )
+        })
 }

@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod events;
 mod input;
+mod output;
 mod watch;
 
 use std::io::{self, IsTerminal};
@@ -71,8 +72,10 @@ impl Ctx {
 /// What a command found, for the exit status.
 #[derive(Default)]
 pub struct Outcome {
-    /// Inputs that could not be read (already reported).
+    /// Inputs that could not be read, or only in part.
     pub input_errors: usize,
+    /// Their messages, printed after the output.
+    pub errors: Vec<String>,
     /// Diagnostics in the analysed sessions.
     pub diagnostics: usize,
     /// Items that failed.
@@ -106,15 +109,16 @@ fn main() -> ExitCode {
     let ctx = Ctx::new(cli.global.clone());
     let result = run(cli, &ctx);
     match result {
-        Ok(outcome) => ExitCode::from(outcome.exit_code(&ctx.global)),
-        Err(err) => {
-            if err.chain().any(|c| {
-                c.downcast_ref::<io::Error>()
-                    .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
-            }) {
-                return ExitCode::SUCCESS;
+        Ok(outcome) => {
+            // Inputs that failed are reported after the output, so they
+            // are the last thing a reader sees.
+            for e in &outcome.errors {
+                commands::report_line(&ctx, e);
             }
-            eprintln!("xferlens: {err:#}");
+            ExitCode::from(outcome.exit_code(&ctx.global))
+        }
+        Err(err) => {
+            commands::report_error(&ctx, &err);
             ExitCode::from(EXIT_ERROR)
         }
     }

@@ -15,10 +15,12 @@ use xferlens_report::time::{bytes, duration};
 
 use crate::cli::ProgressFormat;
 use crate::commands::{load_all, outcome};
+use crate::output::{stdout_closed, Output};
 use crate::{Ctx, Outcome};
 
 pub fn run(ctx: &Ctx, paths: &[PathBuf], format: ProgressFormat, secs: f64) -> Result<Outcome> {
-    let interval = Duration::from_secs_f64(secs.clamp(0.1, 3600.0));
+    // The flag's parser only lets finite seconds from 0.1 to a day through.
+    let interval = Duration::from_secs_f64(secs.clamp(0.1, 86_400.0));
     let bars_on = format == ProgressFormat::Text && io::stderr().is_terminal();
     let multi = MultiProgress::new();
     let mut bars: HashMap<(String, String), ProgressBar> = HashMap::new();
@@ -27,6 +29,7 @@ pub fn run(ctx: &Ctx, paths: &[PathBuf], format: ProgressFormat, secs: f64) -> R
         .unwrap_or_else(|_| ProgressStyle::default_bar());
     let mut quiet = ctx.clone_shallow();
     let mut first = true;
+    let mut out = Output::stdout(format == ProgressFormat::Json);
     loop {
         let l = load_all(&quiet, paths)?;
         if first {
@@ -85,7 +88,6 @@ pub fn run(ctx: &Ctx, paths: &[PathBuf], format: ProgressFormat, secs: f64) -> R
                     }
                 };
                 if last.get(&s.id) != Some(&line) {
-                    let mut out = io::stdout().lock();
                     writeln!(out, "{line}")?;
                     out.flush()?;
                     last.insert(s.id.clone(), line);
@@ -93,10 +95,11 @@ pub fn run(ctx: &Ctx, paths: &[PathBuf], format: ProgressFormat, secs: f64) -> R
             }
         }
         let done = l.sessions.iter().all(|s| s.state.is_terminal());
-        if done || l.sessions.is_empty() {
+        if done || l.sessions.is_empty() || stdout_closed() {
             for b in bars.values() {
                 b.abandon(); // keep the last position (finish() would show 100%)
             }
+            out.finish()?;
             return Ok(outcome(&l));
         }
         std::thread::sleep(interval);

@@ -1,0 +1,297 @@
+//! Where output goes, written so that it never destroys an input and is
+//! either complete or absent.
+//!
+//! - A file is written to a temporary file in the same directory (created
+//!   with `O_EXCL | O_NOFOLLOW`, so a planted symlink is never followed)
+//!   and renamed over the target when complete. A run that is killed
+//!   leaves the previous file untouched.
+//! - An output path that is one of the inputs, or lies inside an input
+//!   session directory, is refused before anything is opened.
+//! - Every write error names the file.
+//! - On standard output a closed pipe (`| head`) is not an error: output
+//!   stops, the command finishes, and its exit status is the one it would
+//!   have had.
+//! - Machine formats (CSV, JSON, Markdown) written to a terminal have
+//!   control characters replaced, so log content cannot drive the terminal.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use anyhow::{bail, Context, Result};
+
+use crate::input::Source;
+
+/// Set once standard output was found closed (EPIPE).
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// True once standard output's reader has gone away.
+pub fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(Ordering::Relaxed)
+}
+
+/// Standard output that swallows a closed pipe, optionally with control
+/// characters replaced.
+struct Stdout {
+    guard: Option<TermGuard>,
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if stdout_closed() {
+            return Ok(buf.len());
+        }
+        let mut out = io::stdout().lock();
+        let r = match &mut self.guard {
+            Some(g) => {
+                let clean = g.clean(buf);
+                out.write_all(&clean)
+            }
+            None => out.write_all(buf),
+        };
+        match r {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                STDOUT_CLOSED.store(true, Ordering::Relaxed);
+                Ok(buf.len())
+            }
+            Err(e) => Err(e),
+            Ok(()) => Ok(buf.len()),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if stdout_closed() {
+            return Ok(());
+        }
+        match io::stdout().lock().flush() {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                STDOUT_CLOSED.store(true, Ordering::Relaxed);
+                Ok(())
+            }
+            r => r,
+        }
+    }
+}
+
+/// Replaces terminal control bytes in a byte stream: C0 controls other
+/// than newline and tab, DEL, and the UTF-8 forms of C1 controls (such as
+/// U+009B, a one-character CSI) become `?`. Keeps state across writes, so
+/// a character split between two writes is still seen.
+#[derive(Default)]
+pub struct TermGuard {
+    /// The last write ended with 0xC2, the lead byte of a C1 control.
+    pending_c2: bool,
+}
+
+impl TermGuard {
+    /// The cleaned copy of `buf`.
+    pub fn clean(&mut self, buf: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(buf.len() + 1);
+        for &b in buf {
+            if self.pending_c2 {
+                self.pending_c2 = false;
+                if (0x80..=0x9f).contains(&b) {
+                    out.push(b'?');
+                    continue;
+                }
+                out.push(0xc2);
+            }
+            match b {
+                0xc2 => self.pending_c2 = true,
+                b'\n' | b'\t' => out.push(b),
+                0x00..=0x1f | 0x7f => out.push(b'?'),
+                _ => out.push(b),
+            }
+        }
+        out
+    }
+}
+
+enum Dest {
+    Stdout(Stdout),
+    File(File),
+}
+
+impl Write for Dest {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Dest::Stdout(s) => s.write(buf),
+            Dest::File(f) => f.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Dest::Stdout(s) => s.flush(),
+            Dest::File(f) => f.flush(),
+        }
+    }
+}
+
+/// A temporary file to be renamed over `target` when complete.
+struct Pending {
+    tmp: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// One output: standard output or a file written atomically. Write to it,
+/// then call [`Output::finish`]; an output dropped unfinished leaves no
+/// file behind.
+pub struct Output {
+    w: BufWriter<Dest>,
+    name: String,
+    pending: Option<Pending>,
+}
+
+impl Output {
+    /// Standard output. `machine` formats (CSV, JSON, Markdown) get their
+    /// control characters replaced when stdout is a terminal.
+    pub fn stdout(machine: bool) -> Output {
+        let guard = (machine && io::stdout().is_terminal()).then(TermGuard::default);
+        Output {
+            w: BufWriter::new(Dest::Stdout(Stdout { guard })),
+            name: "<stdout>".into(),
+            pending: None,
+        }
+    }
+
+    /// A new file at `path`, written to a temporary file beside it first.
+    pub fn file(path: &Path) -> Result<Output> {
+        static SEQ: AtomicU64 = AtomicU64::new(0);
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        let Some(name) = path.file_name() else {
+            bail!("{}: not a file name", path.display());
+        };
+        let tmp = dir.join(format!(
+            ".{}.xferlens-{}-{}.tmp",
+            name.to_string_lossy(),
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        let f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .mode(0o644)
+            .open(&tmp)
+            .with_context(|| format!("{}: cannot create", path.display()))?;
+        Ok(Output {
+            w: BufWriter::with_capacity(256 << 10, Dest::File(f)),
+            name: path.display().to_string(),
+            pending: Some(Pending {
+                tmp,
+                target: path.to_owned(),
+                committed: false,
+            }),
+        })
+    }
+
+    /// Standard output for `None` or `-`, else a file.
+    pub fn open(path: Option<&Path>, machine: bool) -> Result<Output> {
+        match path {
+            Some(p) if p.as_os_str() != "-" => Output::file(p),
+            _ => Ok(Output::stdout(machine)),
+        }
+    }
+
+    /// Flushes, and for a file renames it into place.
+    pub fn finish(mut self) -> Result<()> {
+        let name = self.name.clone();
+        self.w
+            .flush()
+            .with_context(|| format!("{name}: cannot write"))?;
+        if let Some(p) = &mut self.pending {
+            fs::rename(&p.tmp, &p.target).with_context(|| format!("{name}: cannot write"))?;
+            p.committed = true;
+        }
+        Ok(())
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.w.write(buf).map_err(|e| named(&self.name, e))
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.w.write_all(buf).map_err(|e| named(&self.name, e))
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.w.flush().map_err(|e| named(&self.name, e))
+    }
+}
+
+/// The error with the file's name in front (its kind kept).
+fn named(name: &str, e: io::Error) -> io::Error {
+    if e.to_string().starts_with(name) {
+        return e;
+    }
+    io::Error::new(e.kind(), format!("{name}: cannot write: {e}"))
+}
+
+/// `p` made absolute with its directory's links resolved (the file itself
+/// need not exist).
+fn absolute(p: &Path) -> Option<PathBuf> {
+    if let Ok(c) = p.canonicalize() {
+        return Some(c);
+    }
+    let parent = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    Some(absolute(parent)?.join(p.file_name()?))
+}
+
+/// Refuses an output path that is an input or lies inside an input
+/// session directory (`report -o DIR/master.log DIR` would empty the log
+/// it is about to read).
+pub fn check_not_input(out: &Path, sources: &[Source]) -> Result<()> {
+    if out.as_os_str() == "-" {
+        return Ok(());
+    }
+    let Some(out_abs) = absolute(out) else {
+        return Ok(());
+    };
+    for s in sources {
+        let (p, is_dir) = match s {
+            Source::Dir(d) => (d, true),
+            Source::File(f) => (f, false),
+            Source::Stdin => continue,
+        };
+        let Some(in_abs) = absolute(p) else { continue };
+        if out_abs == in_abs || (is_dir && out_abs.starts_with(&in_abs)) {
+            bail!(
+                "{}: refusing to write output {} an input ({}); choose another path",
+                out.display(),
+                if out_abs == in_abs { "over" } else { "inside" },
+                p.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guard_replaces_controls_across_writes() {
+        let mut g = TermGuard::default();
+        let mut out = g.clean(b"a\x1b]52;c;x\x07b\r\n\xc2");
+        out.extend(g.clean(b"\x9b2Jc \xc2\xa9\t"));
+        assert_eq!(out, b"a?]52;c;x?b?\n?2Jc \xc2\xa9\t");
+    }
+}
