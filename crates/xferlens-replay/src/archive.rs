@@ -30,14 +30,15 @@ pub const EXTENSION_MAX: u64 = 64 << 10;
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
     /// Not a tar archive, or damaged from some point on.
-    #[error("{archive}: {what}: {source}")]
+    #[error("{archive}: {what}: {error}")]
     Damaged {
         /// The archive's name.
         archive: String,
         /// What was being read.
         what: String,
-        /// The I/O error.
-        source: io::Error,
+        /// The I/O error (in the message, so it is not a `source` that
+        /// would be printed twice).
+        error: io::Error,
     },
     /// The archive holds no file that belongs to a transfer session.
     #[error("{0}: archive holds no transfer session logs")]
@@ -185,10 +186,10 @@ pub fn read_tar_each<R: Read>(
     opts: &ReadOptions,
     mut emit: impl FnMut(Result<Session, ArchiveError>),
 ) {
-    let damaged = |what: &str, source: io::Error| ArchiveError::Damaged {
+    let damaged = |what: &str, error: io::Error| ArchiveError::Damaged {
         archive: display.to_owned(),
         what: what.to_owned(),
-        source,
+        error,
     };
     let stem = Path::new(display)
         .file_name()

@@ -287,7 +287,7 @@ impl SessionBuilder {
                         it.details = sum.clone();
                     }
                 }
-                it.log = Some(log);
+                it.log = Some(Box::new(log));
             }
         }
 
@@ -339,7 +339,7 @@ impl SessionBuilder {
                     .map(|r| r.text.clone()),
                 details: log.summary.clone().unwrap_or_default(),
                 in_master: false,
-                log: Some(log),
+                log: Some(Box::new(log)),
                 ..Item::default()
             });
         }

@@ -29,7 +29,7 @@ pub const WORKERS_MAX: usize = 4096;
 
 /// Most items kept per session. Lines about further items are counted,
 /// not kept (a real session holds at most a few thousand accounts).
-pub const ITEMS_MAX: usize = 200_000;
+pub const ITEMS_MAX: usize = 100_000;
 
 /// Most restore modules kept per item log.
 pub const MODULES_MAX: usize = 1000;
@@ -49,7 +49,9 @@ pub const SESSION_DIAGNOSTICS_MAX: usize = 1000;
 pub const FILE_DIAGNOSTICS_MAX: usize = 1000;
 
 /// `s` cut to at most `max` bytes on a character boundary. A cut value
-/// ends with `…[N bytes]`, N being its full length.
+/// ends with `…[N bytes #H]`: N is its full length and H a hash of the
+/// whole value, so two long names that differ only past the cut stay two
+/// names (items are keyed by name).
 pub fn clip(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_owned();
@@ -58,7 +60,19 @@ pub fn clip(s: &str, max: usize) -> String {
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}…[{} bytes]", &s[..end], s.len())
+    format!(
+        "{}…[{} bytes #{:08x}]",
+        &s[..end],
+        s.len(),
+        fnv1a(s.as_bytes()) as u32
+    )
+}
+
+/// 64-bit FNV-1a: a stable hash (the same in every run and build).
+fn fnv1a(b: &[u8]) -> u64 {
+    b.iter().fold(0xcbf2_9ce4_8422_2325, |h, &c| {
+        (h ^ u64::from(c)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// [`clip`] for a name.
@@ -162,7 +176,10 @@ mod tests {
         assert_eq!(clip("bob", 10), "bob");
         let long = "é".repeat(10); // 20 bytes
         let c = clip(&long, 5);
-        assert_eq!(c, "éé…[20 bytes]");
+        assert!(c.starts_with("éé…[20 bytes #"), "{c}");
+        // Values that differ only past the cut stay apart.
+        let (a, b) = ("x".repeat(600) + "a", "x".repeat(600) + "b");
+        assert_ne!(clip(&a, 512), clip(&b, 512));
     }
 
     #[test]
@@ -188,9 +205,8 @@ mod tests {
         };
         assert_eq!(clip_details(&mut d), 5);
         assert_eq!(d.warnings.len(), DETAILS_MAX);
-        assert!(d.warnings[0]
-            .text
-            .ends_with(&format!("[{} bytes]", TEXT_MAX + 1)));
+        let t = &d.warnings[0].text;
+        assert!(t.contains(&format!("…[{} bytes #", TEXT_MAX + 1)), "{t}");
     }
 }
 

@@ -365,7 +365,7 @@ pub struct Item {
     /// Master log line where it first appeared.
     pub master_line: Option<u64>,
     /// What its item log says, when it was read.
-    pub log: Option<ItemLog>,
+    pub log: Option<Box<ItemLog>>,
 }
 
 impl Item {
