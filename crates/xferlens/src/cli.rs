@@ -9,7 +9,9 @@ pub const EXIT_CODES: &str = "\
 Exit codes:
   0  success
   1  `check` found diagnostics, or `--fail-on` matched an item
-  2  usage error, unreadable input, or diagnostics under `--strict`";
+  2  usage error; an input that is unreadable, damaged, not a transfer log
+     or a device; an output path that is an input; or diagnostics under
+     `--strict` (other inputs are still processed; their errors come last)";
 
 const EXAMPLES: &str = "\
 Examples:

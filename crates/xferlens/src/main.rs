@@ -104,7 +104,28 @@ impl Outcome {
     }
 }
 
+/// With `XFERLENS_REPORT_PEAK_RSS` set, prints the process's peak
+/// resident set (`VmHWM` from /proc/self/status) to stderr at exit: the
+/// memory tests read it, since a child's `ru_maxrss` also counts the
+/// parent it was forked from.
+fn report_peak_rss() {
+    if std::env::var_os("XFERLENS_REPORT_PEAK_RSS").is_none() {
+        return;
+    }
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+        if let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:")) {
+            eprintln!("xferlens-peak-rss {line}");
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    let code = real_main();
+    report_peak_rss();
+    code
+}
+
+fn real_main() -> ExitCode {
     let cli = Cli::parse();
     let ctx = Ctx::new(cli.global.clone());
     let result = run(cli, &ctx);

@@ -199,11 +199,30 @@ impl Output {
         })
     }
 
-    /// Standard output for `None` or `-`, else a file.
+    /// Standard output for `None` or `-`, else the file the user named.
+    /// A path that exists as something other than a regular file (a
+    /// symlink the user chose such as `/dev/stdout`, a device such as
+    /// `/dev/null`, a FIFO) is written in place: renaming over it would
+    /// replace the link or the device node itself.
     pub fn open(path: Option<&Path>, machine: bool) -> Result<Output> {
-        match path {
-            Some(p) if p.as_os_str() != "-" => Output::file(p),
-            _ => Ok(Output::stdout(machine)),
+        let p = match path {
+            Some(p) if p.as_os_str() != "-" => p,
+            _ => return Ok(Output::stdout(machine)),
+        };
+        match fs::symlink_metadata(p) {
+            Ok(m) if !m.file_type().is_file() && !m.is_dir() => {
+                let f = OpenOptions::new()
+                    .write(true)
+                    .truncate(true)
+                    .open(p)
+                    .with_context(|| format!("{}: cannot open", p.display()))?;
+                Ok(Output {
+                    w: BufWriter::new(Dest::File(f)),
+                    name: p.display().to_string(),
+                    pending: None,
+                })
+            }
+            _ => Output::file(p),
         }
     }
 
