@@ -68,6 +68,55 @@ pub fn archive(data: &[u8]) {
     }
 }
 
+/// Tar streams built from the input as a list of members with valid
+/// header checksums, so the fuzzer reaches the extension-header code
+/// (GNU long names and links, PAX records, claimed sizes larger than the
+/// data) instead of stopping at the checksum. Each member takes: a type
+/// selector byte, a name length byte, the name, a claimed-size byte
+/// (0: the real size; else a multiplier, up to far past the budget), a
+/// data length byte, the data.
+pub fn tar_headers(data: &[u8]) {
+    let types = [b'0', b'L', b'K', b'x', b'g', b'5', b'2', b'S', 0];
+    let mut tar = Vec::new();
+    let mut rest = data;
+    let take = |n: usize, rest: &mut &[u8]| -> Vec<u8> {
+        let n = n.min(rest.len());
+        let (a, b) = rest.split_at(n);
+        *rest = b;
+        a.to_vec()
+    };
+    while rest.len() >= 4 {
+        let ty = types[usize::from(rest[0]) % types.len()];
+        let name_len = usize::from(rest[1]) % 100;
+        rest = &rest[2..];
+        let name = take(name_len, &mut rest);
+        let claim = take(1, &mut rest).first().copied().unwrap_or(0);
+        let len = usize::from(take(1, &mut rest).first().copied().unwrap_or(0)) * 4;
+        let body = take(len, &mut rest);
+        let size = match claim {
+            0 => body.len() as u64,
+            c => body.len() as u64 * u64::from(c) + (u64::from(c) << 20),
+        };
+        let mut h = [0u8; 512];
+        h[..name.len()].copy_from_slice(&name);
+        h[100..108].copy_from_slice(b"0000644\0");
+        let oct = format!("{size:011o}");
+        let oct = &oct.as_bytes()[oct.len().saturating_sub(11)..];
+        h[124..124 + oct.len()].copy_from_slice(oct);
+        h[156] = ty;
+        h[257..265].copy_from_slice(b"ustar  \0");
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+        let ck = format!("{sum:06o}\0 ");
+        h[148..156].copy_from_slice(&ck.as_bytes()[..8]);
+        tar.extend_from_slice(&h);
+        tar.extend_from_slice(&body);
+        tar.resize(tar.len().div_ceil(512) * 512, 0);
+    }
+    tar.extend_from_slice(&[0u8; 1024]);
+    archive(&tar);
+}
+
 /// Replay of arbitrary event sequences: the same bytes as a master log and
 /// as an item log, joined into a session.
 pub fn replay(data: &[u8]) {

@@ -12,11 +12,12 @@ type Target = fn(&[u8]);
 #[test]
 fn saved_fuzz_inputs_still_pass() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions");
-    let targets: [(&str, Target); 4] = [
+    let targets: [(&str, Target); 5] = [
         ("lines", fuzzing::lines),
         ("input", fuzzing::input),
         ("archive", fuzzing::archive),
         ("replay", fuzzing::replay),
+        ("tar_headers", fuzzing::tar_headers),
     ];
     let mut n = 0;
     for (name, f) in targets {
