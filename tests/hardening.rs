@@ -575,3 +575,47 @@ fn a_tarball_is_streamed_one_session_at_a_time() {
     assert_eq!(code, 1, "{err}");
     assert!(out.contains("archive-split"), "{out}");
 }
+
+#[test]
+fn machine_formats_on_a_terminal_carry_no_control_characters() {
+    // `script` (util-linux, essential in Debian) gives the command a
+    // terminal for stdout; its transcript is what the terminal received.
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: `script` (util-linux) is not installed; no terminal to test with");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let evil = r"bob\u001b]52;c;cHduZWQ=\u0007\u001b[2J\u009b2J";
+    let mut m = ctl(r#""action":"start","child_number":0,"time":100"#);
+    m += &ctl(&format!(
+        r#""action":"start","queue":"TRANSFER","item":"{evil}","item_type":"A","child_number":1,"time":101"#
+    ));
+    let d = session_dir(tmp.path(), "tty", &m);
+    let bin = assert_cmd::cargo::cargo_bin("xferlens");
+    for fmt in [
+        "items --format csv",
+        "items --format ndjson",
+        "items --format md",
+        "events --format csv",
+        "report --format md",
+    ] {
+        let cmd = format!("{} {fmt} {}", bin.display(), d.display());
+        let out = std::process::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let shown = String::from_utf8_lossy(&out.stdout);
+        if !fmt.starts_with("report") {
+            assert!(shown.contains("bob"), "{fmt}: {shown}");
+        }
+        assert!(
+            !shown.contains('\u{1b}') && !shown.contains('\u{9b}') && !shown.contains('\u{7}'),
+            "{fmt} sent control characters to the terminal: {shown:?}"
+        );
+    }
+}
