@@ -10,7 +10,7 @@ use crate::decode::decode_line;
 use crate::diagnostic::{Diagnostic, DiagnosticKind, Position};
 use crate::event::{Action, Event, Msg, MsgType};
 use crate::lines::{read_lines, slice_lines, Piece};
-use crate::scan::{item_event, top_level_type, ItemEvent, Scan};
+use crate::scan::{item_event, line_time, top_level_type, ItemEvent, Scan};
 use crate::sink::EventSink;
 
 /// Default cap on one line's length: 16 MiB. Longer lines are skipped and
@@ -185,9 +185,19 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
                     return ControlFlow::Continue(());
                 }
                 if self.fast_item_events && matches!(t, b"control" | b"modulestatus") && valid() {
-                    if let Some(found) = item_event(t, l) {
+                    // Module lines carry their time (module timelines);
+                    // percentage lines need none.
+                    let found = item_event(t, l).and_then(|found| {
+                        let time = match found {
+                            ItemEvent::Percentage(_) => None,
+                            _ => line_time(l)?,
+                        };
+                        Some((found, time))
+                    });
+                    if let Some((found, time)) = found {
                         let mut ev = Event::default();
                         let c = &mut ev.contents;
+                        c.time = time;
                         match found {
                             ItemEvent::Percentage(p) => {
                                 ev.kind = MsgType::Control;

@@ -587,6 +587,23 @@ pub(crate) fn item_event<'a>(kind: &[u8], t: &'a [u8]) -> Option<ItemEvent<'a>> 
     }
 }
 
+/// The `time` of a line the scanner read: `Some(None)` when the line has
+/// none, `Some(Some(t))` when it occurs once as a number (or numeric
+/// string) that fits an `i64`, `None` when that cannot be decided here
+/// (repeated, not a number): decode the line fully.
+pub(crate) fn line_time(t: &[u8]) -> Option<Option<i64>> {
+    static TIME: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(b"\"time\":"));
+    if absent(t, &TIME) {
+        return Some(None);
+    }
+    let (n, rest) = number(once_after(t, &TIME)?)?;
+    if !value_ends(rest) || n.fract() != 0.0 || n.abs() >= 9.2e18 {
+        return None;
+    }
+    Some(Some(n as i64))
+}
+
 /// A walk implementation, for tests that compare them.
 #[cfg(test)]
 type WalkFn = fn(&[u8]) -> Walk;
@@ -728,6 +745,19 @@ mod tests {
             c(br#"{"type":"control","contents":{"action":"end_module","msg":["Mail"]}}"#),
             Some(ItemEvent::EndModule)
         );
+        assert_eq!(
+            line_time(br#"{"type":"control","contents":{"action":"end_module"}}"#),
+            Some(None)
+        );
+        assert_eq!(
+            line_time(
+                br#"{"type":"control","contents":{"time":1764338400,"action":"end_module"}}"#
+            ),
+            Some(Some(1764338400))
+        );
+        assert_eq!(line_time(br#"{"contents":{"time":"17","time":18}}"#), None);
+        assert_eq!(line_time(br#"{"contents":{"time":1.5}}"#), None);
+        assert_eq!(line_time(br#"{"contents":{"time":null}}"#), None);
         fn m(l: &[u8]) -> Option<ItemEvent<'_>> {
             item_event(b"modulestatus", l)
         }

@@ -134,7 +134,7 @@ fn current_master_log_and_its_gzip_copy() {
 fn item_log_with_percentages_modules_summary_and_failure() {
     let p = fixture("logs/item-restore-failed.log");
     let (r, s) = parse_all_ways(&p);
-    assert_eq!((s.lines, s.events, s.diagnostics), (41, 41, 0));
+    assert_eq!((s.lines, s.events, s.diagnostics), (54, 54, 0));
     let kinds = |k: &str| {
         r.events
             .iter()
@@ -142,11 +142,13 @@ fn item_log_with_percentages_modules_summary_and_failure() {
             .count()
     };
     assert_eq!(kinds("percentage"), 13);
-    assert_eq!(kinds("start_module"), 4);
-    assert_eq!(kinds("modulestatus"), 4);
+    assert_eq!(kinds("start_module"), 5);
+    assert_eq!(kinds("modulestatus"), 5);
+    assert_eq!(kinds("start_action"), 5);
+    assert_eq!(kinds("end_action"), 5);
     assert_eq!(kinds("failed"), 1);
     assert_eq!(kinds("summary"), 1);
-    assert!(r.events[40].starts_with("41:") && r.events[40].ends_with(":summary"));
+    assert!(r.events[53].starts_with("54:") && r.events[53].ends_with(":summary"));
 }
 
 #[test]
