@@ -344,6 +344,16 @@ impl SessionBuilder {
             });
         }
 
+        // A module that never ended is running only while its item is.
+        for it in &mut s.items {
+            let running = it.status == ItemStatus::Running && !s.state.is_terminal();
+            if let Some(log) = &mut it.log {
+                for m in &mut log.modules {
+                    m.state = crate::itemlog::module_state(m, running);
+                }
+            }
+        }
+
         // A session that ended leaves nothing running.
         if s.state.is_terminal() {
             let state = s.state.as_str();

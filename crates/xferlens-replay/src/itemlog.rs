@@ -13,7 +13,9 @@ use xferlens_parse::{Action, Diagnostic, Event, EventSink, Msg, MsgType, Positio
 use std::sync::Arc;
 
 use crate::limits::{self, DiagnosticBudget, Keep};
-use crate::model::{ItemLog, LogLine, LogResult, Module, Volume, LOG_LINES_KEEP};
+use crate::model::{
+    ItemLog, LogLine, LogResult, Module, ModuleAction, ModuleState, Volume, LOG_LINES_KEEP,
+};
 
 /// Most percentage changes kept per item log.
 pub const PERCENT_KEEP: usize = 1000;
@@ -29,6 +31,10 @@ pub struct ItemLogReplay {
     module_stack: Vec<usize>,
     /// Modules not kept past [`limits::MODULES_MAX`].
     modules_dropped: u64,
+    /// Open actions: (module index, action index), innermost last.
+    action_stack: Vec<(usize, usize)>,
+    /// Actions not kept past [`limits::ACTIONS_MAX`].
+    actions_dropped: u64,
 }
 
 /// The text of a line, cut to `max` bytes.
@@ -179,6 +185,7 @@ impl ItemLogReplay {
                     let m = Module {
                         name,
                         start_line: Some(pos.line),
+                        started_at: c.time,
                         ..Module::default()
                     };
                     if let Some(i) = self.push_module(m) {
@@ -187,7 +194,35 @@ impl ItemLogReplay {
                 }
                 Some(Action::EndModule) => {
                     if let Some(i) = self.module_stack.pop() {
-                        self.log.modules[i].end_line = Some(pos.line);
+                        // Actions left open in it stay open (no end line).
+                        self.action_stack.retain(|&(m, _)| m != i);
+                        let m = &mut self.log.modules[i];
+                        m.end_line = Some(pos.line);
+                        m.finished_at = c.time;
+                    }
+                }
+                Some(Action::StartAction) => {
+                    let Some(&mi) = self.module_stack.last() else {
+                        return; // an action outside any module: nothing to nest it in
+                    };
+                    let actions = &mut self.log.modules[mi].actions;
+                    if actions.len() >= limits::ACTIONS_MAX {
+                        self.actions_dropped += 1;
+                        return;
+                    }
+                    actions.push(ModuleAction {
+                        name: msg_text(ev, limits::NAME_MAX),
+                        start_line: pos.line,
+                        started_at: c.time,
+                        ..ModuleAction::default()
+                    });
+                    self.action_stack.push((mi, actions.len() - 1));
+                }
+                Some(Action::EndAction) => {
+                    if let Some((mi, ai)) = self.action_stack.pop() {
+                        let a = &mut self.log.modules[mi].actions[ai];
+                        a.end_line = Some(pos.line);
+                        a.finished_at = c.time;
                     }
                 }
                 Some(Action::Summary) => {
@@ -228,10 +263,36 @@ impl ItemLogReplay {
                 ),
             ));
         }
+        if self.actions_dropped > 0 {
+            self.diagnostics.push(crate::builder::file_diagnostic(
+                &self.log.path,
+                "over-budget",
+                format!(
+                    "more than {} actions in a module: {} action lines not kept",
+                    limits::ACTIONS_MAX,
+                    self.actions_dropped
+                ),
+            ));
+        }
+        for m in &mut self.log.modules {
+            m.state = module_state(m, false);
+        }
         if let Some(d) = self.keep.notice(&self.log.path) {
             self.diagnostics.push(d);
         }
         (self.log, self.diagnostics)
+    }
+}
+
+/// A module's state from its lines; `item_running` says whether a module
+/// that never ended is still in progress.
+pub(crate) fn module_state(m: &Module, item_running: bool) -> ModuleState {
+    match (m.status, m.end_line) {
+        (Some(0), _) => ModuleState::Failed,
+        (Some(_), _) => ModuleState::Success,
+        (None, Some(_)) => ModuleState::Ended,
+        (None, None) if item_running => ModuleState::Running,
+        (None, None) => ModuleState::Unfinished,
     }
 }
 

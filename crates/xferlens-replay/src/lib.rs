@@ -54,7 +54,8 @@ pub use crate::itemlog::{ItemLogReplay, PERCENT_KEEP};
 pub use crate::master::MasterReplay;
 pub use crate::model::{
     detail_kinds, Account, ChildFailure, Counts, Item, ItemLog, ItemStatus, LogFile, LogLine,
-    LogResult, Mark, Module, Queue, Session, Volume, Worker, ERROR_LOG_KEEP, LOG_LINES_KEEP,
+    LogResult, Mark, Module, ModuleAction, ModuleState, Queue, Session, Volume, Worker,
+    ERROR_LOG_KEEP, LOG_LINES_KEEP,
 };
 pub use crate::open::{open_in_session, open_input, InputKind};
 pub use crate::progress::{compute_queues, whm_state};

@@ -34,6 +34,9 @@ pub const ITEMS_MAX: usize = 100_000;
 /// Most restore modules kept per item log.
 pub const MODULES_MAX: usize = 1000;
 
+/// Most `start_action` sections kept per module.
+pub const ACTIONS_MAX: usize = 200;
+
 /// Most detail records kept per list (warnings, skipped, dangerous,
 /// altered) of one item.
 pub const DETAILS_MAX: usize = 200;

@@ -397,6 +397,37 @@ impl Item {
             })
     }
 
+    /// The module that failed (`modulestatus` 0), else the one left
+    /// unfinished, for a failed item: the step to name in its reason.
+    pub fn failed_module(&self) -> Option<&Module> {
+        let mods = &self.log.as_ref()?.modules;
+        mods.iter()
+            .find(|m| m.state == ModuleState::Failed)
+            .or_else(|| {
+                (self.status == ItemStatus::Failed)
+                    .then(|| mods.iter().rfind(|m| m.state == ModuleState::Unfinished))
+                    .flatten()
+            })
+    }
+
+    /// Its `n` longest modules, longest first (modules without a duration
+    /// are left out).
+    pub fn top_modules(&self, n: usize) -> Vec<&Module> {
+        let mut v: Vec<&Module> = self
+            .log
+            .as_ref()
+            .map(|l| {
+                l.modules
+                    .iter()
+                    .filter(|m| m.duration_s().is_some())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort_by_key(|m| std::cmp::Reverse(m.duration_s()));
+        v.truncate(n);
+        v
+    }
+
     /// Identity string `QUEUE/type/item`.
     pub fn key(&self) -> String {
         format!("{}/{}/{}", self.queue, self.item_type, self.item)
@@ -463,7 +494,8 @@ pub struct LogResult {
     pub line: u64,
 }
 
-/// A restore module seen in an item log.
+/// A restore module seen in an item log: one step of a restore (Homedir,
+/// Mysql, Mail...), with its times and outcome.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Module {
     /// Module name.
@@ -476,6 +508,80 @@ pub struct Module {
     pub start_line: Option<u64>,
     /// Line of `end_module`.
     pub end_line: Option<u64>,
+    /// Time of `start_module` (None in logs without times).
+    pub started_at: Option<i64>,
+    /// Time of `end_module`.
+    pub finished_at: Option<i64>,
+    /// What the module's lines say: see [`ModuleState`].
+    pub state: ModuleState,
+    /// `start_action` / `end_action` sections inside it, in log order (at
+    /// most [`crate::limits::ACTIONS_MAX`]).
+    pub actions: Vec<ModuleAction>,
+}
+
+impl Module {
+    /// Seconds from start to end, when both times exist and do not go
+    /// backwards (never negative, never invented).
+    pub fn duration_s(&self) -> Option<i64> {
+        self.finished_at?
+            .checked_sub(self.started_at?)
+            .filter(|d| *d >= 0)
+    }
+}
+
+/// The outcome of a restore module.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModuleState {
+    /// `modulestatus` 1 (or any value but 0).
+    Success,
+    /// `modulestatus` 0.
+    Failed,
+    /// Ended (`end_module`) without a `modulestatus` line.
+    #[default]
+    Ended,
+    /// Started, not ended, and its item is still running.
+    Running,
+    /// Started and never ended, and its item is no longer running (the
+    /// worker died, or the session ended).
+    Unfinished,
+}
+
+impl ModuleState {
+    /// Lower-case name, as in CSV and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModuleState::Success => "success",
+            ModuleState::Failed => "failed",
+            ModuleState::Ended => "ended",
+            ModuleState::Running => "running",
+            ModuleState::Unfinished => "unfinished",
+        }
+    }
+}
+
+/// A `start_action` / `end_action` section inside a module.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ModuleAction {
+    /// Action name (`msg`).
+    pub name: String,
+    /// Line of `start_action`.
+    pub start_line: u64,
+    /// Line of `end_action` (None: never ended).
+    pub end_line: Option<u64>,
+    /// Time of `start_action`.
+    pub started_at: Option<i64>,
+    /// Time of `end_action`.
+    pub finished_at: Option<i64>,
+}
+
+impl ModuleAction {
+    /// Seconds from start to end (see [`Module::duration_s`]).
+    pub fn duration_s(&self) -> Option<i64> {
+        self.finished_at?
+            .checked_sub(self.started_at?)
+            .filter(|d| *d >= 0)
+    }
 }
 
 /// A worker slot: one child number of one queue, with every pid it had.

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use xferlens_gen::{Expected, ExpectedQueue};
+use xferlens_gen::{Expected, ExpectedModule, ExpectedQueue};
 use xferlens_replay::{read_session_dir, ReadOptions, Session};
 
 pub fn fixtures() -> PathBuf {
@@ -83,4 +83,32 @@ pub fn check_against_truth(s: &Session, ex: &Expected) {
         "{}: child failures",
         ex.id
     );
+    assert_eq!(modules_of(s), ex.modules, "{}: module timelines", ex.id);
+}
+
+/// The replayed module timelines, in the generator's terms.
+pub fn modules_of(s: &Session) -> BTreeMap<String, Vec<ExpectedModule>> {
+    s.items
+        .iter()
+        .filter_map(|it| {
+            let mods = &it.log.as_ref()?.modules;
+            (!mods.is_empty()).then(|| {
+                let v = mods
+                    .iter()
+                    .map(|m| ExpectedModule {
+                        name: m.name.clone(),
+                        started_at: m.started_at,
+                        finished_at: m.finished_at,
+                        state: m.state.as_str().to_owned(),
+                        actions: m
+                            .actions
+                            .iter()
+                            .map(|a| (a.name.clone(), a.started_at, a.finished_at))
+                            .collect(),
+                    })
+                    .collect();
+                (it.key(), v)
+            })
+        })
+        .collect()
 }
