@@ -34,5 +34,5 @@ pub use crate::fixtures::write_fixtures;
 pub use crate::rng::Rng;
 pub use crate::session::{
     generate_fleet, generate_session, lines_for_target, write_api_response, Expected,
-    ExpectedQueue, FleetOptions, GenOptions, Scenario,
+    ExpectedModule, ExpectedQueue, FleetOptions, GenOptions, Scenario,
 };

@@ -141,6 +141,24 @@ pub struct Expected {
     pub child_failures: u64,
     /// Bytes written over all log files.
     pub bytes: u64,
+    /// `QUEUE/item_type/item` → its restore modules, in log order.
+    #[serde(default)]
+    pub modules: BTreeMap<String, Vec<ExpectedModule>>,
+}
+
+/// What replay must reconstruct of one restore module.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpectedModule {
+    /// Module name.
+    pub name: String,
+    /// Time of its `start_module` line (None in old logs).
+    pub started_at: Option<i64>,
+    /// Time of its `end_module` line (None: never ended).
+    pub finished_at: Option<i64>,
+    /// `success`, `failed`, `running` or `unfinished`.
+    pub state: String,
+    /// Its actions: (name, start time, end time).
+    pub actions: Vec<(String, Option<i64>, Option<i64>)>,
 }
 
 /// Expected counts of one queue.
@@ -676,10 +694,13 @@ pub fn generate_session(root: &Path, o: &GenOptions) -> io::Result<Expected> {
                 name
             };
             let garbage = o.scenario == Scenario::Garbage && i == items.len() - 1 && q == 0;
-            let (bytes, skipped) =
+            let (bytes, skipped, key, mods) =
                 write_item_log(&dir.join(fname), &mut sim, it, &r, cut, garbage)?;
             ex.bytes += bytes;
             ex.skipped_lines += skipped;
+            if !mods.is_empty() {
+                ex.modules.insert(key, mods);
+            }
         }
     }
     if o.scenario == Scenario::Garbage {
@@ -702,7 +723,7 @@ pub fn generate_session(root: &Path, o: &GenOptions) -> io::Result<Expected> {
             crashed: false,
             cascade: false,
         };
-        let (bytes, _) = write_item_log(
+        let (bytes, _, _, _) = write_item_log(
             &dir.join(Sim::logfile(&ghost, 0)),
             &mut sim,
             &ghost,
@@ -993,7 +1014,11 @@ const OUT_TEXTS: [&str; 6] = [
     "Checking quota for ",
 ];
 
-/// Writes one item log; returns (bytes, skipped lines).
+/// Writes one line of an item log (false: the log was cut before it).
+type PutLine<'a> = dyn FnMut(&mut BufWriter<File>, &str, &mut usize) -> io::Result<bool> + 'a;
+
+/// Writes one item log; returns (bytes, skipped lines, the item's key,
+/// its expected restore modules).
 fn write_item_log(
     path: &Path,
     sim: &mut Sim<'_>,
@@ -1001,7 +1026,7 @@ fn write_item_log(
     r: &Run,
     cut: Option<f64>,
     garbage: bool,
-) -> io::Result<(u64, u64)> {
+) -> io::Result<(u64, u64, String, Vec<ExpectedModule>)> {
     let mut out = BufWriter::with_capacity(256 << 10, File::create(path)?);
     let pid = if sim.old {
         format!("\"{}\"", r.pid)
@@ -1046,45 +1071,185 @@ fn write_item_log(
         let l = format!("{{\"pid\":{pid},\"type\":\"failed\",\"contents\":{{\"msg\":[{}]}},\"indent\":0,\"partial\":0}}", js(&format!("Failed: {reason}")));
         put(&mut out, &l, &mut n_written)?;
         out.flush()?;
-        return Ok((bytes, skipped));
+        return Ok((bytes, skipped, String::new(), Vec::new()));
     }
     let l = format!("{{\"pid\":{pid},\"type\":\"start\",\"contents\":{{\"msg\":[\"Starting “{q}” for “{}” “{}”.\"]}},\"indent\":0,\"partial\":0}}", it.item_name, it.item);
     put(&mut out, &l, &mut n_written)?;
+    let pct_time = |p: u32| {
+        if sim.old {
+            String::new()
+        } else {
+            format!(
+                ",\"time\":{}",
+                r.start + (r.end - r.start) * i64::from(p) / 100
+            )
+        }
+    };
     let pct = |p: u32| {
-        format!("{{\"pid\":{pid},\"type\":\"control\",\"contents\":{{\"action\":\"percentage\",\"percentage\":{p}}},\"indent\":0,\"partial\":0}}")
+        format!("{{\"pid\":{pid},\"type\":\"control\",\"contents\":{{\"action\":\"percentage\",\"percentage\":{p}{}}},\"indent\":0,\"partial\":0}}", pct_time(p))
     };
     put(&mut out, &pct(0), &mut n_written)?;
-    let modules = if r.queue == 1 {
-        &MODULES[..]
+    // Restore modules: the steps of a RESTORE, each a section of the `out`
+    // lines. Homedir and Mysql take longer the larger the account; a
+    // failed restore stops in the module that failed.
+    let failed = matches!(r.outcome, Outcome::Failed(_));
+    let n_mods = if r.queue != 1 {
+        0
+    } else if failed && !r.crashed {
+        1 + sim.rng.below(MODULES.len() as u64) as usize
     } else {
-        &MODULES[..0]
+        MODULES.len()
     };
-    let per_module = total / modules.len().max(1) + 1;
-    let mut module_open: Option<&str> = None;
+    let mods = &MODULES[..n_mods];
+    let gb = (it.size >> 30) as usize;
+    let weight = |m: &str| match m {
+        "Homedir" => 3 + 2 * gb,
+        "Mysql" => 2 + gb,
+        "Mail" => 2,
+        _ => 1,
+    };
+    let all: usize = mods.iter().map(|m| weight(m)).sum::<usize>().max(1);
+    // The line index at which each module starts (the last ends at `total`).
+    let mut starts = Vec::with_capacity(n_mods);
+    let mut acc = 0;
+    for m in mods {
+        starts.push(acc * total / all);
+        acc += weight(m);
+    }
+    let (t0, t1, old) = (r.start, r.end, sim.old);
+    // A line's time: along the item's run, by its place among the lines.
+    let time_at = |k: usize| -> String {
+        if old {
+            String::new()
+        } else {
+            let t = t0 + (t1 - t0) * k.min(total) as i64 / total.max(1) as i64;
+            format!(",\"time\":{t}")
+        }
+    };
+    let time_of =
+        |k: usize| (!old).then(|| t0 + (t1 - t0) * k.min(total) as i64 / total.max(1) as i64);
+    let ctl = |action: &str, name: &str, k: usize| {
+        format!("{{\"pid\":{pid},\"type\":\"control\",\"contents\":{{\"action\":\"{action}\",\"msg\":[\"{name}\"]{}}},\"indent\":0,\"partial\":0}}", time_at(k))
+    };
+    let actions_of = |m: &str| -> &'static [&'static str] {
+        match m {
+            "Homedir" => &["Extract files", "Set permissions"],
+            "Mysql" => &["Create databases", "Restore grants"],
+            "Mail" => &["Restore mailboxes"],
+            _ => &[],
+        }
+    };
+    let mut expected_mods: Vec<ExpectedModule> = Vec::new();
+    // The open module: (index in `mods`, its first line, open action).
+    let mut open: Option<(usize, usize, Option<usize>)> = None;
     let fail_at = if r.crashed { total / 2 } else { total };
-    for k in 0..fail_at {
-        if r.queue == 1 && k % per_module == 0 {
-            if let Some(m) = module_open.take() {
-                put(&mut out, &format!("{{\"pid\":{pid},\"type\":\"modulestatus\",\"contents\":{{\"module\":\"{m}\",\"status\":1,\"statusmsg\":\"{m} restored.\"}},\"indent\":1,\"partial\":0}}"), &mut n_written)?;
-                put(&mut out, &format!("{{\"pid\":{pid},\"type\":\"control\",\"contents\":{{\"action\":\"end_module\",\"msg\":[\"{m}\"]}},\"indent\":0,\"partial\":0}}"), &mut n_written)?;
+    // Closes the open module at line k: status, end, expected entry.
+    let close = |out: &mut BufWriter<File>,
+                 n: &mut usize,
+                 put: &mut PutLine<'_>,
+                 open: &mut Option<(usize, usize, Option<usize>)>,
+                 ex: &mut Vec<ExpectedModule>,
+                 k: usize,
+                 fail: Option<&str>|
+     -> io::Result<bool> {
+        let Some((mi, _, act)) = open.take() else {
+            return Ok(true);
+        };
+        let m = mods[mi];
+        let e = ex.last_mut().expect("opened");
+        if let Some(ai) = act {
+            if !put(out, &ctl("end_action", actions_of(m)[ai], k), n)? {
+                return Ok(false);
             }
-            let m = modules[(k / per_module).min(modules.len() - 1)];
-            put(&mut out, &format!("{{\"pid\":{pid},\"type\":\"control\",\"contents\":{{\"action\":\"start_module\",\"msg\":[\"{m}\"]}},\"indent\":0,\"partial\":0}}"), &mut n_written)?;
-            module_open = Some(m);
+            e.actions[ai].2 = time_of(k);
+        }
+        let (status, msg) = match fail {
+            Some(x) => (0, x.to_owned()),
+            None => (1, format!("{m} restored.")),
+        };
+        if !put(out, &format!("{{\"pid\":{pid},\"type\":\"modulestatus\",\"contents\":{{\"module\":\"{m}\",\"status\":{status},\"statusmsg\":{}{}}},\"indent\":1,\"partial\":0}}", js(&msg), time_at(k)), n)? {
+            return Ok(false);
+        }
+        e.state = if status == 0 { "failed" } else { "success" }.into();
+        if !put(out, &ctl("end_module", m, k), n)? {
+            return Ok(false);
+        }
+        e.finished_at = time_of(k);
+        Ok(true)
+    };
+    let mut cut_reached = false;
+    for k in 0..fail_at {
+        // Module boundaries and the actions inside a module.
+        if let Some(mi) = (0..n_mods).find(|&i| starts[i] == k && open.is_none_or(|o| o.0 != i)) {
+            if !close(
+                &mut out,
+                &mut n_written,
+                &mut put,
+                &mut open,
+                &mut expected_mods,
+                k,
+                None,
+            )? {
+                cut_reached = true;
+                break;
+            }
+            let m = mods[mi];
+            if !put(&mut out, &ctl("start_module", m, k), &mut n_written)? {
+                cut_reached = true;
+                break;
+            }
+            expected_mods.push(ExpectedModule {
+                name: m.into(),
+                started_at: time_of(k),
+                state: "unfinished".into(),
+                ..ExpectedModule::default()
+            });
+            open = Some((mi, k, None));
+        }
+        if let Some((mi, first, act)) = open {
+            let m = mods[mi];
+            let acts = actions_of(m);
+            let end = starts.get(mi + 1).copied().unwrap_or(total);
+            let span = (end - first).max(1);
+            // Action j starts at first + span * j / acts.len().
+            if let Some(j) = (0..acts.len())
+                .find(|&j| first + span * j / acts.len() == k && act.is_none_or(|a| a < j))
+            {
+                if let Some(a) = act {
+                    if !put(&mut out, &ctl("end_action", acts[a], k), &mut n_written)? {
+                        cut_reached = true;
+                        break;
+                    }
+                    expected_mods.last_mut().expect("open").actions[a].2 = time_of(k);
+                }
+                if !put(&mut out, &ctl("start_action", acts[j], k), &mut n_written)? {
+                    cut_reached = true;
+                    break;
+                }
+                expected_mods.last_mut().expect("open").actions.push((
+                    acts[j].into(),
+                    time_of(k),
+                    None,
+                ));
+                open = Some((mi, first, Some(j)));
+            }
         }
         if k > 0 && total >= 10 && k % (total / 10) == 0 {
             let p = (k * 100 / total) as u32;
             if !put(&mut out, &pct(p), &mut n_written)? {
+                cut_reached = true;
                 break;
             }
         }
         let text = OUT_TEXTS[(k + r.item) % OUT_TEXTS.len()];
+        let tm = time_at(k);
         let line = if sim.rng.chance(0.5) {
-            format!("{{\"contents\":{{\"msg\":[\"{text}{}_{k}.dat\\u201d … done\"]}},\"indent\":1,\"partial\":0,\"pid\":{pid},\"type\":\"out\"}}", it.item)
+            format!("{{\"contents\":{{\"msg\":[\"{text}{}_{k}.dat\\u201d … done\"]{tm}}},\"indent\":1,\"partial\":0,\"pid\":{pid},\"type\":\"out\"}}", it.item)
         } else {
-            format!("{{\"pid\":{pid},\"type\":\"out\",\"indent\":1,\"contents\":{{\"msg\":[\"{text}{}_{k}.dat ... done\"]}},\"partial\":0}}", it.item)
+            format!("{{\"pid\":{pid},\"type\":\"out\",\"indent\":1,\"contents\":{{{}\"msg\":[\"{text}{}_{k}.dat ... done\"]}},\"partial\":0}}", tm.trim_start_matches(',').to_owned() + if tm.is_empty() { "" } else { "," }, it.item)
         };
         if !put(&mut out, &line, &mut n_written)? {
+            cut_reached = true;
             break;
         }
         if garbage && k == 1 {
@@ -1099,19 +1264,31 @@ fn write_item_log(
             extra_skipped += 1;
         }
     }
-    if keep_until.is_some_and(|k| n_written > k) {
-        out.flush()?;
-        return Ok((bytes, skipped + extra_skipped));
-    }
-    if r.queue == 1 {
-        if let Some(m) = module_open.take() {
-            let (status, msg) = match &r.outcome {
-                Outcome::Failed(x) => (0, x.clone()),
-                _ => (1, format!("{m} restored.")),
-            };
-            put(&mut out, &format!("{{\"pid\":{pid},\"type\":\"modulestatus\",\"contents\":{{\"module\":\"{m}\",\"status\":{status},\"statusmsg\":{}}},\"indent\":1,\"partial\":0}}", js(&msg)), &mut n_written)?;
-            put(&mut out, &format!("{{\"pid\":{pid},\"type\":\"control\",\"contents\":{{\"action\":\"end_module\",\"msg\":[\"{m}\"]}},\"indent\":0,\"partial\":0}}"), &mut n_written)?;
+    // A module left open by a cut log is running; by a crash, unfinished.
+    let item_key = format!("{}/{}/{}", q, it.item_type, it.item);
+    if cut_reached || keep_until.is_some_and(|k| n_written > k) {
+        for e in &mut expected_mods {
+            if e.finished_at.is_none() && e.state == "unfinished" {
+                e.state = "running".into();
+            }
         }
+        out.flush()?;
+        return Ok((bytes, skipped + extra_skipped, item_key, expected_mods));
+    }
+    let fail_msg = match &r.outcome {
+        Outcome::Failed(x) => Some(x.clone()),
+        _ => None,
+    };
+    if r.queue == 1 && !r.crashed {
+        close(
+            &mut out,
+            &mut n_written,
+            &mut put,
+            &mut open,
+            &mut expected_mods,
+            total,
+            fail_msg.as_deref(),
+        )?;
     }
     if matches!(r.outcome, Outcome::Warning) {
         for w in [
@@ -1136,12 +1313,13 @@ fn write_item_log(
     } else {
         pid.clone()
     };
-    put(&mut out, &format!("{{\"pid\":{end_pid},\"type\":\"control\",\"contents\":{{\"action\":\"percentage\",\"percentage\":100}},\"indent\":0,\"partial\":0}}"), &mut n_written)?;
+    put(&mut out, &format!("{{\"pid\":{end_pid},\"type\":\"control\",\"contents\":{{\"action\":\"percentage\",\"percentage\":100{}}},\"indent\":0,\"partial\":0}}", pct_time(100)), &mut n_written)?;
     let result = match &reason {
         Some(x) => format!("{{\"pid\":{end_pid},\"type\":\"failed\",\"contents\":{{\"msg\":[{}]}},\"indent\":0,\"partial\":0}}", js(&format!("Failed: {x}"))),
         None => format!("{{\"pid\":{end_pid},\"type\":\"success\",\"contents\":{{\"msg\":[\"Success.\"]}},\"indent\":0,\"partial\":0}}"),
     };
     put(&mut out, &result, &mut n_written)?;
+    let _ = &item_key;
     if r.queue == 1 && !r.crashed && !sim.old {
         let lists = if matches!(r.outcome, Outcome::Warning) {
             format!("\"warnings\":[[[\"Mail\",\"_restore_mail\",88],{},null]],\"skipped_items\":[],\"dangerous_items\":[],\"altered_items\":[]", js("Mail: quota exceeded for one mailbox."))
@@ -1152,7 +1330,7 @@ fn write_item_log(
         put(&mut out, &format!("{{\"pid\":{pid},\"type\":\"control\",\"contents\":{{\"action\":\"summary\",{lists}}},\"indent\":0,\"partial\":0}}"), &mut n_written)?;
     }
     out.flush()?;
-    Ok((bytes, skipped + extra_skipped))
+    Ok((bytes, skipped + extra_skipped, item_key, expected_mods))
 }
 
 /// Settings for a fleet of sessions (an archive of many session dirs).
