@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use xferlens_replay::{detail_kinds, whm_state, Item, ItemStatus, Session};
 
 use crate::escape::html as h;
+use crate::modules::ModuleStats;
 use crate::time::{bytes, duration, rfc3339, rfc3339_opt};
 use crate::Options;
 
@@ -28,6 +29,9 @@ pub fn report<W: Write>(sessions: &[Session], o: &Options, out: &mut W) -> io::R
     head(out, &title)?;
     if sessions.len() > 1 {
         overview(sessions, out)?;
+        let mut stats = ModuleStats::default();
+        sessions.iter().for_each(|s| stats.add(s));
+        module_table(&stats, "Restore modules over all sessions", out)?;
     }
     for s in crate::worst_first(sessions) {
         session(s, o, out)?;
@@ -37,9 +41,10 @@ pub fn report<W: Write>(sessions: &[Session], o: &Options, out: &mut W) -> io::R
 
 /// Writes the fleet page of `batch`: overview (worst first) and the failed
 /// items of each session with problems.
-pub fn fleet<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
+pub fn fleet<W: Write>(sessions: &[Session], stats: &ModuleStats, out: &mut W) -> io::Result<()> {
     head(out, &format!("{} transfer sessions", sessions.len()))?;
     overview(sessions, out)?;
+    module_table(stats, "Restore modules over all sessions", out)?;
     for (s, failed) in crate::failures_worst_first(sessions) {
         writeln!(
             out,
@@ -147,6 +152,7 @@ fn session<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()> {
     }
     writeln!(out, "</table>")?;
     gantt(s, out)?;
+    module_breakdown(s, out)?;
     for (status, title) in [
         (ItemStatus::Failed, "Failed items"),
         (ItemStatus::Warning, "Items with warnings"),
@@ -186,11 +192,118 @@ fn session<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()> {
     Ok(())
 }
 
+/// Colours of module segments, picked by the module's first appearance.
+const PALETTE: [&str; 8] = [
+    "#0969da", "#8250df", "#bf3989", "#1a7f37", "#9a6700", "#cf222e", "#57606a", "#0a3069",
+];
+
+/// Per-module counts and times: runs, failures, median, p90, total (with
+/// a bar of its share of the total), and where it took longest.
+fn module_table<W: Write>(stats: &ModuleStats, title: &str, out: &mut W) -> io::Result<()> {
+    if stats.is_empty() {
+        return Ok(());
+    }
+    let all: i64 = stats
+        .modules
+        .iter()
+        .map(|m| m.total_s())
+        .sum::<i64>()
+        .max(1);
+    writeln!(out, "<h3>{}</h3><table><tr><th>Module</th><th>Runs</th><th>Failed</th><th>Median</th><th>p90</th><th>Total time</th><th>Longest runs</th></tr>", h(title))?;
+    for st in stats.by_total_time() {
+        let share = st.total_s() as f64 / all as f64 * 100.0;
+        let slow: Vec<String> = st
+            .slowest
+            .iter()
+            .map(|(d, sid, item)| {
+                format!(
+                    "{} <span class=\"muted\">{}</span> {}",
+                    h(item),
+                    h(sid),
+                    duration(*d)
+                )
+            })
+            .collect();
+        writeln!(
+            out,
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{} {}</td><td>{}</td></tr>",
+            h(&st.name),
+            st.runs,
+            st.failed,
+            crate::modules::dur(st.quantile(0.5)),
+            crate::modules::dur(st.quantile(0.9)),
+            format_args!("<span class=\"bar\" title=\"{share:.1}% of module time\"><span style=\"width:{share:.1}%\"></span></span>"),
+            duration(st.total_s()),
+            slow.join("<br>")
+        )?;
+    }
+    writeln!(out, "</table>")
+}
+
+/// Where a session's restore time went: module totals, then the slowest
+/// items, each as a bar of its modules (at most 20 rows, so the page stays
+/// readable and small for a 1,000-account session).
+fn module_breakdown<W: Write>(s: &Session, out: &mut W) -> io::Result<()> {
+    let mut stats = ModuleStats::default();
+    stats.add(s);
+    if stats.is_empty() {
+        return Ok(());
+    }
+    module_table(&stats, "Where restore time went", out)?;
+    let slow = crate::modules::slowest(s, 20);
+    if slow.is_empty() {
+        return Ok(());
+    }
+    let colour = |name: &str| {
+        let i = stats
+            .modules
+            .iter()
+            .position(|m| m.name == name)
+            .unwrap_or(0);
+        PALETTE[i % PALETTE.len()]
+    };
+    let longest = slow[0].duration_s().unwrap_or(1).max(1) as f64;
+    writeln!(out, "<h3>Slowest items, by module</h3><p class=\"muted\">")?;
+    for st in &stats.modules {
+        write!(
+            out,
+            "<span style=\"display:inline-block;width:.8em;height:.8em;background:{}\"></span> {} &nbsp;",
+            colour(&st.name),
+            h(&st.name)
+        )?;
+    }
+    writeln!(out, "</p><table><tr><th>Item</th><th>Duration</th><th>Modules (bar length: share of the slowest item's time)</th></tr>")?;
+    for it in slow {
+        let d = it.duration_s().unwrap_or(0);
+        let mut bar = String::new();
+        for m in it.log.iter().flat_map(|l| &l.modules) {
+            let Some(md) = m.duration_s() else { continue };
+            let w = md as f64 / longest * 100.0;
+            bar.push_str(&format!(
+                "<span title=\"{} {} ({})\" style=\"display:inline-block;height:.9em;width:{w:.2}%;background:{}\"></span>",
+                h(&m.name),
+                duration(md),
+                m.state.as_str(),
+                colour(&m.name)
+            ));
+        }
+        writeln!(
+            out,
+            "<tr><td>{} {}</td><td class=\"num\">{}</td><td style=\"min-width:24rem\"><div style=\"white-space:nowrap\">{bar}</div><span class=\"muted\">{}</span></td></tr>",
+            h(&it.queue),
+            h(&it.item),
+            duration(d),
+            h(&crate::modules::breakdown(it, 3))
+        )?;
+    }
+    writeln!(out, "</table>")
+}
+
 fn item_table<W: Write>(out: &mut W, list: &[&Item], details: bool) -> io::Result<()> {
     writeln!(out, "<table><tr><th>Queue</th><th>Item</th><th>Local name</th><th>Reason</th><th>Warnings</th><th>Skipped</th><th>Dangerous</th><th>Altered</th></tr>")?;
     for it in list {
         let c = &it.counts;
-        let mut reason = h(it.reason().unwrap_or(""));
+        let mut reason = h(&crate::modules::reason(it).unwrap_or_default());
         if it.cascaded {
             reason.push_str(" <span class=\"muted\">(cascade)</span>");
         }

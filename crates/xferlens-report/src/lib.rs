@@ -15,6 +15,7 @@ pub mod escape;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod modules;
 pub mod rows;
 pub mod style;
 pub mod terminal;

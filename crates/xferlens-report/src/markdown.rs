@@ -105,6 +105,7 @@ pub fn session<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
     writeln!(out)?;
     problems(out, s, ItemStatus::Failed, "Failed items", o)?;
     problems(out, s, ItemStatus::Warning, "Items with warnings", o)?;
+    slowest(out, s)?;
     if !s.child_failures.is_empty() {
         writeln!(out, "### Worker crashes\n")?;
         table_header(out, &["Queue", "Child", "Retry", "Master line", "Item"])?;
@@ -175,7 +176,7 @@ fn problems<W: Write>(
     )?;
     for it in &list {
         let c = &it.counts;
-        let mut reason = m(it.reason().unwrap_or(""));
+        let mut reason = m(&crate::modules::reason(it).unwrap_or_default());
         if it.cascaded {
             reason.push_str(" (cascade)");
         }
@@ -233,12 +234,84 @@ fn problems<W: Write>(
     Ok(())
 }
 
+/// The slowest restores of a session with their three longest steps.
+fn slowest<W: Write>(out: &mut W, s: &Session) -> io::Result<()> {
+    let slow = crate::modules::slowest(s, 10);
+    if slow.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "### Slowest items, by restore step
+"
+    )?;
+    table_header(out, &["Queue", "Item", "Duration", "Longest steps"])?;
+    for it in slow {
+        row(
+            out,
+            &[
+                m(&it.queue),
+                m(&format!(
+                    "{} {}",
+                    it.item_name.as_deref().unwrap_or(&it.item_type),
+                    it.item
+                )),
+                it.duration_s().map(duration).unwrap_or_default(),
+                m(&crate::modules::breakdown(it, 3)),
+            ],
+        )?;
+    }
+    writeln!(out)
+}
+
+/// The restore modules over many sessions: how often each ran and
+/// failed, its median and p90 time, and where it took longest.
+pub fn module_stats<W: Write>(stats: &crate::modules::ModuleStats, out: &mut W) -> io::Result<()> {
+    if stats.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "## Restore modules
+"
+    )?;
+    table_header(
+        out,
+        &[
+            "Module", "Runs", "Failed", "Median", "p90", "Total", "Slowest",
+        ],
+    )?;
+    for st in stats.by_total_time() {
+        let slow: Vec<String> = st
+            .slowest
+            .iter()
+            .map(|(d, sid, item)| format!("{} {} ({})", code(sid), m(item), duration(*d)))
+            .collect();
+        row(
+            out,
+            &[
+                m(&st.name),
+                st.runs.to_string(),
+                st.failed.to_string(),
+                crate::modules::dur(st.quantile(0.5)),
+                crate::modules::dur(st.quantile(0.9)),
+                duration(st.total_s()),
+                slow.join(", "),
+            ],
+        )?;
+    }
+    writeln!(out)
+}
+
 /// Writes the report of several sessions: an overview table (worst first)
 /// when there is more than one, then each session.
 pub fn report<W: Write>(sessions: &[Session], o: &Options, out: &mut W) -> io::Result<()> {
     writeln!(out, "# xferlens report\n")?;
     if sessions.len() > 1 {
         fleet_overview(sessions, out)?;
+        let mut stats = crate::modules::ModuleStats::default();
+        sessions.iter().for_each(|s| stats.add(s));
+        module_stats(&stats, out)?;
     }
     for s in crate::worst_first(sessions) {
         session(s, o, out)?;
@@ -318,9 +391,14 @@ pub fn items<W: Write>(sessions: &[Session], accounts: bool, out: &mut W) -> io:
 
 /// The fleet report of `batch`: overview (worst first) and the failed items
 /// of each session that has any.
-pub fn fleet<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
+pub fn fleet<W: Write>(
+    sessions: &[Session],
+    stats: &crate::modules::ModuleStats,
+    out: &mut W,
+) -> io::Result<()> {
     writeln!(out, "# xferlens batch report\n")?;
     fleet_overview(sessions, out)?;
+    module_stats(stats, out)?;
     for (s, failed) in crate::failures_worst_first(sessions) {
         writeln!(out, "## {}: {} failed item(s)\n", code(&s.id), failed.len())?;
         table_header(out, &["Queue", "Item", "Reason"])?;
@@ -330,7 +408,7 @@ pub fn fleet<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
                 &[
                     m(&it.queue),
                     m(&format!("{} {}", it.item_type, it.item)),
-                    m(it.reason().unwrap_or("")),
+                    m(&crate::modules::reason(it).unwrap_or_default()),
                 ],
             )?;
         }

@@ -163,6 +163,20 @@ pub fn summary<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
             writeln!(out, "    {:<8} {}  {}", t(&it.queue), item_label(it), pct)?;
         }
     }
+    let slow = crate::modules::slowest(s, 3);
+    if !slow.is_empty() {
+        writeln!(out, "  Slowest restores (longest steps)")?;
+        for it in slow {
+            writeln!(
+                out,
+                "    {:<8} {}  {}: {}",
+                t(&it.queue),
+                item_label(it),
+                it.duration_s().map(duration).unwrap_or_default(),
+                t(&crate::modules::breakdown(it, 3))
+            )?;
+        }
+    }
     if !s.unmentioned_logs.is_empty() {
         writeln!(
             out,
@@ -194,8 +208,13 @@ pub fn summary<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
 
 fn problem<W: Write>(it: &Item, o: &Options, out: &mut W) -> io::Result<()> {
     let mut line = format!("    {:<8} {}", t(&it.queue), item_label(it));
-    if let Some(r) = it.failure.as_deref().or(it.message.as_deref()) {
-        line.push_str(&format!(": {}", t(r)));
+    // A failed restore names the step that failed ("Mysql failed: ...").
+    let reason = match it.failed_module() {
+        Some(_) => crate::modules::reason(it),
+        None => it.failure.clone().or_else(|| it.message.clone()),
+    };
+    if let Some(r) = reason {
+        line.push_str(&format!(": {}", t(&r)));
     }
     let c = &it.counts;
     if c.any() {
@@ -307,6 +326,40 @@ pub fn items_table<W: Write>(sessions: &[Session], accounts: bool, out: &mut W) 
             }
         }
     }
+    table(out, &header, rows)
+}
+
+/// One row per restore module (`xferlens modules`): item, module, times,
+/// duration, status and message, aligned.
+pub fn modules_table<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
+    let header = [
+        "session_id",
+        "item",
+        "module",
+        "started_at",
+        "duration",
+        "status",
+        "message",
+    ];
+    let rows = crate::modules::rows(sessions)
+        .map(|r| {
+            vec![
+                t(r.session_id),
+                t(&format!("{} {}", r.queue, r.item)),
+                t(r.module),
+                r.started_at.clone().unwrap_or_default(),
+                crate::modules::dur(r.duration_s),
+                r.status.to_owned(),
+                t(r.message.unwrap_or("")),
+            ]
+        })
+        .collect();
+    table(out, &header, rows)
+}
+
+/// Writes an aligned table (cells already escaped); long cells are cut at
+/// 60 characters.
+fn table<W: Write>(out: &mut W, header: &[&str], rows: Vec<Vec<String>>) -> io::Result<()> {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in &rows {
         for (w, c) in widths.iter_mut().zip(r) {

@@ -17,6 +17,7 @@ use xferlens_report::rows::{session_cells, ItemRow, ITEM_COLUMNS, SESSION_COLUMN
 use xferlens_report::{html, markdown};
 
 use xferlens_report::escape::terminal as t;
+use xferlens_report::modules::ModuleStats;
 
 use crate::commands::print_diagnostics;
 use crate::input::{damage, discover, load, load_each, Source};
@@ -65,6 +66,7 @@ struct Rendered {
     failed: usize,
     warnings: usize,
     damage: Option<String>,
+    modules: ModuleStats,
 }
 
 fn render(s: Session, raw: bool) -> std::io::Result<Rendered> {
@@ -73,7 +75,10 @@ fn render(s: Session, raw: bool) -> std::io::Result<Rendered> {
         s.items_by_queue()
             .try_for_each(|it| ItemRow::new(&s, it).write_csv(c))
     })?;
+    let mut modules = ModuleStats::default();
+    modules.add(&s);
     Ok(Rendered {
+        modules,
         damage: damage(&s),
         failed: s.items_with(ItemStatus::Failed).count(),
         warnings: s.items_with(ItemStatus::Warning).count(),
@@ -89,6 +94,7 @@ struct Sink {
     items_csv: Output,
     kept: Vec<Session>,
     outcome: Outcome,
+    modules: ModuleStats,
 }
 
 impl Sink {
@@ -101,6 +107,7 @@ impl Sink {
                 self.outcome.diagnostics += r.session.diagnostics.len();
                 self.outcome.failed_items += r.failed;
                 self.outcome.warning_items += r.warnings;
+                self.modules.merge(r.modules);
                 if let Some(d) = r.damage {
                     self.outcome.input_errors += 1;
                     self.outcome.errors.push(d);
@@ -173,7 +180,13 @@ fn produce(
 }
 
 /// The files batch writes, in the order they are put in place.
-const OUTPUTS: [&str; 4] = ["sessions.csv", "items.csv", "report.md", "report.html"];
+const OUTPUTS: [&str; 5] = [
+    "sessions.csv",
+    "items.csv",
+    "modules.csv",
+    "report.md",
+    "report.html",
+];
 
 pub fn run(
     ctx: &Ctx,
@@ -202,6 +215,7 @@ pub fn run(
         sessions_csv: Output::file(&outdir.join(OUTPUTS[0]))?,
         items_csv: Output::file(&outdir.join(OUTPUTS[1]))?,
         kept: Vec::new(),
+        modules: ModuleStats::default(),
         outcome: Outcome {
             input_errors: errs.len(),
             errors: errs.iter().map(|e| format!("{e:#}")).collect(),
@@ -227,14 +241,17 @@ pub fn run(
         items_csv,
         kept,
         outcome,
+        modules,
     } = out;
     bar.finish_and_clear();
-    let mut md = Output::file(&outdir.join(OUTPUTS[2]))?;
-    markdown::fleet(&kept, &mut md)?;
-    let mut page = Output::file(&outdir.join(OUTPUTS[3]))?;
-    html::fleet(&kept, &mut page)?;
-    // Everything is written; put the four files in place together.
-    for o in [sessions_csv, items_csv, md, page] {
+    let mut modules_csv = Output::file(&outdir.join(OUTPUTS[2]))?;
+    xferlens_report::modules::stats_csv(&modules, raw_csv, &mut modules_csv)?;
+    let mut md = Output::file(&outdir.join(OUTPUTS[3]))?;
+    markdown::fleet(&kept, &modules, &mut md)?;
+    let mut page = Output::file(&outdir.join(OUTPUTS[4]))?;
+    html::fleet(&kept, &modules, &mut page)?;
+    // Everything is written; put the files in place together.
+    for o in [sessions_csv, items_csv, modules_csv, md, page] {
         o.finish()?;
     }
     let f = xferlens_report::FleetTotals::of(&kept);

@@ -135,6 +135,24 @@ pub enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Restore module timelines: one row per module of every item, in log
+    /// order, with start, end, duration, status and message (which step
+    /// failed, where the time went).
+    #[command(
+        after_help = "Examples:\n  xferlens modules <dir>\n  xferlens modules --format csv <dir> > modules.csv\n  xferlens modules --format ndjson <dir> | jq 'select(.status==\"failed\")'"
+    )]
+    Modules {
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: ModulesFormat,
+        /// Write CSV cells as they are (no guard against spreadsheet formulas).
+        #[arg(long)]
+        raw_csv: bool,
+        /// Write to FILE instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// The flattened master-log timeline, one row per event.
     #[command(after_help = "Example:\n  xferlens events --format csv <dir> > events.csv")]
     Events {
@@ -171,7 +189,9 @@ pub enum Command {
         paths: Vec<PathBuf>,
     },
     /// Processes many sessions in parallel and writes sessions.csv,
-    /// items.csv, report.md and report.html (worst sessions first) to OUTDIR.
+    /// items.csv, modules.csv (per restore module: runs, failures, median
+    /// and p90 time, slowest accounts), report.md and report.html (worst
+    /// sessions first) to OUTDIR.
     #[command(
         after_help = "Example:\n  xferlens batch /backups/transfer_sessions archive-2026.tar.gz -o out/"
     )]
@@ -225,6 +245,14 @@ pub enum ItemsFormat {
     Json,
     Ndjson,
     Md,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ModulesFormat {
+    Table,
+    Csv,
+    Json,
+    Ndjson,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

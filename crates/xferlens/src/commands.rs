@@ -9,9 +9,9 @@ use rayon::prelude::*;
 use xferlens_replay::{ItemStatus, Session};
 use xferlens_report::escape::terminal as t;
 use xferlens_report::style::Style;
-use xferlens_report::{csv, html, json, markdown, terminal};
+use xferlens_report::{csv, html, json, markdown, modules, terminal};
 
-use crate::cli::{ItemsFormat, ProgressFormat, ReportFormat};
+use crate::cli::{ItemsFormat, ModulesFormat, ProgressFormat, ReportFormat};
 use crate::input::{damage, discover, load, Source, DEFAULT_ROOT};
 use crate::output::{check_not_input, Output};
 use crate::{Ctx, Outcome};
@@ -190,6 +190,25 @@ pub fn items(
         ItemsFormat::Json => json::items(&l.sessions, accounts, false, &mut out)?,
         ItemsFormat::Ndjson => json::items(&l.sessions, accounts, true, &mut out)?,
         ItemsFormat::Md => markdown::items(&l.sessions, accounts, &mut out)?,
+    }
+    out.finish()?;
+    Ok(outcome(&l))
+}
+
+pub fn modules(
+    ctx: &Ctx,
+    paths: &[PathBuf],
+    format: ModulesFormat,
+    raw_csv: bool,
+    output: Option<&Path>,
+) -> Result<Outcome> {
+    let l = load_all(ctx, paths)?;
+    let mut out = open_output(output, &l, format != ModulesFormat::Table)?;
+    match format {
+        ModulesFormat::Table => terminal::modules_table(&l.sessions, &mut out)?,
+        ModulesFormat::Csv => modules::csv(&l.sessions, raw_csv, &mut out)?,
+        ModulesFormat::Json => modules::json(&l.sessions, false, &mut out)?,
+        ModulesFormat::Ndjson => modules::json(&l.sessions, true, &mut out)?,
     }
     out.finish()?;
     Ok(outcome(&l))
