@@ -6,7 +6,6 @@
 use std::fs;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{sync_channel, SyncSender};
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -128,38 +127,22 @@ impl Sink {
     }
 }
 
-/// Loads and renders every source in input order, sending each session's
-/// result down `tx`. Runs of session directories load in parallel chunks;
-/// an archive or file streams its sessions one at a time, so memory stays
-/// that of one chunk whatever the inputs hold. Stops when the receiver
-/// is gone.
+/// Loads and renders every source in input order into `out`. Runs of
+/// session directories load in parallel chunks: chunk k is written while
+/// chunk k + 1 loads and renders on the pool, so no core waits for the
+/// writer and memory holds about two chunks. An archive or file streams
+/// its sessions one at a time straight into the outputs, so memory stays
+/// that of one session whatever it holds.
 fn produce(
     sources: &[Source],
     ctx: &Ctx,
     raw_csv: bool,
     bar: &ProgressBar,
-    tx: SyncSender<Result<Rendered>>,
-) {
+    out: &mut Sink,
+) -> Result<()> {
     let rendered = |r: Result<Session>| -> Result<Rendered> { Ok(render(r?, raw_csv)?) };
-    let mut i = 0;
-    while i < sources.len() {
-        if !matches!(sources[i], Source::Dir(_)) {
-            let mut open = true;
-            load_each(&sources[i], None, &ctx.read, &mut |r| {
-                open = open && tx.send(rendered(r)).is_ok();
-            });
-            bar.inc(1);
-            if !open {
-                return;
-            }
-            i += 1;
-            continue;
-        }
-        let end = (i..sources.len().min(i + CHUNK))
-            .take_while(|&k| matches!(sources[k], Source::Dir(_)))
-            .last()
-            .map_or(i + 1, |k| k + 1);
-        let chunk: Vec<Vec<Result<Rendered>>> = sources[i..end]
+    let load_chunk = |chunk: &[Source]| -> Vec<Result<Rendered>> {
+        let v: Vec<Vec<Result<Rendered>>> = chunk
             .par_iter()
             .map(|src| {
                 let r = load(src, None, &ctx.read)
@@ -170,13 +153,42 @@ fn produce(
                 r
             })
             .collect();
-        for r in chunk.into_iter().flatten() {
-            if tx.send(r).is_err() {
-                return;
+        v.into_iter().flatten().collect()
+    };
+    let emit_all = |out: &mut Sink, v: Vec<Result<Rendered>>| -> Result<()> {
+        v.into_iter().try_for_each(|r| out.emit(ctx, bar, r))
+    };
+    let mut pending = Vec::new();
+    let mut i = 0;
+    while i < sources.len() {
+        if !matches!(sources[i], Source::Dir(_)) {
+            emit_all(out, std::mem::take(&mut pending))?;
+            let mut failed = None;
+            load_each(&sources[i], None, &ctx.read, &mut |r| {
+                if failed.is_none() {
+                    failed = out.emit(ctx, bar, rendered(r)).err();
+                }
+            });
+            bar.inc(1);
+            if let Some(e) = failed {
+                return Err(e);
             }
+            i += 1;
+            continue;
         }
+        let end = (i..sources.len().min(i + CHUNK))
+            .take_while(|&k| matches!(sources[k], Source::Dir(_)))
+            .last()
+            .map_or(i + 1, |k| k + 1);
+        let (written, loaded) = rayon::join(
+            || emit_all(out, std::mem::take(&mut pending)),
+            || load_chunk(&sources[i..end]),
+        );
+        written?;
+        pending = loaded;
         i = end;
     }
+    emit_all(out, pending)
 }
 
 /// The files batch writes, in the order they are put in place.
@@ -226,16 +238,7 @@ pub fn run(
         .write_all(&csv_bytes(raw_csv, |c| c.header(&SESSION_COLUMNS))?)?;
     out.items_csv
         .write_all(&csv_bytes(raw_csv, |c| c.header(&ITEM_COLUMNS))?)?;
-    // The producer loads chunk k + 1 on the pool while this thread writes
-    // chunk k; the channel's bound keeps memory to about one chunk.
-    let (tx, rx) = sync_channel(CHUNK);
-    std::thread::scope(|scope| -> Result<()> {
-        scope.spawn(|| produce(&sources, ctx, raw_csv, &bar, tx));
-        for r in rx {
-            out.emit(ctx, &bar, r)?; // on error rx drops, and the producer stops
-        }
-        Ok(())
-    })?;
+    produce(&sources, ctx, raw_csv, &bar, &mut out)?;
     let Sink {
         sessions_csv,
         items_csv,
