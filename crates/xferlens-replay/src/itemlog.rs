@@ -40,8 +40,9 @@ pub struct ItemLogReplay {
 /// The text of a line, cut to `max` bytes.
 fn msg_text(ev: &Event<'_>, max: usize) -> String {
     if let Some(m) = &ev.contents.msg {
-        if let Some(t) = m.joined("") {
-            return limits::clip(&t, max);
+        if let Some(mut t) = m.joined("") {
+            limits::clip_owned(&mut t, max); // in place: no second copy
+            return t;
         }
     }
     limits::clip(ev.contents.text.as_deref().unwrap_or_default(), max)

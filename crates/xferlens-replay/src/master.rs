@@ -42,14 +42,14 @@ pub struct MasterReplay {
     key_buf: String,
     /// Queues by name (position in `session.queues`).
     queue_index: HashMap<String, usize>,
-    /// Workers by (queue, child number), and the first worker of each
-    /// child number (for lines that name no queue).
-    worker_index: HashMap<(String, u64), usize>,
-    first_worker: HashMap<u64, usize>,
-    /// The item each worker (queue, child) last started, in the order
-    /// workers first held one; `held_index` finds a worker's entry.
-    held: Vec<((String, u64), usize)>,
-    held_index: HashMap<(String, u64), usize>,
+    /// Workers by child number, in order of appearance (one per queue at
+    /// most, so at most [`limits::QUEUES_MAX`] each): no key string is
+    /// built per lookup.
+    by_child: HashMap<u64, Vec<usize>>,
+    /// The item each worker last started (by worker index), and the
+    /// workers in the order they first held one.
+    held_item: Vec<Option<usize>>,
+    held_order: Vec<usize>,
     had_start: HashSet<usize>,
     started: bool,
     keep: Keep,
@@ -201,10 +201,10 @@ impl MasterReplay {
     /// The first worker (in order of appearance) with this child number,
     /// in `queue` if given.
     fn find_worker(&self, queue: Option<&str>, child: u64) -> Option<usize> {
-        match queue {
-            Some(q) => self.worker_index.get(&(q.to_owned(), child)).copied(),
-            None => self.first_worker.get(&child).copied(),
-        }
+        let ws = self.by_child.get(&child)?;
+        ws.iter()
+            .copied()
+            .find(|&w| queue.is_none_or(|q| self.session.workers[w].queue == q))
     }
 
     /// The worker (queue, child), created on first mention while the
@@ -223,8 +223,8 @@ impl MasterReplay {
             child,
             ..Worker::default()
         });
-        self.worker_index.insert((queue.to_owned(), child), i);
-        self.first_worker.entry(child).or_insert(i);
+        self.by_child.entry(child).or_default().push(i);
+        self.held_item.push(None);
         Some(i)
     }
 
@@ -340,13 +340,8 @@ impl MasterReplay {
                         if wk.items.last() != Some(&idx) && wk.items.len() < limits::ITEMS_MAX {
                             wk.items.push(idx);
                         }
-                        let key = (queue, ch);
-                        match self.held_index.get(&key) {
-                            Some(&h) => self.held[h].1 = idx,
-                            None => {
-                                self.held_index.insert(key.clone(), self.held.len());
-                                self.held.push((key, idx));
-                            }
+                        if self.held_item[w].replace(idx).is_none() {
+                            self.held_order.push(w);
                         }
                     }
                 }
@@ -438,20 +433,23 @@ impl MasterReplay {
                     self.over_budget[OVER_MARKS] += 1;
                     return;
                 }
+                // The first worker (in order of first holding) of this
+                // child number, in this queue if named, whose item is
+                // unfinished.
+                let workers = &self.session.workers;
                 let held = self
-                    .held
+                    .held_order
                     .iter()
-                    .filter(|((q, ch), _)| {
-                        Some(*ch) == child && queue.as_ref().is_none_or(|qq| qq == q)
+                    .filter(|&&w| {
+                        let wk = &workers[w];
+                        Some(wk.child) == child && queue.as_ref().is_none_or(|q| *q == wk.queue)
                     })
-                    .map(|(k, v)| (k.clone(), *v))
+                    .filter_map(|&w| Some((w, self.held_item[w]?)))
                     .find(|(_, i)| !self.session.items[*i].status.is_finished());
-                let item = held.as_ref().map(|(_, i)| *i);
-                if let Some((key, i)) = held {
+                let item = held.map(|(_, i)| i);
+                if let Some((w, i)) = held {
                     self.session.items[i].worker_crashed = true;
-                    if let Some(w) = self.find_worker(Some(&key.0), key.1) {
-                        self.session.workers[w].crashes += 1;
-                    }
+                    self.session.workers[w].crashes += 1;
                 }
                 self.session.child_failures.push(ChildFailure {
                     queue,

@@ -89,7 +89,8 @@ pub fn open_in_session(path: &Path) -> io::Result<File> {
             "is not a regular file; not read",
         ));
     }
-    set_blocking(&f)?;
+    // O_NONBLOCK means nothing for a regular file: no fcntl needed (two
+    // system calls per file, on fleets of 80,000 files).
     Ok(f)
 }
 
@@ -103,7 +104,9 @@ pub fn open_input(path: &Path) -> io::Result<(File, InputKind)> {
     }
     let f = open_flags(path, 0)?;
     let kind = kind_of(&f.metadata()?)?;
-    set_blocking(&f)?;
+    if kind == InputKind::Stream {
+        set_blocking(&f)?;
+    }
     Ok((f, kind))
 }
 
