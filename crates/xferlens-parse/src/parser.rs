@@ -213,6 +213,15 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
                                 ev.kind = MsgType::Control;
                                 c.action = Some(Action::EndModule);
                             }
+                            ItemEvent::StartAction(name) => {
+                                ev.kind = MsgType::Control;
+                                c.action = Some(Action::StartAction);
+                                c.msg = Some(Msg::Text(Cow::Borrowed(name)));
+                            }
+                            ItemEvent::EndAction => {
+                                ev.kind = MsgType::Control;
+                                c.action = Some(Action::EndAction);
+                            }
                             ItemEvent::ModuleStatus {
                                 module,
                                 status,

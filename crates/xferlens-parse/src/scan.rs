@@ -443,6 +443,10 @@ pub(crate) enum ItemEvent<'a> {
     StartModule(&'a str),
     /// `control` / `end_module`.
     EndModule,
+    /// `control` / `start_action`, with the action name (`msg`).
+    StartAction(&'a str),
+    /// `control` / `end_action`.
+    EndAction,
     /// `modulestatus`: `module`, `status`, `statusmsg` (if present).
     ModuleStatus {
         module: &'a str,
@@ -508,7 +512,8 @@ fn number(v: &[u8]) -> Option<(f64, &[u8])> {
 }
 
 /// Reads the item-log lines that replay uses but that need no full decode
-/// (`percentage`, `start_module`, `end_module`, `modulestatus`), from a
+/// (`percentage`, `start_module`, `end_module`, `start_action`,
+/// `end_action`, `modulestatus`), from a
 /// line whose top-level `type` the scanner found. Each token it reads
 /// (`"action":"`, `"percentage":`, `"msg":`, `"module":"`, `"status":`,
 /// `"statusmsg":`) must occur exactly once outside strings, and each value
@@ -543,7 +548,7 @@ pub(crate) fn item_event<'a>(kind: &[u8], t: &'a [u8]) -> Option<ItemEvent<'a>> 
                     let (p, rest) = number(once_after(t, &PERCENT)?)?;
                     value_ends(rest).then_some(ItemEvent::Percentage(p))
                 }
-                "start_module" => {
+                "start_module" | "start_action" => {
                     // `["Name"]` (the writer's form) or `"Name"`.
                     let v = once_after(t, &MSG)?.trim_ascii_start();
                     let (name, rest) = match v.strip_prefix(b"[") {
@@ -553,9 +558,17 @@ pub(crate) fn item_event<'a>(kind: &[u8], t: &'a [u8]) -> Option<ItemEvent<'a>> 
                         }
                         None => plain_string(v)?,
                     };
-                    value_ends(rest).then_some(ItemEvent::StartModule(name))
+                    if !value_ends(rest) {
+                        return None;
+                    }
+                    Some(if action == "start_module" {
+                        ItemEvent::StartModule(name)
+                    } else {
+                        ItemEvent::StartAction(name)
+                    })
                 }
                 "end_module" => Some(ItemEvent::EndModule),
+                "end_action" => Some(ItemEvent::EndAction),
                 _ => None,
             }
         }
@@ -744,6 +757,14 @@ mod tests {
         assert_eq!(
             c(br#"{"type":"control","contents":{"action":"end_module","msg":["Mail"]}}"#),
             Some(ItemEvent::EndModule)
+        );
+        assert_eq!(
+            c(br#"{"type":"control","contents":{"action":"start_action","msg":["Restore grants"],"time":5}}"#),
+            Some(ItemEvent::StartAction("Restore grants"))
+        );
+        assert_eq!(
+            c(br#"{"type":"control","contents":{"action":"end_action","msg":["Restore grants"]}}"#),
+            Some(ItemEvent::EndAction)
         );
         assert_eq!(
             line_time(br#"{"type":"control","contents":{"action":"end_module"}}"#),
