@@ -28,10 +28,10 @@ pub fn report<W: Write>(sessions: &[Session], o: &Options, out: &mut W) -> io::R
     };
     head(out, &title)?;
     if sessions.len() > 1 {
-        overview(sessions, out)?;
         let mut stats = ModuleStats::default();
         sessions.iter().for_each(|s| stats.add(s));
-        module_table(&stats, "Restore modules over all sessions", out)?;
+        module_table(&stats, "Restore modules over all sessions", true, out)?;
+        overview(sessions, out)?;
     }
     for s in crate::worst_first(sessions) {
         session(s, o, out)?;
@@ -43,8 +43,9 @@ pub fn report<W: Write>(sessions: &[Session], o: &Options, out: &mut W) -> io::R
 /// items of each session with problems.
 pub fn fleet<W: Write>(sessions: &[Session], stats: &ModuleStats, out: &mut W) -> io::Result<()> {
     head(out, &format!("{} transfer sessions", sessions.len()))?;
+    // Answers first: where the restore time went, then the session table.
+    module_table(stats, "Restore modules over all sessions", true, out)?;
     overview(sessions, out)?;
-    module_table(stats, "Restore modules over all sessions", out)?;
     for (s, failed) in crate::failures_worst_first(sessions) {
         writeln!(
             out,
@@ -199,7 +200,12 @@ const PALETTE: [&str; 8] = [
 
 /// Per-module counts and times: runs, failures, median, p90, total (with
 /// a bar of its share of the total), and where it took longest.
-fn module_table<W: Write>(stats: &ModuleStats, title: &str, out: &mut W) -> io::Result<()> {
+fn module_table<W: Write>(
+    stats: &ModuleStats,
+    title: &str,
+    with_session: bool,
+    out: &mut W,
+) -> io::Result<()> {
     if stats.is_empty() {
         return Ok(());
     }
@@ -216,12 +222,12 @@ fn module_table<W: Write>(stats: &ModuleStats, title: &str, out: &mut W) -> io::
             .slowest
             .iter()
             .map(|(d, sid, item)| {
-                format!(
-                    "{} <span class=\"muted\">{}</span> {}",
-                    h(item),
-                    h(sid),
-                    duration(*d)
-                )
+                let sid = if with_session {
+                    format!(" <span class=\"muted\">{}</span>", h(sid))
+                } else {
+                    String::new()
+                };
+                format!("{}{sid} {}", h(item), duration(*d))
             })
             .collect();
         writeln!(
@@ -249,7 +255,7 @@ fn module_breakdown<W: Write>(s: &Session, out: &mut W) -> io::Result<()> {
     if stats.is_empty() {
         return Ok(());
     }
-    module_table(&stats, "Where restore time went", out)?;
+    module_table(&stats, "Where restore time went", false, out)?;
     let slow = crate::modules::slowest(s, 20);
     if slow.is_empty() {
         return Ok(());

@@ -308,10 +308,10 @@ pub fn module_stats<W: Write>(stats: &crate::modules::ModuleStats, out: &mut W) 
 pub fn report<W: Write>(sessions: &[Session], o: &Options, out: &mut W) -> io::Result<()> {
     writeln!(out, "# xferlens report\n")?;
     if sessions.len() > 1 {
-        fleet_overview(sessions, out)?;
         let mut stats = crate::modules::ModuleStats::default();
         sessions.iter().for_each(|s| stats.add(s));
         module_stats(&stats, out)?;
+        fleet_overview(sessions, out)?;
     }
     for s in crate::worst_first(sessions) {
         session(s, o, out)?;
@@ -397,8 +397,8 @@ pub fn fleet<W: Write>(
     out: &mut W,
 ) -> io::Result<()> {
     writeln!(out, "# xferlens batch report\n")?;
-    fleet_overview(sessions, out)?;
     module_stats(stats, out)?;
+    fleet_overview(sessions, out)?;
     for (s, failed) in crate::failures_worst_first(sessions) {
         writeln!(out, "## {}: {} failed item(s)\n", code(&s.id), failed.len())?;
         table_header(out, &["Queue", "Item", "Reason"])?;
