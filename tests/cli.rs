@@ -409,3 +409,79 @@ fn a_closed_pipe_ends_quietly_with_exit_0() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// RFC 3339 of epoch seconds, by the same civil-date arithmetic as the
+/// renderers (checked against a known date below).
+fn rfc3339(t: i64) -> String {
+    xferlens_report::time::rfc3339(t)
+}
+
+#[test]
+fn modules_output_equals_the_generators_truth_on_every_fixture() {
+    assert_eq!(rfc3339(1_764_338_400), "2025-11-28T14:00:00Z");
+    let mut checked = 0;
+    for e in std::fs::read_dir(fixture("sessions")).unwrap() {
+        let dir = e.unwrap().path();
+        let Ok(text) = std::fs::read_to_string(dir.join("expected.json")) else {
+            continue;
+        };
+        let truth: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let (code, out, err) = run(&["modules", "--format", "ndjson", dir.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        // Group the rows by item, in log order, and compare with the truth.
+        let mut got: std::collections::BTreeMap<String, Vec<serde_json::Value>> =
+            Default::default();
+        for line in out.lines() {
+            let r: serde_json::Value = serde_json::from_str(line).unwrap();
+            let key = format!(
+                "{}/{}/{}",
+                r["queue"].as_str().unwrap(),
+                r["item_type"].as_str().unwrap(),
+                r["item"].as_str().unwrap()
+            );
+            got.entry(key).or_default().push(r);
+        }
+        let want = truth["modules"].as_object().unwrap();
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            want.keys().collect::<Vec<_>>(),
+            "{}",
+            dir.display()
+        );
+        for (key, rows) in &got {
+            let w = want[key].as_array().unwrap();
+            assert_eq!(rows.len(), w.len(), "{key}");
+            for (r, m) in rows.iter().zip(w) {
+                assert_eq!(r["module"], m["name"], "{key}");
+                assert_eq!(r["status"], m["state"], "{key}");
+                let t = |v: &serde_json::Value| v.as_i64().map(rfc3339);
+                assert_eq!(
+                    r["started_at"].as_str().map(str::to_owned),
+                    t(&m["started_at"]),
+                    "{key}"
+                );
+                assert_eq!(
+                    r["finished_at"].as_str().map(str::to_owned),
+                    t(&m["finished_at"]),
+                    "{key}"
+                );
+                assert_eq!(
+                    r["actions"].as_array().unwrap().len(),
+                    m["actions"].as_array().unwrap().len()
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "{checked} modules checked");
+    // The CSV has the documented header and one row per module.
+    let d = "fixtures/sessions/sourcefailurescopy20251128";
+    let (_, csv, _) = run(&["modules", "--format", "csv", d]);
+    assert!(csv.starts_with("session_id,queue,item_type,item,local_item,module,started_at,finished_at,duration_s,status,message,"));
+    assert!(csv.contains(",Homedir,") && csv.contains(",failed,"));
+    let (_, summary, _) = run(&[d]);
+    assert!(
+        summary.contains("Account fjord003: Homedir failed: "),
+        "{summary}"
+    );
+}
