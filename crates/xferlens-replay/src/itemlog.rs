@@ -252,28 +252,18 @@ impl ItemLogReplay {
     pub fn finish(mut self, volume: Volume) -> (ItemLog, Vec<Diagnostic>) {
         self.flush_partial();
         self.log.volume = volume;
-        if self.modules_dropped > 0 {
-            // Budget notices are always kept: they say what is missing.
-            self.diagnostics.push(crate::builder::file_diagnostic(
-                &self.log.path,
-                "over-budget",
-                format!(
-                    "more than {} modules: {} module lines not kept",
-                    limits::MODULES_MAX,
-                    self.modules_dropped
-                ),
-            ));
-        }
-        if self.actions_dropped > 0 {
-            self.diagnostics.push(crate::builder::file_diagnostic(
-                &self.log.path,
-                "over-budget",
-                format!(
-                    "more than {} actions in a module: {} action lines not kept",
-                    limits::ACTIONS_MAX,
-                    self.actions_dropped
-                ),
-            ));
+        for (what, max, dropped) in [
+            ("modules", limits::MODULES_MAX, self.modules_dropped),
+            (
+                "actions in a module",
+                limits::ACTIONS_MAX,
+                self.actions_dropped,
+            ),
+        ] {
+            if dropped > 0 {
+                let d = limits::over_budget(&self.log.path, what, max, dropped);
+                self.diagnostics.push(d);
+            }
         }
         for m in &mut self.log.modules {
             m.state = module_state(m, false);

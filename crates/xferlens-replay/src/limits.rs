@@ -213,6 +213,21 @@ mod tests {
     }
 }
 
+/// The notice that `dropped` lines were not kept past a budget of `max`
+/// `what` (always kept: it says what is missing).
+pub(crate) fn over_budget(
+    source: &str,
+    what: &str,
+    max: usize,
+    dropped: u64,
+) -> xferlens_parse::Diagnostic {
+    crate::builder::file_diagnostic(
+        source,
+        "over-budget",
+        format!("more than {max} {what}: {dropped} lines about further ones not kept"),
+    )
+}
+
 /// How one file's replay keeps diagnostics: at most
 /// [`FILE_DIAGNOSTICS_MAX`] of its own, and only while the session's
 /// shared budget (when there is one) lasts.

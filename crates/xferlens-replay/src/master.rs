@@ -514,15 +514,7 @@ impl MasterReplay {
         ];
         for k in 0..4 {
             if self.over_budget[k] > 0 {
-                // Budget notices are always kept: they say what is missing.
-                let d = crate::builder::file_diagnostic(
-                    &self.source,
-                    "over-budget",
-                    format!(
-                        "more than {} {}: {} lines about further ones not kept",
-                        budgets[k], what[k], self.over_budget[k]
-                    ),
-                );
+                let d = limits::over_budget(&self.source, what[k], budgets[k], self.over_budget[k]);
                 self.session.diagnostics.push(d);
             }
         }

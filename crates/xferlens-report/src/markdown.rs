@@ -149,6 +149,15 @@ pub fn session<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
     Ok(())
 }
 
+/// "Account bob": the item's label and name, escaped.
+fn item_label(it: &Item) -> String {
+    m(&format!(
+        "{} {}",
+        it.item_name.as_deref().unwrap_or(&it.item_type),
+        it.item
+    ))
+}
+
 fn problems<W: Write>(
     out: &mut W,
     s: &Session,
@@ -187,11 +196,7 @@ fn problems<W: Write>(
             out,
             &[
                 m(&it.queue),
-                m(&format!(
-                    "{} {}",
-                    it.item_name.as_deref().unwrap_or(&it.item_type),
-                    it.item
-                )),
+                item_label(it),
                 m(it.local_item.as_deref().unwrap_or("")),
                 reason,
                 c.warnings.to_string(),
@@ -251,11 +256,7 @@ fn slowest<W: Write>(out: &mut W, s: &Session) -> io::Result<()> {
             out,
             &[
                 m(&it.queue),
-                m(&format!(
-                    "{} {}",
-                    it.item_name.as_deref().unwrap_or(&it.item_type),
-                    it.item
-                )),
+                item_label(it),
                 it.duration_s().map(duration).unwrap_or_default(),
                 m(&crate::modules::breakdown(it, 3)),
             ],
