@@ -174,10 +174,20 @@ impl Session {
                 _ => {}
             }
         }
+        // Only a session whose processes still run has running accounts:
+        // in a completed, failed, aborted or paused one, an account that
+        // is not finished is pending (never restored), never running.
+        let live = matches!(
+            self.state,
+            SessionState::Running | SessionState::Pausing | SessionState::Aborting
+        );
         for acc in &mut out {
             let t = acc.transfer.map(|i| self.items[i].status);
             let r = acc.restore.map(|i| self.items[i].status);
-            acc.overall = ItemStatus::combine(t, r);
+            acc.overall = match ItemStatus::combine(t, r) {
+                ItemStatus::Running if !live => ItemStatus::Pending,
+                st => st,
+            };
         }
         out
     }

@@ -10,6 +10,7 @@ Markdown.
 */
 #![deny(missing_docs)]
 
+pub mod accounts;
 pub mod csv;
 pub mod escape;
 pub mod html;

@@ -15,6 +15,9 @@ use xferlens_report::csv::CsvOut;
 use xferlens_report::rows::{session_cells, ItemRow, ITEM_COLUMNS, SESSION_COLUMNS};
 use xferlens_report::{html, markdown};
 
+use xferlens_report::accounts::{
+    attempts_of, histories_csv, retry_list, AccountKey, Attempt, Histories,
+};
 use xferlens_report::escape::terminal as t;
 use xferlens_report::modules::ModuleStats;
 
@@ -66,6 +69,7 @@ struct Rendered {
     warnings: usize,
     damage: Option<String>,
     modules: ModuleStats,
+    attempts: Vec<(AccountKey, Attempt)>,
 }
 
 fn render(s: Session, raw: bool) -> std::io::Result<Rendered> {
@@ -77,6 +81,7 @@ fn render(s: Session, raw: bool) -> std::io::Result<Rendered> {
     let mut modules = ModuleStats::default();
     modules.add(&s);
     Ok(Rendered {
+        attempts: attempts_of(&s),
         modules,
         damage: damage(&s),
         failed: s.items_with(ItemStatus::Failed).count(),
@@ -94,6 +99,7 @@ struct Sink {
     kept: Vec<Session>,
     outcome: Outcome,
     modules: ModuleStats,
+    accounts: Histories,
 }
 
 impl Sink {
@@ -107,6 +113,7 @@ impl Sink {
                 self.outcome.failed_items += r.failed;
                 self.outcome.warning_items += r.warnings;
                 self.modules.merge(r.modules);
+                self.accounts.add(r.attempts);
                 if let Some(d) = r.damage {
                     self.outcome.input_errors += 1;
                     self.outcome.errors.push(d);
@@ -192,12 +199,13 @@ fn produce(
 }
 
 /// The files batch writes, in the order they are put in place.
-const OUTPUTS: [&str; 5] = [
+const OUTPUTS: [&str; 6] = [
     "sessions.csv",
     "items.csv",
     "modules.csv",
     "report.md",
     "report.html",
+    "accounts.csv",
 ];
 
 pub fn run(
@@ -228,6 +236,7 @@ pub fn run(
         items_csv: Output::file(&outdir.join(OUTPUTS[1]))?,
         kept: Vec::new(),
         modules: ModuleStats::default(),
+        accounts: Histories::default(),
         outcome: Outcome {
             input_errors: errs.len(),
             errors: errs.iter().map(|e| format!("{e:#}")).collect(),
@@ -245,6 +254,7 @@ pub fn run(
         kept,
         outcome,
         modules,
+        accounts,
     } = out;
     bar.finish_and_clear();
     let mut modules_csv = Output::file(&outdir.join(OUTPUTS[2]))?;
@@ -253,18 +263,25 @@ pub fn run(
     markdown::fleet(&kept, &modules, &mut md)?;
     let mut page = Output::file(&outdir.join(OUTPUTS[4]))?;
     html::fleet(&kept, &modules, &mut page)?;
+    let histories = accounts.finish();
+    let mut accounts_csv = Output::file(&outdir.join(OUTPUTS[5]))?;
+    histories_csv(&histories, raw_csv, &mut accounts_csv)?;
+    let list = retry_list(&histories);
+    let rerun = list.accounts.len();
     // Everything is written; put the files in place together.
-    for o in [sessions_csv, items_csv, modules_csv, md, page] {
+    for o in [sessions_csv, items_csv, modules_csv, md, page, accounts_csv] {
         o.finish()?;
     }
     let f = xferlens_report::FleetTotals::of(&kept);
     println!(
-        "{} sessions ({} completed, {} failed or aborted, {} not finished; {} failed items) -> {}: {}{}",
+        "{} sessions ({} completed, {} failed or aborted, {} not finished; {} failed items; {} accounts, {} to re-run) -> {}: {}{}",
         f.sessions,
         f.completed,
         f.failed,
         f.unfinished,
         f.items_failed,
+        histories.iter().filter(|h| h.key.is_account()).count(),
+        rerun,
         t(&outdir.display().to_string()),
         OUTPUTS.join(" "),
         if outcome.input_errors > 0 { format!("; {} input(s) could not be read", outcome.input_errors) } else { String::new() }

@@ -153,6 +153,29 @@ pub enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// The re-queue list: accounts whose latest attempt, over all the
+    /// sessions given, failed or was never restored. Attempts are joined
+    /// by source host, item type and name, in order of session start;
+    /// accounts still in progress in a running session are left off (and
+    /// counted). Packages and feature lists are listed apart.
+    #[command(
+        after_help = "Examples:\n  xferlens retry /backups/transfer_sessions\n  xferlens retry --format csv /backups/transfer_sessions > retry.csv\n  xferlens retry --format whmapi1 /backups/transfer_sessions > requeue.sh"
+    )]
+    Retry {
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// text: a readable list with reasons; csv; whmapi1: one
+        /// `whmapi1 enqueue_transfer_item` line per account, values quoted
+        /// for a POSIX shell.
+        #[arg(long, value_enum, default_value = "text")]
+        format: RetryFormat,
+        /// Write CSV cells as they are (no guard against spreadsheet formulas).
+        #[arg(long)]
+        raw_csv: bool,
+        /// Write to FILE instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// The flattened master-log timeline, one row per event.
     #[command(after_help = "Example:\n  xferlens events --format csv <dir> > events.csv")]
     Events {
@@ -189,7 +212,8 @@ pub enum Command {
         paths: Vec<PathBuf>,
     },
     /// Processes many sessions in parallel and writes sessions.csv,
-    /// items.csv, modules.csv (per restore module: runs, failures, median
+    /// items.csv, accounts.csv (every account across sessions: attempts,
+    /// last status and reason, whether to re-run), modules.csv (per restore module: runs, failures, median
     /// and p90 time, slowest accounts), report.md and report.html (worst
     /// sessions first) to OUTDIR.
     #[command(
@@ -245,6 +269,13 @@ pub enum ItemsFormat {
     Json,
     Ndjson,
     Md,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RetryFormat {
+    Text,
+    Csv,
+    Whmapi1,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

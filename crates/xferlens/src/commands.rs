@@ -9,9 +9,9 @@ use rayon::prelude::*;
 use xferlens_replay::{ItemStatus, Session};
 use xferlens_report::escape::terminal as t;
 use xferlens_report::style::Style;
-use xferlens_report::{csv, html, json, markdown, modules, terminal};
+use xferlens_report::{accounts, csv, html, json, markdown, modules, terminal};
 
-use crate::cli::{ItemsFormat, ModulesFormat, ProgressFormat, ReportFormat};
+use crate::cli::{ItemsFormat, ModulesFormat, ProgressFormat, ReportFormat, RetryFormat};
 use crate::input::{damage, discover, load, Source, DEFAULT_ROOT};
 use crate::output::{check_not_input, Output};
 use crate::{Ctx, Outcome};
@@ -190,6 +190,26 @@ pub fn items(
         ItemsFormat::Json => json::items(&l.sessions, accounts, false, &mut out)?,
         ItemsFormat::Ndjson => json::items(&l.sessions, accounts, true, &mut out)?,
         ItemsFormat::Md => markdown::items(&l.sessions, accounts, &mut out)?,
+    }
+    out.finish()?;
+    Ok(outcome(&l))
+}
+
+pub fn retry(
+    ctx: &Ctx,
+    paths: &[PathBuf],
+    format: RetryFormat,
+    raw_csv: bool,
+    output: Option<&Path>,
+) -> Result<Outcome> {
+    let l = load_all(ctx, paths)?;
+    let histories = accounts::histories(&l.sessions);
+    let list = accounts::retry_list(&histories);
+    let mut out = open_output(output, &l, format != RetryFormat::Text)?;
+    match format {
+        RetryFormat::Text => accounts::retry_text(&list, &mut out)?,
+        RetryFormat::Csv => accounts::retry_csv(&list, raw_csv, &mut out)?,
+        RetryFormat::Whmapi1 => accounts::retry_whmapi1(&list, &mut out)?,
     }
     out.finish()?;
     Ok(outcome(&l))

@@ -166,6 +166,12 @@ fn run(cli: Cli, ctx: &Ctx) -> anyhow::Result<Outcome> {
             raw_csv,
             output,
         } => commands::items(ctx, &paths, format, accounts, raw_csv, output.as_deref()),
+        Command::Retry {
+            paths,
+            format,
+            raw_csv,
+            output,
+        } => commands::retry(ctx, &paths, format, raw_csv, output.as_deref()),
         Command::Modules {
             paths,
             format,

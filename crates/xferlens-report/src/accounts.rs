@@ -1,0 +1,431 @@
+//! Accounts across sessions: every attempt at moving the same account
+//! (same source host, item type and source name) joined in order of
+//! session start, and the re-queue list of those whose latest attempt
+//! failed or never got restored (`xferlens retry`, `batch`'s accounts.csv).
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+use xferlens_replay::{ItemStatus, Session, SessionState};
+
+use crate::csv::CsvOut;
+
+/// The host key of a session without `remotehost`.
+pub const UNKNOWN_HOST: &str = "unknown";
+
+/// One attempt at an account: what one session did with it.
+#[derive(Clone, Debug)]
+pub struct Attempt {
+    /// The session.
+    pub session_id: String,
+    /// When the session started (None in logs without times).
+    pub started_at: Option<i64>,
+    /// The account's overall status in that session (TRANSFER and
+    /// RESTORE combined; `pending` for one never restored in a session
+    /// that is not running).
+    pub status: ItemStatus,
+    /// Why it failed or is pending (the failing step when the log names
+    /// it).
+    pub reason: Option<String>,
+    /// Size in bytes, when known.
+    pub size: Option<u64>,
+    /// Name on the destination server.
+    pub local_item: Option<String>,
+    /// The session's processes still run (RUNNING, PAUSING, ABORTING): a
+    /// pending or running account there is in progress, not to re-run.
+    pub session_live: bool,
+}
+
+/// The identity of an account across sessions.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AccountKey {
+    /// The source server (`remotehost`), or [`UNKNOWN_HOST`].
+    pub remote_host: String,
+    /// `item_type`, e.g. `AccountRemoteRoot`.
+    pub item_type: String,
+    /// Source-side name.
+    pub item: String,
+}
+
+impl AccountKey {
+    /// True for accounts (not packages or feature lists).
+    pub fn is_account(&self) -> bool {
+        self.item_type.starts_with("Account")
+    }
+}
+
+/// One account's attempts, oldest first.
+#[derive(Clone, Debug)]
+pub struct History {
+    /// Who it is.
+    pub key: AccountKey,
+    /// Its attempts, in order of session start (then session id).
+    pub attempts: Vec<Attempt>,
+}
+
+impl History {
+    /// The latest attempt.
+    pub fn last(&self) -> &Attempt {
+        self.attempts.last().expect("a history has an attempt")
+    }
+
+    /// True when its latest attempt failed or left it unrestored, in a
+    /// session that no longer runs.
+    pub fn to_rerun(&self) -> bool {
+        let l = self.last();
+        matches!(l.status, ItemStatus::Failed | ItemStatus::Pending) && !l.session_live
+    }
+
+    /// True while its latest attempt is in progress in a running session.
+    pub fn in_progress(&self) -> bool {
+        let l = self.last();
+        l.session_live && matches!(l.status, ItemStatus::Running | ItemStatus::Pending)
+    }
+
+    /// The largest size any attempt reported.
+    pub fn size(&self) -> Option<u64> {
+        self.attempts.iter().filter_map(|a| a.size).max()
+    }
+
+    /// The latest destination name any attempt reported.
+    pub fn local_item(&self) -> Option<&str> {
+        self.attempts
+            .iter()
+            .rev()
+            .find_map(|a| a.local_item.as_deref())
+    }
+}
+
+/// The attempts of one session, one per account it names.
+pub fn attempts_of(s: &Session) -> Vec<(AccountKey, Attempt)> {
+    let host = s.remote_host.as_deref().unwrap_or(UNKNOWN_HOST);
+    let live = matches!(
+        s.state,
+        SessionState::Running | SessionState::Pausing | SessionState::Aborting
+    );
+    s.accounts()
+        .into_iter()
+        .map(|a| {
+            let t = a.transfer.map(|i| &s.items[i]);
+            let r = a.restore.map(|i| &s.items[i]);
+            let reason = match a.overall {
+                ItemStatus::Failed => {
+                    // The TRANSFER failure is the cause; a cascaded RESTORE
+                    // only follows from it.
+                    let failed = [t, r]
+                        .into_iter()
+                        .flatten()
+                        .find(|i| i.status == ItemStatus::Failed);
+                    failed.and_then(crate::modules::reason)
+                }
+                ItemStatus::Pending if t.is_some_and(|i| i.status.is_finished()) => Some(format!(
+                    "transferred, never restored (session {})",
+                    s.state.as_str()
+                )),
+                ItemStatus::Pending => {
+                    Some(format!("never started (session {})", s.state.as_str()))
+                }
+                _ => None,
+            };
+            let size = [t, r].into_iter().flatten().find_map(|i| i.size);
+            (
+                AccountKey {
+                    remote_host: host.to_owned(),
+                    item_type: a.item_type.clone(),
+                    item: a.item.clone(),
+                },
+                Attempt {
+                    session_id: s.id.clone(),
+                    started_at: s.started_at,
+                    status: a.overall,
+                    reason,
+                    size,
+                    local_item: a.local_item.clone(),
+                    session_live: live,
+                },
+            )
+        })
+        .collect()
+}
+
+/// Attempts gathered session by session, joined by account.
+#[derive(Clone, Debug, Default)]
+pub struct Histories {
+    index: HashMap<AccountKey, usize>,
+    list: Vec<History>,
+}
+
+impl Histories {
+    /// Adds one session's attempts (see [`attempts_of`]).
+    pub fn add(&mut self, attempts: Vec<(AccountKey, Attempt)>) {
+        for (key, a) in attempts {
+            match self.index.get(&key) {
+                Some(&i) => self.list[i].attempts.push(a),
+                None => {
+                    self.index.insert(key.clone(), self.list.len());
+                    self.list.push(History {
+                        key,
+                        attempts: vec![a],
+                    });
+                }
+            }
+        }
+    }
+
+    /// The histories sorted by host, type and name, each one's attempts
+    /// in order of session start.
+    pub fn finish(self) -> Vec<History> {
+        let mut v = self.list;
+        for h in &mut v {
+            h.attempts
+                .sort_by(|a, b| (a.started_at, &a.session_id).cmp(&(b.started_at, &b.session_id)));
+        }
+        v.sort_by(|a, b| a.key.cmp(&b.key));
+        v
+    }
+}
+
+/// The histories of `sessions`.
+pub fn histories(sessions: &[Session]) -> Vec<History> {
+    let mut h = Histories::default();
+    for s in sessions {
+        h.add(attempts_of(s));
+    }
+    h.finish()
+}
+
+/// What the re-queue list holds, and what it leaves off.
+pub struct RetryList<'h> {
+    /// Accounts to re-run.
+    pub accounts: Vec<&'h History>,
+    /// Packages and feature lists whose latest attempt failed.
+    pub others: Vec<&'h History>,
+    /// Accounts left off because they are in progress in a running
+    /// session.
+    pub in_progress: usize,
+}
+
+/// The re-queue list of `histories`.
+pub fn retry_list(histories: &[History]) -> RetryList<'_> {
+    let (accounts, others): (Vec<&History>, Vec<&History>) = histories
+        .iter()
+        .filter(|h| h.to_rerun())
+        .partition(|h| h.key.is_account());
+    RetryList {
+        accounts,
+        others,
+        in_progress: histories
+            .iter()
+            .filter(|h| h.key.is_account() && h.in_progress())
+            .count(),
+    }
+}
+
+/// Column names of `retry --format csv`.
+pub const RETRY_COLUMNS: [&str; 10] = [
+    "remote_host",
+    "item_type",
+    "item",
+    "local_item",
+    "size_bytes",
+    "attempts",
+    "first_session_id",
+    "last_session_id",
+    "last_status",
+    "reason",
+];
+
+/// Column names of `batch`'s accounts.csv (every account, not only those
+/// to re-run).
+pub const ACCOUNT_HISTORY_COLUMNS: [&str; 11] = [
+    "remote_host",
+    "item_type",
+    "item",
+    "local_item",
+    "attempts",
+    "first_session_id",
+    "last_session_id",
+    "last_status",
+    "last_reason",
+    "size_bytes",
+    "to_rerun",
+];
+
+fn history_row<W: Write>(c: &mut CsvOut<W>, h: &History) -> io::Result<()> {
+    c.field(&h.key.remote_host)?;
+    c.field(&h.key.item_type)?;
+    c.field(&h.key.item)?;
+    c.field(h.local_item().unwrap_or(""))?;
+    c.num(h.size())?;
+    c.num(Some(h.attempts.len()))?;
+    c.field(&h.attempts[0].session_id)?;
+    c.field(&h.last().session_id)?;
+    c.field(h.last().status.as_str())?;
+    c.field(h.last().reason.as_deref().unwrap_or(""))?;
+    c.end_row()
+}
+
+/// Writes the re-queue list as CSV: accounts, then failed packages and
+/// feature lists.
+pub fn retry_csv<W: Write>(list: &RetryList<'_>, raw: bool, out: W) -> io::Result<()> {
+    let mut c = CsvOut::new(out, raw);
+    c.header(&RETRY_COLUMNS)?;
+    for h in list.accounts.iter().chain(&list.others) {
+        history_row(&mut c, h)?;
+    }
+    c.finish()
+}
+
+/// Writes every account's history as CSV (`accounts.csv`).
+pub fn histories_csv<W: Write>(histories: &[History], raw: bool, out: W) -> io::Result<()> {
+    let mut c = CsvOut::new(out, raw);
+    c.header(&ACCOUNT_HISTORY_COLUMNS)?;
+    for h in histories {
+        c.field(&h.key.remote_host)?;
+        c.field(&h.key.item_type)?;
+        c.field(&h.key.item)?;
+        c.field(h.local_item().unwrap_or(""))?;
+        c.num(Some(h.attempts.len()))?;
+        c.field(&h.attempts[0].session_id)?;
+        c.field(&h.last().session_id)?;
+        c.field(h.last().status.as_str())?;
+        c.field(h.last().reason.as_deref().unwrap_or(""))?;
+        c.num(h.size())?;
+        c.field(if h.to_rerun() { "yes" } else { "no" })?;
+        c.end_row()?;
+    }
+    c.finish()
+}
+
+/// Writes the re-queue list for a terminal or a ticket.
+pub fn retry_text<W: Write>(list: &RetryList<'_>, out: &mut W) -> io::Result<()> {
+    use crate::escape::terminal as t;
+    let failed = list
+        .accounts
+        .iter()
+        .filter(|h| h.last().status == ItemStatus::Failed)
+        .count();
+    writeln!(
+        out,
+        "{} account(s) to re-run: {} failed, {} never restored",
+        list.accounts.len(),
+        failed,
+        list.accounts.len() - failed
+    )?;
+    for h in &list.accounts {
+        let l = h.last();
+        let local = match h.local_item() {
+            Some(x) if x != h.key.item => format!(" -> {}", t(x)),
+            _ => String::new(),
+        };
+        writeln!(
+            out,
+            "  {}  {} {}{local}  {} attempt(s), last {} in {}: {}",
+            t(&h.key.remote_host),
+            t(&h.key.item_type),
+            t(&h.key.item),
+            h.attempts.len(),
+            l.status.as_str(),
+            t(&l.session_id),
+            t(l.reason.as_deref().unwrap_or(""))
+        )?;
+    }
+    if list.in_progress > 0 {
+        writeln!(
+            out,
+            "{} account(s) still in progress in a running session are not listed.",
+            list.in_progress
+        )?;
+    }
+    if !list.others.is_empty() {
+        writeln!(
+            out,
+            "{} package(s) or feature list(s) failed (not accounts):",
+            list.others.len()
+        )?;
+        for h in &list.others {
+            writeln!(
+                out,
+                "  {}  {} {}  last {} in {}: {}",
+                t(&h.key.remote_host),
+                t(&h.key.item_type),
+                t(&h.key.item),
+                h.last().status.as_str(),
+                t(&h.last().session_id),
+                t(h.last().reason.as_deref().unwrap_or(""))
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// `s` as one POSIX shell word: single-quoted, a `'` written as `'\''`.
+/// Names come from untrusted logs; inside single quotes nothing is
+/// interpreted.
+pub fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// Writes the re-queue list as `whmapi1 enqueue_transfer_item` commands,
+/// one per account, grouped by source host (a transfer session has one).
+pub fn retry_whmapi1<W: Write>(list: &RetryList<'_>, out: &mut W) -> io::Result<()> {
+    writeln!(
+        out,
+        "#!/bin/sh\n\
+# Re-queue the accounts whose latest transfer failed or was never restored.\n\
+# For each source host below: create a session first, for example\n\
+#   whmapi1 create_remote_root_transfer_session remote_server_type=cpanel host=HOST user=root password=...\n\
+# set NEW_SESSION_ID to the transfer_session_id it returns, run that\n\
+# host's lines, then start the session:\n\
+#   whmapi1 start_transfer_session transfer_session_id=\"$NEW_SESSION_ID\"\n\
+# Names come from the logs: every value is single-quoted for the shell.\n\
+: \"${{NEW_SESSION_ID:?set NEW_SESSION_ID to the new transfer session id}}\""
+    )?;
+    let mut host: Option<&str> = None;
+    for h in &list.accounts {
+        if host != Some(h.key.remote_host.as_str()) {
+            host = Some(&h.key.remote_host);
+            let clean = crate::escape::terminal(&h.key.remote_host).replace('\n', " ");
+            writeln!(out, "\n# source host: {clean}")?;
+        }
+        let local = h.local_item().unwrap_or(&h.key.item);
+        let size = h.size().map(|n| format!(" size={n}")).unwrap_or_default();
+        writeln!(
+            out,
+            "whmapi1 enqueue_transfer_item transfer_session_id=\"$NEW_SESSION_ID\" module={} user={} localuser={}{size}",
+            shell_quote(&h.key.item_type),
+            shell_quote(&h.key.item),
+            shell_quote(local)
+        )?;
+    }
+    if list.in_progress > 0 {
+        writeln!(
+            out,
+            "\n# {} account(s) still in progress in a running session are not listed.",
+            list.in_progress
+        )?;
+    }
+    for h in &list.others {
+        let clean = crate::escape::terminal(&format!("{} {}", h.key.item_type, h.key.item));
+        writeln!(out, "# also failed (not an account): {clean}")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_quoting_survives_hostile_names() {
+        assert_eq!(shell_quote("bob"), "'bob'");
+        assert_eq!(shell_quote("a'b"), r"'a'\''b'");
+        let evil = "x'; rm -rf / #$(id)`id`\n";
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf %s {}", shell_quote(evil)))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), evil);
+    }
+}

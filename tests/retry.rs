@@ -1,0 +1,242 @@
+//! Accounts across sessions and the re-queue list (`xferlens retry`,
+//! batch's accounts.csv): attempts are joined by source host, item type
+//! and name and ordered by session start, whatever order the inputs come
+//! in; an account transferred but never restored in a session that ended
+//! is pending, never running; accounts in progress in a running session
+//! are left off and counted; packages are listed apart.
+
+mod common;
+use common::*;
+
+use std::path::Path;
+
+fn ctl(contents: &str) -> String {
+    format!("{{\"pid\":1,\"type\":\"control\",\"contents\":{{{contents}}}}}\n")
+}
+
+/// Lines for one item: start, and a result when `outcome` is given.
+fn item(queue: &str, ty: &str, name: &str, outcome: Option<&str>, t: i64) -> String {
+    let mut m = ctl(&format!(
+        r#""action":"start","queue":"{queue}","item":"{name}","item_type":"{ty}","local_item":"{name}","child_number":1,"time":{t}"#
+    ));
+    m += &ctl(&format!(
+        r#""action":"start-item","queue":"{queue}","item":"{name}","item_type":"{ty}","child_number":1,"msg":{{"size":1000}},"time":{t}"#
+    ));
+    match outcome {
+        Some("ok") => {
+            m += &ctl(&format!(
+                r#""action":"success-item","queue":"{queue}","item":"{name}","item_type":"{ty}","child_number":1,"msg":{{"message":"ok"}},"time":{}"#,
+                t + 1
+            ))
+        }
+        Some(why) => {
+            m += &ctl(&format!(
+                r#""action":"failed-item","queue":"{queue}","item":"{name}","item_type":"{ty}","child_number":1,"msg":{{"failure":"{why}"}},"time":{}"#,
+                t + 1
+            ))
+        }
+        None => {}
+    }
+    m
+}
+
+fn session(root: &Path, id: &str, host: &str, start: i64, body: &str, end: Option<&str>) {
+    let d = root.join(id);
+    std::fs::create_dir_all(&d).unwrap();
+    let mut m = ctl(&format!(
+        r#""action":"start","child_number":0,"time":{start}"#
+    ));
+    m += &ctl(&format!(
+        r#""action":"remotehost","msg":"{host}","child_number":0"#
+    ));
+    m += body;
+    if let Some(e) = end {
+        m += &ctl(&format!(
+            r#""action":"{e}","child_number":0,"time":{}"#,
+            start + 50
+        ));
+    }
+    std::fs::write(d.join("master.log"), m).unwrap();
+}
+
+fn fleet(root: &Path) {
+    let a = "AccountRemoteRoot";
+    // Listed in an order other than their start times.
+    session(
+        root,
+        "s3-running",
+        "src1.example.net",
+        300,
+        &item("TRANSFER", a, "dave", None, 301),
+        None,
+    );
+    session(
+        root,
+        "s2-aborted",
+        "src1.example.net",
+        200,
+        &(item("TRANSFER", a, "bob", Some("ok"), 201)
+            + &item("TRANSFER", a, "carol", Some("ok"), 202)
+            + &item("RESTORE", a, "carol", Some("ok"), 203)),
+        Some("abort"),
+    );
+    session(
+        root,
+        "s1-done",
+        "src1.example.net",
+        100,
+        &(item("TRANSFER", a, "bob", Some("pkgacct failed"), 101)
+            + &item("TRANSFER", a, "carol", Some("ok"), 102)
+            + &item("RESTORE", a, "carol", Some("Mysql restore failed"), 103)
+            + &item(
+                "TRANSFER",
+                "PackageRemoteRoot",
+                "default",
+                Some("no such package"),
+                104,
+            )
+            + &item("TRANSFER", a, "erin", Some("ok"), 105)
+            + &item("RESTORE", a, "erin", Some("ok"), 106)),
+        Some("complete"),
+    );
+    session(
+        root,
+        "s0-other-host",
+        "src2.example.net",
+        50,
+        &item("TRANSFER", a, "bob", Some("disk full"), 51),
+        Some("complete"),
+    );
+}
+
+#[test]
+fn retry_joins_attempts_across_sessions() {
+    let tmp = tempfile::tempdir().unwrap();
+    fleet(tmp.path());
+    let root = tmp.path().to_str().unwrap();
+    let (code, csv, err) = run(&["retry", "--format", "csv", "--quiet", root]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        rows,
+        [
+            "remote_host,item_type,item,local_item,size_bytes,attempts,first_session_id,last_session_id,last_status,reason",
+            "src1.example.net,AccountRemoteRoot,bob,bob,1000,2,s1-done,s2-aborted,pending,\"transferred, never restored (session ABORTED)\"",
+            "src2.example.net,AccountRemoteRoot,bob,bob,1000,1,s0-other-host,s0-other-host,failed,disk full",
+            "src1.example.net,PackageRemoteRoot,default,default,1000,1,s1-done,s1-done,failed,no such package",
+        ]
+    );
+    let (_, text, _) = run(&["retry", "--quiet", root]);
+    assert!(
+        text.starts_with("2 account(s) to re-run: 1 failed, 1 never restored\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 account(s) still in progress in a running session are not listed."),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 package(s) or feature list(s) failed"),
+        "{text}"
+    );
+
+    // The same account in an ended session is pending, not running.
+    let (_, acc, _) = run(&[
+        "items",
+        "--accounts",
+        "--format",
+        "csv",
+        "--quiet",
+        &format!("{root}/s2-aborted"),
+    ]);
+    let bob = acc.lines().find(|l| l.contains(",bob,")).unwrap();
+    assert!(
+        bob.ends_with("success,pending,pending,,") || bob.contains(",pending,"),
+        "{bob}"
+    );
+    assert!(!bob.contains("running"), "{bob}");
+}
+
+#[test]
+fn whmapi1_lines_are_safe_for_a_shell() {
+    let tmp = tempfile::tempdir().unwrap();
+    let evil = r#"x'; touch PWNED #$(id)"#;
+    let escaped = evil.replace('"', "\\\"");
+    session(
+        tmp.path(),
+        "s1",
+        "src1.example.net",
+        100,
+        &item(
+            "TRANSFER",
+            "AccountRemoteRoot",
+            &escaped,
+            Some("failed"),
+            101,
+        ),
+        Some("complete"),
+    );
+    let root = tmp.path().to_str().unwrap();
+    let (code, script, err) = run(&["retry", "--format", "whmapi1", "--quiet", root]);
+    assert_eq!(code, 0, "{err}");
+    assert!(script.contains("create_remote_root_transfer_session"));
+    assert!(script.contains("start_transfer_session"));
+    // Run it with a stand-in whmapi1 that prints its arguments.
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let fake = bin.join("whmapi1");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]' \"$a\"; done; echo\n",
+    )
+    .unwrap();
+    let mut perm = std::fs::metadata(&fake).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+    std::fs::set_permissions(&fake, perm).unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(tmp.path())
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("NEW_SESSION_ID", "new123")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        said.trim(),
+        format!("[enqueue_transfer_item][transfer_session_id=new123][module=AccountRemoteRoot][user={evil}][localuser={evil}][size=1000]")
+    );
+    assert!(!tmp.path().join("PWNED").exists(), "nothing in a name ran");
+}
+
+#[test]
+fn batch_writes_every_account_with_its_attempts() {
+    let tmp = tempfile::tempdir().unwrap();
+    fleet(&tmp.path().join("fleet"));
+    let out = tmp.path().join("out");
+    let (code, stdout, err) = run(&[
+        "batch",
+        "--quiet",
+        tmp.path().join("fleet").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(code <= 1, "{err}");
+    assert!(stdout.contains("5 accounts, 2 to re-run"), "{stdout}");
+    let csv = std::fs::read_to_string(out.join("accounts.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "remote_host,item_type,item,local_item,attempts,first_session_id,last_session_id,last_status,last_reason,size_bytes,to_rerun");
+    assert_eq!(lines.len(), 1 + 6, "{csv}");
+    let carol = lines.iter().find(|l| l.contains(",carol,")).unwrap();
+    assert!(
+        carol.contains(",2,s1-done,s2-aborted,success,,1000,no"),
+        "{carol}"
+    );
+    let dave = lines.iter().find(|l| l.contains(",dave,")).unwrap();
+    assert!(dave.ends_with(",no"), "in progress: {dave}");
+}
