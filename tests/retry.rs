@@ -240,3 +240,82 @@ fn batch_writes_every_account_with_its_attempts() {
     let dave = lines.iter().find(|l| l.contains(",dave,")).unwrap();
     assert!(dave.ends_with(",no"), "in progress: {dave}");
 }
+
+/// Counts of failed items per queue from a CSV whose `queue` column is
+/// `q` and whose row weight is `weight` (a column, or 1 per failed row).
+fn per_queue(
+    csv: &str,
+    q: usize,
+    pick: impl Fn(&[String]) -> u64,
+) -> std::collections::BTreeMap<String, u64> {
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let mut m = std::collections::BTreeMap::new();
+    for rec in r.records() {
+        let rec: Vec<String> = rec.unwrap().iter().map(str::to_owned).collect();
+        *m.entry(rec[q].clone()).or_default() += pick(&rec);
+    }
+    m
+}
+
+#[test]
+fn causes_add_up_and_reports_answer_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let (code, stdout, stderr) = run(&["batch", "fixtures/sessions", "-o", out.to_str().unwrap()]);
+    assert!(code <= 1, "{stderr}");
+    let items = std::fs::read_to_string(out.join("items.csv")).unwrap();
+    let causes = std::fs::read_to_string(out.join("causes.csv")).unwrap();
+    let failed = per_queue(&items, 1, |r| u64::from(r[7] == "failed"));
+    let by_cause = per_queue(&causes, 0, |r| r[3].parse().unwrap());
+    assert_eq!(
+        failed
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .collect::<Vec<_>>(),
+        by_cause.into_iter().collect::<Vec<_>>(),
+        "each queue's causes add up to its failed items"
+    );
+    assert!(
+        causes.contains("RESTORE,,cascade: "),
+        "cascades name their TRANSFER cause: {causes}"
+    );
+    // The same failure on different accounts is one cause.
+    assert!(causes.contains("the user “*” already exists"), "{causes}");
+    assert!(stdout.contains("failed items in"), "{stdout}");
+    // One summary line for diagnostics, not every one of them.
+    let diag_lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("diagnostic(s) ("))
+        .collect();
+    assert_eq!(diag_lines.len(), 1, "{stderr}");
+    assert!(!stderr.contains("invalid JSON: expected value"), "{stderr}");
+    let (_, _, verbose) = run(&[
+        "batch",
+        "-v",
+        "fixtures/sessions",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(verbose.contains("invalid-json: invalid JSON"), "{verbose}");
+    let diagnostics = std::fs::read_to_string(out.join("diagnostics.csv")).unwrap();
+    assert!(diagnostics.starts_with("session_id,file,line,kind,message,excerpt\n"));
+    assert_eq!(diagnostics.lines().count() - 1, 9, "{diagnostics}");
+    // Answers come first, in order, then the sessions.
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let at = |h: &str| md.find(h).unwrap_or_else(|| panic!("{h} missing"));
+    let order = [
+        "## Accounts to re-run",
+        "## Top failure causes",
+        "## Source hosts",
+        "## Slowest accounts",
+        "## Restore modules",
+        "## Per day",
+        "## Sessions",
+    ];
+    for w in order.windows(2) {
+        assert!(at(w[0]) < at(w[1]), "{} before {}", w[0], w[1]);
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.find("Accounts to re-run").unwrap() < html.find("id=\"sessions\"").unwrap());
+    assert!(html.contains("aria-label=\"accounts per day\""));
+}

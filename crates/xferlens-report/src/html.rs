@@ -28,9 +28,16 @@ pub fn report<W: Write>(sessions: &[Session], o: &Options, out: &mut W) -> io::R
     };
     head(out, &title)?;
     if sessions.len() > 1 {
-        let mut stats = ModuleStats::default();
-        sessions.iter().for_each(|s| stats.add(s));
-        module_table(&stats, "Restore modules over all sessions", true, out)?;
+        let (modules, fleet, histories) = crate::fleet::gather(sessions);
+        answers(
+            &crate::fleet::Answers {
+                modules: &modules,
+                fleet: &fleet,
+                histories: &histories,
+            },
+            out,
+        )?;
+        writeln!(out, "<h2 id=\"sessions\">Sessions</h2>")?;
         overview(sessions, out)?;
     }
     for s in crate::worst_first(sessions) {
@@ -41,10 +48,15 @@ pub fn report<W: Write>(sessions: &[Session], o: &Options, out: &mut W) -> io::R
 
 /// Writes the fleet page of `batch`: overview (worst first) and the failed
 /// items of each session with problems.
-pub fn fleet<W: Write>(sessions: &[Session], stats: &ModuleStats, out: &mut W) -> io::Result<()> {
+pub fn fleet<W: Write>(
+    sessions: &[Session],
+    a: &crate::fleet::Answers<'_>,
+    out: &mut W,
+) -> io::Result<()> {
     head(out, &format!("{} transfer sessions", sessions.len()))?;
-    // Answers first: where the restore time went, then the session table.
-    module_table(stats, "Restore modules over all sessions", true, out)?;
+    // Answers first, then the session table.
+    answers(a, out)?;
+    writeln!(out, "<h2 id=\"sessions\">Sessions</h2>")?;
     overview(sessions, out)?;
     for (s, failed) in crate::failures_worst_first(sessions) {
         writeln!(
@@ -191,6 +203,202 @@ fn session<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()> {
         writeln!(out, "</pre>")?;
     }
     Ok(())
+}
+
+/// Rows shown per answer table (the full lists are in the CSV files).
+const ANSWER_ROWS: usize = 50;
+
+/// A `<p>` saying how many more rows the CSV file holds.
+fn more<W: Write>(out: &mut W, total: usize, shown: usize, file: &str) -> io::Result<()> {
+    if total > shown {
+        writeln!(
+            out,
+            "<p class=\"muted\">… and {} more: see {}.</p>",
+            total - shown,
+            h(file)
+        )?;
+    }
+    Ok(())
+}
+
+/// The answers over many sessions, before the session table: what to
+/// re-run, top causes, hosts, slow and large accounts, modules, and a
+/// per-day chart.
+fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<()> {
+    let list = crate::accounts::retry_list(a.histories);
+    let accounts = a.histories.iter().filter(|h| h.key.is_account()).count();
+    writeln!(
+        out,
+        "<p><b>{accounts} accounts; {} to re-run; {} failed items in {} failed accounts.</b></p>",
+        list.accounts.len(),
+        a.fleet.failed_items,
+        a.fleet.failed_accounts
+    )?;
+    writeln!(
+        out,
+        "<h2 id=\"rerun\">Accounts to re-run ({})</h2>",
+        list.accounts.len()
+    )?;
+    if list.in_progress > 0 {
+        writeln!(
+            out,
+            "<p class=\"muted\">{} account(s) still in progress in a running session are not listed.</p>",
+            list.in_progress
+        )?;
+    }
+    if !list.accounts.is_empty() {
+        writeln!(out, "<table><tr><th>Source host</th><th>Account</th><th>Attempts</th><th>Last</th><th>Session</th><th>Reason</th></tr>")?;
+        for hst in list.accounts.iter().take(ANSWER_ROWS) {
+            let l = hst.last();
+            writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"st {}\">{}</td><td>{}</td><td>{}</td></tr>",
+                h(&hst.key.remote_host),
+                h(&hst.key.item),
+                hst.attempts.len(),
+                l.status.as_str().to_uppercase(),
+                l.status.as_str(),
+                h(&l.session_id),
+                h(l.reason.as_deref().unwrap_or(""))
+            )?;
+        }
+        writeln!(out, "</table>")?;
+        more(
+            out,
+            list.accounts.len(),
+            ANSWER_ROWS,
+            "accounts.csv or `xferlens retry`",
+        )?;
+    }
+    let causes = a.fleet.causes();
+    if !causes.is_empty() {
+        writeln!(out, "<h2 id=\"causes\">Top failure causes</h2><table><tr><th>Queue</th><th>Module</th><th>Cause</th><th>Items</th><th>Accounts</th><th>Sessions</th><th>Example</th></tr>")?;
+        let top: Vec<_> = causes
+            .iter()
+            .filter(|c| !c.is_cascade())
+            .take(ANSWER_ROWS)
+            .collect();
+        for c in &top {
+            let cascade = causes
+                .iter()
+                .find(|x| x.is_cascade() && x.cause[9..] == c.cause && c.queue == "TRANSFER");
+            let extra = cascade
+                .map(|x| {
+                    format!(
+                        "<br><span class=\"muted\">and {} RESTORE item(s) failed in cascade</span>",
+                        x.items
+                    )
+                })
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}{extra}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{} <span class=\"muted\">{}</span><br>{}</td></tr>",
+                h(&c.queue),
+                h(c.module.as_deref().unwrap_or("")),
+                h(&c.cause),
+                c.items,
+                c.accounts(),
+                c.sessions,
+                h(&c.example.1),
+                h(&c.example.0),
+                h(&c.example.2)
+            )?;
+        }
+        writeln!(out, "</table>")?;
+        more(
+            out,
+            causes.iter().filter(|c| !c.is_cascade()).count(),
+            top.len(),
+            "causes.csv",
+        )?;
+    }
+    let hosts = a.fleet.hosts();
+    if !hosts.is_empty() {
+        writeln!(out, "<h2 id=\"hosts\">Source hosts</h2><table><tr><th>Host</th><th>Sessions</th><th>Failed items</th><th>Moved</th><th>Median session</th><th>Throughput p50</th><th>p90</th></tr>")?;
+        for hs in hosts.iter().take(ANSWER_ROWS) {
+            writeln!(
+                out,
+                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                h(&hs.host),
+                hs.sessions,
+                hs.failed_items,
+                bytes(hs.bytes as f64),
+                crate::modules::dur(hs.median_s()),
+                hs.throughput_p50().map(|t| format!("{}/s", bytes(t))).unwrap_or_default(),
+                hs.throughput_p90().map(|t| format!("{}/s", bytes(t))).unwrap_or_default()
+            )?;
+        }
+        writeln!(out, "</table>")?;
+        more(out, hosts.len(), ANSWER_ROWS, "hosts.csv")?;
+    }
+    for (title, runs) in [
+        ("Slowest accounts", &a.fleet.slowest),
+        (
+            "Lowest throughput (accounts of 1 MB or more)",
+            &a.fleet.slowest_throughput,
+        ),
+        ("Largest accounts", &a.fleet.largest),
+    ] {
+        if runs.is_empty() {
+            continue;
+        }
+        writeln!(out, "<h2>{title}</h2><table><tr><th>Account</th><th>Host</th><th>Session</th><th>Size</th><th>Duration</th><th>Throughput</th></tr>")?;
+        for r in runs.iter().take(10) {
+            writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}/s</td></tr>",
+                h(&r.item),
+                h(&r.host),
+                h(&r.session_id),
+                bytes(r.size as f64),
+                duration(r.duration_s),
+                bytes(r.throughput())
+            )?;
+        }
+        writeln!(out, "</table>")?;
+    }
+    module_table(a.modules, "Restore modules over all sessions", true, out)?;
+    per_day(a.fleet, out)
+}
+
+/// A bar chart of accounts moved and failed per day (inline SVG, no
+/// script), most recent 60 days.
+fn per_day<W: Write>(f: &crate::fleet::FleetStats, out: &mut W) -> io::Result<()> {
+    let days: Vec<_> = f.days.iter().filter(|(d, _)| *d != "unknown").collect();
+    let days = &days[days.len().saturating_sub(60)..];
+    if days.is_empty() {
+        return Ok(());
+    }
+    let max = days
+        .iter()
+        .map(|(_, s)| s.moved + s.failed)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let (bw, gap, hgt, label_h) = (16.0, 6.0, 140.0, 70.0);
+    let width = days.len() as f64 * (bw + gap) + 60.0;
+    writeln!(out, "<h2 id=\"days\">Per day</h2><p class=\"muted\">Accounts moved (green) and failed (red) by the day their session started, UTC; the most recent {} days.</p>", days.len())?;
+    writeln!(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{}\" role=\"img\" aria-label=\"accounts per day\" font-size=\"10\">", hgt + label_h)?;
+    writeln!(out, "<text x=\"0\" y=\"10\">{}</text><line x1=\"40\" y1=\"{hgt}\" x2=\"{width}\" y2=\"{hgt}\" stroke=\"#d0d7de\"/>", max as u64)?;
+    for (i, (d, st)) in days.iter().enumerate() {
+        let x = 44.0 + i as f64 * (bw + gap);
+        let hm = st.moved as f64 / max * (hgt - 14.0);
+        let hf = st.failed as f64 / max * (hgt - 14.0);
+        writeln!(
+            out,
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{bw}\" height=\"{hm:.1}\" fill=\"#2da44e\"><title>{}: {} moved, {} failed, {} sessions</title></rect><rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{bw}\" height=\"{hf:.1}\" fill=\"#cf222e\"/><text transform=\"translate({:.1},{:.1}) rotate(60)\">{}</text>",
+            hgt - hm - hf,
+            h(d),
+            st.moved,
+            st.failed,
+            st.sessions,
+            hgt - hf,
+            x + 4.0,
+            hgt + 6.0,
+            h(d)
+        )?;
+    }
+    writeln!(out, "</svg>")
 }
 
 /// Colours of module segments, picked by the module's first appearance.

@@ -13,6 +13,7 @@ Markdown.
 pub mod accounts;
 pub mod csv;
 pub mod escape;
+pub mod fleet;
 pub mod html;
 pub mod json;
 pub mod markdown;

@@ -265,6 +265,212 @@ fn slowest<W: Write>(out: &mut W, s: &Session) -> io::Result<()> {
     writeln!(out)
 }
 
+/// How many rows each answer list shows in Markdown (the full lists are
+/// in the CSV files).
+const ANSWER_ROWS: usize = 25;
+
+/// "… and N more: see FILE" under a cut list.
+fn more<W: Write>(out: &mut W, total: usize, shown: usize, file: &str) -> io::Result<()> {
+    if total > shown {
+        writeln!(out, "\n… and {} more: see {file}.", total - shown)?;
+    }
+    writeln!(out)
+}
+
+/// The answers over many sessions, in the order people ask: what to
+/// re-run, why things failed, which source hosts, which accounts were
+/// slow or large, and when.
+pub fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<()> {
+    use crate::time::bytes;
+    let list = crate::accounts::retry_list(a.histories);
+    let accounts = a.histories.iter().filter(|h| h.key.is_account()).count();
+    writeln!(
+        out,
+        "**{accounts} accounts; {} to re-run; {} failed items in {} failed accounts.**\n",
+        list.accounts.len(),
+        a.fleet.failed_items,
+        a.fleet.failed_accounts
+    )?;
+    writeln!(out, "## Accounts to re-run ({})\n", list.accounts.len())?;
+    if list.in_progress > 0 {
+        writeln!(
+            out,
+            "{} account(s) still in progress in a running session are not listed.\n",
+            list.in_progress
+        )?;
+    }
+    if !list.accounts.is_empty() {
+        table_header(
+            out,
+            &[
+                "Source host",
+                "Account",
+                "Attempts",
+                "Last",
+                "Session",
+                "Reason",
+            ],
+        )?;
+        for h in list.accounts.iter().take(ANSWER_ROWS) {
+            let l = h.last();
+            row(
+                out,
+                &[
+                    m(&h.key.remote_host),
+                    m(&h.key.item),
+                    h.attempts.len().to_string(),
+                    l.status.as_str().to_owned(),
+                    code(&l.session_id),
+                    m(l.reason.as_deref().unwrap_or("")),
+                ],
+            )?;
+        }
+        more(
+            out,
+            list.accounts.len(),
+            ANSWER_ROWS,
+            "accounts.csv or `xferlens retry`",
+        )?;
+    }
+    let causes = a.fleet.causes();
+    if !causes.is_empty() {
+        writeln!(out, "## Top failure causes\n")?;
+        table_header(
+            out,
+            &[
+                "Queue", "Module", "Cause", "Items", "Accounts", "Sessions", "Example",
+            ],
+        )?;
+        let top: Vec<_> = causes
+            .iter()
+            .filter(|c| !c.is_cascade())
+            .take(ANSWER_ROWS)
+            .collect();
+        for c in &top {
+            // A cascade follows from its TRANSFER cause: shown with it.
+            let cascade = causes
+                .iter()
+                .find(|x| x.is_cascade() && x.cause[9..] == c.cause && c.queue == "TRANSFER");
+            let mut cause = m(&c.cause);
+            if let Some(x) = cascade {
+                cause.push_str(&format!(
+                    " (and {} RESTORE item(s) failed in cascade)",
+                    x.items
+                ));
+            }
+            row(
+                out,
+                &[
+                    m(&c.queue),
+                    m(c.module.as_deref().unwrap_or("")),
+                    cause,
+                    c.items.to_string(),
+                    c.accounts().to_string(),
+                    c.sessions.to_string(),
+                    format!("{} {}", code(&c.example.0), m(&c.example.1)),
+                ],
+            )?;
+        }
+        let independent = causes.iter().filter(|c| !c.is_cascade()).count();
+        more(out, independent, top.len(), "causes.csv")?;
+    }
+    let hosts = a.fleet.hosts();
+    if !hosts.is_empty() {
+        writeln!(out, "## Source hosts\n")?;
+        table_header(
+            out,
+            &[
+                "Host",
+                "Sessions",
+                "Failed items",
+                "Moved",
+                "Median session",
+                "Throughput p50",
+                "p90",
+            ],
+        )?;
+        for h in hosts.iter().take(ANSWER_ROWS) {
+            row(
+                out,
+                &[
+                    m(&h.host),
+                    h.sessions.to_string(),
+                    h.failed_items.to_string(),
+                    bytes(h.bytes as f64),
+                    crate::modules::dur(h.median_s()),
+                    h.throughput_p50()
+                        .map(|t| format!("{}/s", bytes(t)))
+                        .unwrap_or_default(),
+                    h.throughput_p90()
+                        .map(|t| format!("{}/s", bytes(t)))
+                        .unwrap_or_default(),
+                ],
+            )?;
+        }
+        more(out, hosts.len(), ANSWER_ROWS, "hosts.csv")?;
+    }
+    for (title, runs) in [
+        ("Slowest accounts", &a.fleet.slowest),
+        (
+            "Lowest throughput (accounts of 1 MB or more)",
+            &a.fleet.slowest_throughput,
+        ),
+        ("Largest accounts", &a.fleet.largest),
+    ] {
+        if runs.is_empty() {
+            continue;
+        }
+        writeln!(out, "## {title}\n")?;
+        table_header(
+            out,
+            &[
+                "Account",
+                "Host",
+                "Session",
+                "Size",
+                "Duration",
+                "Throughput",
+            ],
+        )?;
+        for r in runs.iter().take(10) {
+            row(
+                out,
+                &[
+                    m(&r.item),
+                    m(&r.host),
+                    code(&r.session_id),
+                    bytes(r.size as f64),
+                    duration(r.duration_s),
+                    format!("{}/s", bytes(r.throughput())),
+                ],
+            )?;
+        }
+        writeln!(out)?;
+    }
+    module_stats(a.modules, out)?;
+    if !a.fleet.days.is_empty() {
+        writeln!(out, "## Per day\n")?;
+        table_header(
+            out,
+            &["Day (UTC)", "Sessions", "Accounts moved", "Accounts failed"],
+        )?;
+        let days: Vec<_> = a.fleet.days.iter().collect();
+        for (d, st) in days.iter().rev().take(ANSWER_ROWS) {
+            row(
+                out,
+                &[
+                    m(d),
+                    st.sessions.to_string(),
+                    st.moved.to_string(),
+                    st.failed.to_string(),
+                ],
+            )?;
+        }
+        more(out, days.len(), ANSWER_ROWS, "sessions.csv")?;
+    }
+    Ok(())
+}
+
 /// The restore modules over many sessions: how often each ran and
 /// failed, its median and p90 time, and where it took longest.
 pub fn module_stats<W: Write>(stats: &crate::modules::ModuleStats, out: &mut W) -> io::Result<()> {
@@ -309,9 +515,16 @@ pub fn module_stats<W: Write>(stats: &crate::modules::ModuleStats, out: &mut W) 
 pub fn report<W: Write>(sessions: &[Session], o: &Options, out: &mut W) -> io::Result<()> {
     writeln!(out, "# xferlens report\n")?;
     if sessions.len() > 1 {
-        let mut stats = crate::modules::ModuleStats::default();
-        sessions.iter().for_each(|s| stats.add(s));
-        module_stats(&stats, out)?;
+        let (modules, fleet, histories) = crate::fleet::gather(sessions);
+        answers(
+            &crate::fleet::Answers {
+                modules: &modules,
+                fleet: &fleet,
+                histories: &histories,
+            },
+            out,
+        )?;
+        writeln!(out, "## Sessions\n")?;
         fleet_overview(sessions, out)?;
     }
     for s in crate::worst_first(sessions) {
@@ -394,11 +607,12 @@ pub fn items<W: Write>(sessions: &[Session], accounts: bool, out: &mut W) -> io:
 /// of each session that has any.
 pub fn fleet<W: Write>(
     sessions: &[Session],
-    stats: &crate::modules::ModuleStats,
+    a: &crate::fleet::Answers<'_>,
     out: &mut W,
 ) -> io::Result<()> {
     writeln!(out, "# xferlens batch report\n")?;
-    module_stats(stats, out)?;
+    answers(a, out)?;
+    writeln!(out, "## Sessions\n")?;
     fleet_overview(sessions, out)?;
     for (s, failed) in crate::failures_worst_first(sessions) {
         writeln!(out, "## {}: {} failed item(s)\n", code(&s.id), failed.len())?;

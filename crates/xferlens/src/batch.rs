@@ -19,7 +19,11 @@ use xferlens_report::accounts::{
     attempts_of, histories_csv, retry_list, AccountKey, Attempt, Histories,
 };
 use xferlens_report::escape::terminal as t;
+use xferlens_report::fleet::{
+    causes_csv, diagnostics_rows, hosts_csv, Answers, FleetStats, DIAGNOSTIC_COLUMNS,
+};
 use xferlens_report::modules::ModuleStats;
+use xferlens_report::time::bytes;
 
 use crate::commands::print_diagnostics;
 use crate::input::{damage, discover, load, load_each, Source};
@@ -70,6 +74,8 @@ struct Rendered {
     damage: Option<String>,
     modules: ModuleStats,
     attempts: Vec<(AccountKey, Attempt)>,
+    fleet: FleetStats,
+    diagnostic_rows: Vec<u8>,
 }
 
 fn render(s: Session, raw: bool) -> std::io::Result<Rendered> {
@@ -80,7 +86,12 @@ fn render(s: Session, raw: bool) -> std::io::Result<Rendered> {
     })?;
     let mut modules = ModuleStats::default();
     modules.add(&s);
+    let mut fleet = FleetStats::default();
+    fleet.add(&s);
+    let diagnostic_rows = csv_bytes(raw, |c| diagnostics_rows(&s, c))?;
     Ok(Rendered {
+        fleet,
+        diagnostic_rows,
         attempts: attempts_of(&s),
         modules,
         damage: damage(&s),
@@ -100,6 +111,12 @@ struct Sink {
     outcome: Outcome,
     modules: ModuleStats,
     accounts: Histories,
+    fleet: FleetStats,
+    diagnostics_csv: Output,
+    /// Diagnostics per kind, for the one-line summary.
+    kinds: std::collections::BTreeMap<&'static str, u64>,
+    /// Bytes of logs read so far (for the progress bar).
+    bytes: u64,
 }
 
 impl Sink {
@@ -114,11 +131,18 @@ impl Sink {
                 self.outcome.warning_items += r.warnings;
                 self.modules.merge(r.modules);
                 self.accounts.add(r.attempts);
+                self.fleet.merge(r.fleet);
+                self.diagnostics_csv.write_all(&r.diagnostic_rows)?;
+                for d in &r.session.diagnostics {
+                    *self.kinds.entry(d.kind.code()).or_default() += 1;
+                }
+                self.bytes = self.bytes.saturating_add(r.session.volume.bytes);
+                bar.set_message(format!("{} read", bytes(self.bytes as f64)));
                 if let Some(d) = r.damage {
                     self.outcome.input_errors += 1;
                     self.outcome.errors.push(d);
                 }
-                if !ctx.global.quiet {
+                if ctx.global.verbose && !ctx.global.quiet {
                     bar.suspend(|| {
                         print_diagnostics(std::slice::from_ref(&r.session), ctx.color_err)
                     });
@@ -199,13 +223,16 @@ fn produce(
 }
 
 /// The files batch writes, in the order they are put in place.
-const OUTPUTS: [&str; 6] = [
+const OUTPUTS: [&str; 9] = [
     "sessions.csv",
     "items.csv",
     "modules.csv",
     "report.md",
     "report.html",
     "accounts.csv",
+    "causes.csv",
+    "hosts.csv",
+    "diagnostics.csv",
 ];
 
 pub fn run(
@@ -227,7 +254,7 @@ pub fn run(
     }
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} {bar:40} {pos}/{len} sessions {elapsed_precise} ETA {eta}",
+            "{spinner} {bar:30} {pos}/{len} sessions · {msg} · {elapsed_precise} ETA {eta}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
@@ -237,6 +264,10 @@ pub fn run(
         kept: Vec::new(),
         modules: ModuleStats::default(),
         accounts: Histories::default(),
+        fleet: FleetStats::default(),
+        diagnostics_csv: Output::file(&outdir.join(OUTPUTS[8]))?,
+        kinds: Default::default(),
+        bytes: 0,
         outcome: Outcome {
             input_errors: errs.len(),
             errors: errs.iter().map(|e| format!("{e:#}")).collect(),
@@ -247,6 +278,8 @@ pub fn run(
         .write_all(&csv_bytes(raw_csv, |c| c.header(&SESSION_COLUMNS))?)?;
     out.items_csv
         .write_all(&csv_bytes(raw_csv, |c| c.header(&ITEM_COLUMNS))?)?;
+    out.diagnostics_csv
+        .write_all(&csv_bytes(raw_csv, |c| c.header(&DIAGNOSTIC_COLUMNS))?)?;
     produce(&sources, ctx, raw_csv, &bar, &mut out)?;
     let Sink {
         sessions_csv,
@@ -255,36 +288,89 @@ pub fn run(
         outcome,
         modules,
         accounts,
+        fleet,
+        diagnostics_csv,
+        kinds,
+        ..
     } = out;
     bar.finish_and_clear();
+    let histories = accounts.finish();
+    let answers = Answers {
+        modules: &modules,
+        fleet: &fleet,
+        histories: &histories,
+    };
     let mut modules_csv = Output::file(&outdir.join(OUTPUTS[2]))?;
     xferlens_report::modules::stats_csv(&modules, raw_csv, &mut modules_csv)?;
     let mut md = Output::file(&outdir.join(OUTPUTS[3]))?;
-    markdown::fleet(&kept, &modules, &mut md)?;
+    markdown::fleet(&kept, &answers, &mut md)?;
     let mut page = Output::file(&outdir.join(OUTPUTS[4]))?;
-    html::fleet(&kept, &modules, &mut page)?;
-    let histories = accounts.finish();
+    html::fleet(&kept, &answers, &mut page)?;
     let mut accounts_csv = Output::file(&outdir.join(OUTPUTS[5]))?;
     histories_csv(&histories, raw_csv, &mut accounts_csv)?;
-    let list = retry_list(&histories);
-    let rerun = list.accounts.len();
+    let mut causes = Output::file(&outdir.join(OUTPUTS[6]))?;
+    causes_csv(&fleet, raw_csv, &mut causes)?;
+    let mut hosts = Output::file(&outdir.join(OUTPUTS[7]))?;
+    hosts_csv(&fleet, &histories, raw_csv, &mut hosts)?;
     // Everything is written; put the files in place together.
-    for o in [sessions_csv, items_csv, modules_csv, md, page, accounts_csv] {
+    for o in [
+        sessions_csv,
+        items_csv,
+        modules_csv,
+        md,
+        page,
+        accounts_csv,
+        causes,
+        hosts,
+        diagnostics_csv,
+    ] {
         o.finish()?;
     }
     let f = xferlens_report::FleetTotals::of(&kept);
-    println!(
-        "{} sessions ({} completed, {} failed or aborted, {} not finished; {} failed items; {} accounts, {} to re-run) -> {}: {}{}",
-        f.sessions,
-        f.completed,
-        f.failed,
-        f.unfinished,
-        f.items_failed,
+    let list = retry_list(&histories);
+    let mut out = Output::stdout(false);
+    writeln!(
+        out,
+        "{} sessions: {} completed, {} failed or aborted, {} not finished",
+        f.sessions, f.completed, f.failed, f.unfinished
+    )?;
+    writeln!(
+        out,
+        "{} accounts, {} to re-run ({} in progress left off); {} failed items in {} failed accounts",
         histories.iter().filter(|h| h.key.is_account()).count(),
-        rerun,
+        list.accounts.len(),
+        list.in_progress,
+        fleet.failed_items,
+        fleet.failed_accounts
+    )?;
+    for c in fleet.causes().iter().filter(|c| !c.is_cascade()).take(3) {
+        writeln!(
+            out,
+            "  {:>5}x {} {}{}",
+            c.items,
+            t(&c.queue),
+            c.module
+                .as_deref()
+                .map(|m| format!("{}: ", t(m)))
+                .unwrap_or_default(),
+            t(&c.cause)
+        )?;
+    }
+    writeln!(
+        out,
+        "-> {}: {}",
         t(&outdir.display().to_string()),
-        OUTPUTS.join(" "),
-        if outcome.input_errors > 0 { format!("; {} input(s) could not be read", outcome.input_errors) } else { String::new() }
-    );
+        OUTPUTS.join(" ")
+    )?;
+    out.finish()?;
+    if !ctx.global.quiet && !ctx.global.verbose && !kinds.is_empty() {
+        let n: u64 = kinds.values().sum();
+        let list: Vec<String> = kinds.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        eprintln!(
+            "{n} diagnostic(s) ({}): listed in {}; `xferlens check` shows them, -v prints them here",
+            list.join(", "),
+            t(&outdir.join(OUTPUTS[8]).display().to_string())
+        );
+    }
     Ok(outcome)
 }

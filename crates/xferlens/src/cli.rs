@@ -68,6 +68,10 @@ pub struct Global {
     /// Do not print diagnostics to stderr (they are still counted).
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// batch: print every diagnostic to stderr (by default one line
+    /// counts them per kind; diagnostics.csv lists them all).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -213,7 +217,9 @@ pub enum Command {
     },
     /// Processes many sessions in parallel and writes sessions.csv,
     /// items.csv, accounts.csv (every account across sessions: attempts,
-    /// last status and reason, whether to re-run), modules.csv (per restore module: runs, failures, median
+    /// last status and reason, whether to re-run), causes.csv (failure
+    /// messages normalised into causes, per queue and module), hosts.csv
+    /// (per source host), diagnostics.csv, modules.csv (per restore module: runs, failures, median
     /// and p90 time, slowest accounts), report.md and report.html (worst
     /// sessions first) to OUTDIR.
     #[command(

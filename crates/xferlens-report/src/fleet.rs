@@ -1,0 +1,617 @@
+//! Answers over many sessions: failure causes (messages normalised so the
+//! same failure on 40 accounts is one cause), source hosts, the slowest
+//! and largest accounts, and activity per day. Gathered session by session
+//! ([`FleetStats::add`] on a worker, [`FleetStats::merge`] on the writer),
+//! so `batch` can drop each session's items once counted.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{self, Write};
+
+use xferlens_replay::{Item, ItemStatus, Session};
+
+use crate::accounts::{History, UNKNOWN_HOST};
+use crate::csv::CsvOut;
+
+/// Longest cause kept, in characters.
+const CAUSE_MAX: usize = 200;
+
+/// How many accounts each top list keeps.
+pub const TOP_N: usize = 20;
+
+/// Most distinct causes tracked; the rest are counted under `(other)`.
+pub const CAUSES_MAX: usize = 2000;
+
+fn is_quote_open(c: char) -> Option<char> {
+    match c {
+        '“' => Some('”'),
+        '"' => Some('"'),
+        '‘' => Some('’'),
+        '`' => Some('`'),
+        _ => None,
+    }
+}
+
+/// One word of a message as a placeholder, or as itself.
+fn word_class(w: &str, names: &[&str]) -> String {
+    let core = w.trim_matches(|c: char| ",.;:()[]{}!?".contains(c));
+    if core.is_empty() {
+        return w.to_owned();
+    }
+    let (pre, post) = {
+        let start = w.find(core).unwrap_or(0);
+        (&w[..start], &w[start + core.len()..])
+    };
+    let class = if names.iter().any(|n| !n.is_empty() && core == *n) {
+        "<account>"
+    } else if core.starts_with('/') || core.starts_with("~/") {
+        "<path>"
+    } else if core.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && core.bytes().any(|b| b.is_ascii_digit())
+    {
+        // Numbers and IPv4 addresses.
+        if core.matches('.').count() == 3 {
+            "<ip>"
+        } else {
+            "<n>"
+        }
+    } else if core.contains('.')
+        && !core.ends_with('.')
+        && core
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_')
+        && core.bytes().any(|b| b.is_ascii_alphabetic())
+        && core.split('.').all(|p| !p.is_empty())
+    {
+        "<host>"
+    } else if core.bytes().any(|b| b.is_ascii_digit())
+        && core.bytes().any(|b| b.is_ascii_alphabetic())
+    {
+        // Sizes (12MB), signal numbers, ids mixed with digits.
+        let digits_first = core.bytes().next().is_some_and(|b| b.is_ascii_digit());
+        if digits_first {
+            "<n>"
+        } else if names.iter().any(|n| !n.is_empty() && core.contains(n)) {
+            "<account>"
+        } else {
+            return w.to_owned();
+        }
+    } else if names.iter().any(|n| n.len() >= 3 && core.contains(n)) {
+        // A database or file named after the account (bob_wp).
+        "<account>"
+    } else {
+        return w.to_owned();
+    };
+    format!("{pre}{class}{post}")
+}
+
+/// A failure message as a cause: quoted strings, the account's names,
+/// paths, hosts, IP addresses and numbers replaced by placeholders, white
+/// space folded, and cut to 200 characters. "Unable to download
+/// “/home/cpmove-bob.tar.gz”" for 40 accounts is one cause.
+pub fn normalise(msg: &str, names: &[&str]) -> String {
+    let mut s = String::with_capacity(msg.len());
+    let mut it = msg.chars();
+    while let Some(c) = it.next() {
+        match is_quote_open(c) {
+            Some(close) => {
+                // Skip to the closing quote (a lone quote is kept as is).
+                let rest: String = it.clone().collect();
+                match rest.find(close) {
+                    Some(end) => {
+                        s.push_str("“*”");
+                        let skip = rest[..end].chars().count() + 1;
+                        for _ in 0..skip {
+                            it.next();
+                        }
+                    }
+                    None => s.push(c),
+                }
+            }
+            None => s.push(c),
+        }
+    }
+    let words: Vec<String> = s.split_whitespace().map(|w| word_class(w, names)).collect();
+    let mut out = words.join(" ");
+    if out.chars().count() > CAUSE_MAX {
+        out = out.chars().take(CAUSE_MAX).collect::<String>() + "…";
+    }
+    if out.is_empty() {
+        "(no message)".into()
+    } else {
+        out
+    }
+}
+
+/// The cause of a failed item: its queue, the module that failed (when
+/// the log names one), and the normalised message. A cascaded RESTORE
+/// failure is `cascade: <the TRANSFER cause>`.
+pub fn cause_of(s: &Session, it: &Item) -> (Option<String>, String) {
+    let names: Vec<&str> = [Some(it.item.as_str()), it.local_item.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    if it.cascaded {
+        let transfer = s
+            .items
+            .iter()
+            .find(|t| t.queue == "TRANSFER" && t.item_type == it.item_type && t.item == it.item);
+        let inner = transfer
+            .map(|t| cause_of(s, t).1)
+            .unwrap_or_else(|| normalise(it.reason().unwrap_or(""), &names));
+        return (None, format!("cascade: {inner}"));
+    }
+    match it.failed_module() {
+        Some(m) => {
+            let msg = m.statusmsg.as_deref().or(it.reason()).unwrap_or("");
+            (Some(m.name.clone()), normalise(msg, &names))
+        }
+        None => (None, normalise(it.reason().unwrap_or(""), &names)),
+    }
+}
+
+/// One cause over many sessions.
+#[derive(Clone, Debug, Default)]
+pub struct CauseStat {
+    /// `TRANSFER` or `RESTORE`.
+    pub queue: String,
+    /// The module that failed, when the log names it.
+    pub module: Option<String>,
+    /// The normalised message.
+    pub cause: String,
+    /// Failed items with this cause.
+    pub items: u64,
+    /// Distinct accounts (host, type, name).
+    accounts: HashSet<(String, String, String)>,
+    /// Sessions it occurred in.
+    pub sessions: u64,
+    /// An example: session id, item, the message as written.
+    pub example: (String, String, String),
+}
+
+impl CauseStat {
+    /// Distinct accounts that failed with this cause.
+    pub fn accounts(&self) -> usize {
+        self.accounts.len()
+    }
+
+    /// True for a RESTORE failure that follows from its TRANSFER failure.
+    pub fn is_cascade(&self) -> bool {
+        self.cause.starts_with("cascade: ")
+    }
+}
+
+/// One source host over many sessions.
+#[derive(Clone, Debug, Default)]
+pub struct HostStat {
+    /// The host (`remotehost`, or `unknown`).
+    pub host: String,
+    /// Sessions from it.
+    pub sessions: u64,
+    /// Failed items.
+    pub failed_items: u64,
+    /// Bytes of finished items.
+    pub bytes: u64,
+    /// Session durations, seconds.
+    durations: Vec<i64>,
+    /// Per-account throughput, bytes per second.
+    throughputs: Vec<f64>,
+}
+
+fn quantile<T: Copy + PartialOrd>(v: &[T], q: f64) -> Option<T> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let rank = ((q * s.len() as f64).ceil() as usize).clamp(1, s.len());
+    Some(s[rank - 1])
+}
+
+impl HostStat {
+    /// Total session time, seconds.
+    pub fn total_s(&self) -> i64 {
+        self.durations.iter().sum()
+    }
+    /// Median session duration.
+    pub fn median_s(&self) -> Option<i64> {
+        quantile(&self.durations, 0.5)
+    }
+    /// Median per-account throughput, bytes/s.
+    pub fn throughput_p50(&self) -> Option<f64> {
+        quantile(&self.throughputs, 0.5)
+    }
+    /// 90th percentile of per-account throughput, bytes/s.
+    pub fn throughput_p90(&self) -> Option<f64> {
+        quantile(&self.throughputs, 0.9)
+    }
+}
+
+/// One account's move, for the top lists.
+#[derive(Clone, Debug)]
+pub struct AccountRun {
+    /// Session id.
+    pub session_id: String,
+    /// Source host.
+    pub host: String,
+    /// Item type and name.
+    pub item: String,
+    /// Bytes.
+    pub size: u64,
+    /// Seconds from TRANSFER start to RESTORE end.
+    pub duration_s: i64,
+}
+
+impl AccountRun {
+    /// Bytes per second.
+    pub fn throughput(&self) -> f64 {
+        self.size as f64 / self.duration_s.max(1) as f64
+    }
+}
+
+/// One day (UTC, by session start).
+#[derive(Clone, Debug, Default)]
+pub struct DayStat {
+    /// Sessions started that day.
+    pub sessions: u64,
+    /// Accounts moved (success or warning).
+    pub moved: u64,
+    /// Accounts failed.
+    pub failed: u64,
+}
+
+/// Answers over many sessions.
+#[derive(Clone, Debug, Default)]
+pub struct FleetStats {
+    causes: HashMap<(String, Option<String>, String), CauseStat>,
+    hosts: HashMap<String, HostStat>,
+    /// Days, `YYYY-MM-DD` → counts (`unknown` for logs without times).
+    pub days: std::collections::BTreeMap<String, DayStat>,
+    /// The slowest accounts by duration (longest first).
+    pub slowest: Vec<AccountRun>,
+    /// The slowest accounts by throughput (lowest first, at least 1 MB).
+    pub slowest_throughput: Vec<AccountRun>,
+    /// The largest accounts.
+    pub largest: Vec<AccountRun>,
+    /// Failed items.
+    pub failed_items: u64,
+    /// Failed accounts (one per session and account).
+    pub failed_accounts: u64,
+}
+
+fn keep_top(v: &mut Vec<AccountRun>, r: AccountRun, key: impl Fn(&AccountRun) -> f64) {
+    v.push(r);
+    v.sort_by(|a, b| {
+        key(b)
+            .partial_cmp(&key(a))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    v.truncate(TOP_N);
+}
+
+impl FleetStats {
+    /// Counts one session.
+    pub fn add(&mut self, s: &Session) {
+        let host = s.remote_host.as_deref().unwrap_or(UNKNOWN_HOST).to_owned();
+        let mut seen_causes: HashSet<(String, Option<String>, String)> = HashSet::new();
+        for it in s.items_with(ItemStatus::Failed) {
+            self.failed_items += 1;
+            let (module, cause) = cause_of(s, it);
+            let mut key = (it.queue.clone(), module.clone(), cause.clone());
+            if !self.causes.contains_key(&key) && self.causes.len() >= CAUSES_MAX {
+                key = (it.queue.clone(), None, "(other)".into());
+            }
+            let st = self.causes.entry(key.clone()).or_insert_with(|| CauseStat {
+                queue: key.0.clone(),
+                module: key.1.clone(),
+                cause: key.2.clone(),
+                example: (
+                    s.id.clone(),
+                    it.item.clone(),
+                    crate::modules::reason(it).unwrap_or_default(),
+                ),
+                ..CauseStat::default()
+            });
+            st.items += 1;
+            st.accounts
+                .insert((host.clone(), it.item_type.clone(), it.item.clone()));
+            if seen_causes.insert(key) {
+                st.sessions += 1;
+            }
+        }
+        let hs = self.hosts.entry(host.clone()).or_insert_with(|| HostStat {
+            host: host.clone(),
+            ..HostStat::default()
+        });
+        hs.sessions += 1;
+        hs.durations.extend(s.duration_s());
+        let day = s
+            .started_at
+            .map(|t| crate::time::rfc3339(t)[..10].to_owned())
+            .unwrap_or_else(|| "unknown".into());
+        let d = self.days.entry(day).or_default();
+        d.sessions += 1;
+        for a in s.accounts() {
+            let t = a.transfer.map(|i| &s.items[i]);
+            let r = a.restore.map(|i| &s.items[i]);
+            match a.overall {
+                ItemStatus::Failed => {
+                    d.failed += 1;
+                    self.failed_accounts += 1;
+                }
+                ItemStatus::Success | ItemStatus::Warning => d.moved += 1,
+                _ => {}
+            }
+            for i in [t, r].into_iter().flatten() {
+                if i.status == ItemStatus::Failed {
+                    hs.failed_items += 1;
+                }
+            }
+            if !matches!(a.overall, ItemStatus::Success | ItemStatus::Warning) {
+                continue;
+            }
+            let size = [t, r]
+                .into_iter()
+                .flatten()
+                .find_map(|i| i.size)
+                .unwrap_or(0);
+            hs.bytes = hs.bytes.saturating_add(size);
+            let start = t.or(r).and_then(|i| i.started_at);
+            let end = r.or(t).and_then(|i| i.finished_at);
+            let Some(dur) = start.zip(end).and_then(|(a, b)| b.checked_sub(a)) else {
+                continue;
+            };
+            if dur < 0 {
+                continue;
+            }
+            let run = AccountRun {
+                session_id: s.id.clone(),
+                host: host.clone(),
+                item: format!("{} {}", a.item_type, a.item),
+                size,
+                duration_s: dur,
+            };
+            if size > 0 {
+                hs.throughputs.push(run.throughput());
+            }
+            keep_top(&mut self.slowest, run.clone(), |r| r.duration_s as f64);
+            keep_top(&mut self.largest, run.clone(), |r| r.size as f64);
+            if size >= 1_000_000 {
+                keep_top(&mut self.slowest_throughput, run, |r| -r.throughput());
+            }
+        }
+    }
+
+    /// Adds another session's (or worker's) statistics to these.
+    pub fn merge(&mut self, o: FleetStats) {
+        for (k, c) in o.causes {
+            if !self.causes.contains_key(&k) && self.causes.len() >= CAUSES_MAX {
+                let other = (k.0.clone(), None, "(other)".to_owned());
+                let e = self
+                    .causes
+                    .entry(other.clone())
+                    .or_insert_with(|| CauseStat {
+                        queue: other.0.clone(),
+                        cause: other.2.clone(),
+                        example: c.example.clone(),
+                        ..CauseStat::default()
+                    });
+                e.items += c.items;
+                e.sessions += c.sessions;
+                e.accounts.extend(c.accounts);
+                continue;
+            }
+            match self.causes.get_mut(&k) {
+                Some(e) => {
+                    e.items += c.items;
+                    e.sessions += c.sessions;
+                    e.accounts.extend(c.accounts);
+                }
+                None => {
+                    self.causes.insert(k, c);
+                }
+            }
+        }
+        for (k, h) in o.hosts {
+            let e = self.hosts.entry(k).or_insert_with(|| HostStat {
+                host: h.host.clone(),
+                ..HostStat::default()
+            });
+            e.sessions += h.sessions;
+            e.failed_items += h.failed_items;
+            e.bytes = e.bytes.saturating_add(h.bytes);
+            e.durations.extend(h.durations);
+            e.throughputs.extend(h.throughputs);
+        }
+        for (k, d) in o.days {
+            let e = self.days.entry(k).or_default();
+            e.sessions += d.sessions;
+            e.moved += d.moved;
+            e.failed += d.failed;
+        }
+        for r in o.slowest {
+            keep_top(&mut self.slowest, r, |r| r.duration_s as f64);
+        }
+        for r in o.largest {
+            keep_top(&mut self.largest, r, |r| r.size as f64);
+        }
+        for r in o.slowest_throughput {
+            keep_top(&mut self.slowest_throughput, r, |r| -r.throughput());
+        }
+        self.failed_items += o.failed_items;
+        self.failed_accounts += o.failed_accounts;
+    }
+
+    /// Causes, most failed items first; a queue's rows add up to its
+    /// failed items.
+    pub fn causes(&self) -> Vec<&CauseStat> {
+        let mut v: Vec<&CauseStat> = self.causes.values().collect();
+        v.sort_by(|a, b| {
+            (b.items, &a.queue, &a.module, &a.cause).cmp(&(a.items, &b.queue, &b.module, &b.cause))
+        });
+        v
+    }
+
+    /// Hosts, most sessions first.
+    pub fn hosts(&self) -> Vec<&HostStat> {
+        let mut v: Vec<&HostStat> = self.hosts.values().collect();
+        v.sort_by(|a, b| (b.sessions, &a.host).cmp(&(a.sessions, &b.host)));
+        v
+    }
+}
+
+/// Column names of causes.csv.
+pub const CAUSE_COLUMNS: [&str; 9] = [
+    "queue",
+    "module",
+    "cause",
+    "items",
+    "accounts",
+    "sessions",
+    "example_session_id",
+    "example_item",
+    "example_message",
+];
+
+/// Writes causes.csv, most failed items first.
+pub fn causes_csv<W: Write>(f: &FleetStats, raw: bool, out: W) -> io::Result<()> {
+    let mut c = CsvOut::new(out, raw);
+    c.header(&CAUSE_COLUMNS)?;
+    for st in f.causes() {
+        c.field(&st.queue)?;
+        c.field(st.module.as_deref().unwrap_or(""))?;
+        c.field(&st.cause)?;
+        c.num(Some(st.items))?;
+        c.num(Some(st.accounts()))?;
+        c.num(Some(st.sessions))?;
+        c.field(&st.example.0)?;
+        c.field(&st.example.1)?;
+        c.field(&st.example.2)?;
+        c.end_row()?;
+    }
+    c.finish()
+}
+
+/// Column names of hosts.csv.
+pub const HOST_COLUMNS: [&str; 11] = [
+    "remote_host",
+    "sessions",
+    "accounts",
+    "accounts_to_rerun",
+    "failed_items",
+    "bytes",
+    "total_s",
+    "median_session_s",
+    "throughput_p50_bps",
+    "throughput_p90_bps",
+    "accounts_failed_last",
+];
+
+/// Writes hosts.csv: per source host, with account counts from the
+/// joined histories.
+pub fn hosts_csv<W: Write>(
+    f: &FleetStats,
+    histories: &[History],
+    raw: bool,
+    out: W,
+) -> io::Result<()> {
+    let mut per: HashMap<&str, (u64, u64, u64)> = HashMap::new();
+    for h in histories.iter().filter(|h| h.key.is_account()) {
+        let e = per.entry(h.key.remote_host.as_str()).or_default();
+        e.0 += 1;
+        e.1 += u64::from(h.to_rerun());
+        e.2 += u64::from(h.last().status == ItemStatus::Failed);
+    }
+    let mut c = CsvOut::new(out, raw);
+    c.header(&HOST_COLUMNS)?;
+    for h in f.hosts() {
+        let (accounts, rerun, failed) = per.get(h.host.as_str()).copied().unwrap_or_default();
+        c.field(&h.host)?;
+        c.num(Some(h.sessions))?;
+        c.num(Some(accounts))?;
+        c.num(Some(rerun))?;
+        c.num(Some(h.failed_items))?;
+        c.num(Some(h.bytes))?;
+        c.num(Some(h.total_s()))?;
+        c.num(h.median_s())?;
+        c.num(h.throughput_p50().map(|t| t.round() as u64))?;
+        c.num(h.throughput_p90().map(|t| t.round() as u64))?;
+        c.num(Some(failed))?;
+        c.end_row()?;
+    }
+    c.finish()
+}
+
+/// Column names of diagnostics.csv.
+pub const DIAGNOSTIC_COLUMNS: [&str; 6] =
+    ["session_id", "file", "line", "kind", "message", "excerpt"];
+
+/// Writes one session's diagnostics as CSV rows (no header).
+pub fn diagnostics_rows<W: Write>(s: &Session, c: &mut CsvOut<W>) -> io::Result<()> {
+    for d in &s.diagnostics {
+        c.field(&s.id)?;
+        c.field(&d.source)?;
+        c.num(Some(d.line))?;
+        c.field(d.kind.code())?;
+        c.field(&d.kind.to_string())?;
+        c.field(&d.excerpt)?;
+        c.end_row()?;
+    }
+    Ok(())
+}
+
+/// Everything the fleet reports answer, gathered over many sessions.
+pub struct Answers<'a> {
+    /// Per-module statistics.
+    pub modules: &'a crate::modules::ModuleStats,
+    /// Causes, hosts, top accounts, days.
+    pub fleet: &'a FleetStats,
+    /// Every account's attempts.
+    pub histories: &'a [History],
+}
+
+/// Computes the answers' parts from full sessions (the `report` command;
+/// `batch` gathers them session by session instead).
+pub fn gather(sessions: &[Session]) -> (crate::modules::ModuleStats, FleetStats, Vec<History>) {
+    let mut m = crate::modules::ModuleStats::default();
+    let mut f = FleetStats::default();
+    for s in sessions {
+        m.add(s);
+        f.add(s);
+    }
+    (m, f, crate::accounts::histories(sessions))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_failure_on_many_accounts_is_one_cause() {
+        let a = normalise(
+            "Unable to download “/home/cpmove-bob.tar.gz” from 10.0.0.5",
+            &["bob"],
+        );
+        let b = normalise(
+            "Unable to download “/home/cpmove-carol.tar.gz” from 10.0.0.7",
+            &["carol"],
+        );
+        assert_eq!(a, b);
+        assert_eq!(a, "Unable to download “*” from <ip>");
+        assert_eq!(
+            normalise(
+                "pkgacct for bob failed on host1.example.com after 3600 seconds: /backup/bob full",
+                &["bob"]
+            ),
+            "pkgacct for <account> failed on <host> after <n> seconds: <path> full"
+        );
+        assert_eq!(
+            normalise("The transfer process exited unexpectedly (signal 9).", &[]),
+            "The transfer process exited unexpectedly (signal <n>)."
+        );
+        assert_eq!(
+            normalise("Database bob_wp: 12MB too large", &["bob"]),
+            "Database <account>: <n> too large"
+        );
+        assert_eq!(normalise("", &[]), "(no message)");
+    }
+}
