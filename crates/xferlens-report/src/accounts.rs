@@ -16,8 +16,8 @@ pub const UNKNOWN_HOST: &str = "unknown";
 /// One attempt at an account: what one session did with it.
 #[derive(Clone, Debug)]
 pub struct Attempt {
-    /// The session.
-    pub session_id: String,
+    /// The session (shared by the session's attempts).
+    pub session_id: std::sync::Arc<str>,
     /// When the session started (None in logs without times).
     pub started_at: Option<i64>,
     /// The account's overall status in that session (TRANSFER and
@@ -39,8 +39,8 @@ pub struct Attempt {
 /// The identity of an account across sessions.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AccountKey {
-    /// The source server (`remotehost`), or [`UNKNOWN_HOST`].
-    pub remote_host: String,
+    /// The source server (`remotehost`), or [`UNKNOWN_HOST`]; shared.
+    pub remote_host: std::sync::Arc<str>,
     /// `item_type`, e.g. `AccountRemoteRoot`.
     pub item_type: String,
     /// Source-side name.
@@ -98,7 +98,8 @@ impl History {
 
 /// The attempts of one session, one per account it names.
 pub fn attempts_of(s: &Session) -> Vec<(AccountKey, Attempt)> {
-    let host = s.remote_host.as_deref().unwrap_or(UNKNOWN_HOST);
+    let host: std::sync::Arc<str> = s.remote_host.as_deref().unwrap_or(UNKNOWN_HOST).into();
+    let id: std::sync::Arc<str> = s.id.as_str().into();
     let live = matches!(
         s.state,
         SessionState::Running | SessionState::Pausing | SessionState::Aborting
@@ -130,12 +131,12 @@ pub fn attempts_of(s: &Session) -> Vec<(AccountKey, Attempt)> {
             let size = [t, r].into_iter().flatten().find_map(|i| i.size);
             (
                 AccountKey {
-                    remote_host: host.to_owned(),
+                    remote_host: std::sync::Arc::clone(&host),
                     item_type: a.item_type.clone(),
                     item: a.item.clone(),
                 },
                 Attempt {
-                    session_id: s.id.clone(),
+                    session_id: std::sync::Arc::clone(&id),
                     started_at: s.started_at,
                     status: a.overall,
                     reason,
@@ -383,7 +384,7 @@ pub fn retry_whmapi1<W: Write>(list: &RetryList<'_>, out: &mut W) -> io::Result<
     )?;
     let mut host: Option<&str> = None;
     for h in &list.accounts {
-        if host != Some(h.key.remote_host.as_str()) {
+        if host != Some(&*h.key.remote_host) {
             host = Some(&h.key.remote_host);
             let clean = crate::escape::terminal(&h.key.remote_host).replace('\n', " ");
             writeln!(out, "\n# source host: {clean}")?;

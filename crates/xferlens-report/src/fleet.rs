@@ -229,10 +229,10 @@ impl HostStat {
 /// One account's move, for the top lists.
 #[derive(Clone, Debug)]
 pub struct AccountRun {
-    /// Session id.
-    pub session_id: String,
-    /// Source host.
-    pub host: String,
+    /// Session id (shared by the session's runs).
+    pub session_id: std::sync::Arc<str>,
+    /// Source host (shared likewise).
+    pub host: std::sync::Arc<str>,
     /// Item type and name.
     pub item: String,
     /// Bytes.
@@ -292,6 +292,8 @@ impl FleetStats {
     /// Counts one session.
     pub fn add(&mut self, s: &Session) {
         let host = s.remote_host.as_deref().unwrap_or(UNKNOWN_HOST).to_owned();
+        let (shared_id, shared_host): (std::sync::Arc<str>, std::sync::Arc<str>) =
+            (s.id.as_str().into(), host.as_str().into());
         let mut seen_causes: HashSet<(String, Option<String>, String)> = HashSet::new();
         for it in s.items_with(ItemStatus::Failed) {
             self.failed_items += 1;
@@ -363,19 +365,38 @@ impl FleetStats {
             if dur < 0 {
                 continue;
             }
+            if size > 0 {
+                hs.throughputs.push(size as f64 / dur.max(1) as f64);
+            }
+            // Build the run (three strings) only when it enters a top list.
+            let tp = size as f64 / dur.max(1) as f64;
+            let full = |v: &Vec<AccountRun>| v.len() >= TOP_N;
+            let slow =
+                !full(&self.slowest) || self.slowest.last().is_some_and(|l| dur > l.duration_s);
+            let large = !full(&self.largest) || self.largest.last().is_some_and(|l| size > l.size);
+            let low = size >= 1_000_000
+                && (!full(&self.slowest_throughput)
+                    || self
+                        .slowest_throughput
+                        .last()
+                        .is_some_and(|l| tp < l.throughput()));
+            if !(slow || large || low) {
+                continue;
+            }
             let run = AccountRun {
-                session_id: s.id.clone(),
-                host: host.clone(),
+                session_id: std::sync::Arc::clone(&shared_id),
+                host: std::sync::Arc::clone(&shared_host),
                 item: format!("{} {}", a.item_type, a.item),
                 size,
                 duration_s: dur,
             };
-            if size > 0 {
-                hs.throughputs.push(run.throughput());
+            if slow {
+                keep_top(&mut self.slowest, run.clone(), |r| r.duration_s as f64);
             }
-            keep_top(&mut self.slowest, run.clone(), |r| r.duration_s as f64);
-            keep_top(&mut self.largest, run.clone(), |r| r.size as f64);
-            if size >= 1_000_000 {
+            if large {
+                keep_top(&mut self.largest, run.clone(), |r| r.size as f64);
+            }
+            if low {
                 keep_top(&mut self.slowest_throughput, run, |r| -r.throughput());
             }
         }
@@ -516,7 +537,7 @@ pub fn hosts_csv<W: Write>(
 ) -> io::Result<()> {
     let mut per: HashMap<&str, (u64, u64, u64)> = HashMap::new();
     for h in histories.iter().filter(|h| h.key.is_account()) {
-        let e = per.entry(h.key.remote_host.as_str()).or_default();
+        let e = per.entry(&*h.key.remote_host).or_default();
         e.0 += 1;
         e.1 += u64::from(h.to_rerun());
         e.2 += u64::from(h.last().status == ItemStatus::Failed);
