@@ -98,14 +98,22 @@ impl History {
 
 /// The attempts of one session, one per account it names.
 pub fn attempts_of(s: &Session) -> Vec<(AccountKey, Attempt)> {
+    attempts_in(s, &s.accounts())
+}
+
+/// [`attempts_of`] with the session's accounts already joined.
+pub fn attempts_in(
+    s: &Session,
+    accounts: &[xferlens_replay::Account],
+) -> Vec<(AccountKey, Attempt)> {
     let host: std::sync::Arc<str> = s.remote_host.as_deref().unwrap_or(UNKNOWN_HOST).into();
     let id: std::sync::Arc<str> = s.id.as_str().into();
     let live = matches!(
         s.state,
         SessionState::Running | SessionState::Pausing | SessionState::Aborting
     );
-    s.accounts()
-        .into_iter()
+    accounts
+        .iter()
         .map(|a| {
             let t = a.transfer.map(|i| &s.items[i]);
             let r = a.restore.map(|i| &s.items[i]);

@@ -291,6 +291,11 @@ fn keep_top(v: &mut Vec<AccountRun>, r: AccountRun, key: impl Fn(&AccountRun) ->
 impl FleetStats {
     /// Counts one session.
     pub fn add(&mut self, s: &Session) {
+        self.add_with(s, &s.accounts());
+    }
+
+    /// [`FleetStats::add`] with the session's accounts already joined.
+    pub fn add_with(&mut self, s: &Session, accounts: &[xferlens_replay::Account]) {
         let host = s.remote_host.as_deref().unwrap_or(UNKNOWN_HOST).to_owned();
         let (shared_id, shared_host): (std::sync::Arc<str>, std::sync::Arc<str>) =
             (s.id.as_str().into(), host.as_str().into());
@@ -332,7 +337,7 @@ impl FleetStats {
             .unwrap_or_else(|| "unknown".into());
         let d = self.days.entry(day).or_default();
         d.sessions += 1;
-        for a in s.accounts() {
+        for a in accounts {
             let t = a.transfer.map(|i| &s.items[i]);
             let r = a.restore.map(|i| &s.items[i]);
             match a.overall {

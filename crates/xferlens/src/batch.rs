@@ -16,7 +16,7 @@ use xferlens_report::rows::{session_cells, ItemRow, ITEM_COLUMNS, SESSION_COLUMN
 use xferlens_report::{html, markdown};
 
 use xferlens_report::accounts::{
-    attempts_of, histories_csv, retry_list, AccountKey, Attempt, Histories,
+    attempts_in, histories_csv, retry_list, AccountKey, Attempt, Histories,
 };
 use xferlens_report::escape::terminal as t;
 use xferlens_report::fleet::{
@@ -86,13 +86,14 @@ fn render(s: Session, raw: bool) -> std::io::Result<Rendered> {
     })?;
     let mut modules = ModuleStats::default();
     modules.add(&s);
+    let accounts = s.accounts();
     let mut fleet = FleetStats::default();
-    fleet.add(&s);
+    fleet.add_with(&s, &accounts);
     let diagnostic_rows = csv_bytes(raw, |c| diagnostics_rows(&s, c))?;
     Ok(Rendered {
         fleet,
         diagnostic_rows,
-        attempts: attempts_of(&s),
+        attempts: attempts_in(&s, &accounts),
         modules,
         damage: damage(&s),
         failed: s.items_with(ItemStatus::Failed).count(),
