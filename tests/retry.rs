@@ -319,3 +319,103 @@ fn causes_add_up_and_reports_answer_first() {
     assert!(html.find("Accounts to re-run").unwrap() < html.find("id=\"sessions\"").unwrap());
     assert!(html.contains("aria-label=\"accounts per day\""));
 }
+
+#[test]
+fn filters_compose_on_every_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    fleet(tmp.path());
+    let root = tmp.path().to_str().unwrap();
+    let rows = |args: &[&str]| -> Vec<String> {
+        let mut a = args.to_vec();
+        a.push("--quiet");
+        a.push(root);
+        let (code, out, err) = run(&a);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        out.lines().skip(1).map(str::to_owned).collect()
+    };
+    // Host + queue + status.
+    let r = rows(&[
+        "items", "--format", "csv", "--host", "src1.*", "--queue", "transfer", "--status", "failed",
+    ]);
+    assert_eq!(r.len(), 2, "{r:?}"); // bob in s1, the package in s1
+    assert!(r.iter().all(|l| l.starts_with("s1-done,TRANSFER,")));
+    // Account glob + time window (s2 started at 200, s1 at 100).
+    let r = rows(&[
+        "items",
+        "--format",
+        "csv",
+        "--account",
+        "c*",
+        "--since",
+        "1970-01-01T00:02:00Z",
+        "--until",
+        "1970-01-01T00:04:00Z",
+    ]);
+    assert_eq!(r.len(), 2, "{r:?}");
+    assert!(r
+        .iter()
+        .all(|l| l.starts_with("s2-aborted,") && l.contains(",carol,")));
+    // Sort by status: failed rows first within each session and queue.
+    let r = rows(&[
+        "items",
+        "--format",
+        "csv",
+        "--host",
+        "src1.*",
+        "--since",
+        "1970-01-01T00:01:00Z",
+        "--until",
+        "1970-01-01T00:02:00Z",
+        "--sort",
+        "status",
+    ]);
+    let statuses: Vec<&str> = r.iter().map(|l| l.split(',').nth(7).unwrap()).collect();
+    assert_eq!(
+        statuses,
+        ["failed", "failed", "success", "success", "failed", "success"],
+        "{r:?}"
+    );
+    // retry: host and status.
+    let (_, out, _) = run(&[
+        "retry", "--format", "csv", "--quiet", "--host", "src1.*", "--status", "failed", root,
+    ]);
+    assert_eq!(out.lines().count(), 2, "header + the package: {out}");
+    // events: line filters.
+    let (_, ev, _) = run(&[
+        "events",
+        "--quiet",
+        "--account",
+        "carol",
+        "--queue",
+        "RESTORE",
+        root,
+    ]);
+    assert!(
+        ev.lines()
+            .skip(1)
+            .all(|l| l.contains(",RESTORE,") && l.contains(",carol,")),
+        "{ev}"
+    );
+    assert_eq!(ev.lines().count() - 1, 6, "{ev}");
+    // batch: sessions of one host only.
+    let out = tmp.path().join("o");
+    let (_, _, _) = run(&[
+        "batch",
+        "--quiet",
+        "--host",
+        "src2.*",
+        root,
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let sessions = std::fs::read_to_string(out.join("sessions.csv")).unwrap();
+    assert_eq!(sessions.lines().count(), 2, "{sessions}");
+    // Bad values are usage errors.
+    for bad in [
+        &["items", "--status", "nope", root][..],
+        &["items", "--since", "tomorrow", root],
+    ] {
+        let (code, _, _) = run(bad);
+        assert_eq!(code, 2, "{bad:?}");
+    }
+}

@@ -136,6 +136,33 @@ impl Session {
         (done as f64 / items as f64 * 100.0).clamp(0.0, 100.0)
     }
 
+    /// Keeps only the items at `order` (old indices), in that order, and
+    /// renumbers every reference to an item (workers, worker deaths), so
+    /// a filtered or sorted session stays consistent. Queue totals are
+    /// left as the logs say.
+    pub fn reorder_items(&mut self, order: &[usize]) {
+        let mut new_of = vec![None; self.items.len()];
+        for (new, &old) in order.iter().enumerate() {
+            if old < new_of.len() {
+                new_of[old] = Some(new);
+            }
+        }
+        let mut old_items: Vec<Option<Item>> = std::mem::take(&mut self.items)
+            .into_iter()
+            .map(Some)
+            .collect();
+        self.items = order
+            .iter()
+            .filter_map(|&i| old_items.get_mut(i).and_then(Option::take))
+            .collect();
+        for w in &mut self.workers {
+            w.items = w.items.iter().filter_map(|&i| new_of[i]).collect();
+        }
+        for c in &mut self.child_failures {
+            c.item = c.item.and_then(|i| new_of[i]);
+        }
+    }
+
     /// Items that failed, then those with warnings (the order reports use).
     pub fn problem_items(&self) -> impl Iterator<Item = &Item> {
         let failed = self.items.iter().filter(|i| i.status == ItemStatus::Failed);

@@ -26,6 +26,7 @@ use xferlens_report::modules::ModuleStats;
 use xferlens_report::time::bytes;
 
 use crate::commands::print_diagnostics;
+use crate::filters::Filters;
 use crate::input::{damage, discover, load, load_each, Source};
 use crate::output::{check_not_input, Output};
 use crate::{Ctx, Outcome};
@@ -168,18 +169,31 @@ impl Sink {
 fn produce(
     sources: &[Source],
     ctx: &Ctx,
+    filters: &Filters,
     raw_csv: bool,
     bar: &ProgressBar,
     out: &mut Sink,
 ) -> Result<()> {
-    let rendered = |r: Result<Session>| -> Result<Rendered> { Ok(render(r?, raw_csv)?) };
+    // Sessions the filters leave out are skipped; items they leave out
+    // are dropped before anything is counted.
+    let rendered = |r: Result<Session>| -> Option<Result<Rendered>> {
+        let mut s = match r {
+            Ok(s) => s,
+            Err(e) => return Some(Err(e)),
+        };
+        if !filters.session_ok(&s) {
+            return None;
+        }
+        filters.apply_items(&mut s);
+        Some(render(s, raw_csv).map_err(anyhow::Error::from))
+    };
     let load_chunk = |chunk: &[Source]| -> Vec<Result<Rendered>> {
         let v: Vec<Vec<Result<Rendered>>> = chunk
             .par_iter()
             .map(|src| {
                 let r = load(src, None, &ctx.read)
                     .into_iter()
-                    .map(rendered)
+                    .filter_map(rendered)
                     .collect();
                 bar.inc(1);
                 r
@@ -198,7 +212,9 @@ fn produce(
             let mut failed = None;
             load_each(&sources[i], None, &ctx.read, &mut |r| {
                 if failed.is_none() {
-                    failed = out.emit(ctx, bar, rendered(r)).err();
+                    if let Some(r) = rendered(r) {
+                        failed = out.emit(ctx, bar, r).err();
+                    }
                 }
             });
             bar.inc(1);
@@ -239,10 +255,12 @@ const OUTPUTS: [&str; 9] = [
 pub fn run(
     ctx: &Ctx,
     roots: &[PathBuf],
+    filters: &Filters,
     outdir: &Path,
     raw_csv: bool,
     no_progress: bool,
 ) -> Result<Outcome> {
+    filters.validate()?;
     let (sources, errs) = discover(roots);
     check_not_input(outdir, &sources)?;
     for name in OUTPUTS {
@@ -281,7 +299,7 @@ pub fn run(
         .write_all(&csv_bytes(raw_csv, |c| c.header(&ITEM_COLUMNS))?)?;
     out.diagnostics_csv
         .write_all(&csv_bytes(raw_csv, |c| c.header(&DIAGNOSTIC_COLUMNS))?)?;
-    produce(&sources, ctx, raw_csv, &bar, &mut out)?;
+    produce(&sources, ctx, filters, raw_csv, &bar, &mut out)?;
     let Sink {
         sessions_csv,
         items_csv,

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::filters::Filters;
+
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0  success
@@ -122,11 +124,13 @@ pub enum Command {
     },
     /// One row per item per queue (or per account with --accounts).
     #[command(
-        after_help = "Examples:\n  xferlens items --format csv <dir> > items.csv\n  xferlens items --accounts <dir>\n  xferlens items --format ndjson <dir> | jq 'select(.status==\"failed\")'"
+        after_help = "Examples:\n  xferlens items --format csv <dir> > items.csv\n  xferlens items --accounts <dir>\n  xferlens items --status failed --queue RESTORE --sort size <root>\n  xferlens items --host 'src1.*' --account 'shop*' --since 2026-11-01 --until 2026-11-08 <root>\n  xferlens items --format ndjson <dir> | jq 'select(.status==\"failed\")'"
     )]
     Items {
         #[arg(value_name = "PATH")]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        filters: Filters,
         #[arg(long, value_enum, default_value = "table")]
         format: ItemsFormat,
         /// One row per account: TRANSFER and RESTORE status side by side.
@@ -163,11 +167,13 @@ pub enum Command {
     /// accounts still in progress in a running session are left off (and
     /// counted). Packages and feature lists are listed apart.
     #[command(
-        after_help = "Examples:\n  xferlens retry /backups/transfer_sessions\n  xferlens retry --format csv /backups/transfer_sessions > retry.csv\n  xferlens retry --format whmapi1 /backups/transfer_sessions > requeue.sh"
+        after_help = "Examples:\n  xferlens retry /backups/transfer_sessions\n  xferlens retry --host 'src1.*' --status failed --since 2026-11-01 --sort size /backups/transfer_sessions\n  xferlens retry --format csv /backups/transfer_sessions > retry.csv\n  xferlens retry --format whmapi1 /backups/transfer_sessions > requeue.sh"
     )]
     Retry {
         #[arg(value_name = "PATH")]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        filters: Filters,
         /// text: a readable list with reasons; csv; whmapi1: one
         /// `whmapi1 enqueue_transfer_item` line per account, values quoted
         /// for a POSIX shell.
@@ -181,10 +187,14 @@ pub enum Command {
         output: Option<PathBuf>,
     },
     /// The flattened master-log timeline, one row per event.
-    #[command(after_help = "Example:\n  xferlens events --format csv <dir> > events.csv")]
+    #[command(
+        after_help = "Examples:\n  xferlens events --format csv <dir> > events.csv\n  xferlens events --queue RESTORE --account bob --since 2026-11-28T14:00:00Z <dir>\n\nFilters on events apply line by line: --queue, --account, --since and --until (--host, --status and --sort do not apply)."
+    )]
     Events {
         #[arg(value_name = "PATH")]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        filters: Filters,
         #[arg(long, value_enum, default_value = "csv")]
         format: EventsFormat,
         /// Write CSV cells as they are (no guard against spreadsheet formulas).
@@ -202,6 +212,8 @@ pub enum Command {
     Report {
         #[arg(value_name = "PATH")]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        filters: Filters,
         #[arg(long, value_enum, default_value = "md")]
         format: ReportFormat,
         /// Write to FILE instead of standard output.
@@ -223,11 +235,13 @@ pub enum Command {
     /// and p90 time, slowest accounts), report.md and report.html (worst
     /// sessions first) to OUTDIR.
     #[command(
-        after_help = "Example:\n  xferlens batch /backups/transfer_sessions archive-2026.tar.gz -o out/"
+        after_help = "Examples:\n  xferlens batch /backups/transfer_sessions archive-2026.tar.gz -o out/\n  xferlens batch --host 'src2.*' --since 2026-11-01 /backups/transfer_sessions -o out-src2/"
     )]
     Batch {
         #[arg(value_name = "ROOT", required = true)]
         roots: Vec<PathBuf>,
+        #[command(flatten)]
+        filters: Filters,
         /// Output directory (created if needed).
         #[arg(short, long, value_name = "OUTDIR")]
         output: PathBuf,

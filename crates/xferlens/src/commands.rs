@@ -12,6 +12,7 @@ use xferlens_report::style::Style;
 use xferlens_report::{accounts, csv, html, json, markdown, modules, terminal};
 
 use crate::cli::{ItemsFormat, ModulesFormat, ProgressFormat, ReportFormat, RetryFormat};
+use crate::filters::Filters;
 use crate::input::{damage, discover, load, Source, DEFAULT_ROOT};
 use crate::output::{check_not_input, Output};
 use crate::{Ctx, Outcome};
@@ -176,12 +177,15 @@ pub fn progress(ctx: &Ctx, paths: &[PathBuf], format: ProgressFormat) -> Result<
 pub fn items(
     ctx: &Ctx,
     paths: &[PathBuf],
+    filters: &Filters,
     format: ItemsFormat,
     accounts: bool,
     raw_csv: bool,
     output: Option<&Path>,
 ) -> Result<Outcome> {
-    let l = load_all(ctx, paths)?;
+    filters.validate()?;
+    let mut l = load_all(ctx, paths)?;
+    filters.apply(&mut l.sessions);
     let mut out = open_output(output, &l, format != ItemsFormat::Table)?;
     match format {
         ItemsFormat::Table => terminal::items_table(&l.sessions, accounts, &mut out)?,
@@ -198,13 +202,35 @@ pub fn items(
 pub fn retry(
     ctx: &Ctx,
     paths: &[PathBuf],
+    filters: &Filters,
     format: RetryFormat,
     raw_csv: bool,
     output: Option<&Path>,
 ) -> Result<Outcome> {
-    let l = load_all(ctx, paths)?;
+    filters.validate()?;
+    let mut l = load_all(ctx, paths)?;
+    // Sessions by host and time; the list by status and account name.
+    l.sessions.retain(|s| filters.session_ok(s));
     let histories = accounts::histories(&l.sessions);
-    let list = accounts::retry_list(&histories);
+    let mut list = accounts::retry_list(&histories);
+    let keep = |h: &&accounts::History| {
+        (filters.status.is_empty() || filters.status.iter().any(|s| s == h.last().status.as_str()))
+            && filters.account_ok(&h.key.item, h.local_item())
+    };
+    list.accounts.retain(keep);
+    list.others.retain(keep);
+    match filters.sort {
+        Some(crate::filters::SortKey::Size) => {
+            list.accounts.sort_by_key(|h| std::cmp::Reverse(h.size()))
+        }
+        Some(crate::filters::SortKey::Started) => {
+            list.accounts.sort_by_key(|h| h.last().started_at)
+        }
+        Some(crate::filters::SortKey::Status) => {
+            list.accounts.sort_by_key(|h| h.last().status.as_str())
+        }
+        _ => {}
+    }
     let mut out = open_output(output, &l, format != RetryFormat::Text)?;
     match format {
         RetryFormat::Text => accounts::retry_text(&list, &mut out)?,
@@ -237,10 +263,13 @@ pub fn modules(
 pub fn report(
     ctx: &Ctx,
     paths: &[PathBuf],
+    filters: &Filters,
     format: ReportFormat,
     output: Option<&Path>,
 ) -> Result<Outcome> {
-    let l = load_all(ctx, paths)?;
+    filters.validate()?;
+    let mut l = load_all(ctx, paths)?;
+    filters.apply(&mut l.sessions);
     let mut out = open_output(output, &l, true)?;
     let o = xferlens_report::Options {
         color: false,

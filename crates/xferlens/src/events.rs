@@ -17,6 +17,7 @@ use xferlens_report::time::rfc3339_opt;
 
 use crate::cli::EventsFormat;
 use crate::commands::{paths_or_default, print_diagnostics};
+use crate::filters::Filters;
 use crate::input::{discover, is_tar, Source};
 use crate::output::{check_not_input, Output};
 use crate::{Ctx, Outcome};
@@ -78,6 +79,7 @@ enum Out<'w> {
 
 struct Rows<'w, 's> {
     out: &'w mut Out<'s>,
+    filters: &'w Filters,
     session_id: String,
     file: String,
     seq: u64,
@@ -89,6 +91,20 @@ impl EventSink for Rows<'_, '_> {
     fn event(&mut self, pos: Position, ev: &Event<'_>) -> ControlFlow<()> {
         self.seq += 1;
         let c = &ev.contents;
+        // Row filters: queue, account name, time (host and status are
+        // not known line by line).
+        let f = self.filters;
+        let queue_ok = f.queue.is_empty()
+            || c.queue
+                .as_deref()
+                .is_some_and(|q| f.queue.iter().any(|w| w.eq_ignore_ascii_case(q)));
+        let account_ok = f.account.is_none()
+            || c.item
+                .as_deref()
+                .is_some_and(|i| f.account_ok(i, c.local_item.as_deref()));
+        if !(queue_ok && account_ok && f.time_ok(c.time)) {
+            return ControlFlow::Continue(());
+        }
         let row = Row {
             session_id: &self.session_id,
             seq: self.seq,
@@ -173,6 +189,7 @@ fn dir_name(p: &Path) -> String {
 /// Where rows go, and what the streams said.
 struct Run<'o, 's> {
     out: &'o mut Out<'s>,
+    filters: &'o Filters,
     opts: ParseOptions,
     /// Per stream: session id and diagnostics (printed at the end).
     diags: Vec<xferlens_replay::Session>,
@@ -186,6 +203,7 @@ impl Run<'_, '_> {
     fn log(&mut self, id: String, file: String, r: impl Read) -> Result<()> {
         let mut rows = Rows {
             out: self.out,
+            filters: self.filters,
             session_id: id.clone(),
             file: file.clone(),
             seq: 0,
@@ -282,17 +300,19 @@ impl Run<'_, '_> {
 pub fn run(
     ctx: &Ctx,
     paths: &[PathBuf],
+    filters: &Filters,
     format: EventsFormat,
     raw_csv: bool,
     output: Option<&Path>,
 ) -> Result<Outcome> {
+    filters.validate()?;
     let paths = paths_or_default(paths)?;
     let (sources, errs) = discover(&paths);
     if let Some(p) = output {
         check_not_input(p, &sources)?;
     }
     let mut sink_out = Output::open(output, true)?;
-    let (diags, errors) = stream_all(ctx, &sources, errs, format, raw_csv, &mut sink_out)?;
+    let (diags, errors) = stream_all(ctx, filters, &sources, errs, format, raw_csv, &mut sink_out)?;
     sink_out.finish()?;
     if !ctx.global.quiet {
         print_diagnostics(&diags, ctx.color_err);
@@ -309,6 +329,7 @@ pub fn run(
 /// stream, and the inputs that failed.
 fn stream_all(
     ctx: &Ctx,
+    filters: &Filters,
     sources: &[Source],
     errs: Vec<anyhow::Error>,
     format: EventsFormat,
@@ -325,6 +346,7 @@ fn stream_all(
     };
     let mut run = Run {
         out: &mut out,
+        filters,
         opts: ParseOptions::default(),
         diags: Vec::new(),
         errors: errs.iter().map(|e| format!("{e:#}")).collect(),

@@ -5,6 +5,7 @@ mod batch;
 mod cli;
 mod commands;
 mod events;
+mod filters;
 mod input;
 mod output;
 mod watch;
@@ -161,17 +162,27 @@ fn run(cli: Cli, ctx: &Ctx) -> anyhow::Result<Outcome> {
         } => commands::progress(ctx, &paths, format),
         Command::Items {
             paths,
+            filters,
             format,
             accounts,
             raw_csv,
             output,
-        } => commands::items(ctx, &paths, format, accounts, raw_csv, output.as_deref()),
+        } => commands::items(
+            ctx,
+            &paths,
+            &filters,
+            format,
+            accounts,
+            raw_csv,
+            output.as_deref(),
+        ),
         Command::Retry {
             paths,
+            filters,
             format,
             raw_csv,
             output,
-        } => commands::retry(ctx, &paths, format, raw_csv, output.as_deref()),
+        } => commands::retry(ctx, &paths, &filters, format, raw_csv, output.as_deref()),
         Command::Modules {
             paths,
             format,
@@ -180,22 +191,25 @@ fn run(cli: Cli, ctx: &Ctx) -> anyhow::Result<Outcome> {
         } => commands::modules(ctx, &paths, format, raw_csv, output.as_deref()),
         Command::Events {
             paths,
+            filters,
             format,
             raw_csv,
             output,
-        } => events::run(ctx, &paths, format, raw_csv, output.as_deref()),
+        } => events::run(ctx, &paths, &filters, format, raw_csv, output.as_deref()),
         Command::Report {
             paths,
+            filters,
             format,
             output,
-        } => commands::report(ctx, &paths, format, output.as_deref()),
+        } => commands::report(ctx, &paths, &filters, format, output.as_deref()),
         Command::Check { paths } => commands::check(ctx, &paths),
         Command::Batch {
             roots,
+            filters,
             output,
             raw_csv,
             no_progress,
-        } => batch::run(ctx, &roots, &output, raw_csv, no_progress),
+        } => batch::run(ctx, &roots, &filters, &output, raw_csv, no_progress),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "xferlens", &mut io::stdout());
             Ok(Outcome::default())

@@ -1,0 +1,258 @@
+//! Filters and sorting shared by the per-item commands (`items`, `events`,
+//! `retry`, `report`, `batch`). Filters compose (all must hold):
+//! `--host` and `--since/--until` choose sessions (by source host and
+//! start time); `--status`, `--queue` and `--account` choose items.
+
+use anyhow::{bail, Result};
+use clap::{Args, ValueEnum};
+use xferlens_replay::{Item, Session};
+
+/// The filter and sort flags.
+#[derive(Args, Debug, Clone, Default)]
+pub struct Filters {
+    /// Only items with this status (success, warning, failed, running,
+    /// pending); repeat or separate with commas. For retry: failed or
+    /// pending.
+    #[arg(long, value_name = "STATUS", value_delimiter = ',')]
+    pub status: Vec<String>,
+    /// Only items of this queue (TRANSFER, RESTORE); repeat or separate
+    /// with commas.
+    #[arg(long, value_name = "QUEUE", value_delimiter = ',')]
+    pub queue: Vec<String>,
+    /// Only sessions from this source host (a glob: `*` and `?`); repeat
+    /// for several.
+    #[arg(long, value_name = "GLOB")]
+    pub host: Vec<String>,
+    /// Only accounts whose source or local name matches this glob
+    /// (`*` and `?`), e.g. `--account 'shop*'`.
+    #[arg(long, value_name = "GLOB")]
+    pub account: Option<String>,
+    /// Only sessions (events: lines) from this date or time on, UTC:
+    /// `2026-11-01` or `2026-11-01T12:00:00Z`.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub since: Option<i64>,
+    /// Only sessions (events: lines) before this date or time, UTC.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub until: Option<i64>,
+    /// Order of rows within each session and queue (default: log order).
+    #[arg(long, value_enum)]
+    pub sort: Option<SortKey>,
+}
+
+/// What `--sort` orders by.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SortKey {
+    /// Largest first.
+    Size,
+    /// Longest first.
+    Duration,
+    /// Earliest start first.
+    Started,
+    /// Failed, warning, running, pending, then success.
+    Status,
+    /// By name.
+    Item,
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SSZ` (UTC) as epoch seconds.
+pub fn parse_date(s: &str) -> Result<i64, String> {
+    let bad = || format!("`{s}` is not a date: use 2026-11-01 or 2026-11-01T12:00:00Z");
+    let (date, time) = match s.split_once('T') {
+        Some((d, t)) => (d, Some(t.trim_end_matches('Z'))),
+        None => (s, None),
+    };
+    let p: Vec<i64> = date
+        .split('-')
+        .map(|x| x.parse().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    let [y, m, d] = p[..] else { return Err(bad()) };
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return Err(bad());
+    }
+    let mut secs = days_from_civil(y, m, d) * 86_400;
+    if let Some(t) = time {
+        let q: Vec<i64> = t
+            .split(':')
+            .map(|x| x.parse().map_err(|_| bad()))
+            .collect::<Result<_, _>>()?;
+        let [h, mi, se] = q[..] else {
+            return Err(bad());
+        };
+        if !(0..24).contains(&h) || !(0..60).contains(&mi) || !(0..61).contains(&se) {
+            return Err(bad());
+        }
+        secs += h * 3600 + mi * 60 + se;
+    }
+    Ok(secs)
+}
+
+/// `*` matches any run of characters, `?` any one; everything else is
+/// itself. Case-sensitive, like account names.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+impl Filters {
+    /// Checks the values that clap cannot.
+    pub fn validate(&self) -> Result<()> {
+        for st in &self.status {
+            if !["success", "warning", "failed", "running", "pending"].contains(&st.as_str()) {
+                bail!("--status {st}: use success, warning, failed, running or pending");
+            }
+        }
+        if let (Some(a), Some(b)) = (self.since, self.until) {
+            if a >= b {
+                bail!("--since must come before --until");
+            }
+        }
+        Ok(())
+    }
+
+    /// True when the session passes the session filters.
+    pub fn session_ok(&self, s: &Session) -> bool {
+        let host = s
+            .remote_host
+            .as_deref()
+            .unwrap_or(xferlens_report::accounts::UNKNOWN_HOST);
+        (self.host.is_empty() || self.host.iter().any(|g| glob(g, host)))
+            && self.time_ok(s.started_at)
+    }
+
+    /// True when a time passes `--since`/`--until` (a missing time passes
+    /// only when neither is given).
+    pub fn time_ok(&self, t: Option<i64>) -> bool {
+        if self.since.is_none() && self.until.is_none() {
+            return true;
+        }
+        let Some(t) = t else { return false };
+        self.since.is_none_or(|a| t >= a) && self.until.is_none_or(|b| t < b)
+    }
+
+    /// True when an account name passes `--account`.
+    pub fn account_ok(&self, item: &str, local: Option<&str>) -> bool {
+        self.account
+            .as_deref()
+            .is_none_or(|g| glob(g, item) || local.is_some_and(|l| glob(g, l)))
+    }
+
+    /// True when the item passes the item filters.
+    pub fn item_ok(&self, it: &Item) -> bool {
+        (self.status.is_empty() || self.status.iter().any(|s| s == it.status.as_str()))
+            && (self.queue.is_empty()
+                || self.queue.iter().any(|q| q.eq_ignore_ascii_case(&it.queue)))
+            && self.account_ok(&it.item, it.local_item.as_deref())
+    }
+
+    /// True when any item filter or sort is given.
+    fn touches_items(&self) -> bool {
+        !self.status.is_empty()
+            || !self.queue.is_empty()
+            || self.account.is_some()
+            || self.sort.is_some()
+    }
+
+    /// Drops the sessions and items that do not pass, and sorts each
+    /// session's items when asked.
+    pub fn apply(&self, sessions: &mut Vec<Session>) {
+        sessions.retain(|s| self.session_ok(s));
+        for s in sessions {
+            self.apply_items(s);
+        }
+    }
+
+    /// Drops the items of one session that do not pass, and sorts them
+    /// when asked.
+    pub fn apply_items(&self, s: &mut Session) {
+        if !self.touches_items() {
+            return;
+        }
+        {
+            let mut order: Vec<usize> = (0..s.items.len())
+                .filter(|&i| self.item_ok(&s.items[i]))
+                .collect();
+            if let Some(k) = self.sort {
+                let it = |i: usize| &s.items[i];
+                match k {
+                    SortKey::Size => order.sort_by_key(|&i| std::cmp::Reverse(it(i).size)),
+                    SortKey::Duration => {
+                        order.sort_by_key(|&i| std::cmp::Reverse(it(i).duration_s()))
+                    }
+                    SortKey::Started => {
+                        order.sort_by_key(|&i| (it(i).started_at.is_none(), it(i).started_at))
+                    }
+                    SortKey::Status => order.sort_by_key(|&i| status_rank(it(i))),
+                    SortKey::Item => order.sort_by(|&a, &b| {
+                        (&it(a).item, &it(a).queue).cmp(&(&it(b).item, &it(b).queue))
+                    }),
+                }
+            }
+            s.reorder_items(&order);
+        }
+    }
+}
+
+fn status_rank(it: &Item) -> u8 {
+    use xferlens_replay::ItemStatus::*;
+    match it.status {
+        Failed => 0,
+        Warning => 1,
+        Running => 2,
+        Pending => 3,
+        Success => 4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob("shop*", "shop12"));
+        assert!(glob("*", ""));
+        assert!(glob("a?c", "abc"));
+        assert!(!glob("a?c", "ac"));
+        assert!(glob("*.example.net", "src1.example.net"));
+        assert!(!glob("shop*", "myshop"));
+        assert!(glob("*shop*", "myshop2"));
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_date("1970-01-01"), Ok(0));
+        assert_eq!(parse_date("2025-11-28T14:00:00Z"), Ok(1_764_338_400));
+        assert_eq!(parse_date("2025-11-28"), Ok(1_764_288_000));
+        assert!(parse_date("2025-13-01").is_err());
+        assert!(parse_date("yesterday").is_err());
+    }
+}
