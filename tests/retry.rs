@@ -419,3 +419,149 @@ fn filters_compose_on_every_command() {
         assert_eq!(code, 2, "{bad:?}");
     }
 }
+
+/// The overall status of an account from the generator's item statuses,
+/// written out here independently of the code under test.
+fn truth_status(t: Option<&str>, r: Option<&str>, live: bool) -> &'static str {
+    let any = |s: &str| t == Some(s) || r == Some(s);
+    let st = if any("failed") {
+        "failed"
+    } else if any("running")
+        || (matches!(r, None | Some("pending")) && !matches!(t, None | Some("pending")))
+    {
+        "running"
+    } else if matches!(r, None | Some("pending")) {
+        "pending"
+    } else if any("warning") {
+        "warning"
+    } else {
+        "success"
+    };
+    if st == "running" && !live {
+        "pending"
+    } else {
+        st
+    }
+}
+
+#[test]
+fn generated_retry_campaigns_match_the_truth() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fleet_dir = tmp.path().join("fleet");
+    let f = xferlens_gen::FleetOptions {
+        sessions: 40,
+        seed: 5,
+        target_bytes: 3 << 20,
+        accounts: 6,
+        retries: 1.0,
+    };
+    let truth = xferlens_gen::generate_fleet(&fleet_dir, &f).unwrap();
+    // Sessions start in the order generated: the truth's attempts, in order.
+    let mut want: std::collections::BTreeMap<(String, String), Vec<&'static str>> =
+        Default::default();
+    let mut failed_items = 0;
+    for e in &truth {
+        let live = matches!(e.state.as_str(), "RUNNING" | "PAUSING" | "ABORTING");
+        failed_items += e.items.values().filter(|s| *s == "failed").count();
+        let mut names: Vec<&str> = e
+            .items
+            .keys()
+            .filter_map(|k| k.split_once("/AccountRemoteRoot/").map(|x| x.1))
+            .collect();
+        names.sort();
+        names.dedup();
+        for n in names {
+            let get = |q: &str| {
+                e.items
+                    .get(&format!("{q}/AccountRemoteRoot/{n}"))
+                    .map(String::as_str)
+            };
+            if get("TRANSFER") == Some("pending") {
+                continue; // never started: the log never names it (queue_count only)
+            }
+            want.entry((e.remote_host.clone(), n.to_owned()))
+                .or_default()
+                .push(truth_status(get("TRANSFER"), get("RESTORE"), live));
+        }
+    }
+    assert!(
+        want.values().any(|v| v.len() >= 3),
+        "some account was retried twice: {want:?}"
+    );
+    let out = tmp.path().join("out");
+    let (code, _, err) = run(&[
+        "batch",
+        "--quiet",
+        fleet_dir.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(code <= 1, "{err}");
+    let csv_text = std::fs::read_to_string(out.join("accounts.csv")).unwrap();
+    let mut got: std::collections::BTreeMap<(String, String), (usize, String, String)> =
+        Default::default();
+    for rec in csv::Reader::from_reader(csv_text.as_bytes()).records() {
+        let r = rec.unwrap();
+        if &r[1] != "AccountRemoteRoot" {
+            continue;
+        }
+        got.insert(
+            (r[0].to_owned(), r[2].to_owned()),
+            (r[4].parse().unwrap(), r[7].to_owned(), r[10].to_owned()),
+        );
+    }
+    let missing: Vec<_> = want.keys().filter(|k| !got.contains_key(*k)).collect();
+    let extra: Vec<_> = got.keys().filter(|k| !want.contains_key(*k)).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}, extra {extra:?}"
+    );
+    for (k, attempts) in &want {
+        let (n, last, rerun) = &got[k];
+        assert_eq!(*n, attempts.len(), "{k:?} attempts");
+        assert_eq!(last, attempts.last().unwrap(), "{k:?} last status");
+        // Live sessions do not occur without a running scenario; the rule
+        // is failed or pending, in an ended session.
+        let expect_rerun = matches!(*attempts.last().unwrap(), "failed" | "pending");
+        let live_last = truth
+            .iter()
+            .rev()
+            .find(|e| {
+                e.remote_host == k.0
+                    && e.items
+                        .keys()
+                        .any(|i| i.ends_with(&format!("/AccountRemoteRoot/{}", k.1)))
+            })
+            .is_some_and(|e| e.state == "RUNNING");
+        assert_eq!(rerun == "yes", expect_rerun && !live_last, "{k:?} to_rerun");
+    }
+    // Cause totals add up to the failed items.
+    let causes = std::fs::read_to_string(out.join("causes.csv")).unwrap();
+    let total: usize = csv::Reader::from_reader(causes.as_bytes())
+        .records()
+        .map(|r| r.unwrap()[3].parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(total, failed_items);
+    // The same fleet as a tarball gives the same account histories.
+    let tgz = tmp.path().join("fleet.tar.gz");
+    {
+        let file = std::fs::File::create(&tgz).unwrap();
+        let gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        let mut b = tar::Builder::new(gz);
+        b.append_dir_all("fleet", &fleet_dir).unwrap();
+        b.into_inner().unwrap().finish().unwrap();
+    }
+    let out2 = tmp.path().join("out2");
+    let (code, _, err) = run(&[
+        "batch",
+        "--quiet",
+        tgz.to_str().unwrap(),
+        "-o",
+        out2.to_str().unwrap(),
+    ]);
+    assert!(code <= 1, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(out2.join("accounts.csv")).unwrap(),
+        csv_text
+    );
+}

@@ -33,6 +33,6 @@ mod session;
 pub use crate::fixtures::write_fixtures;
 pub use crate::rng::Rng;
 pub use crate::session::{
-    generate_fleet, generate_session, lines_for_target, write_api_response, Expected,
-    ExpectedModule, ExpectedQueue, FleetOptions, GenOptions, Scenario,
+    accounts_to_rerun, generate_fleet, generate_session, lines_for_target, write_api_response,
+    Expected, ExpectedModule, ExpectedQueue, FleetOptions, GenOptions, Scenario,
 };

@@ -63,6 +63,10 @@ enum Cmd {
         /// Accounts per session (varied around this).
         #[arg(long, default_value_t = 20)]
         accounts: usize,
+        /// Chance (0 to 1) that a session with accounts left to re-run is
+        /// followed by a retry campaign from the same host.
+        #[arg(long, default_value_t = 0.25)]
+        retries: f64,
     },
     /// Regenerates the synthetic fixtures under DIR (normally `fixtures`).
     Fixtures {
@@ -111,12 +115,14 @@ fn main() -> ExitCode {
             seed,
             target_bytes,
             accounts,
+            retries,
         } => {
             let f = FleetOptions {
                 sessions,
                 seed,
                 target_bytes,
                 accounts,
+                retries,
             };
             generate_fleet(&out, &f).map(|v| {
                 let bytes: u64 = v.iter().map(|e| e.bytes).sum();

@@ -101,6 +101,11 @@ pub struct GenOptions {
     pub start_time: i64,
     /// Write `expected.json` into the session directory.
     pub write_expected: bool,
+    /// Source host (default: derived from the seed).
+    pub host: Option<String>,
+    /// The accounts to queue (default: random names). A retry campaign
+    /// re-queues the accounts an earlier session did not move.
+    pub names: Option<Vec<String>>,
 }
 
 impl Default for GenOptions {
@@ -114,6 +119,8 @@ impl Default for GenOptions {
             id: None,
             start_time: 1_764_338_400, // 2025-11-28T14:00:00Z
             write_expected: true,
+            host: None,
+            names: None,
         }
     }
 }
@@ -408,6 +415,9 @@ fn plan_items(o: &GenOptions, rng: &mut Rng) -> Vec<PItem> {
             )
         })
         .collect();
+    if let Some(given) = &o.names {
+        names = given.clone();
+    }
     names.sort();
     for name in names {
         let size = match rng.below(10) {
@@ -495,7 +505,10 @@ pub fn generate_session(root: &Path, o: &GenOptions) -> io::Result<Expected> {
         abort_at: None,
     };
     let t0 = o.start_time;
-    let host = format!("source{}.example.net", o.seed % 97);
+    let host = o
+        .host
+        .clone()
+        .unwrap_or_else(|| format!("source{}.example.net", o.seed % 97));
     sim.emit(t0, master_pid, 0, "start", &[]);
     sim.emit(t0, master_pid, 0, "initiator", &[("msg", js("copyacct"))]);
     sim.emit(
@@ -1344,6 +1357,39 @@ pub struct FleetOptions {
     pub target_bytes: u64,
     /// Accounts per session (varied ±50% around this).
     pub accounts: usize,
+    /// Chance (0 to 1) that a session with accounts left to re-run is
+    /// followed by a retry campaign: a session from the same source host,
+    /// started later, that re-queues exactly those accounts.
+    pub retries: f64,
+}
+
+/// The accounts a generated session did not move (TRANSFER or RESTORE
+/// failed, or never restored in a session that ended): what a retry
+/// campaign re-queues.
+pub fn accounts_to_rerun(e: &Expected) -> Vec<String> {
+    let status = |q: &str, item: &str| {
+        e.items
+            .get(&format!("{q}/AccountRemoteRoot/{item}"))
+            .map(String::as_str)
+    };
+    let ended = matches!(
+        e.state.as_str(),
+        "COMPLETED" | "FAILED" | "ABORTED" | "PAUSED"
+    );
+    let mut v: Vec<String> = e
+        .items
+        .keys()
+        .filter_map(|k| k.strip_prefix("TRANSFER/AccountRemoteRoot/"))
+        .filter(|item| {
+            let (t, r) = (status("TRANSFER", item), status("RESTORE", item));
+            t == Some("failed")
+                || r == Some("failed")
+                || (ended && matches!(r, None | Some("pending")))
+        })
+        .map(str::to_owned)
+        .collect();
+    v.sort();
+    v
 }
 
 /// First guess at the bytes one item-log line takes.
@@ -1409,6 +1455,24 @@ pub fn generate_fleet(root: &Path, f: &FleetOptions) -> io::Result<Vec<Expected>
             0..=9 => Scenario::Mixed,
             k => Scenario::ALL[(k as usize - 10) % 10],
         };
+        // Sessions start six hours apart; a retry campaign re-queues what
+        // the previous session left, from the same host.
+        let start_time = GenOptions::default().start_time + n as i64 * 6 * 3600;
+        let rerun = out.last().map(accounts_to_rerun).unwrap_or_default();
+        let retry = !rerun.is_empty() && rng.below(1000) < (f.retries * 1000.0) as u64;
+        let (scenario, host, names, accounts) = if retry {
+            let prev: &Expected = out.last().expect("checked");
+            let n_acc = rerun.len();
+            // Half of the campaigns meet the same trouble again.
+            let sc = if rng.chance(0.5) {
+                Scenario::Failures
+            } else {
+                Scenario::Mixed
+            };
+            (sc, Some(prev.remote_host.clone()), Some(rerun), n_acc)
+        } else {
+            (scenario, None, None, accounts)
+        };
         let o = GenOptions {
             seed: f.seed.wrapping_add(n as u64),
             accounts,
@@ -1416,10 +1480,14 @@ pub fn generate_fleet(root: &Path, f: &FleetOptions) -> io::Result<Vec<Expected>
             workers: 1 + rng.below(4) as usize,
             scenario,
             id: Some(format!(
-                "fleetsource{:05}copy{}",
+                "fleetsource{:05}copy{}{}",
                 n,
-                scenario.as_str().replace('-', "")
+                scenario.as_str().replace('-', ""),
+                if retry { "retry" } else { "" }
             )),
+            start_time,
+            host,
+            names,
             ..GenOptions::default()
         };
         let e = generate_session(root, &o)?;

@@ -41,6 +41,7 @@ fn a_fleet_lands_near_its_target() {
         seed: 9,
         target_bytes: 8_000_000,
         accounts: 6,
+        retries: 0.25,
     };
     let total: u64 = generate_fleet(dir.path(), &f)
         .unwrap()
