@@ -565,3 +565,30 @@ fn generated_retry_campaigns_match_the_truth() {
         csv_text
     );
 }
+
+#[test]
+fn items_name_pending_restores_and_count_what_the_log_never_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = ctl(r#""action":"queue_count","queue":"TRANSFER","msg":3,"child_number":0"#)
+        + &ctl(r#""action":"queue_count","queue":"RESTORE","msg":3,"child_number":0"#)
+        + &item("TRANSFER", "AccountRemoteRoot", "bob", Some("ok"), 101);
+    session(
+        tmp.path(),
+        "s",
+        "src1.example.net",
+        100,
+        &body,
+        Some("abort"),
+    );
+    let d = tmp.path().join("s");
+    let (code, csv, err) = run(&["items", "--format", "csv", d.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let restore: Vec<&str> = csv.lines().filter(|l| l.contains(",RESTORE,")).collect();
+    assert_eq!(restore.len(), 1, "{csv}");
+    assert!(restore[0].contains(",bob,bob,,pending,"), "{}", restore[0]);
+    // 3 + 3 counted, 2 named (bob's TRANSFER and his pending RESTORE).
+    assert!(
+        err.contains("4 more queued item(s) are only counted by the log"),
+        "{err}"
+    );
+}

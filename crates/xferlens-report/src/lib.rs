@@ -25,6 +25,64 @@ pub mod time;
 
 use xferlens_replay::{Item, ItemStatus, Session, SessionState};
 
+/// The rows of item output for a session: every item in queue order,
+/// then a `pending` RESTORE row for each account the master named in
+/// TRANSFER whose RESTORE the log never names (queued, never started).
+pub fn item_rows(s: &Session) -> Vec<std::borrow::Cow<'_, Item>> {
+    use std::borrow::Cow;
+    let mut rows: Vec<Cow<'_, Item>> = s.items_by_queue().map(Cow::Borrowed).collect();
+    let restored: std::collections::HashSet<(&str, &str)> = s
+        .items
+        .iter()
+        .filter(|i| i.queue == "RESTORE")
+        .map(|i| (i.item_type.as_str(), i.item.as_str()))
+        .collect();
+    for t in s.items.iter().filter(|i| i.queue == "TRANSFER") {
+        if !restored.contains(&(t.item_type.as_str(), t.item.as_str())) {
+            rows.push(Cow::Owned(Item {
+                queue: "RESTORE".into(),
+                item_type: t.item_type.clone(),
+                item_name: t.item_name.clone(),
+                item: t.item.clone(),
+                local_item: t.local_item.clone(),
+                size: t.size,
+                status: ItemStatus::Pending,
+                ..Item::default()
+            }));
+        }
+    }
+    rows
+}
+
+/// Items the log counts (`queue_count`) but never names: they were
+/// queued and never started, so no row can say which they are.
+pub fn unnamed_items(s: &Session) -> u64 {
+    s.queues
+        .iter()
+        .map(|q| {
+            let named = s.items.iter().filter(|i| i.queue == q.name).count() as u64;
+            let synthetic = if q.name == "RESTORE" {
+                let restored: std::collections::HashSet<(&str, &str)> = s
+                    .items
+                    .iter()
+                    .filter(|i| i.queue == "RESTORE")
+                    .map(|i| (i.item_type.as_str(), i.item.as_str()))
+                    .collect();
+                s.items
+                    .iter()
+                    .filter(|t| {
+                        t.queue == "TRANSFER"
+                            && !restored.contains(&(t.item_type.as_str(), t.item.as_str()))
+                    })
+                    .count() as u64
+            } else {
+                0
+            };
+            q.items_total.saturating_sub(named + synthetic)
+        })
+        .fold(0, u64::saturating_add)
+}
+
 /// Rendering settings.
 #[derive(Clone, Debug)]
 pub struct Options {

@@ -310,7 +310,7 @@ pub fn items_table<W: Write>(sessions: &[Session], accounts: bool, out: &mut W) 
                 );
             }
         } else {
-            for it in s.items_by_queue() {
+            for it in crate::item_rows(s).iter() {
                 let r = ItemRow::new(s, it);
                 let c = r.cells();
                 rows.push(vec![

@@ -82,7 +82,8 @@ struct Rendered {
 fn render(s: Session, raw: bool) -> std::io::Result<Rendered> {
     let session_row = csv_bytes(raw, |c| c.row(&session_cells(&s)))?;
     let item_rows = csv_bytes(raw, |c| {
-        s.items_by_queue()
+        xferlens_report::item_rows(&s)
+            .iter()
             .try_for_each(|it| ItemRow::new(&s, it).write_csv(c))
     })?;
     let mut modules = ModuleStats::default();

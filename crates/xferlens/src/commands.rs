@@ -196,6 +196,16 @@ pub fn items(
         ItemsFormat::Md => markdown::items(&l.sessions, accounts, &mut out)?,
     }
     out.finish()?;
+    let unnamed: u64 = l
+        .sessions
+        .iter()
+        .map(xferlens_report::unnamed_items)
+        .fold(0, u64::saturating_add);
+    if unnamed > 0 && !ctx.global.quiet {
+        eprintln!(
+            "{unnamed} more queued item(s) are only counted by the log (queue_count): they never started, so it never names them and no row can"
+        );
+    }
     Ok(outcome(&l))
 }
 
