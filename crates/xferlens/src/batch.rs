@@ -140,7 +140,12 @@ impl Sink {
                     *self.kinds.entry(d.kind.code()).or_default() += 1;
                 }
                 self.bytes = self.bytes.saturating_add(r.session.volume.bytes);
-                bar.set_message(format!("{} read", bytes(self.bytes as f64)));
+                let secs = bar.elapsed().as_secs_f64().max(0.001);
+                bar.set_message(format!(
+                    "{} read, {}/s",
+                    bytes(self.bytes as f64),
+                    bytes(self.bytes as f64 / secs)
+                ));
                 if let Some(d) = r.damage {
                     self.outcome.input_errors += 1;
                     self.outcome.errors.push(d);
