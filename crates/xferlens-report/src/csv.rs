@@ -91,7 +91,7 @@ pub fn items<W: Write>(sessions: &[Session], raw: bool, out: W) -> io::Result<()
     let mut c = CsvOut::new(out, raw);
     c.header(&ITEM_COLUMNS)?;
     for s in sessions {
-        for it in crate::item_rows(s).iter() {
+        for it in s.items_by_queue() {
             ItemRow::new(s, it).write_csv(&mut c)?;
         }
     }

@@ -165,7 +165,7 @@ pub fn items<W: Write>(
                 put(&mut out, &AccountRow::new(s, &a))?;
             }
         } else {
-            for it in crate::item_rows(s).iter() {
+            for it in s.items_by_queue() {
                 put(&mut out, &ItemRow::new(s, it))?;
             }
         }

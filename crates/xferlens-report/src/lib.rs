@@ -25,33 +25,37 @@ pub mod time;
 
 use xferlens_replay::{Item, ItemStatus, Session, SessionState};
 
-/// The rows of item output for a session: every item in queue order,
-/// then a `pending` RESTORE row for each account the master named in
-/// TRANSFER whose RESTORE the log never names (queued, never started).
-pub fn item_rows(s: &Session) -> Vec<std::borrow::Cow<'_, Item>> {
-    use std::borrow::Cow;
-    let mut rows: Vec<Cow<'_, Item>> = s.items_by_queue().map(Cow::Borrowed).collect();
+/// The TRANSFER items of a session whose RESTORE the log never names.
+fn never_restored(s: &Session) -> impl Iterator<Item = &Item> {
     let restored: std::collections::HashSet<(&str, &str)> = s
         .items
         .iter()
         .filter(|i| i.queue == "RESTORE")
         .map(|i| (i.item_type.as_str(), i.item.as_str()))
         .collect();
-    for t in s.items.iter().filter(|i| i.queue == "TRANSFER") {
-        if !restored.contains(&(t.item_type.as_str(), t.item.as_str())) {
-            rows.push(Cow::Owned(Item {
-                queue: "RESTORE".into(),
-                item_type: t.item_type.clone(),
-                item_name: t.item_name.clone(),
-                item: t.item.clone(),
-                local_item: t.local_item.clone(),
-                size: t.size,
-                status: ItemStatus::Pending,
-                ..Item::default()
-            }));
-        }
-    }
-    rows
+    s.items.iter().filter(move |t| {
+        t.queue == "TRANSFER" && !restored.contains(&(t.item_type.as_str(), t.item.as_str()))
+    })
+}
+
+/// Adds to the session a `pending` RESTORE item for each account the
+/// master named in TRANSFER whose RESTORE the log never names (queued,
+/// never started), so item output lists it by name and filters and
+/// sorting treat it like the others. Queue counts are not changed.
+pub fn add_pending_restores(s: &mut Session) {
+    let extra: Vec<Item> = never_restored(s)
+        .map(|t| Item {
+            queue: "RESTORE".into(),
+            item_type: t.item_type.clone(),
+            item_name: t.item_name.clone(),
+            item: t.item.clone(),
+            local_item: t.local_item.clone(),
+            size: t.size,
+            status: ItemStatus::Pending,
+            ..Item::default()
+        })
+        .collect();
+    s.items.extend(extra);
 }
 
 /// Items the log counts (`queue_count`) but never names: they were
@@ -61,24 +65,14 @@ pub fn unnamed_items(s: &Session) -> u64 {
         .iter()
         .map(|q| {
             let named = s.items.iter().filter(|i| i.queue == q.name).count() as u64;
-            let synthetic = if q.name == "RESTORE" {
-                let restored: std::collections::HashSet<(&str, &str)> = s
-                    .items
-                    .iter()
-                    .filter(|i| i.queue == "RESTORE")
-                    .map(|i| (i.item_type.as_str(), i.item.as_str()))
-                    .collect();
-                s.items
-                    .iter()
-                    .filter(|t| {
-                        t.queue == "TRANSFER"
-                            && !restored.contains(&(t.item_type.as_str(), t.item.as_str()))
-                    })
-                    .count() as u64
+            // Accounts named in TRANSFER are listed in RESTORE as pending
+            // (add_pending_restores), whether added yet or not.
+            let listed = if q.name == "RESTORE" {
+                never_restored(s).count() as u64
             } else {
                 0
             };
-            q.items_total.saturating_sub(named + synthetic)
+            q.items_total.saturating_sub(named + listed)
         })
         .fold(0, u64::saturating_add)
 }

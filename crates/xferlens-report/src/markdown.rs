@@ -595,7 +595,7 @@ pub fn items<W: Write>(sessions: &[Session], accounts: bool, out: &mut W) -> io:
     } else {
         table_header(out, &ITEM_COLUMNS)?;
         for s in sessions {
-            for it in crate::item_rows(s).iter() {
+            for it in s.items_by_queue() {
                 row(out, &ItemRow::new(s, it).cells().map(|c| m(&c)))?;
             }
         }

@@ -310,7 +310,7 @@ pub fn items_table<W: Write>(sessions: &[Session], accounts: bool, out: &mut W) 
                 );
             }
         } else {
-            for it in crate::item_rows(s).iter() {
+            for it in s.items_by_queue() {
                 let r = ItemRow::new(s, it);
                 let c = r.cells();
                 rows.push(vec![

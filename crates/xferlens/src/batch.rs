@@ -82,8 +82,7 @@ struct Rendered {
 fn render(s: Session, raw: bool) -> std::io::Result<Rendered> {
     let session_row = csv_bytes(raw, |c| c.row(&session_cells(&s)))?;
     let item_rows = csv_bytes(raw, |c| {
-        xferlens_report::item_rows(&s)
-            .iter()
+        s.items_by_queue()
             .try_for_each(|it| ItemRow::new(&s, it).write_csv(c))
     })?;
     let mut modules = ModuleStats::default();
@@ -190,6 +189,7 @@ fn produce(
         if !filters.session_ok(&s) {
             return None;
         }
+        xferlens_report::add_pending_restores(&mut s);
         filters.apply_items(&mut s);
         Some(render(s, raw_csv).map_err(anyhow::Error::from))
     };

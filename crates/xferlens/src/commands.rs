@@ -185,6 +185,17 @@ pub fn items(
 ) -> Result<Outcome> {
     filters.validate()?;
     let mut l = load_all(ctx, paths)?;
+    let unnamed: u64 = l
+        .sessions
+        .iter()
+        .map(xferlens_report::unnamed_items)
+        .fold(0, u64::saturating_add);
+    if !accounts {
+        // Pending RESTORE rows take part in filters and sorting.
+        l.sessions
+            .iter_mut()
+            .for_each(xferlens_report::add_pending_restores);
+    }
     filters.apply(&mut l.sessions);
     let mut out = open_output(output, &l, format != ItemsFormat::Table)?;
     match format {
@@ -196,11 +207,6 @@ pub fn items(
         ItemsFormat::Md => markdown::items(&l.sessions, accounts, &mut out)?,
     }
     out.finish()?;
-    let unnamed: u64 = l
-        .sessions
-        .iter()
-        .map(xferlens_report::unnamed_items)
-        .fold(0, u64::saturating_add);
     if unnamed > 0 && !ctx.global.quiet {
         eprintln!(
             "{unnamed} more queued item(s) are only counted by the log (queue_count): they never started, so it never names them and no row can"
