@@ -197,7 +197,8 @@ pub struct HostStat {
     throughputs: Vec<f64>,
 }
 
-fn quantile<T: Copy + PartialOrd>(v: &[T], q: f64) -> Option<T> {
+/// The `q` quantile (0..=1) of `v`, nearest rank; None when empty.
+pub fn quantile<T: Copy + PartialOrd>(v: &[T], q: f64) -> Option<T> {
     if v.is_empty() {
         return None;
     }

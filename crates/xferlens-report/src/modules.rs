@@ -10,7 +10,7 @@ use serde::Serialize;
 use xferlens_replay::{Item, ModuleState, Session};
 
 use crate::csv::CsvOut;
-use crate::time::{duration, rfc3339_opt};
+use crate::time::duration;
 
 /// Column names of `modules` output, in order.
 pub const MODULE_COLUMNS: [&str; 14] = [
@@ -217,13 +217,7 @@ pub struct ModuleStat {
 impl ModuleStat {
     /// The `q` quantile (0..=1) of the durations, nearest rank.
     pub fn quantile(&self, q: f64) -> Option<i64> {
-        if self.durations.is_empty() {
-            return None;
-        }
-        let mut v = self.durations.clone();
-        v.sort_unstable();
-        let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
-        Some(i64::from(v[rank - 1]))
+        crate::fleet::quantile(&self.durations, q).map(i64::from)
     }
 
     /// Total seconds over the runs with a duration.
@@ -369,11 +363,6 @@ pub fn stats_csv<W: Write>(stats: &ModuleStats, raw: bool, out: W) -> io::Result
 /// A short text of a duration, or `-`.
 pub fn dur(d: Option<i64>) -> String {
     d.map(duration).unwrap_or_else(|| "-".into())
-}
-
-/// RFC 3339 of an optional time (empty when unknown).
-pub fn when(t: Option<i64>) -> String {
-    rfc3339_opt(t)
 }
 
 #[cfg(test)]
