@@ -122,21 +122,18 @@ pub fn normalise(msg: &str, names: &[&str]) -> String {
     }
 }
 
-/// The cause of a failed item: its queue, the module that failed (when
-/// the log names one), and the normalised message. A cascaded RESTORE
-/// failure is `cascade: <the TRANSFER cause>`.
-pub fn cause_of(s: &Session, it: &Item) -> (Option<String>, String) {
+/// The cause of a failed item: the module that failed (when the log
+/// names one) and the normalised message. A cascaded RESTORE failure is
+/// `cascade: <the cause of its TRANSFER>`; `transfer` is that TRANSFER
+/// item, when the session has it.
+pub fn cause_of(it: &Item, transfer: Option<&Item>) -> (Option<String>, String) {
     let names: Vec<&str> = [Some(it.item.as_str()), it.local_item.as_deref()]
         .into_iter()
         .flatten()
         .collect();
     if it.cascaded {
-        let transfer = s
-            .items
-            .iter()
-            .find(|t| t.queue == "TRANSFER" && t.item_type == it.item_type && t.item == it.item);
         let inner = transfer
-            .map(|t| cause_of(s, t).1)
+            .map(|t| cause_of(t, None).1)
             .unwrap_or_else(|| normalise(it.reason().unwrap_or(""), &names));
         return (None, format!("cascade: {inner}"));
     }
@@ -301,9 +298,18 @@ impl FleetStats {
         let (shared_id, shared_host): (std::sync::Arc<str>, std::sync::Arc<str>) =
             (s.id.as_str().into(), host.as_str().into());
         let mut seen_causes: HashSet<(String, Option<String>, String)> = HashSet::new();
+        // TRANSFER items by account, for the causes of cascades (one
+        // lookup each, whatever the number of items).
+        let transfers: HashMap<(&str, &str), &Item> = s
+            .items
+            .iter()
+            .filter(|t| t.queue == "TRANSFER")
+            .map(|t| ((t.item_type.as_str(), t.item.as_str()), t))
+            .collect();
         for it in s.items_with(ItemStatus::Failed) {
             self.failed_items += 1;
-            let (module, cause) = cause_of(s, it);
+            let transfer = transfers.get(&(it.item_type.as_str(), it.item.as_str()));
+            let (module, cause) = cause_of(it, transfer.copied());
             let mut key = (it.queue.clone(), module.clone(), cause.clone());
             if !self.causes.contains_key(&key) && self.causes.len() >= CAUSES_MAX {
                 key = (it.queue.clone(), None, "(other)".into());
@@ -476,6 +482,25 @@ impl FleetStats {
             (b.items, &a.queue, &a.module, &a.cause).cmp(&(a.items, &b.queue, &b.module, &b.cause))
         });
         v
+    }
+
+    /// The causes that do not follow from another, most failed items
+    /// first, each with the RESTORE cascade its TRANSFER failures caused
+    /// (the reports show a cascade under its cause, never as a cause).
+    pub fn independent_causes(&self) -> Vec<(&CauseStat, Option<&CauseStat>)> {
+        self.causes()
+            .into_iter()
+            .filter(|c| !c.is_cascade())
+            .map(|c| {
+                let cascade = (c.queue == "TRANSFER")
+                    .then(|| {
+                        let key = ("RESTORE".to_owned(), None, format!("cascade: {}", c.cause));
+                        self.causes.get(&key)
+                    })
+                    .flatten();
+                (c, cascade)
+            })
+            .collect()
     }
 
     /// Hosts, most sessions first.

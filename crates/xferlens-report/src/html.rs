@@ -270,18 +270,10 @@ fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<(
             "accounts.csv or `xferlens retry`",
         )?;
     }
-    let causes = a.fleet.causes();
+    let causes = a.fleet.independent_causes();
     if !causes.is_empty() {
         writeln!(out, "<h2 id=\"causes\">Top failure causes</h2><table><tr><th>Queue</th><th>Module</th><th>Cause</th><th>Items</th><th>Accounts</th><th>Sessions</th><th>Example</th></tr>")?;
-        let top: Vec<_> = causes
-            .iter()
-            .filter(|c| !c.is_cascade())
-            .take(ANSWER_ROWS)
-            .collect();
-        for c in &top {
-            let cascade = causes
-                .iter()
-                .find(|x| x.is_cascade() && x.cause[9..] == c.cause && c.queue == "TRANSFER");
+        for (c, cascade) in causes.iter().take(ANSWER_ROWS) {
             let extra = cascade
                 .map(|x| {
                     format!(
@@ -305,12 +297,7 @@ fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<(
             )?;
         }
         writeln!(out, "</table>")?;
-        more(
-            out,
-            causes.iter().filter(|c| !c.is_cascade()).count(),
-            top.len(),
-            "causes.csv",
-        )?;
+        more(out, causes.len(), ANSWER_ROWS, "causes.csv")?;
     }
     let hosts = a.fleet.hosts();
     if !hosts.is_empty() {

@@ -332,7 +332,7 @@ pub fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Resu
             "accounts.csv or `xferlens retry`",
         )?;
     }
-    let causes = a.fleet.causes();
+    let causes = a.fleet.independent_causes();
     if !causes.is_empty() {
         writeln!(out, "## Top failure causes\n")?;
         table_header(
@@ -341,16 +341,8 @@ pub fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Resu
                 "Queue", "Module", "Cause", "Items", "Accounts", "Sessions", "Example",
             ],
         )?;
-        let top: Vec<_> = causes
-            .iter()
-            .filter(|c| !c.is_cascade())
-            .take(ANSWER_ROWS)
-            .collect();
-        for c in &top {
+        for (c, cascade) in causes.iter().take(ANSWER_ROWS) {
             // A cascade follows from its TRANSFER cause: shown with it.
-            let cascade = causes
-                .iter()
-                .find(|x| x.is_cascade() && x.cause[9..] == c.cause && c.queue == "TRANSFER");
             let mut cause = m(&c.cause);
             if let Some(x) = cascade {
                 cause.push_str(&format!(
@@ -371,8 +363,7 @@ pub fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Resu
                 ],
             )?;
         }
-        let independent = causes.iter().filter(|c| !c.is_cascade()).count();
-        more(out, independent, top.len(), "causes.csv")?;
+        more(out, causes.len(), ANSWER_ROWS, "causes.csv")?;
     }
     let hosts = a.fleet.hosts();
     if !hosts.is_empty() {

@@ -368,7 +368,7 @@ pub fn run(
         fleet.failed_items,
         fleet.failed_accounts
     )?;
-    for c in fleet.causes().iter().filter(|c| !c.is_cascade()).take(3) {
+    for (c, _) in fleet.independent_causes().into_iter().take(3) {
         writeln!(
             out,
             "  {:>5}x {} {}{}",
