@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use serde::Serialize;
-use xferlens_parse::{
-    parse_input, Diagnostic, DiagnosticKind, Event, EventSink, Msg, ParseOptions, Position,
-};
+use xferlens_parse::{parse_input, Diagnostic, Event, EventSink, Msg, ParseOptions, Position};
 use xferlens_replay::{classify, open_in_session, open_input, walk_tar, FileRole};
 use xferlens_report::csv::CsvOut;
 use xferlens_report::time::rfc3339_opt;
@@ -18,7 +16,7 @@ use xferlens_report::time::rfc3339_opt;
 use crate::cli::EventsFormat;
 use crate::commands::{paths_or_default, print_diagnostics};
 use crate::filters::Filters;
-use crate::input::{discover, is_tar, Source};
+use crate::input::{damage_in, discover, no_log_reason, sniff_stream, Source};
 use crate::output::{check_not_input, Output};
 use crate::{Ctx, Outcome};
 
@@ -218,25 +216,11 @@ impl Run<'_, '_> {
         match summary {
             Err(e) => self.errors.push(format!("{file}: cannot read: {e}")),
             Ok(s) if s.events == 0 => {
-                let why = diagnostics
-                    .iter()
-                    .find(|d| d.kind.line_skipped())
-                    .map(|d| d.kind.to_string())
-                    .unwrap_or_else(|| "no transfer-log line".into());
+                let why = no_log_reason(&diagnostics, s.lines);
                 self.errors
                     .push(format!("{file}: not a transfer session log: {why}"));
             }
-            Ok(_) => {
-                if let Some(d) = diagnostics
-                    .iter()
-                    .find(|d| matches!(d.kind, DiagnosticKind::ReadError { .. }))
-                {
-                    self.errors.push(format!(
-                        "{file}: damaged input, read up to line {}: {}",
-                        d.line, d.kind
-                    ));
-                }
-            }
+            Ok(_) => self.errors.extend(damage_in(&diagnostics)),
         }
         self.diags.push(xferlens_replay::Session {
             id,
@@ -248,14 +232,14 @@ impl Run<'_, '_> {
 
     /// Streams a file or stdin: a log, or a tar archive whose master logs
     /// are read in archive order. Read once (sniffed in its first buffer).
-    fn stream(&mut self, display: &str, id: String, mut r: impl Read) -> Result<()> {
-        let mut head = Vec::new();
-        if let Err(e) = (&mut r).take(64 << 10).read_to_end(&mut head) {
-            self.errors.push(format!("{display}: cannot read: {e}"));
-            return Ok(());
-        }
-        let tar = is_tar(&head);
-        let whole = io::Cursor::new(head).chain(r);
+    fn stream(&mut self, display: &str, id: String, r: impl Read) -> Result<()> {
+        let (tar, whole) = match sniff_stream(r) {
+            Ok(x) => x,
+            Err(e) => {
+                self.errors.push(format!("{display}: cannot read: {e}"));
+                return Ok(());
+            }
+        };
         if !tar {
             return self.log(id, display.to_owned(), whole);
         }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
 use flate2::read::MultiGzDecoder;
-use xferlens_parse::DiagnosticKind;
+use xferlens_parse::{Diagnostic, DiagnosticKind};
 use xferlens_replay::{
     classify, is_session_dir, is_tar_header, open_input, read_session_dir, read_tar_each, FileRole,
     ReadOptions, Session, SessionBuilder,
@@ -195,7 +195,7 @@ fn id_for_file(p: &Path, session_id: Option<&str>) -> String {
 /// True when the first bytes of a stream are a tar archive, plain or
 /// inside gzip (the gzip head is decompressed from the buffer, so the
 /// stream itself is read once).
-pub fn is_tar(head: &[u8]) -> bool {
+fn is_tar(head: &[u8]) -> bool {
     if is_tar_header(head) {
         return true;
     }
@@ -212,18 +212,18 @@ fn load_stream<R: Read>(
     display: &str,
     id: &str,
     as_name: String,
-    mut r: R,
+    r: R,
     opts: &ReadOptions,
     emit: &mut dyn FnMut(Result<Session>),
 ) {
-    let mut head = Vec::new();
-    if let Err(e) = (&mut r).take(HEAD).read_to_end(&mut head) {
-        return emit(Err(
-            anyhow::Error::new(e).context(format!("{display}: cannot read"))
-        ));
-    }
-    let tar = is_tar(&head);
-    let whole = io::Cursor::new(head).chain(r);
+    let (tar, whole) = match sniff_stream(r) {
+        Ok(x) => x,
+        Err(e) => {
+            return emit(Err(
+                anyhow::Error::new(e).context(format!("{display}: cannot read"))
+            ))
+        }
+    };
     if tar {
         read_tar_each(display, whole, opts, |r| {
             let r = r
@@ -248,39 +248,52 @@ fn holds_log_lines(s: Session, display: &str) -> Result<Session> {
     if s.volume.events > 0 {
         return Ok(s);
     }
-    let telling = s.diagnostics.iter().find(|d| {
+    Err(anyhow!(
+        "{}: not a transfer session log: {}",
+        t(display),
+        t(&no_log_reason(&s.diagnostics, s.volume.lines))
+    ))
+}
+
+/// Why an input with no transfer-log line is not one, from its
+/// diagnostics and line count: an API error, a read error, emptiness, or
+/// the first unusable line.
+pub fn no_log_reason(diagnostics: &[Diagnostic], lines: u64) -> String {
+    let telling = diagnostics.iter().find(|d| {
         matches!(
             d.kind,
             DiagnosticKind::ApiResponse { .. } | DiagnosticKind::ReadError { .. }
         )
     });
-    let reason = match telling {
+    match telling {
         Some(d) => d.kind.to_string(),
-        None if s.volume.lines == 0 => "the input is empty".to_owned(),
+        None if lines == 0 => "the input is empty".to_owned(),
         None => {
-            let first = s
-                .diagnostics
+            let first = diagnostics
                 .iter()
                 .find(|d| d.kind.line_skipped())
                 .map(|d| format!(" (line {}: {})", d.line, d.kind.code()))
                 .unwrap_or_default();
-            format!(
-                "{} line(s), none of them a transfer-log line{first}",
-                s.volume.lines
-            )
+            format!("{lines} line(s), none of them a transfer-log line{first}")
         }
-    };
-    Err(anyhow!(
-        "{}: not a transfer session log: {}",
-        t(display),
-        t(&reason)
-    ))
+    }
 }
 
-/// A session read only in part because its input is damaged (a cut gzip
-/// stream, a read error): the reason, to report as an input error.
-pub fn damage(s: &Session) -> Option<String> {
-    s.diagnostics
+/// A stream whose first bytes were read to sniff it, those bytes first.
+pub type Sniffed<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
+
+/// A stream read once: whether it is a tar archive (sniffed in its first
+/// 64 KiB), and the whole stream again.
+pub fn sniff_stream<R: Read>(mut r: R) -> io::Result<(bool, Sniffed<R>)> {
+    let mut head = Vec::new();
+    (&mut r).take(HEAD).read_to_end(&mut head)?;
+    Ok((is_tar(&head), io::Cursor::new(head).chain(r)))
+}
+
+/// The damage reported in these diagnostics (a cut gzip stream, a read
+/// error part-way), as an input error line.
+pub fn damage_in(diagnostics: &[Diagnostic]) -> Option<String> {
+    diagnostics
         .iter()
         .find(|d| matches!(d.kind, DiagnosticKind::ReadError { .. }))
         .map(|d| {
@@ -289,4 +302,10 @@ pub fn damage(s: &Session) -> Option<String> {
                 d.source, d.line, d.kind
             )
         })
+}
+
+/// A session read only in part because its input is damaged (a cut gzip
+/// stream, a read error): the reason, to report as an input error.
+pub fn damage(s: &Session) -> Option<String> {
+    damage_in(&s.diagnostics)
 }
