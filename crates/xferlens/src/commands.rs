@@ -242,9 +242,9 @@ pub fn retry(
         Some(crate::filters::SortKey::Started) => {
             list.accounts.sort_by_key(|h| h.last().started_at)
         }
-        Some(crate::filters::SortKey::Status) => {
-            list.accounts.sort_by_key(|h| h.last().status.as_str())
-        }
+        Some(crate::filters::SortKey::Status) => list
+            .accounts
+            .sort_by_key(|h| crate::filters::status_rank(h.last().status)),
         _ => {}
     }
     let mut out = open_output(output, &l, format != RetryFormat::Text)?;

@@ -210,7 +210,7 @@ impl Filters {
                     SortKey::Started => {
                         order.sort_by_key(|&i| (it(i).started_at.is_none(), it(i).started_at))
                     }
-                    SortKey::Status => order.sort_by_key(|&i| status_rank(it(i))),
+                    SortKey::Status => order.sort_by_key(|&i| status_rank(it(i).status)),
                     SortKey::Item => order.sort_by(|&a, &b| {
                         (&it(a).item, &it(a).queue).cmp(&(&it(b).item, &it(b).queue))
                     }),
@@ -221,9 +221,10 @@ impl Filters {
     }
 }
 
-fn status_rank(it: &Item) -> u8 {
+/// The `--sort status` order: failed, warning, running, pending, success.
+pub fn status_rank(status: xferlens_replay::ItemStatus) -> u8 {
     use xferlens_replay::ItemStatus::*;
-    match it.status {
+    match status {
         Failed => 0,
         Warning => 1,
         Running => 2,
