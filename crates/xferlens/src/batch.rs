@@ -268,10 +268,10 @@ pub fn run(
 ) -> Result<Outcome> {
     filters.validate()?;
     let (sources, errs) = discover(roots);
-    check_not_input(outdir, &sources)?;
-    for name in OUTPUTS {
-        check_not_input(&outdir.join(name), &sources)?;
-    }
+    let named: Vec<PathBuf> = OUTPUTS.iter().map(|n| outdir.join(n)).collect();
+    let mut outs: Vec<&Path> = named.iter().map(PathBuf::as_path).collect();
+    outs.push(outdir);
+    check_not_input(&outs, &sources)?;
     fs::create_dir_all(outdir).with_context(|| format!("{}: cannot create", outdir.display()))?;
     let bar = ProgressBar::new(sources.len() as u64);
     if no_progress || !std::io::stderr().is_terminal() {

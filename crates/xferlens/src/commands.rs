@@ -131,7 +131,7 @@ pub fn outcome(l: &Loaded) -> Outcome {
 /// is one of the inputs.
 pub fn open_output(path: Option<&Path>, l: &Loaded, machine: bool) -> Result<Output> {
     if let Some(p) = path {
-        check_not_input(p, &l.sources)?;
+        check_not_input(&[p], &l.sources)?;
     }
     Output::open(path, machine)
 }

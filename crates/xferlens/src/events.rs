@@ -293,7 +293,7 @@ pub fn run(
     let paths = paths_or_default(paths)?;
     let (sources, errs) = discover(&paths);
     if let Some(p) = output {
-        check_not_input(p, &sources)?;
+        check_not_input(&[p], &sources)?;
     }
     let mut sink_out = Output::open(output, true)?;
     let (diags, errors) = stream_all(ctx, filters, &sources, errs, format, raw_csv, &mut sink_out)?;

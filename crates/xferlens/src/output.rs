@@ -275,14 +275,17 @@ fn absolute(p: &Path) -> Option<PathBuf> {
 
 /// Refuses an output path that is an input or lies inside an input
 /// session directory (`report -o DIR/master.log DIR` would empty the log
-/// it is about to read).
-pub fn check_not_input(out: &Path, sources: &[Source]) -> Result<()> {
-    if out.as_os_str() == "-" {
+/// it is about to read). Each input is resolved once, however many outputs
+/// are checked (batch checks ten against thousands of sessions).
+pub fn check_not_input(outs: &[&Path], sources: &[Source]) -> Result<()> {
+    let outs: Vec<(&Path, PathBuf)> = outs
+        .iter()
+        .filter(|o| o.as_os_str() != "-")
+        .filter_map(|o| Some((*o, absolute(o)?)))
+        .collect();
+    if outs.is_empty() {
         return Ok(());
     }
-    let Some(out_abs) = absolute(out) else {
-        return Ok(());
-    };
     for s in sources {
         let (p, is_dir) = match s {
             Source::Dir(d) => (d, true),
@@ -290,13 +293,15 @@ pub fn check_not_input(out: &Path, sources: &[Source]) -> Result<()> {
             Source::Stdin => continue,
         };
         let Some(in_abs) = absolute(p) else { continue };
-        if out_abs == in_abs || (is_dir && out_abs.starts_with(&in_abs)) {
-            bail!(
-                "{}: refusing to write output {} an input ({}); choose another path",
-                out.display(),
-                if out_abs == in_abs { "over" } else { "inside" },
-                p.display()
-            );
+        for (out, out_abs) in &outs {
+            if *out_abs == in_abs || (is_dir && out_abs.starts_with(&in_abs)) {
+                bail!(
+                    "{}: refusing to write output {} an input ({}); choose another path",
+                    out.display(),
+                    if *out_abs == in_abs { "over" } else { "inside" },
+                    p.display()
+                );
+            }
         }
     }
     Ok(())
