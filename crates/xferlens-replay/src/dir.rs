@@ -99,8 +99,13 @@ pub fn read_session_dir(
         source,
     })?;
     let id = id.map(str::to_owned).unwrap_or_else(|| {
-        dir.canonicalize()
-            .ok()
+        // The last component names the session; only `.`, `..` or `/`
+        // need the path resolved (one readlink per component).
+        let named = match dir.components().next_back() {
+            Some(std::path::Component::Normal(_)) => None,
+            _ => dir.canonicalize().ok(),
+        };
+        named
             .as_deref()
             .unwrap_or(dir)
             .file_name()
