@@ -31,20 +31,47 @@ fn summary_counts_skipped_lines() {
     let (code, out, err) = run(&["fixtures/sessions/sourcegarbagecopy20251128"]);
     assert_eq!(code, 0);
     assert!(out.contains("3 skipped line(s)"), "{out}");
-    assert!(
-        err.contains("master.log:4: invalid-json"),
-        "diagnostics go to stderr with file and line: {err}"
+    assert_eq!(
+        err.lines().collect::<Vec<_>>(),
+        ["5 diagnostics, 3 lines skipped (invalid-json 3, invalid-utf8 1, unmentioned-item-log 1): `xferlens check` lists them; -v prints them here"],
+        "by default one line counts the diagnostics"
     );
+    let (_, _, verbose) = run(&["-v", "fixtures/sessions/sourcegarbagecopy20251128"]);
+    assert!(
+        verbose.contains("master.log:4: invalid-json"),
+        "-v lists them with file and line: {verbose}"
+    );
+    assert_eq!(verbose.lines().count(), 5, "{verbose}");
     let (_, _, quiet) = run(&["-q", "fixtures/sessions/sourcegarbagecopy20251128"]);
     assert!(quiet.is_empty());
 }
 
 #[test]
 fn progress_text_and_json() {
+    // Its newest line is a year old today: stale, and no ETA.
     let (code, out, _) = run(&["progress", RUNNING]);
     assert_eq!(code, 0);
     assert!(out.contains("TRANSFER_INPROGRESS"));
-    assert!(out.contains("ETA"));
+    assert!(
+        out.contains("  stale: no new lines for ")
+            && out.contains("(newest 2025-11-28T14:00:51Z); no ETA"),
+        "{out}"
+    );
+    assert!(!out.contains(" · ETA "), "{out}");
+    let (_, fresh, _) = run(&["progress", "--stale-after", "36500d", RUNNING]);
+    assert!(!fresh.contains("stale"), "{fresh}");
+    assert!(fresh.contains(" · ETA "), "{fresh}");
+    for l in out.lines().chain(fresh.lines()) {
+        assert!(l.chars().count() <= 80, "fits 80 columns: {l}");
+    }
+    let (_, failures, _) = run(&["progress", FAILURES]);
+    assert!(
+        failures.contains("  RESTORE    100.0%  COMPLETED · 5/5 items · 3 failed · "),
+        "failed counts per queue: {failures}"
+    );
+    let (code, _, err) = run(&["progress", "--stale-after", "soon", RUNNING]);
+    assert_eq!(code, 2);
+    assert!(err.contains("`soon`"), "{err}");
     let (_, json, _) = run(&["progress", "--format", "json", RUNNING]);
     let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
     assert_eq!(v["session_id"], "sourcerunningcopy20251128");
@@ -71,11 +98,66 @@ fn progress_text_and_json() {
 fn progress_watch_stops_at_a_terminal_state() {
     let (code, out, _) = run(&["progress", "--watch", "0.1", FAILURES]);
     assert_eq!(code, 0);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "one line per change, then the end: {out}");
+    assert!(lines[0].contains("RESTORE 100.0% 5/5 3 failed"), "{out}");
     assert_eq!(
-        out.lines().count(),
-        1,
-        "one line per change when not on a terminal: {out}"
+        lines[1],
+        "sourcefailurescopy20251128: ended COMPLETED after 48s · 4 failed, 0 with warnings, of 10 queue items"
     );
+}
+
+/// A copy of the pause/resume fixture cut just after its pause line.
+fn paused_session() -> tempfile::TempDir {
+    let src = fixture("sessions/sourcepauseresumecopy20251128");
+    let dir = tempfile::tempdir().unwrap();
+    let sess = dir.path().join("pausedcopy");
+    std::fs::create_dir(&sess).unwrap();
+    let master = std::fs::read_to_string(src.join("master.log")).unwrap();
+    let at = master
+        .lines()
+        .position(|l| l.contains("\"action\":\"pause\""))
+        .expect("the fixture pauses");
+    let upto: Vec<&str> = master.lines().take(at + 1).collect();
+    std::fs::write(sess.join("master.log"), upto.join("\n") + "\n").unwrap();
+    dir
+}
+
+#[test]
+fn progress_watch_ends_on_a_pause_unless_asked_to_follow() {
+    let dir = paused_session();
+    let sess = dir.path().join("pausedcopy");
+    let sess = sess.to_str().unwrap();
+    let (code, out, _) = run(&["progress", "--watch", "0.1", sess]);
+    assert_eq!(code, 0);
+    let last = out.lines().last().unwrap();
+    assert!(
+        last.starts_with("pausedcopy: paused PAUSED") && last.contains("--follow-paused"),
+        "{out}"
+    );
+    let (_, now, _) = run(&["progress", sess]);
+    assert!(!now.contains("ETA"), "no ETA while paused: {now}");
+    // With --follow-paused it keeps watching: still running after 1.5 s.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("xferlens"))
+        .args(["progress", "--watch", "0.1", "--follow-paused", sess])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let still = child.try_wait().unwrap().is_none();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(still, "--follow-paused keeps watching a paused session");
+}
+
+#[test]
+fn tables_never_cut_text_outside_a_terminal() {
+    let (_, out, _) = run(&["items", FAILURES]);
+    assert!(
+        out.contains("Failed to fetch the account archive for “alpha000” from the remote server: Connection reset by peer."),
+        "{out}"
+    );
+    assert!(!out.contains('…'), "{out}");
 }
 
 #[test]

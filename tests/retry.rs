@@ -285,7 +285,7 @@ fn causes_add_up_and_reports_answer_first() {
     // One summary line for diagnostics, not every one of them.
     let diag_lines: Vec<&str> = stderr
         .lines()
-        .filter(|l| l.contains("diagnostic(s) ("))
+        .filter(|l| l.contains(" diagnostics, "))
         .collect();
     assert_eq!(diag_lines.len(), 1, "{stderr}");
     assert!(!stderr.contains("invalid JSON: expected value"), "{stderr}");

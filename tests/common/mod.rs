@@ -18,13 +18,18 @@ pub fn fixture(rel: &str) -> PathBuf {
     root().join("fixtures").join(rel)
 }
 
+/// "Now" for every test run: 2026-11-28T15:53:58Z, so that staleness
+/// (and anything else judged against the clock) is reproducible.
+pub const NOW: &str = "1795881238";
+
 /// The xferlens binary, run from the repository root with a clean
-/// environment for colour.
+/// environment for colour and a fixed "now".
 pub fn xferlens() -> Command {
     let mut c = Command::cargo_bin("xferlens").unwrap();
     c.current_dir(root())
         .env_remove("NO_COLOR")
-        .env("TERM", "xterm");
+        .env("TERM", "xterm")
+        .env("XFERLENS_NOW", NOW);
     c
 }
 

@@ -88,6 +88,24 @@ impl Session {
         end.checked_sub(self.started_at?).filter(|d| *d >= 0)
     }
 
+    /// The newest time any log line of the session carries: the master's
+    /// last event, or an item's start, end or module time, whichever is
+    /// later. How fresh a running session is (see `stale` in the report).
+    pub fn newest_time(&self) -> Option<i64> {
+        let items = self.items.iter().flat_map(|it| {
+            let modules = it
+                .log
+                .iter()
+                .flat_map(|l| l.modules.iter())
+                .flat_map(|m| [m.started_at, m.finished_at]);
+            [it.started_at, it.finished_at].into_iter().chain(modules)
+        });
+        std::iter::once(self.last_event_at)
+            .chain(items)
+            .flatten()
+            .max()
+    }
+
     /// The queue with this name.
     pub fn queue(&self, name: &str) -> Option<&Queue> {
         self.queues.iter().find(|q| q.name == name)

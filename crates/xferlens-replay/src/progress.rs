@@ -13,6 +13,8 @@ use crate::state::{QueueState, SessionState};
 /// WHM state from the session's items.
 pub fn compute_queues(s: &mut Session) {
     let terminal = s.state.is_terminal();
+    // A paused session has no ETA: nothing moves until someone resumes it.
+    let moving = !terminal && !s.state.is_paused();
     let session_failed = matches!(s.state, SessionState::Failed | SessionState::Aborted);
     // One pass over the items, tallied per queue (a lookup per item, so
     // the cost stays linear whatever the number of queues).
@@ -78,7 +80,7 @@ pub fn compute_queues(s: &mut Session) {
             _ => None,
         };
         q.eta_s = match q.throughput_bps {
-            Some(t) if !terminal && t > 0.0 => {
+            Some(t) if moving && t > 0.0 => {
                 Some(((q.bytes_total as f64 - q.bytes_done).max(0.0)) / t)
             }
             _ => None,

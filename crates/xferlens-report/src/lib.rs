@@ -58,6 +58,18 @@ pub fn add_pending_restores(s: &mut Session) {
     s.items.extend(extra);
 }
 
+/// How long (seconds) a running session has gone without a new log line,
+/// when that is longer than `o.stale_after_s`: the writer probably died
+/// (or the logs are an old copy), so its ETA means nothing. Paused and
+/// ended sessions are never stale.
+pub fn stale_for(s: &Session, o: &Options) -> Option<i64> {
+    if s.state.is_terminal() || s.state.is_paused() {
+        return None;
+    }
+    let age = o.now?.checked_sub(s.newest_time()?)?;
+    (age > o.stale_after_s).then_some(age)
+}
+
 /// Items the log counts (`queue_count`) but never names: they were
 /// queued and never started, so no row can say which they are.
 pub fn unnamed_items(s: &Session) -> u64 {
@@ -88,6 +100,15 @@ pub struct Options {
     pub max_log_lines: usize,
     /// Diagnostics listed per session in reports.
     pub max_diagnostics: usize,
+    /// The current time (Unix seconds), to judge whether a running session
+    /// is stale; `None` never calls one stale.
+    pub now: Option<i64>,
+    /// A running session with no new line for longer than this (seconds)
+    /// is stale: no ETA, and a warning.
+    pub stale_after_s: i64,
+    /// The terminal's width: tables and progress lines fit it. `None`
+    /// (not a terminal) never cuts text.
+    pub width: Option<usize>,
 }
 
 impl Default for Options {
@@ -97,6 +118,9 @@ impl Default for Options {
             raw_csv: false,
             max_log_lines: 3,
             max_diagnostics: 50,
+            now: None,
+            stale_after_s: 3600,
+            width: None,
         }
     }
 }

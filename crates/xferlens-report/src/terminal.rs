@@ -30,7 +30,7 @@ pub fn queue_phrase(q: &Queue) -> String {
     )
 }
 
-fn queue_line(q: &Queue, o: &Options) -> String {
+fn queue_line(q: &Queue, stale: bool, o: &Options) -> String {
     let mut parts = vec![queue_phrase(q)];
     if q.running > 0 {
         parts.push(format!("{} running", q.running));
@@ -54,7 +54,7 @@ fn queue_line(q: &Queue, o: &Options) -> String {
     if let Some(tp) = q.throughput_bps {
         parts.push(format!("{}/s", bytes(tp)));
     }
-    if let Some(eta) = q.eta_s {
+    if let Some(eta) = q.eta_s.filter(|_| !stale) {
         parts.push(format!("ETA {}", duration(eta as i64)));
     }
     parts.join(" · ")
@@ -125,8 +125,18 @@ pub fn summary<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
     if !marks.is_empty() {
         writeln!(out, "  timeline: {}", marks.join(", "))?;
     }
+    let stale = crate::stale_for(s, o);
+    if let Some(age) = stale {
+        let line = stale_line(s, age);
+        writeln!(out, "  {}", Style::Yellow.paint(o.color, &line))?;
+    }
     for q in &s.queues {
-        writeln!(out, "  {:<9} {}", t(&q.name), queue_line(q, o))?;
+        writeln!(
+            out,
+            "  {:<9} {}",
+            t(&q.name),
+            queue_line(q, stale.is_some(), o)
+        )?;
     }
     if !s.child_failures.is_empty() {
         writeln!(
@@ -252,38 +262,115 @@ fn problem<W: Write>(it: &Item, o: &Options, out: &mut W) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes one progress block per session: a line per queue.
+/// Writes one progress block per session: the session id once as a
+/// heading, a stale warning when it applies, then a line per queue that
+/// fits `o.width` (80 columns when not a terminal).
 pub fn progress<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()> {
     let state = state_style(s.state).paint(o.color, s.state.as_str());
     writeln!(out, "{}  {}  {:.1}%", t(&s.id), state, s.percent())?;
+    let stale = crate::stale_for(s, o);
+    if let Some(age) = stale {
+        let line = stale_line(s, age);
+        writeln!(out, "  {}", Style::Yellow.paint(o.color, &line))?;
+    }
+    let width = o.width.unwrap_or(80);
     for q in &s.queues {
-        let items = format!("{}/{} items", q.finished(), q.items_total);
-        let b = if q.bytes_total > 0 {
-            format!("{} / {}", bytes(q.bytes_done), bytes(q.bytes_total as f64))
-        } else {
-            "sizes unknown".into()
-        };
-        let mut line = format!(
-            "  {:<9} {:<22} {:>6.1}%  {:<16} {:<24}",
-            t(&q.name),
-            t(&q.state.whm_name(&q.name)),
-            q.percent,
-            items,
-            b
-        );
-        if let Some(tp) = q.throughput_bps {
-            line.push_str(&format!(" {}/s", bytes(tp)));
-        }
-        if let Some(eta) = q.eta_s {
-            line.push_str(&format!(" ETA {}", duration(eta as i64)));
-        }
-        writeln!(out, "{}", line.trim_end())?;
+        let line = fit(&queue_progress(q, stale.is_some()), width);
+        writeln!(out, "{}", paint_counts(&line, o))?;
     }
     Ok(())
 }
 
+/// "stale: no new lines for 3d 4h (newest 2026-08-01T12:00:00Z)".
+pub fn stale_line(s: &Session, age: i64) -> String {
+    let newest = s.newest_time().map(rfc3339).unwrap_or_default();
+    format!(
+        "stale: no new lines for {} (newest {newest}); no ETA",
+        duration(age)
+    )
+}
+
+/// The parts of one queue's progress line, most important first; the
+/// last ones are dropped when the line is too wide (see [`fit`]).
+/// `stale` drops the ETA.
+pub fn queue_progress(q: &Queue, stale: bool) -> (String, Vec<String>) {
+    let head = format!(
+        "  {:<9} {:>6.1}%  {}",
+        t(&q.name),
+        q.percent,
+        t(&q.state.whm_name(&q.name))
+    );
+    let mut parts = vec![format!("{}/{} items", q.finished(), q.items_total)];
+    if q.failed > 0 {
+        parts.push(format!("{} failed", q.failed));
+    }
+    if q.warning > 0 {
+        parts.push(format!("{} {}", q.warning, plural(q.warning, "warning")));
+    }
+    if let Some(eta) = q.eta_s.filter(|_| !stale) {
+        parts.push(format!("ETA {}", duration(eta as i64)));
+    }
+    if q.bytes_total > 0 {
+        parts.push(format!(
+            "{} of {}",
+            bytes(q.bytes_done),
+            bytes(q.bytes_total as f64)
+        ));
+    } else {
+        parts.push("sizes unknown".into());
+    }
+    if let Some(tp) = q.throughput_bps {
+        parts.push(format!("{}/s", bytes(tp)));
+    }
+    (head, parts)
+}
+
+/// Joins a head and its parts with " · ", dropping parts from the end
+/// (never the first two) until the line fits `width` columns.
+pub fn fit((head, parts): &(String, Vec<String>), width: usize) -> String {
+    let mut parts = parts.clone();
+    let join = |p: &[String]| format!("{head} · {}", p.join(" · "));
+    while parts.len() > 2 && join(&parts).chars().count() > width {
+        parts.pop();
+    }
+    join(&parts)
+}
+
+/// `word` or `words` for a count.
+fn plural(n: u64, word: &str) -> String {
+    if n == 1 {
+        word.to_owned()
+    } else {
+        format!("{word}s")
+    }
+}
+
+/// Colours the failed and warning counts of a progress line.
+fn paint_counts(line: &str, o: &Options) -> String {
+    if !o.color {
+        return line.to_owned();
+    }
+    line.split(" · ")
+        .map(|p| {
+            if p.ends_with(" failed") {
+                Style::Red.paint(true, p)
+            } else if p.ends_with(" warnings") || p.ends_with(" warning") {
+                Style::Yellow.paint(true, p)
+            } else {
+                p.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 /// Writes an aligned table of items (or accounts).
-pub fn items_table<W: Write>(sessions: &[Session], accounts: bool, out: &mut W) -> io::Result<()> {
+pub fn items_table<W: Write>(
+    sessions: &[Session],
+    accounts: bool,
+    width: Option<usize>,
+    out: &mut W,
+) -> io::Result<()> {
     let mut rows: Vec<Vec<String>> = Vec::new();
     let header: Vec<&str> = if accounts {
         ACCOUNT_COLUMNS[1..7].to_vec()
@@ -326,12 +413,16 @@ pub fn items_table<W: Write>(sessions: &[Session], accounts: bool, out: &mut W) 
             }
         }
     }
-    table(out, &header, rows)
+    table(out, &header, rows, width)
 }
 
 /// One row per restore module (`xferlens modules`): item, module, times,
 /// duration, status and message, aligned.
-pub fn modules_table<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
+pub fn modules_table<W: Write>(
+    sessions: &[Session],
+    width: Option<usize>,
+    out: &mut W,
+) -> io::Result<()> {
     let header = [
         "session_id",
         "item",
@@ -354,17 +445,26 @@ pub fn modules_table<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<
             ]
         })
         .collect();
-    table(out, &header, rows)
+    table(out, &header, rows, width)
 }
 
-/// Writes an aligned table (cells already escaped); long cells are cut at
-/// 60 characters.
-fn table<W: Write>(out: &mut W, header: &[&str], rows: Vec<Vec<String>>) -> io::Result<()> {
+/// Writes an aligned table (cells already escaped). With a `width` (a
+/// terminal), the widest columns are narrowed, cells cut with `…`, until
+/// a row fits; without one (a file or a pipe) no cell is ever cut.
+fn table<W: Write>(
+    out: &mut W,
+    header: &[&str],
+    rows: Vec<Vec<String>>,
+    width: Option<usize>,
+) -> io::Result<()> {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in &rows {
         for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count()).min(60);
+            *w = (*w).max(c.chars().count());
         }
+    }
+    if let Some(limit) = width {
+        fit_columns(&mut widths, limit);
     }
     let fmt = |cells: Vec<String>| -> String {
         let n = cells.len();
@@ -372,9 +472,9 @@ fn table<W: Write>(out: &mut W, header: &[&str], rows: Vec<Vec<String>>) -> io::
             .into_iter()
             .zip(&widths)
             .enumerate()
-            .map(|(i, (c, w))| {
-                let c: String = if c.chars().count() > 60 {
-                    c.chars().take(59).chain(['…']).collect()
+            .map(|(i, (c, &w))| {
+                let c: String = if c.chars().count() > w {
+                    c.chars().take(w.saturating_sub(1)).chain(['…']).collect()
                 } else {
                     c
                 };
@@ -396,4 +496,85 @@ fn table<W: Write>(out: &mut W, header: &[&str], rows: Vec<Vec<String>>) -> io::
         writeln!(out, "{}", fmt(r).trim_end())?;
     }
     Ok(())
+}
+
+/// Narrows columns until the row (two spaces between columns) fits
+/// `limit`: first the widest of the others down to 12 characters (the
+/// last column, the message, says most), then the last one, then all
+/// down to 8.
+pub fn fit_columns(widths: &mut [usize], limit: usize) {
+    let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * w.len().saturating_sub(1);
+    let Some(last) = widths.len().checked_sub(1) else {
+        return;
+    };
+    for (floor, only_others) in [(12, true), (8, false), (8, true)] {
+        loop {
+            let over = total(widths).saturating_sub(limit);
+            if over == 0 {
+                return;
+            }
+            let pick = if only_others {
+                (0..last)
+                    .filter(|&i| widths[i] > floor)
+                    .max_by_key(|&i| widths[i])
+            } else {
+                Some(last).filter(|&i| widths[i] > floor)
+            };
+            let Some(i) = pick else { break };
+            // One step at a time among the others, so they shrink evenly.
+            let step = if only_others { 1 } else { over };
+            widths[i] = widths[i].saturating_sub(step).max(floor);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn total(w: &[usize]) -> usize {
+        w.iter().sum::<usize>() + 2 * (w.len() - 1)
+    }
+
+    #[test]
+    fn columns_fit_the_width_others_first_then_the_message() {
+        // session id, queue, status, message
+        let mut w = vec![37, 8, 7, 120];
+        fit_columns(&mut w, 200);
+        assert_eq!(w, [37, 8, 7, 120], "fits already: untouched");
+        fit_columns(&mut w, 100);
+        assert_eq!(total(&w), 100);
+        assert_eq!(w[..3], [12, 8, 7], "the id gives way first, to 12");
+        assert_eq!(w[3], 100 - 12 - 8 - 7 - 6);
+        let mut narrow = vec![37, 8, 7, 120];
+        fit_columns(&mut narrow, 30);
+        assert_eq!(
+            narrow,
+            [8, 8, 7, 8],
+            "nothing below 8, even if it overflows"
+        );
+    }
+
+    #[test]
+    fn progress_parts_drop_from_the_end_to_fit() {
+        let head = "  RESTORE     62.0%  RESTORE_INPROGRESS".to_owned();
+        let parts: Vec<String> = [
+            "3/5 items",
+            "1 failed",
+            "ETA 4s",
+            "1.2 GB of 2.0 GB",
+            "3.1 MB/s",
+        ]
+        .map(String::from)
+        .to_vec();
+        let line = (head, parts);
+        assert!(fit(&line, 200).ends_with(" · 3.1 MB/s"));
+        let at80 = fit(&line, 80);
+        assert!(at80.chars().count() <= 80, "{at80}");
+        assert!(at80.ends_with("1 failed · ETA 4s"), "{at80}");
+        assert!(
+            fit(&line, 10).ends_with("3/5 items · 1 failed"),
+            "the counts stay"
+        );
+    }
 }

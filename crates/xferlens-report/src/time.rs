@@ -33,11 +33,13 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-/// `1h 02m 03s`, `4m 05s`, `12s`.
+/// `3d 04h` (from two days up), `1h 02m 03s`, `4m 05s`, `12s`.
 pub fn duration(secs: i64) -> String {
     let s = secs.max(0);
     let (h, m, s) = (s / 3600, s / 60 % 60, s % 60);
-    if h > 0 {
+    if h >= 48 {
+        format!("{}d {:02}h", h / 24, h % 24)
+    } else if h > 0 {
         format!("{h}h {m:02}m {s:02}s")
     } else if m > 0 {
         format!("{m}m {s:02}s")
@@ -88,6 +90,9 @@ mod tests {
         assert_eq!(duration(3723), "1h 02m 03s");
         assert_eq!(duration(65), "1m 05s");
         assert_eq!(duration(7), "7s");
+        assert_eq!(duration(47 * 3600 + 59), "47h 00m 59s");
+        assert_eq!(duration(48 * 3600), "2d 00h");
+        assert_eq!(duration(365 * 86_400 + 13 * 3600 + 1), "365d 13h");
         assert_eq!(bytes(512.0), "512 B");
         assert_eq!(bytes(1_234_000_000.0), "1.2 GB");
     }

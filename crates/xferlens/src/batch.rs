@@ -25,7 +25,7 @@ use xferlens_report::fleet::{
 use xferlens_report::modules::ModuleStats;
 use xferlens_report::time::bytes;
 
-use crate::commands::print_diagnostics;
+use crate::commands::{diagnostics_line, print_diagnostics, DiagnosticCounts};
 use crate::filters::Filters;
 use crate::input::{damage, discover, load, load_each, Source};
 use crate::output::{check_not_input, Output};
@@ -116,7 +116,7 @@ struct Sink {
     fleet: FleetStats,
     diagnostics_csv: Output,
     /// Diagnostics per kind, for the one-line summary.
-    kinds: std::collections::BTreeMap<&'static str, u64>,
+    kinds: DiagnosticCounts,
     /// Bytes of logs read so far (for the progress bar).
     bytes: u64,
 }
@@ -135,9 +135,7 @@ impl Sink {
                 self.accounts.add(r.attempts);
                 self.fleet.merge(r.fleet);
                 self.diagnostics_csv.write_all(&r.diagnostic_rows)?;
-                for d in &r.session.diagnostics {
-                    *self.kinds.entry(d.kind.code()).or_default() += 1;
-                }
+                self.kinds.add(&r.session.diagnostics);
                 self.bytes = self.bytes.saturating_add(r.session.volume.bytes);
                 let secs = bar.elapsed().as_secs_f64().max(0.001);
                 bar.set_message(format!(
@@ -149,10 +147,8 @@ impl Sink {
                     self.outcome.input_errors += 1;
                     self.outcome.errors.push(d);
                 }
-                if ctx.global.verbose && !ctx.global.quiet {
-                    bar.suspend(|| {
-                        print_diagnostics(std::slice::from_ref(&r.session), ctx.color_err)
-                    });
+                if ctx.global.verbose {
+                    bar.suspend(|| print_diagnostics(std::slice::from_ref(&r.session), ctx));
                 }
                 self.kept.push(r.session);
             }
@@ -388,14 +384,14 @@ pub fn run(
         OUTPUTS.join(" ")
     )?;
     out.finish()?;
-    if !ctx.global.quiet && !ctx.global.verbose && !kinds.is_empty() {
-        let n: u64 = kinds.values().sum();
-        let list: Vec<String> = kinds.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        eprintln!(
-            "{n} diagnostic(s) ({}): listed in {}; `xferlens check` shows them, -v prints them here",
-            list.join(", "),
-            t(&outdir.join(OUTPUTS[8]).display().to_string())
-        );
+    let listed = format!(
+        "listed in {}, and by `xferlens check`",
+        t(&outdir.join(OUTPUTS[8]).display().to_string())
+    );
+    if let Some(line) =
+        diagnostics_line(&kinds, &listed).filter(|_| !ctx.global.quiet && !ctx.global.verbose)
+    {
+        eprintln!("{line}");
     }
     Ok(outcome)
 }

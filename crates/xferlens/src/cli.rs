@@ -70,8 +70,12 @@ pub struct Global {
     /// Do not print diagnostics to stderr (they are still counted).
     #[arg(short, long, global = true)]
     pub quiet: bool,
-    /// batch: print every diagnostic to stderr (by default one line
-    /// counts them per kind; diagnostics.csv lists them all).
+    /// Call a running session stale when its newest log line is older
+    /// than this (e.g. 90s, 30m, 1h, 2d): it gets a warning and no ETA.
+    #[arg(long, value_name = "AGE", default_value = "1h", value_parser = parse_age, global = true)]
+    pub stale_after: i64,
+    /// Print every diagnostic to stderr (by default one line counts them
+    /// per kind; `xferlens check` and batch's diagnostics.csv list them).
     #[arg(short, long, global = true)]
     pub verbose: bool,
 }
@@ -112,7 +116,8 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: ProgressFormat,
         /// Re-read live session directories every SECS seconds (default 2)
-        /// until every session reaches a terminal state.
+        /// until every session has ended or paused; then print one line
+        /// per session (state, failures, duration).
         #[arg(
             long,
             value_name = "SECS",
@@ -121,6 +126,10 @@ pub enum Command {
             value_parser = parse_interval
         )]
         watch: Option<f64>,
+        /// With --watch: keep watching a paused session until it ends
+        /// (by default a pause ends the watch).
+        #[arg(long, requires = "watch")]
+        follow_paused: bool,
     },
     /// One row per item per queue (or per account with --accounts).
     #[command(
@@ -259,6 +268,26 @@ pub enum Command {
     },
     /// Prints the man page (roff).
     Man,
+}
+
+/// An age such as `90`, `90s`, `30m`, `1h` or `2d`, in seconds.
+pub fn parse_age(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    let (num, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let mult = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("`{s}`: give a number with s, m, h or d (e.g. 1h)")),
+    };
+    num.parse::<i64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("`{s}` is not an age (e.g. 90s, 30m, 1h, 2d)"))
 }
 
 /// A `--watch` interval: finite seconds, from 0.1 to one day.

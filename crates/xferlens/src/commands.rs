@@ -17,9 +17,6 @@ use crate::input::{damage, discover, load, Source, DEFAULT_ROOT};
 use crate::output::{check_not_input, Output};
 use crate::{Ctx, Outcome};
 
-/// Diagnostics printed to stderr per session before they are summarised.
-const DIAGNOSTICS_SHOWN: usize = 10;
-
 /// Sessions loaded from the user's paths, and how many inputs failed.
 pub struct Loaded {
     /// The sessions, in input order.
@@ -83,29 +80,72 @@ pub fn load_all(ctx: &Ctx, paths: &[PathBuf]) -> Result<Loaded> {
             Err(e) => out.errors.push(format!("{e:#}")),
         }
     }
-    if !ctx.global.quiet {
-        print_diagnostics(&out.sessions, ctx.color_err);
-    }
+    print_diagnostics(&out.sessions, ctx);
     Ok(out)
 }
 
-/// Prints the first diagnostics of each session to stderr.
-pub fn print_diagnostics(sessions: &[Session], color: bool) {
+/// Reports the diagnostics of these sessions on stderr: by default one
+/// line that counts them per kind (see [`diagnostics_line`]); with `-v`
+/// every one, as `file:line: kind: message: excerpt`.
+pub fn print_diagnostics(sessions: &[Session], ctx: &Ctx) {
+    if ctx.global.quiet {
+        return;
+    }
     let stderr = io::stderr();
     let mut e = stderr.lock();
-    for s in sessions {
-        for d in s.diagnostics.iter().take(DIAGNOSTICS_SHOWN) {
-            let _ = writeln!(e, "{}", t(&d.to_string()));
+    if ctx.global.verbose {
+        for s in sessions {
+            for d in &s.diagnostics {
+                let _ = writeln!(e, "{}", t(&d.to_string()));
+            }
         }
-        if s.diagnostics.len() > DIAGNOSTICS_SHOWN {
-            let more = format!(
-                "{}: {} more diagnostics; run `xferlens check` to list them all",
-                t(&s.id),
-                s.diagnostics.len() - DIAGNOSTICS_SHOWN
-            );
-            let _ = writeln!(e, "{}", Style::Dim.paint(color, &more));
+        return;
+    }
+    let mut kinds = DiagnosticCounts::default();
+    for s in sessions {
+        kinds.add(&s.diagnostics);
+    }
+    if let Some(line) = diagnostics_line(&kinds, "`xferlens check` lists them") {
+        let _ = writeln!(e, "{}", Style::Dim.paint(ctx.color_err, &line));
+    }
+}
+
+/// Diagnostics counted per kind, and the lines they skipped.
+#[derive(Default)]
+pub struct DiagnosticCounts {
+    /// Count per kind code, in name order.
+    pub kinds: std::collections::BTreeMap<&'static str, u64>,
+    /// Lines that were not turned into events.
+    pub skipped: u64,
+}
+
+impl DiagnosticCounts {
+    /// Counts these diagnostics.
+    pub fn add(&mut self, ds: &[xferlens_parse::Diagnostic]) {
+        for d in ds {
+            *self.kinds.entry(d.kind.code()).or_default() += 1;
+            if d.kind.line_skipped() && d.line > 0 {
+                self.skipped += 1;
+            }
         }
     }
+}
+
+/// "62 diagnostics, 40 lines skipped (invalid-json 40, ...): WHERE; -v
+/// prints them here", or `None` when there are none.
+pub fn diagnostics_line(c: &DiagnosticCounts, listed: &str) -> Option<String> {
+    let n: u64 = c.kinds.values().sum();
+    if n == 0 {
+        return None;
+    }
+    let list: Vec<String> = c.kinds.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    Some(format!(
+        "{n} diagnostic{}, {} line{} skipped ({}): {listed}; -v prints them here",
+        if n == 1 { "" } else { "s" },
+        c.skipped,
+        if c.skipped == 1 { "" } else { "s" },
+        list.join(", "),
+    ))
 }
 
 /// The outcome counts of loaded sessions.
@@ -199,7 +239,10 @@ pub fn items(
     filters.apply(&mut l.sessions);
     let mut out = open_output(output, &l, format != ItemsFormat::Table)?;
     match format {
-        ItemsFormat::Table => terminal::items_table(&l.sessions, accounts, &mut out)?,
+        ItemsFormat::Table => {
+            let width = output.map_or_else(crate::terminal_width, |_| None);
+            terminal::items_table(&l.sessions, accounts, width, &mut out)?
+        }
         ItemsFormat::Csv if accounts => csv::accounts(&l.sessions, raw_csv, &mut out)?,
         ItemsFormat::Csv => csv::items(&l.sessions, raw_csv, &mut out)?,
         ItemsFormat::Json => json::items(&l.sessions, accounts, false, &mut out)?,
@@ -267,7 +310,10 @@ pub fn modules(
     let l = load_all(ctx, paths)?;
     let mut out = open_output(output, &l, format != ModulesFormat::Table)?;
     match format {
-        ModulesFormat::Table => terminal::modules_table(&l.sessions, &mut out)?,
+        ModulesFormat::Table => {
+            let width = output.map_or_else(crate::terminal_width, |_| None);
+            terminal::modules_table(&l.sessions, width, &mut out)?
+        }
         ModulesFormat::Csv => modules::csv(&l.sessions, raw_csv, &mut out)?,
         ModulesFormat::Json => modules::json(&l.sessions, false, &mut out)?,
         ModulesFormat::Ndjson => modules::json(&l.sessions, true, &mut out)?,

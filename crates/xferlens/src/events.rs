@@ -298,9 +298,7 @@ pub fn run(
     let mut sink_out = Output::open(output, true)?;
     let (diags, errors) = stream_all(ctx, filters, &sources, errs, format, raw_csv, &mut sink_out)?;
     sink_out.finish()?;
-    if !ctx.global.quiet {
-        print_diagnostics(&diags, ctx.color_err);
-    }
+    print_diagnostics(&diags, ctx);
     Ok(Outcome {
         input_errors: errors.len(),
         errors,

@@ -65,9 +65,42 @@ impl Ctx {
     pub fn render(&self) -> xferlens_report::Options {
         xferlens_report::Options {
             color: self.color,
+            now: now(),
+            stale_after_s: self.global.stale_after,
+            width: terminal_width(),
             ..Default::default()
         }
     }
+}
+
+/// The current time in Unix seconds, or `XFERLENS_NOW` when set (pins
+/// "now" for tests and reproducible output; see the README).
+pub fn now() -> Option<i64> {
+    if let Some(v) = std::env::var_os("XFERLENS_NOW") {
+        return v.to_str()?.trim().parse().ok();
+    }
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_secs()).ok())
+}
+
+/// The width of the terminal on standard output, or `None` when standard
+/// output is not a terminal (then nothing is cut to fit).
+pub fn terminal_width() -> Option<usize> {
+    if !io::stdout().is_terminal() {
+        return None;
+    }
+    // SAFETY: TIOCGWINSZ fills a winsize struct for a terminal descriptor;
+    // the struct is zeroed first and only read on success.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0;
+    let cols = if ok && ws.ws_col > 0 {
+        usize::from(ws.ws_col)
+    } else {
+        std::env::var("COLUMNS").ok()?.parse().ok()?
+    };
+    Some(cols.max(40))
 }
 
 /// What a command found, for the exit status.
@@ -154,11 +187,13 @@ fn run(cli: Cli, ctx: &Ctx) -> anyhow::Result<Outcome> {
             paths,
             format,
             watch: Some(secs),
-        } => watch::run(ctx, &paths, format, secs),
+            follow_paused,
+        } => watch::run(ctx, &paths, format, secs, follow_paused),
         Command::Progress {
             paths,
             format,
             watch: None,
+            ..
         } => commands::progress(ctx, &paths, format),
         Command::Items {
             paths,

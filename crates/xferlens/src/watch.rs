@@ -1,6 +1,8 @@
-//! `progress --watch`: re-reads live sessions until each reaches a
-//! terminal state. On a terminal: one progress bar per queue (indicatif);
-//! otherwise one line per change, for logs and pipes.
+//! `progress --watch`: re-reads live sessions until each has ended (or
+//! paused, unless `--follow-paused`). On a terminal: a heading per session
+//! and one progress bar per queue (indicatif); otherwise one line per
+//! change, for logs and pipes. Either way a final line per session says
+//! how it ended.
 
 use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
@@ -9,24 +11,41 @@ use std::time::Duration;
 
 use anyhow::Result;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use xferlens_replay::Session;
 use xferlens_report::escape::terminal as t;
 use xferlens_report::json::progress_of;
-use xferlens_report::time::{bytes, duration};
+use xferlens_report::stale_for;
+use xferlens_report::terminal::{fit, queue_progress, stale_line};
+use xferlens_report::time::duration;
 
 use crate::cli::ProgressFormat;
 use crate::commands::{load_all, outcome};
 use crate::output::{stdout_closed, Output};
 use crate::{Ctx, Outcome};
 
-pub fn run(ctx: &Ctx, paths: &[PathBuf], format: ProgressFormat, secs: f64) -> Result<Outcome> {
+/// The bars of one session: a heading and one bar per queue.
+struct Bars {
+    heading: ProgressBar,
+    queues: HashMap<String, ProgressBar>,
+}
+
+pub fn run(
+    ctx: &Ctx,
+    paths: &[PathBuf],
+    format: ProgressFormat,
+    secs: f64,
+    follow_paused: bool,
+) -> Result<Outcome> {
     // The flag's parser only lets finite seconds from 0.1 to a day through.
     let interval = Duration::from_secs_f64(secs.clamp(0.1, 86_400.0));
     let bars_on = format == ProgressFormat::Text && io::stderr().is_terminal();
     let multi = MultiProgress::new();
-    let mut bars: HashMap<(String, String), ProgressBar> = HashMap::new();
+    let mut bars: HashMap<String, Bars> = HashMap::new();
     let mut last: HashMap<String, String> = HashMap::new();
-    let style = ProgressStyle::with_template("{prefix:<40} {bar:30} {percent:>3}% {msg}")
+    let bar_style = ProgressStyle::with_template("  {prefix:<9} {bar:20} {percent:>3}% {msg}")
         .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let heading_style =
+        ProgressStyle::with_template("{msg}").unwrap_or_else(|_| ProgressStyle::default_bar());
     let mut quiet = ctx.clone_shallow();
     let mut first = true;
     let mut out = Output::stdout(format == ProgressFormat::Json);
@@ -36,56 +55,42 @@ pub fn run(ctx: &Ctx, paths: &[PathBuf], format: ProgressFormat, secs: f64) -> R
             quiet.global.quiet = true; // diagnostics once, not every round
             first = false;
         }
+        let o = ctx.render();
+        // The bar, percent and prefix take 37 columns of the line.
+        let msg_width = o.width.unwrap_or(80).saturating_sub(37).max(20);
         for s in &l.sessions {
+            let stale = stale_for(s, &o);
             if bars_on {
+                let b = bars.entry(s.id.clone()).or_insert_with(|| {
+                    let heading = multi.add(ProgressBar::new(1));
+                    heading.set_style(heading_style.clone());
+                    Bars {
+                        heading,
+                        queues: HashMap::new(),
+                    }
+                });
+                let mut head = format!("{}  {}  {:.1}%", t(&s.id), s.state.as_str(), s.percent());
+                if let Some(age) = stale {
+                    head.push_str(&format!("\n  {}", stale_line(s, age)));
+                }
+                b.heading.set_message(head);
                 for q in &s.queues {
-                    let key = (s.id.clone(), q.name.clone());
-                    let bar = bars.entry(key).or_insert_with(|| {
-                        let b = multi.add(ProgressBar::new(1000));
-                        b.set_style(style.clone());
-                        b.set_prefix(format!("{} {}", t(&s.id), t(&q.name)));
-                        b
+                    let bar = b.queues.entry(q.name.clone()).or_insert_with(|| {
+                        let bar = multi.add(ProgressBar::new(1000));
+                        bar.set_style(bar_style.clone());
+                        bar.set_prefix(t(&q.name));
+                        bar
                     });
                     bar.set_position((q.percent * 10.0).round() as u64);
-                    let mut msg = format!("{}/{} items", q.finished(), q.items_total);
-                    if q.bytes_total > 0 {
-                        msg.push_str(&format!(
-                            " · {} / {}",
-                            bytes(q.bytes_done),
-                            bytes(q.bytes_total as f64)
-                        ));
-                    }
-                    if let Some(eta) = q.eta_s {
-                        msg.push_str(&format!(" · ETA {}", duration(eta as i64)));
-                    }
-                    msg.push_str(&format!(" · {}", s.state.as_str()));
-                    bar.set_message(msg);
+                    // The message: the parts after the head, fitted.
+                    let (_, parts) = queue_progress(q, stale.is_some());
+                    let msg = fit(&(String::new(), parts), msg_width);
+                    bar.set_message(msg.trim_start_matches(" · ").to_owned());
                 }
             } else {
                 let line = match format {
                     ProgressFormat::Json => serde_json::to_string(&progress_of(s))?,
-                    ProgressFormat::Text => {
-                        let qs: Vec<String> = s
-                            .queues
-                            .iter()
-                            .map(|q| {
-                                format!(
-                                    "{} {:.1}% {}/{}",
-                                    t(&q.name),
-                                    q.percent,
-                                    q.finished(),
-                                    q.items_total
-                                )
-                            })
-                            .collect();
-                        format!(
-                            "{} {} {:.1}% {}",
-                            t(&s.id),
-                            s.state.as_str(),
-                            s.percent(),
-                            qs.join(" ")
-                        )
-                    }
+                    ProgressFormat::Text => text_line(s, stale.is_some()),
                 };
                 if last.get(&s.id) != Some(&line) {
                     writeln!(out, "{line}")?;
@@ -94,14 +99,79 @@ pub fn run(ctx: &Ctx, paths: &[PathBuf], format: ProgressFormat, secs: f64) -> R
                 }
             }
         }
-        let done = l.sessions.iter().all(|s| s.state.is_terminal());
+        let settled =
+            |s: &Session| s.state.is_terminal() || (!follow_paused && s.state.is_paused());
+        let done = l.sessions.iter().all(settled);
         if done || l.sessions.is_empty() || stdout_closed() {
             for b in bars.values() {
-                b.abandon(); // keep the last position (finish() would show 100%)
+                b.heading.abandon();
+                for q in b.queues.values() {
+                    q.abandon(); // keep the last position (finish() would show 100%)
+                }
+            }
+            if format == ProgressFormat::Text {
+                for s in &l.sessions {
+                    writeln!(out, "{}", final_line(s))?;
+                }
             }
             out.finish()?;
             return Ok(outcome(&l));
         }
         std::thread::sleep(interval);
     }
+}
+
+/// One line per session and change, for logs and pipes.
+fn text_line(s: &Session, stale: bool) -> String {
+    let qs: Vec<String> = s
+        .queues
+        .iter()
+        .map(|q| {
+            let mut p = format!(
+                "{} {:.1}% {}/{}",
+                t(&q.name),
+                q.percent,
+                q.finished(),
+                q.items_total
+            );
+            if q.failed > 0 {
+                p.push_str(&format!(" {} failed", q.failed));
+            }
+            p
+        })
+        .collect();
+    format!(
+        "{} {}{} {:.1}% {}",
+        t(&s.id),
+        s.state.as_str(),
+        if stale { " (stale)" } else { "" },
+        s.percent(),
+        qs.join(" · ")
+    )
+}
+
+/// How a watched session ended: "id: COMPLETED after 1h 02m 03s · 10
+/// failed, 2 with warnings of 15 items".
+pub fn final_line(s: &Session) -> String {
+    let total: u64 = s.queues.iter().map(|q| q.items_total).sum();
+    let failed: u64 = s.queues.iter().map(|q| q.failed).sum();
+    let warned: u64 = s.queues.iter().map(|q| q.warning).sum();
+    let how = if s.state.is_terminal() {
+        "ended"
+    } else if s.state.is_paused() {
+        "paused"
+    } else {
+        "stopped watching"
+    };
+    let mut line = format!("{}: {how} {}", t(&s.id), s.state.as_str());
+    if let Some(d) = s.duration_s() {
+        line.push_str(&format!(" after {}", duration(d)));
+    }
+    line.push_str(&format!(
+        " · {failed} failed, {warned} with warnings, of {total} queue items"
+    ));
+    if s.state.is_paused() {
+        line.push_str(" (resume it in WHM, or watch on with --follow-paused)");
+    }
+    line
 }
