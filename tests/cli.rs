@@ -66,7 +66,7 @@ fn progress_text_and_json() {
     }
     let (_, failures, _) = run(&["progress", FAILURES]);
     assert!(
-        failures.contains("  RESTORE    100.0%  COMPLETED · 5/5 items · 3 failed · "),
+        failures.contains("  RESTORE  100.0%  COMPLETED · 5/5 items · 3 failed · "),
         "failed counts per queue: {failures}"
     );
     let (code, _, err) = run(&["progress", "--stale-after", "soon", RUNNING]);
@@ -151,6 +151,26 @@ fn progress_watch_ends_on_a_pause_unless_asked_to_follow() {
 }
 
 #[test]
+fn json_writes_null_for_a_missing_time() {
+    let old = "fixtures/sessions/sourceoldformatcopy20251128";
+    let (_, items, _) = run(&["items", "--format", "ndjson", old]);
+    let (_, events, _) = run(&["events", "-q", "--format", "ndjson", old]);
+    for (l, key) in items
+        .lines()
+        .map(|l| (l, "started_at"))
+        .chain(events.lines().map(|l| (l, "time")))
+    {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        assert!(v[key].is_null(), "{key} is null, not \"\": {l}");
+    }
+    let (_, csv, _) = run(&["items", "--format", "csv", old]);
+    assert!(
+        csv.lines().nth(1).unwrap().contains(",,,"),
+        "CSV keeps empty cells: {csv}"
+    );
+}
+
+#[test]
 fn tables_never_cut_text_outside_a_terminal() {
     let (_, out, _) = run(&["items", FAILURES]);
     assert!(
@@ -228,7 +248,7 @@ fn events_csv_and_ndjson() {
     let first: serde_json::Value = serde_json::from_str(nd.lines().next().unwrap()).unwrap();
     assert_eq!(first["action"], "start");
     assert_eq!(first["pid"], 14358);
-    assert_eq!(first["time"], "");
+    assert!(first["time"].is_null(), "no time: null");
 }
 
 #[test]
@@ -424,6 +444,30 @@ fn completions_and_man_page() {
     let (code, out, _) = run(&["man"]);
     assert_eq!(code, 0);
     assert!(out.contains(".TH xferlens"));
+    // Every page the main page refers to is written by --dir, and each
+    // documents its command's options.
+    let dir = tempfile::tempdir().unwrap();
+    let (code, listed, err) = run(&["man", "--dir", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let cited: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("xferlens\\-")?.strip_suffix("(1)"))
+        .collect();
+    assert_eq!(cited.len(), 11, "{out}");
+    for name in cited {
+        let page = dir.path().join(format!("xferlens-{name}.1"));
+        assert!(
+            page.is_file(),
+            "{} is cited but not written",
+            page.display()
+        );
+    }
+    assert_eq!(listed.lines().count(), 12, "{listed}");
+    let items = std::fs::read_to_string(dir.path().join("xferlens-items.1")).unwrap();
+    assert!(
+        items.contains("raw\\-csv") && items.contains("status"),
+        "{items}"
+    );
     let (_, help, _) = run(&["--help"]);
     assert!(help.contains("Exit codes:"));
     for cmd in [

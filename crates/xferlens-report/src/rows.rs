@@ -4,7 +4,7 @@
 use serde::Serialize;
 use xferlens_replay::{whm_state, Account, Item, Session};
 
-use crate::time::rfc3339_opt;
+use crate::time::{rfc3339, rfc3339_opt};
 
 /// Column names of `items` output, in order.
 pub const ITEM_COLUMNS: [&str; 18] = [
@@ -49,10 +49,10 @@ pub struct ItemRow<'a> {
     pub status: &'static str,
     /// Size in bytes.
     pub size_bytes: Option<u64>,
-    /// RFC 3339 start (empty when unknown).
-    pub started_at: String,
+    /// RFC 3339 start (`null` in JSON, empty in CSV, when unknown).
+    pub started_at: Option<String>,
     /// RFC 3339 finish.
-    pub finished_at: String,
+    pub finished_at: Option<String>,
     /// Seconds.
     pub duration_s: Option<i64>,
     /// Count.
@@ -82,8 +82,8 @@ impl<'a> ItemRow<'a> {
             child: it.child,
             status: it.status.as_str(),
             size_bytes: it.size,
-            started_at: rfc3339_opt(it.started_at),
-            finished_at: rfc3339_opt(it.finished_at),
+            started_at: it.started_at.map(rfc3339),
+            finished_at: it.finished_at.map(rfc3339),
             duration_s: it.duration_s(),
             warnings: it.counts.warnings,
             skipped_items: it.counts.skipped_items,
@@ -100,7 +100,9 @@ impl<'a> ItemRow<'a> {
         &self,
         c: &mut crate::csv::CsvOut<W>,
     ) -> std::io::Result<()> {
-        let o = |v: Option<&'a str>| v.unwrap_or("");
+        fn o(v: Option<&str>) -> &str {
+            v.unwrap_or("")
+        }
         c.field(self.session_id)?;
         c.field(self.queue)?;
         c.field(self.item_type)?;
@@ -110,8 +112,8 @@ impl<'a> ItemRow<'a> {
         c.num(self.child)?;
         c.field(self.status)?;
         c.num(self.size_bytes)?;
-        c.field(&self.started_at)?;
-        c.field(&self.finished_at)?;
+        c.field(o(self.started_at.as_deref()))?;
+        c.field(o(self.finished_at.as_deref()))?;
         c.num(self.duration_s)?;
         c.num(Some(self.warnings))?;
         c.num(Some(self.skipped_items))?;
@@ -136,8 +138,8 @@ impl<'a> ItemRow<'a> {
             n(self.child),
             self.status.to_owned(),
             n(self.size_bytes),
-            self.started_at.clone(),
-            self.finished_at.clone(),
+            self.started_at.clone().unwrap_or_default(),
+            self.finished_at.clone().unwrap_or_default(),
             self.duration_s.map(|d| d.to_string()).unwrap_or_default(),
             self.warnings.to_string(),
             self.skipped_items.to_string(),

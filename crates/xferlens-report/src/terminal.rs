@@ -295,7 +295,7 @@ pub fn stale_line(s: &Session, age: i64) -> String {
 /// `stale` drops the ETA.
 pub fn queue_progress(q: &Queue, stale: bool) -> (String, Vec<String>) {
     let head = format!(
-        "  {:<9} {:>6.1}%  {}",
+        "  {:<8} {:>5.1}%  {}",
         t(&q.name),
         q.percent,
         t(&q.state.whm_name(&q.name))
@@ -312,7 +312,7 @@ pub fn queue_progress(q: &Queue, stale: bool) -> (String, Vec<String>) {
     }
     if q.bytes_total > 0 {
         parts.push(format!(
-            "{} of {}",
+            "{}/{}",
             bytes(q.bytes_done),
             bytes(q.bytes_total as f64)
         ));
@@ -557,12 +557,12 @@ mod tests {
 
     #[test]
     fn progress_parts_drop_from_the_end_to_fit() {
-        let head = "  RESTORE     62.0%  RESTORE_INPROGRESS".to_owned();
+        let head = "  RESTORE   62.0%  RESTORE_INPROGRESS".to_owned();
         let parts: Vec<String> = [
             "3/5 items",
             "1 failed",
             "ETA 4s",
-            "1.2 GB of 2.0 GB",
+            "1.2 GB/2.0 GB",
             "3.1 MB/s",
         ]
         .map(String::from)

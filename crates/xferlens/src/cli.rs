@@ -266,8 +266,17 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Prints the man page (roff).
-    Man,
+    /// Prints the man page (roff), or with --dir writes one page per
+    /// command: xferlens.1, xferlens-summary.1, xferlens-items.1, ...
+    #[command(
+        after_help = "Examples:\n  xferlens man | man -l -\n  sudo xferlens man --dir /usr/local/share/man/man1"
+    )]
+    Man {
+        /// Write xferlens.1 and a page per command into DIR (created if
+        /// needed) instead of printing the main page.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// An age such as `90`, `90s`, `30m`, `1h` or `2d`, in seconds.

@@ -11,7 +11,7 @@ use serde::Serialize;
 use xferlens_parse::{parse_input, Diagnostic, Event, EventSink, Msg, ParseOptions, Position};
 use xferlens_replay::{classify, open_in_session, open_input, walk_tar, FileRole};
 use xferlens_report::csv::CsvOut;
-use xferlens_report::time::rfc3339_opt;
+use xferlens_report::time::rfc3339;
 
 use crate::cli::EventsFormat;
 use crate::commands::{paths_or_default, print_diagnostics};
@@ -43,7 +43,7 @@ struct Row<'a> {
     seq: u64,
     file: &'a str,
     line: u64,
-    time: String,
+    time: Option<String>,
     pid: Option<u64>,
     child: Option<u64>,
     queue: Option<&'a str>,
@@ -108,7 +108,7 @@ impl EventSink for Rows<'_, '_> {
             seq: self.seq,
             file: &self.file,
             line: pos.line,
-            time: rfc3339_opt(c.time),
+            time: c.time.map(rfc3339),
             pid: ev.pid,
             child: c.child_number,
             queue: c.queue.as_deref(),
@@ -134,7 +134,7 @@ impl EventSink for Rows<'_, '_> {
                     row.seq.to_string(),
                     row.file.to_owned(),
                     row.line.to_string(),
-                    row.time.clone(),
+                    row.time.clone().unwrap_or_default(),
                     n(row.pid),
                     n(row.child),
                     o(row.queue),

@@ -73,6 +73,27 @@ impl Ctx {
     }
 }
 
+/// Writes the main man page and one per command into `dir` (each through
+/// a temporary file, so a planted symlink is replaced, never followed),
+/// and lists them on stdout.
+fn man_pages(dir: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    let mut pages = vec![cmd.clone()];
+    pages.extend(cmd.get_subcommands().filter(|c| !c.is_hide_set()).cloned());
+    for page in pages {
+        let man = clap_mangen::Man::new(page);
+        let path = dir.join(man.get_filename());
+        let mut out = output::Output::open(Some(&path), false)?;
+        man.render(&mut out)?;
+        out.finish()?;
+        println!("{}", path.display());
+    }
+    Ok(())
+}
+
 /// The current time in Unix seconds, or `XFERLENS_NOW` when set (pins
 /// "now" for tests and reproducible output; see the README).
 pub fn now() -> Option<i64> {
@@ -249,8 +270,14 @@ fn run(cli: Cli, ctx: &Ctx) -> anyhow::Result<Outcome> {
             clap_complete::generate(shell, &mut Cli::command(), "xferlens", &mut io::stdout());
             Ok(Outcome::default())
         }
-        Command::Man => {
-            clap_mangen::Man::new(Cli::command()).render(&mut io::stdout())?;
+        Command::Man { dir: None } => {
+            // The same page as --dir writes (no `help` page to cite).
+            let cmd = Cli::command().disable_help_subcommand(true);
+            clap_mangen::Man::new(cmd).render(&mut io::stdout())?;
+            Ok(Outcome::default())
+        }
+        Command::Man { dir: Some(dir) } => {
+            man_pages(&dir)?;
             Ok(Outcome::default())
         }
     }
