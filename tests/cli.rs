@@ -611,3 +611,97 @@ fn modules_output_equals_the_generators_truth_on_every_fixture() {
         "{summary}"
     );
 }
+
+/// Characters, as GitHub counts a comment body.
+fn chars(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// Every Markdown table's header row names each column.
+fn assert_no_empty_headers(md: &str) {
+    let lines: Vec<&str> = md.lines().collect();
+    for w in lines.windows(2) {
+        if w[1].starts_with("|---") {
+            let cells: Vec<&str> = w[0].trim_matches('|').split('|').collect();
+            assert!(
+                cells.iter().all(|c| !c.trim().is_empty()),
+                "empty header cell: {}",
+                w[0]
+            );
+        }
+    }
+}
+
+#[test]
+fn markdown_fits_a_github_comment_unless_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = xferlens_gen::GenOptions {
+        accounts: 1000,
+        lines_per_item: 2,
+        scenario: xferlens_gen::Scenario::Failures,
+        ..Default::default()
+    };
+    let ex = xferlens_gen::generate_session(dir.path(), &o).unwrap();
+    let sess = dir.path().join(&ex.id);
+    let sess = sess.to_str().unwrap();
+    let failed: Vec<&String> = ex
+        .items
+        .iter()
+        .filter(|(_, st)| *st == "failed")
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        failed.len() > 100,
+        "a big failing session: {}",
+        failed.len()
+    );
+    let (code, md, _) = run(&["report", "-q", "--format", "md", sess]);
+    assert_eq!(code, 0);
+    assert!(chars(&md) <= 65_536, "{} characters", chars(&md));
+    assert!(md.contains("### Failure causes"), "grouped by cause");
+    assert!(md.contains("… and "), "cut lists say so");
+    assert!(
+        md.contains("(cascade)"),
+        "same markers as the other outputs"
+    );
+    assert!(
+        md.contains("| TRANSFER | Account "),
+        "same names as the others"
+    );
+    assert_no_empty_headers(&md);
+    let (_, full, _) = run(&["report", "-q", "--full", "--format", "md", sess]);
+    assert!(chars(&full) > 65_536, "--full lifts the cap");
+    for key in failed {
+        let item = key.rsplit('/').next().unwrap();
+        assert!(
+            full.contains(&format!("Account {item} ")),
+            "{key} in --full"
+        );
+    }
+    assert_no_empty_headers(&full);
+
+    // A fleet's batch report.md fits too, and says where the rest is.
+    let fleet = dir.path().join("fleet");
+    let f = xferlens_gen::FleetOptions {
+        sessions: 300,
+        seed: 9,
+        target_bytes: 6 << 20,
+        accounts: 8,
+        retries: 0.5,
+    };
+    xferlens_gen::generate_fleet(&fleet, &f).unwrap();
+    let out = dir.path().join("out");
+    let (code, _, err) = run(&[
+        "batch",
+        "-q",
+        fleet.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(chars(&md) <= 65_536, "{} characters", chars(&md));
+    assert!(md.contains("more: see sessions.csv"), "{md}");
+    assert!(!md.contains("AccountRemoteRoot "), "labels, not types");
+    assert_no_empty_headers(&md);
+}

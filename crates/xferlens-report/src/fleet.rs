@@ -398,7 +398,11 @@ impl FleetStats {
             let run = AccountRun {
                 session_id: std::sync::Arc::clone(&shared_id),
                 host: std::sync::Arc::clone(&shared_host),
-                item: format!("{} {}", a.item_type, a.item),
+                item: format!(
+                    "{} {}",
+                    a.item_name.as_deref().unwrap_or(&a.item_type),
+                    a.item
+                ),
                 size,
                 duration_s: dur,
             };

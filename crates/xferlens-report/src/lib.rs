@@ -58,6 +58,26 @@ pub fn add_pending_restores(s: &mut Session) {
     s.items.extend(extra);
 }
 
+/// A count column of the problem tables: its heading and its value.
+pub type CountColumn = (&'static str, fn(&Item) -> u64);
+
+/// The summary counts an item can carry, as table columns.
+pub const COUNT_COLUMNS: [CountColumn; 4] = [
+    ("Warnings", |i| i.counts.warnings),
+    ("Skipped", |i| i.counts.skipped_items),
+    ("Dangerous", |i| i.counts.dangerous_items),
+    ("Altered", |i| i.counts.altered_items),
+];
+
+/// The count columns that are not all zeros over these items (a column
+/// of zeros says nothing and takes room).
+pub fn nonzero_counts(items: &[&Item]) -> Vec<CountColumn> {
+    COUNT_COLUMNS
+        .into_iter()
+        .filter(|(_, f)| items.iter().any(|i| f(i) > 0))
+        .collect()
+}
+
 /// How long (seconds) a running session has gone without a new log line,
 /// when that is longer than `o.stale_after_s`: the writer probably died
 /// (or the logs are an old copy), so its ETA means nothing. Paused and
@@ -109,6 +129,12 @@ pub struct Options {
     /// The terminal's width: tables and progress lines fit it. `None`
     /// (not a terminal) never cuts text.
     pub width: Option<usize>,
+    /// Markdown: every row of every list, with no size cap (by default a
+    /// report stays under [`markdown::LIMIT`] characters).
+    pub full: bool,
+    /// Markdown: rows shown per list when not `full` (the report lowers it
+    /// until the whole fits [`markdown::LIMIT`]).
+    pub md_rows: usize,
 }
 
 impl Default for Options {
@@ -121,6 +147,8 @@ impl Default for Options {
             now: None,
             stale_after_s: 3600,
             width: None,
+            full: false,
+            md_rows: 25,
         }
     }
 }

@@ -42,7 +42,6 @@ pub fn session<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
         code(&s.id),
         s.state.as_str()
     )?;
-    table_header(out, &["", ""])?;
     let mut facts: Vec<(&str, String)> = vec![
         ("WHM state", whm_state(s)),
         ("Progress", format!("{:.1}%", s.percent())),
@@ -61,8 +60,8 @@ pub fn session<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
     facts.push(("Duration", s.duration_s().map(duration).unwrap_or_default()));
     facts.push(("Skipped lines", s.skipped_lines.to_string()));
     facts.push(("Diagnostics", s.diagnostics.len().to_string()));
-    for (k, v) in facts {
-        row(out, &[format!("**{k}**"), v])?;
+    for (k, v) in facts.into_iter().filter(|(_, v)| !v.is_empty()) {
+        writeln!(out, "- **{k}:** {v}")?;
     }
     writeln!(out)?;
     writeln!(out, "### Queues\n")?;
@@ -103,6 +102,7 @@ pub fn session<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
         )?;
     }
     writeln!(out)?;
+    causes(out, s, o)?;
     problems(out, s, ItemStatus::Failed, "Failed items", o)?;
     problems(out, s, ItemStatus::Warning, "Items with warnings", o)?;
     slowest(out, s)?;
@@ -126,7 +126,8 @@ pub fn session<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
     if !s.diagnostics.is_empty() {
         writeln!(out, "### Diagnostics\n")?;
         table_header(out, &["File", "Line", "Kind", "Message"])?;
-        for d in s.diagnostics.iter().take(o.max_diagnostics) {
+        let shown = o.max_diagnostics.min(rows(o));
+        for d in s.diagnostics.iter().take(shown) {
             row(
                 out,
                 &[
@@ -137,16 +138,85 @@ pub fn session<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
                 ],
             )?;
         }
-        if s.diagnostics.len() > o.max_diagnostics {
-            writeln!(
-                out,
-                "\n… and {} more (run `xferlens check`).",
-                s.diagnostics.len() - o.max_diagnostics
-            )?;
-        }
-        writeln!(out)?;
+        more(out, s.diagnostics.len(), shown, "`xferlens check`")?;
     }
     Ok(())
+}
+
+/// The reason of a failed or warned item, escaped, with the markers every
+/// output uses: "(cascade)" and "(worker crashed)".
+fn reason_cell(it: &Item) -> String {
+    let mut reason = m(&crate::modules::reason(it).unwrap_or_default());
+    if it.cascaded {
+        reason.push_str(" (cascade)");
+    }
+    if it.worker_crashed {
+        reason.push_str(" (worker crashed)");
+    }
+    reason
+}
+
+/// Rows shown per list: all with `--full`, else `o.md_rows`.
+fn rows(o: &Options) -> usize {
+    if o.full {
+        usize::MAX
+    } else {
+        o.md_rows.max(1)
+    }
+}
+
+/// GitHub's limit on an issue or comment body, in characters: a report
+/// stays under it unless `--full` is given, so "paste into a ticket"
+/// works at any size.
+pub const LIMIT: usize = 65_536;
+
+/// Characters (not bytes) of UTF-8 text.
+fn chars(b: &[u8]) -> usize {
+    b.iter().filter(|&&c| c & 0xC0 != 0x80).count()
+}
+
+/// Renders with fewer and fewer rows per list until the text fits
+/// [`LIMIT`]; as a last resort cuts it at a line, saying so. With
+/// `o.full` it renders once, uncut.
+fn fitted<W: Write>(
+    o: &Options,
+    out: &mut W,
+    render: impl Fn(&Options, &mut Vec<u8>) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut buf = Vec::new();
+    if o.full {
+        render(o, &mut buf)?;
+        return out.write_all(&buf);
+    }
+    for n in [o.md_rows, 10, 5, 2, 1] {
+        buf.clear();
+        let fewer = Options {
+            md_rows: n.min(o.md_rows),
+            ..o.clone()
+        };
+        render(&fewer, &mut buf)?;
+        if chars(&buf) <= LIMIT {
+            return out.write_all(&buf);
+        }
+    }
+    let note =
+        "\n… cut here to stay under GitHub's 65,536 characters: run with --full for all of it.\n";
+    let mut end = 0;
+    let mut count = 0;
+    let room = LIMIT - note.len();
+    for (i, &c) in buf.iter().enumerate() {
+        if c & 0xC0 != 0x80 {
+            count += 1;
+            if count > room {
+                break;
+            }
+        }
+        if c == b'\n' {
+            end = i + 1;
+        }
+    }
+    out.write_all(&buf[..end])?;
+    out.write_all(note.as_bytes())
 }
 
 /// "Account bob": the item's label and name, escaped.
@@ -170,43 +240,28 @@ fn problems<W: Write>(
         return Ok(());
     }
     writeln!(out, "### {title} ({})\n", list.len())?;
-    table_header(
-        out,
-        &[
-            "Queue",
-            "Item",
-            "Local name",
-            "Reason",
-            "Warnings",
-            "Skipped",
-            "Dangerous",
-            "Altered",
-        ],
-    )?;
+    let total = list.len();
+    let list: Vec<&Item> = list.into_iter().take(rows(o)).collect();
+    let counts = crate::nonzero_counts(&list);
+    let mut header = vec!["Queue", "Item", "Local name", "Reason"];
+    header.extend(counts.iter().map(|(h, _)| *h));
+    table_header(out, &header)?;
     for it in &list {
-        let c = &it.counts;
-        let mut reason = m(&crate::modules::reason(it).unwrap_or_default());
-        if it.cascaded {
-            reason.push_str(" (cascade)");
-        }
-        if it.worker_crashed {
-            reason.push_str(" (worker crashed)");
-        }
-        row(
-            out,
-            &[
-                m(&it.queue),
-                item_label(it),
-                m(it.local_item.as_deref().unwrap_or("")),
-                reason,
-                c.warnings.to_string(),
-                c.skipped_items.to_string(),
-                c.dangerous_items.to_string(),
-                c.altered_items.to_string(),
-            ],
-        )?;
+        let mut cells = vec![
+            m(&it.queue),
+            item_label(it),
+            m(it.local_item.as_deref().unwrap_or("")),
+            reason_cell(it),
+        ];
+        cells.extend(counts.iter().map(|(_, f)| f(it).to_string()));
+        row(out, &cells)?;
     }
-    writeln!(out)?;
+    more(
+        out,
+        total,
+        list.len(),
+        "`xferlens items --status failed,warning`",
+    )?;
     for it in &list {
         let mut lines = Vec::new();
         for (kind, recs) in detail_kinds(&it.details) {
@@ -229,7 +284,7 @@ fn problems<W: Write>(
             }
         }
         if !lines.is_empty() {
-            writeln!(out, "**{}**\n", m(&it.key()))?;
+            writeln!(out, "**{} {}**\n", m(&it.queue), item_label(it))?;
             for l in lines {
                 writeln!(out, "{l}")?;
             }
@@ -237,6 +292,40 @@ fn problems<W: Write>(
         }
     }
     Ok(())
+}
+
+/// The failures of one session grouped by cause (the fleet's normalised
+/// causes), cascades counted under their TRANSFER cause; only when more
+/// than one item failed.
+fn causes<W: Write>(out: &mut W, s: &Session, o: &Options) -> io::Result<()> {
+    if s.items_with(ItemStatus::Failed).nth(1).is_none() {
+        return Ok(());
+    }
+    let mut f = crate::fleet::FleetStats::default();
+    f.add(s);
+    let causes = f.independent_causes();
+    writeln!(out, "### Failure causes ({})\n", causes.len())?;
+    table_header(out, &["Queue", "Module", "Cause", "Items", "Example"])?;
+    for (c, cascade) in causes.iter().take(rows(o)) {
+        let mut cause = m(&c.cause);
+        if let Some(x) = cascade {
+            cause.push_str(&format!(
+                " (and {} RESTORE item(s) failed in cascade)",
+                x.items
+            ));
+        }
+        row(
+            out,
+            &[
+                m(&c.queue),
+                m(c.module.as_deref().unwrap_or("")),
+                cause,
+                c.items.to_string(),
+                m(&c.example.1),
+            ],
+        )?;
+    }
+    more(out, causes.len(), rows(o), "`xferlens report --full`")
 }
 
 /// The slowest restores of a session with their three longest steps.
@@ -265,10 +354,6 @@ fn slowest<W: Write>(out: &mut W, s: &Session) -> io::Result<()> {
     writeln!(out)
 }
 
-/// How many rows each answer list shows in Markdown (the full lists are
-/// in the CSV files).
-const ANSWER_ROWS: usize = 25;
-
 /// "… and N more: see FILE" under a cut list.
 fn more<W: Write>(out: &mut W, total: usize, shown: usize, file: &str) -> io::Result<()> {
     if total > shown {
@@ -280,8 +365,13 @@ fn more<W: Write>(out: &mut W, total: usize, shown: usize, file: &str) -> io::Re
 /// The answers over many sessions, in the order people ask: what to
 /// re-run, why things failed, which source hosts, which accounts were
 /// slow or large, and when.
-pub fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<()> {
+pub fn answers<W: Write>(
+    a: &crate::fleet::Answers<'_>,
+    o: &Options,
+    out: &mut W,
+) -> io::Result<()> {
     use crate::time::bytes;
+    let n = rows(o);
     let list = crate::accounts::retry_list(a.histories);
     let accounts = a.histories.iter().filter(|h| h.key.is_account()).count();
     writeln!(
@@ -311,7 +401,7 @@ pub fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Resu
                 "Reason",
             ],
         )?;
-        for h in list.accounts.iter().take(ANSWER_ROWS) {
+        for h in list.accounts.iter().take(n) {
             let l = h.last();
             row(
                 out,
@@ -328,7 +418,7 @@ pub fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Resu
         more(
             out,
             list.accounts.len(),
-            ANSWER_ROWS,
+            n,
             "accounts.csv or `xferlens retry`",
         )?;
     }
@@ -341,7 +431,7 @@ pub fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Resu
                 "Queue", "Module", "Cause", "Items", "Accounts", "Sessions", "Example",
             ],
         )?;
-        for (c, cascade) in causes.iter().take(ANSWER_ROWS) {
+        for (c, cascade) in causes.iter().take(n) {
             // A cascade follows from its TRANSFER cause: shown with it.
             let mut cause = m(&c.cause);
             if let Some(x) = cascade {
@@ -363,7 +453,7 @@ pub fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Resu
                 ],
             )?;
         }
-        more(out, causes.len(), ANSWER_ROWS, "causes.csv")?;
+        more(out, causes.len(), n, "causes.csv")?;
     }
     let hosts = a.fleet.hosts();
     if !hosts.is_empty() {
@@ -380,7 +470,7 @@ pub fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Resu
                 "p90",
             ],
         )?;
-        for h in hosts.iter().take(ANSWER_ROWS) {
+        for h in hosts.iter().take(n) {
             row(
                 out,
                 &[
@@ -398,7 +488,7 @@ pub fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Resu
                 ],
             )?;
         }
-        more(out, hosts.len(), ANSWER_ROWS, "hosts.csv")?;
+        more(out, hosts.len(), n, "hosts.csv")?;
     }
     for (title, runs) in [
         ("Slowest accounts", &a.fleet.slowest),
@@ -423,7 +513,7 @@ pub fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Resu
                 "Throughput",
             ],
         )?;
-        for r in runs.iter().take(10) {
+        for r in runs.iter().take(n.min(10)) {
             row(
                 out,
                 &[
@@ -446,7 +536,7 @@ pub fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Resu
             &["Day (UTC)", "Sessions", "Accounts moved", "Accounts failed"],
         )?;
         let days: Vec<_> = a.fleet.days.iter().collect();
-        for (d, st) in days.iter().rev().take(ANSWER_ROWS) {
+        for (d, st) in days.iter().rev().take(n) {
             row(
                 out,
                 &[
@@ -457,7 +547,7 @@ pub fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Resu
                 ],
             )?;
         }
-        more(out, days.len(), ANSWER_ROWS, "sessions.csv")?;
+        more(out, days.len(), n, "sessions.csv")?;
     }
     Ok(())
 }
@@ -501,31 +591,41 @@ pub fn module_stats<W: Write>(stats: &crate::modules::ModuleStats, out: &mut W) 
     writeln!(out)
 }
 
-/// Writes the report of several sessions: an overview table (worst first)
-/// when there is more than one, then each session.
+/// Writes the report of several sessions: the answers and an overview
+/// table (worst first) when there is more than one, then each session
+/// (the worst `md_rows` of them unless `full`). Stays under [`LIMIT`]
+/// characters unless `o.full`.
 pub fn report<W: Write>(sessions: &[Session], o: &Options, out: &mut W) -> io::Result<()> {
-    writeln!(out, "# xferlens report\n")?;
-    if sessions.len() > 1 {
-        let (modules, fleet, histories) = crate::fleet::gather(sessions);
-        answers(
-            &crate::fleet::Answers {
-                modules: &modules,
-                fleet: &fleet,
-                histories: &histories,
-            },
-            out,
-        )?;
-        writeln!(out, "## Sessions\n")?;
-        fleet_overview(sessions, out)?;
-    }
-    for s in crate::worst_first(sessions) {
-        session(s, o, out)?;
-    }
-    Ok(())
+    let gathered = (sessions.len() > 1).then(|| crate::fleet::gather(sessions));
+    fitted(o, out, |o, out| {
+        writeln!(out, "# xferlens report\n")?;
+        if let Some((modules, fleet, histories)) = &gathered {
+            let a = crate::fleet::Answers {
+                modules,
+                fleet,
+                histories,
+            };
+            answers(&a, o, out)?;
+            writeln!(out, "## Sessions\n")?;
+            fleet_overview(sessions, o, out)?;
+        }
+        let worst = crate::worst_first(sessions);
+        for s in worst.iter().take(rows(o)) {
+            session(s, o, out)?;
+        }
+        if worst.len() > rows(o) {
+            writeln!(
+                out,
+                "… and {} more sessions: run with --full, or report them one by one.",
+                worst.len() - rows(o)
+            )?;
+        }
+        Ok(())
+    })
 }
 
 /// The overview table of many sessions, worst first.
-pub fn fleet_overview<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
+pub fn fleet_overview<W: Write>(sessions: &[Session], o: &Options, out: &mut W) -> io::Result<()> {
     writeln!(out, "{}\n", crate::FleetTotals::of(sessions).sentence())?;
     table_header(
         out,
@@ -543,7 +643,8 @@ pub fn fleet_overview<W: Write>(sessions: &[Session], out: &mut W) -> io::Result
             "Skipped lines",
         ],
     )?;
-    for s in crate::worst_first(sessions) {
+    let worst = crate::worst_first(sessions);
+    for s in worst.iter().take(rows(o)) {
         let count = |st: ItemStatus| s.items_with(st).count();
         let pending: u64 = s
             .queues
@@ -571,7 +672,7 @@ pub fn fleet_overview<W: Write>(sessions: &[Session], out: &mut W) -> io::Result
             ],
         )?;
     }
-    writeln!(out)
+    more(out, worst.len(), rows(o), "sessions.csv (`xferlens batch`)")
 }
 
 /// Writes item rows as a Markdown table.
@@ -594,31 +695,36 @@ pub fn items<W: Write>(sessions: &[Session], accounts: bool, out: &mut W) -> io:
     Ok(())
 }
 
-/// The fleet report of `batch`: overview (worst first) and the failed items
-/// of each session that has any.
+/// The fleet report of `batch`: the answers, the overview (worst first)
+/// and the failed items of each session that has any. Stays under
+/// [`LIMIT`] characters unless `o.full`.
 pub fn fleet<W: Write>(
     sessions: &[Session],
     a: &crate::fleet::Answers<'_>,
+    o: &Options,
     out: &mut W,
 ) -> io::Result<()> {
-    writeln!(out, "# xferlens batch report\n")?;
-    answers(a, out)?;
-    writeln!(out, "## Sessions\n")?;
-    fleet_overview(sessions, out)?;
-    for (s, failed) in crate::failures_worst_first(sessions) {
-        writeln!(out, "## {}: {} failed item(s)\n", code(&s.id), failed.len())?;
-        table_header(out, &["Queue", "Item", "Reason"])?;
-        for it in failed {
-            row(
+    let failing = crate::failures_worst_first(sessions);
+    fitted(o, out, |o, out| {
+        writeln!(out, "# xferlens batch report\n")?;
+        answers(a, o, out)?;
+        writeln!(out, "## Sessions\n")?;
+        fleet_overview(sessions, o, out)?;
+        for (s, failed) in failing.iter().take(rows(o)) {
+            writeln!(out, "## {}: {} failed item(s)\n", code(&s.id), failed.len())?;
+            table_header(out, &["Queue", "Item", "Reason"])?;
+            for it in failed.iter().take(rows(o)) {
+                row(out, &[m(&it.queue), item_label(it), reason_cell(it)])?;
+            }
+            more(out, failed.len(), rows(o), "items.csv")?;
+        }
+        if failing.len() > rows(o) {
+            writeln!(
                 out,
-                &[
-                    m(&it.queue),
-                    m(&format!("{} {}", it.item_type, it.item)),
-                    m(&crate::modules::reason(it).unwrap_or_default()),
-                ],
+                "… and {} more sessions with failed items: see items.csv.",
+                failing.len() - rows(o)
             )?;
         }
-        writeln!(out)?;
-    }
-    Ok(())
+        Ok(())
+    })
 }

@@ -261,6 +261,7 @@ pub fn run(
     outdir: &Path,
     raw_csv: bool,
     no_progress: bool,
+    full: bool,
 ) -> Result<Outcome> {
     filters.validate()?;
     let (sources, errs) = discover(roots);
@@ -324,7 +325,11 @@ pub fn run(
     let mut modules_csv = Output::file(&outdir.join(OUTPUTS[2]))?;
     xferlens_report::modules::stats_csv(&modules, raw_csv, &mut modules_csv)?;
     let mut md = Output::file(&outdir.join(OUTPUTS[3]))?;
-    markdown::fleet(&kept, &answers, &mut md)?;
+    let md_options = xferlens_report::Options {
+        full,
+        ..Default::default()
+    };
+    markdown::fleet(&kept, &answers, &md_options, &mut md)?;
     let mut page = Output::file(&outdir.join(OUTPUTS[4]))?;
     html::fleet(&kept, &answers, &mut page)?;
     let mut accounts_csv = Output::file(&outdir.join(OUTPUTS[5]))?;

@@ -225,6 +225,11 @@ pub enum Command {
         filters: Filters,
         #[arg(long, value_enum, default_value = "md")]
         format: ReportFormat,
+        /// Markdown: every row of every list. By default report.md stays
+        /// under 65,536 characters (GitHub's limit for an issue or comment),
+        /// its long lists cut to the top rows with "and N more".
+        #[arg(long)]
+        full: bool,
         /// Write to FILE instead of standard output.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
@@ -260,6 +265,11 @@ pub enum Command {
         /// No progress bar.
         #[arg(long)]
         no_progress: bool,
+        /// Markdown: every row of every list. By default report.md stays
+        /// under 65,536 characters (GitHub's limit for an issue or comment),
+        /// its long lists cut to the top rows with "and N more".
+        #[arg(long)]
+        full: bool,
     },
     /// Prints a shell completion script.
     Completions {

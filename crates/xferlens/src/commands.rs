@@ -327,6 +327,7 @@ pub fn report(
     paths: &[PathBuf],
     filters: &Filters,
     format: ReportFormat,
+    full: bool,
     output: Option<&Path>,
 ) -> Result<Outcome> {
     filters.validate()?;
@@ -335,6 +336,7 @@ pub fn report(
     let mut out = open_output(output, &l, true)?;
     let o = xferlens_report::Options {
         color: false,
+        full,
         ..Default::default()
     };
     match format {

@@ -257,7 +257,8 @@ fn run(cli: Cli, ctx: &Ctx) -> anyhow::Result<Outcome> {
             filters,
             format,
             output,
-        } => commands::report(ctx, &paths, &filters, format, output.as_deref()),
+            full,
+        } => commands::report(ctx, &paths, &filters, format, full, output.as_deref()),
         Command::Check { paths } => commands::check(ctx, &paths),
         Command::Batch {
             roots,
@@ -265,7 +266,8 @@ fn run(cli: Cli, ctx: &Ctx) -> anyhow::Result<Outcome> {
             output,
             raw_csv,
             no_progress,
-        } => batch::run(ctx, &roots, &filters, &output, raw_csv, no_progress),
+            full,
+        } => batch::run(ctx, &roots, &filters, &output, raw_csv, no_progress, full),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "xferlens", &mut io::stdout());
             Ok(Outcome::default())
