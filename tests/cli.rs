@@ -275,8 +275,12 @@ fn report_every_format_and_output_file() {
     }
     let html = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
     assert!(
-        !html.contains("<script") && !html.contains("src=\"http"),
-        "self-contained, no scripts"
+        html.matches("<script").count() == 1 && !html.contains("src="),
+        "self-contained: no external asset, one inline script"
+    );
+    assert!(
+        html.contains("script-src 'sha256-"),
+        "the CSP allows that script by its hash, nothing else"
     );
 }
 
@@ -632,6 +636,30 @@ fn assert_no_empty_headers(md: &str) {
     }
 }
 
+/// Every `href="#x"` of an HTML page names an `id="x"` of the page, and
+/// no id is used twice.
+fn assert_links_resolve(html: &str) {
+    let attr = |name: &str| -> Vec<String> {
+        html.split(&format!("{name}=\""))
+            .skip(1)
+            .map(|r| r.split('"').next().unwrap().to_owned())
+            .collect()
+    };
+    let ids = attr("id");
+    let unique: std::collections::HashSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "duplicate ids");
+    let mut links = 0;
+    for href in attr("href") {
+        let target = href.strip_prefix('#').expect("only internal links");
+        assert!(
+            unique.contains(&target.to_owned()),
+            "#{target} has no target"
+        );
+        links += 1;
+    }
+    assert!(links > 0 || !html.contains("<a "), "links were checked");
+}
+
 #[test]
 fn markdown_fits_a_github_comment_unless_full() {
     let dir = tempfile::tempdir().unwrap();
@@ -679,6 +707,15 @@ fn markdown_fits_a_github_comment_unless_full() {
         );
     }
     assert_no_empty_headers(&full);
+    // The HTML of the same session: failures by cause, every account with
+    // filters, links that resolve.
+    let (_, html, _) = run(&["report", "-q", "--format", "html", sess]);
+    assert!(html.contains("by cause"), "grouped by cause");
+    assert!(html.contains("<details class=\"cause\" open><summary>"));
+    assert!(html.contains("Accounts by start time (1001)"));
+    assert!(html.contains("class=\"f-failed\""), "filters");
+    assert_links_resolve(&html);
+    assert!(html.len() < 1_500_000, "{} bytes", html.len());
 
     // A fleet's batch report.md fits too, and says where the rest is.
     let fleet = dir.path().join("fleet");
@@ -704,4 +741,18 @@ fn markdown_fits_a_github_comment_unless_full() {
     assert!(md.contains("more: see sessions.csv"), "{md}");
     assert!(!md.contains("AccountRemoteRoot "), "labels, not types");
     assert_no_empty_headers(&md);
+    // Its HTML: every session in the sortable table, and every link there
+    // (sessions with failures, warnings or diagnostics) resolves.
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert_eq!(
+        html.matches("<tr><td data-v=").count(),
+        300,
+        "all sessions listed"
+    );
+    assert!(html.contains("<table class=\"sortable\">"));
+    assert!(
+        html.matches("href=\"#s").count() > 100,
+        "sessions with problems are linked"
+    );
+    assert_links_resolve(&html);
 }

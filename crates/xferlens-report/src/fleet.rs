@@ -146,6 +146,69 @@ pub fn cause_of(it: &Item, transfer: Option<&Item>) -> (Option<String>, String) 
     }
 }
 
+/// The failed items of one session that share a cause, with the RESTORE
+/// items that failed in cascade of them.
+#[derive(Debug)]
+pub struct CauseGroup<'a> {
+    /// `TRANSFER` or `RESTORE`.
+    pub queue: String,
+    /// The module that failed, when the log names it.
+    pub module: Option<String>,
+    /// The normalised message.
+    pub cause: String,
+    /// The failed items with this cause, in log order.
+    pub items: Vec<&'a Item>,
+    /// RESTORE items that failed because these TRANSFER items did.
+    pub cascades: Vec<&'a Item>,
+}
+
+/// The failures of one session grouped by cause, most items first; a
+/// cascaded RESTORE failure is listed under its TRANSFER cause, never as a
+/// cause of its own (unless its TRANSFER is missing from the log).
+pub fn failures_by_cause(s: &Session) -> Vec<CauseGroup<'_>> {
+    let transfers: HashMap<(&str, &str), &Item> = s
+        .items
+        .iter()
+        .filter(|t| t.queue == "TRANSFER")
+        .map(|t| ((t.item_type.as_str(), t.item.as_str()), t))
+        .collect();
+    let mut groups: Vec<CauseGroup<'_>> = Vec::new();
+    let mut index: HashMap<(String, Option<String>, String), usize> = HashMap::new();
+    let mut cascades: Vec<(&Item, Option<&Item>)> = Vec::new();
+    for it in s.items_with(ItemStatus::Failed) {
+        let transfer = transfers
+            .get(&(it.item_type.as_str(), it.item.as_str()))
+            .copied();
+        if it.cascaded && transfer.is_some_and(|t| t.status == ItemStatus::Failed) {
+            cascades.push((it, transfer));
+            continue;
+        }
+        let (module, cause) = cause_of(it, transfer);
+        let key = (it.queue.clone(), module.clone(), cause.clone());
+        let at = *index.entry(key).or_insert_with(|| {
+            groups.push(CauseGroup {
+                queue: it.queue.clone(),
+                module,
+                cause,
+                items: Vec::new(),
+                cascades: Vec::new(),
+            });
+            groups.len() - 1
+        });
+        groups[at].items.push(it);
+    }
+    for (it, transfer) in cascades {
+        let Some(t) = transfer else { continue };
+        let (module, cause) = cause_of(t, None);
+        let key = ("TRANSFER".to_owned(), module, cause);
+        if let Some(&at) = index.get(&key) {
+            groups[at].cascades.push(it);
+        }
+    }
+    groups.sort_by_key(|g| std::cmp::Reverse(g.items.len() + g.cascades.len()));
+    groups
+}
+
 /// One cause over many sessions.
 #[derive(Clone, Debug, Default)]
 pub struct CauseStat {

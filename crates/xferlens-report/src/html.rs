@@ -1,6 +1,9 @@
-//! Self-contained HTML reports: inline CSS, inline SVG, no scripts and no
-//! external assets. Every string from a log is escaped with
-//! [`crate::escape::html`].
+//! Self-contained HTML reports: inline CSS, inline SVG, no external
+//! assets, and one small inline script (allowed by its hash in the page's
+//! Content-Security-Policy) that only sorts tables when a heading is
+//! clicked: without it the page reads the same, worst first. Filters are
+//! CSS (radio buttons), long lists fold into `<details>`. Every string
+//! from a log is escaped with [`crate::escape::html`].
 
 use std::io::{self, Write};
 
@@ -11,14 +14,32 @@ use crate::modules::ModuleStats;
 use crate::time::{bytes, duration, rfc3339, rfc3339_opt};
 use crate::Options;
 
-const CSS: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:1.5rem 2rem;color:#1d2127}\
+const CSS: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:1.5rem 2rem;color:#1d2127;max-width:1400px}\
+@media (max-width:700px){body{margin:.5rem}}\
 h1{font-size:1.5rem}h2{font-size:1.25rem;margin-top:2.5rem;border-bottom:1px solid #ddd}h3{font-size:1.05rem}\
+.wide{overflow-x:auto;max-width:100%}\
 table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #d0d4da;padding:.25rem .4rem;text-align:left;vertical-align:top}\
-th{background:#f3f5f7}.num{text-align:right}.st{font-weight:600}\
-.COMPLETED,.success{color:#1a7f37}.FAILED,.ABORTED,.failed{color:#cf222e}.warning,.RUNNING,.PAUSED,.PAUSING,.ABORTING,.running{color:#9a6700}\
+th{background:#f3f5f7}.num{text-align:right;white-space:nowrap}.st{font-weight:600}.nw{white-space:nowrap}\
+table.sortable th{cursor:pointer}table.sortable th:hover{background:#e6eaef}\
+.COMPLETED,.success{color:#1a7f37}.FAILED,.ABORTED,.failed{color:#cf222e}.warning,.RUNNING,.PAUSED,.PAUSING,.ABORTING,.running{color:#9a6700}.pending{color:#656d76}\
 .bar{background:#eaeef2;border-radius:3px;width:240px;height:12px;display:inline-block;vertical-align:middle}\
 .bar.s{width:70px}.bar>span{display:block;height:12px;border-radius:3px;background:#2da44e}\
-.muted{color:#656d76}ul.d{margin:.25rem 0 .75rem}code{background:#f3f5f7;padding:0 .2rem}";
+.muted{color:#656d76}ul.d{margin:.25rem 0 .75rem}code{background:#f3f5f7;padding:0 .2rem}\
+details{margin:.4rem 0}summary{cursor:pointer}details.cause>summary{font-weight:600}details.cause{border-left:3px solid #cf222e;padding-left:.6rem}\
+.tl{position:relative;min-width:18rem;height:14px}.tl>span{position:absolute;top:2px;height:10px;border-radius:2px}\
+.tl .T{background:#54aeff}.tl .R{background:#2da44e}.tl .R.failed,.tl .T.failed{background:#cf222e}.tl .R.warning{background:#d4a72c}.tl .R.running,.tl .T.running{background:#8c959f}\
+.filters label{margin-right:1rem}\
+.f-failed:checked~.wide tr.r:not(.k-failed),.f-warning:checked~.wide tr.r:not(.k-warning),.f-pending:checked~.wide tr.r:not(.k-pending):not(.k-running){display:none}\
+svg text{font-family:system-ui,sans-serif}";
+
+/// Sorts a `table.sortable` by the clicked column (numbers by their
+/// `data-v` or their text, text otherwise); click again to reverse. The page's CSP
+/// allows exactly this script, by its hash ([`SCRIPT_HASH`]).
+const SCRIPT: &str = "document.querySelectorAll('table.sortable').forEach(function(t){t.querySelectorAll('thead th').forEach(function(th,i){th.title='Sort by this column';th.addEventListener('click',function(){var b=t.tBodies[0],r=Array.prototype.slice.call(b.rows),d=th.dataset.d==='1'?-1:1;th.dataset.d=d===1?'1':'0';r.sort(function(x,y){var p=x.cells[i],q=y.cells[i],m=parseFloat(p.dataset.v||p.textContent),n=parseFloat(q.dataset.v||q.textContent);return d*(isNaN(m)||isNaN(n)?p.textContent.localeCompare(q.textContent):m-n);});r.forEach(function(e){b.appendChild(e);});});});});";
+
+/// `sha256-` and the base64 SHA-256 of [`SCRIPT`], for the CSP (checked
+/// by a test).
+const SCRIPT_HASH: &str = "sha256-QQM4+5eKMJFyBxcf0WqSoTlhcXxZ43ZgpzgvvUBsAzI=";
 
 /// Writes a complete HTML document for `sessions`.
 pub fn report<W: Write>(sessions: &[Session], o: &Options, out: &mut W) -> io::Result<()> {
@@ -27,8 +48,10 @@ pub fn report<W: Write>(sessions: &[Session], o: &Options, out: &mut W) -> io::R
         _ => format!("{} transfer sessions", sessions.len()),
     };
     head(out, &title)?;
+    let worst = crate::worst_first(sessions);
     if sessions.len() > 1 {
         let (modules, fleet, histories) = crate::fleet::gather(sessions);
+        totals(sessions, out)?;
         answers(
             &crate::fleet::Answers {
                 modules: &modules,
@@ -38,93 +61,211 @@ pub fn report<W: Write>(sessions: &[Session], o: &Options, out: &mut W) -> io::R
             out,
         )?;
         writeln!(out, "<h2 id=\"sessions\">Sessions</h2>")?;
-        overview(sessions, out)?;
+        overview(&worst, |_| true, out)?;
     }
-    for s in crate::worst_first(sessions) {
-        session(s, o, out)?;
+    for (n, s) in worst.iter().enumerate() {
+        session(s, n, o, out)?;
     }
-    writeln!(out, "</body></html>")
+    foot(out)
 }
 
-/// Writes the fleet page of `batch`: overview (worst first) and the failed
-/// items of each session with problems.
+/// Writes the fleet page of `batch`: the answers, the session table
+/// (worst first, sortable), then a section for each session with failed
+/// items, warnings or diagnostics. Every link in the table leads to one.
 pub fn fleet<W: Write>(
     sessions: &[Session],
     a: &crate::fleet::Answers<'_>,
     out: &mut W,
 ) -> io::Result<()> {
     head(out, &format!("{} transfer sessions", sessions.len()))?;
-    // Answers first, then the session table.
+    totals(sessions, out)?;
     answers(a, out)?;
     writeln!(out, "<h2 id=\"sessions\">Sessions</h2>")?;
-    overview(sessions, out)?;
-    for (s, failed) in crate::failures_worst_first(sessions) {
+    let worst = crate::worst_first(sessions);
+    overview(&worst, has_problems, out)?;
+    for (n, s) in worst.iter().enumerate().filter(|(_, s)| has_problems(s)) {
+        problems_section(s, n, out)?;
+    }
+    foot(out)
+}
+
+/// The first line of a page over many sessions: how many, in which
+/// states, over which days, and the bytes moved.
+fn totals<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
+    let moved: u64 = sessions
+        .iter()
+        .flat_map(|s| {
+            s.items_with(ItemStatus::Success)
+                .chain(s.items_with(ItemStatus::Warning))
+        })
+        .filter(|i| i.queue == "RESTORE")
+        .filter_map(|i| i.size)
+        .fold(0, u64::saturating_add);
+    let first = sessions.iter().filter_map(|s| s.started_at).min();
+    let last = sessions
+        .iter()
+        .filter_map(|s| s.finished_at.or(s.last_event_at))
+        .max();
+    let when = match (first, last) {
+        (Some(a), Some(b)) => format!(" from {} to {}", &rfc3339(a)[..10], &rfc3339(b)[..10]),
+        _ => String::new(),
+    };
+    let t = crate::FleetTotals::of(sessions);
+    writeln!(
+        out,
+        "<p><strong>{} sessions</strong> ({} completed, {} failed or aborted, {} not finished){when}; {} restored.</p>",
+        t.sessions,
+        t.completed,
+        t.failed,
+        t.unfinished,
+        bytes(moved as f64)
+    )
+}
+
+/// A session with something to show in the batch page: failed items,
+/// warnings or diagnostics.
+fn has_problems(s: &Session) -> bool {
+    !s.diagnostics.is_empty()
+        || s.items
+            .iter()
+            .any(|i| matches!(i.status, ItemStatus::Failed | ItemStatus::Warning))
+}
+
+/// The anchor of the `n`th session (worst first): position-based, so any
+/// session id, whatever characters it holds, gets a link that resolves.
+fn anchor(n: usize) -> String {
+    format!("s{n}")
+}
+
+/// A batch page's section of one session: its failures by cause, its
+/// warned items and its diagnostics, each list cut to [`ITEM_ROWS`].
+fn problems_section<W: Write>(s: &Session, n: usize, out: &mut W) -> io::Result<()> {
+    writeln!(
+        out,
+        "<h2 id=\"{}\">Session <code>{}</code> <span class=\"st {st}\">{st}</span></h2><p class=\"muted\">{}</p>",
+        anchor(n),
+        h(&s.id),
+        h(&facts_line(s)),
+        st = s.state.as_str()
+    )?;
+    failures(s, false, out)?;
+    warnings(s, false, out)?;
+    if !s.diagnostics.is_empty() {
+        let kinds = diagnostic_kinds(s);
         writeln!(
             out,
-            "<h2 id=\"s-{}\">{} <span class=\"st {}\">{}</span></h2>",
-            h(&s.id),
-            h(&s.id),
-            s.state.as_str(),
-            s.state.as_str()
+            "<p>{} diagnostic(s): {}; see diagnostics.csv.</p>",
+            s.diagnostics.len(),
+            h(&kinds)
         )?;
-        item_table(out, &failed, false)?;
     }
-    writeln!(out, "</body></html>")
+    Ok(())
+}
+
+/// "invalid-json 3, partial-line 1".
+fn diagnostic_kinds(s: &Session) -> String {
+    let mut kinds: std::collections::BTreeMap<&str, usize> = Default::default();
+    for d in &s.diagnostics {
+        *kinds.entry(d.kind.code()).or_default() += 1;
+    }
+    kinds
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// "source host · started · duration" of a session, plain text.
+fn facts_line(s: &Session) -> String {
+    let mut f = Vec::new();
+    if let Some(hst) = &s.remote_host {
+        f.push(format!("source {hst}"));
+    }
+    if let Some(t) = s.started_at {
+        f.push(format!("started {}", rfc3339(t)));
+    }
+    if let Some(d) = s.duration_s() {
+        f.push(format!("duration {}", duration(d)));
+    }
+    f.join(" · ")
 }
 
 fn head<W: Write>(out: &mut W, title: &str) -> io::Result<()> {
     writeln!(
         out,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
+<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src '{SCRIPT_HASH}'\">\
 <title>{}</title><style>{CSS}</style></head><body><h1>{}</h1>",
         h(title),
         h(title)
     )
 }
 
-fn overview<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
+/// The sorting script and the end of the document.
+fn foot<W: Write>(out: &mut W) -> io::Result<()> {
+    writeln!(out, "<script>{SCRIPT}</script></body></html>")
+}
+
+/// The session table, worst first, sortable; a session's id links to its
+/// section when `linked` says it has one.
+fn overview<W: Write>(
+    worst: &[&Session],
+    linked: impl Fn(&Session) -> bool,
+    out: &mut W,
+) -> io::Result<()> {
     writeln!(
         out,
         "<p>{}</p>",
-        crate::FleetTotals::of(sessions).sentence()
+        crate::FleetTotals::of_refs(worst).sentence()
     )?;
-    writeln!(out, "<table><tr><th>Session</th><th>State</th><th>Source host</th><th>Started</th><th>Duration</th><th>Failed</th><th>Warnings</th><th>Pending</th><th>Progress</th><th>Diagnostics</th><th>Skipped lines</th></tr>")?;
-    for s in crate::worst_first(sessions) {
-        let count = |st: ItemStatus| s.items_with(st).count();
+    writeln!(out, "<div class=\"wide\"><table class=\"sortable\"><thead><tr><th>Session</th><th>State</th><th>Source host</th><th>Started (UTC)</th><th>Duration</th><th>Failed</th><th>Warnings</th><th>Pending</th><th>Progress</th><th>Diagnostics</th></tr></thead><tbody>")?;
+    for (n, s) in worst.iter().enumerate() {
+        let failed = s.items_with(ItemStatus::Failed).count();
         let pending: u64 = s
             .queues
             .iter()
             .map(|q| q.pending)
             .fold(0, u64::saturating_add);
+        let warned: u64 = s
+            .queues
+            .iter()
+            .map(|q| q.warning)
+            .fold(0, u64::saturating_add);
+        let id = if linked(s) {
+            format!("<a href=\"#{}\">{}</a>", anchor(n), h(&s.id))
+        } else {
+            h(&s.id)
+        };
+        let pct = s.percent();
         writeln!(
             out,
-            "<tr><td><a href=\"#s-{id}\">{id}</a></td><td class=\"st {st}\">{st}</td><td>{host}</td><td>{start}</td><td>{dur}</td><td class=\"num\">{f}</td><td class=\"num\">{w}</td><td class=\"num\">{pending}</td><td>{bar}</td><td class=\"num\">{d}</td><td class=\"num\">{skipped}</td></tr>",
-            id = h(&s.id),
+            "<tr><td data-v=\"{n}\">{id}</td><td class=\"st {st}\">{st}</td><td>{host}</td><td class=\"nw\" data-v=\"{t}\">{start}</td><td class=\"num\" data-v=\"{ds}\">{dur}</td><td class=\"num\">{failed}</td><td class=\"num\">{warned}</td><td class=\"num\">{pending}</td><td class=\"nw\" data-v=\"{pct:.1}\">{bar}</td><td class=\"num\">{d}</td></tr>",
             st = s.state.as_str(),
             host = h(s.remote_host.as_deref().unwrap_or("")),
-            start = rfc3339_opt(s.started_at),
+            t = s.started_at.unwrap_or(0),
+            start = s.started_at.map(|t| rfc3339(t).replace('T', " ").replace('Z', "")).unwrap_or_default(),
+            ds = s.duration_s().unwrap_or(-1),
             dur = s.duration_s().map(duration).unwrap_or_default(),
-            f = count(ItemStatus::Failed),
-            w = s.queues.iter().map(|q| q.warning).fold(0, u64::saturating_add),
-            bar = bar(s.percent()).replacen("class=\"bar\"", "class=\"bar s\"", 1),
+            bar = bar(pct).replacen("class=\"bar\"", "class=\"bar s\"", 1),
             d = s.diagnostics.len(),
-            skipped = s.skipped_lines,
         )?;
     }
-    writeln!(out, "</table>")
+    writeln!(out, "</tbody></table></div>")
 }
 
 fn bar(pct: f64) -> String {
     format!("<span class=\"bar\" title=\"{pct:.1}%\"><span style=\"width:{:.1}%\"></span></span> {pct:.1}%", pct.clamp(0.0, 100.0))
 }
 
-/// Writes one session's section.
-fn session<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()> {
+/// Writes one session's section: facts, queues, the timeline by worker,
+/// where restore time went, failures by cause, warnings, every account on
+/// a time axis (with filters), diagnostics and the error log.
+fn session<W: Write>(s: &Session, n: usize, o: &Options, out: &mut W) -> io::Result<()> {
     writeln!(
         out,
-        "<h2 id=\"s-{id}\">Session <code>{id}</code> <span class=\"st {st}\">{st}</span></h2>",
-        id = h(&s.id),
+        "<h2 id=\"{}\">Session <code>{}</code> <span class=\"st {st}\">{st}</span></h2>",
+        anchor(n),
+        h(&s.id),
         st = s.state.as_str()
     )?;
     writeln!(out, "<table>")?;
@@ -142,15 +283,21 @@ fn session<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()> {
     facts.push(("Finished", rfc3339_opt(s.finished_at)));
     facts.push(("Duration", s.duration_s().map(duration).unwrap_or_default()));
     facts.push(("Skipped lines", s.skipped_lines.to_string()));
-    for (k, v) in facts {
+    if let Some(age) = crate::stale_for(s, o) {
+        facts.push((
+            "Stale",
+            format!("no new lines for {}: no ETA", duration(age)),
+        ));
+    }
+    for (k, v) in facts.into_iter().filter(|(_, v)| !v.is_empty()) {
         writeln!(out, "<tr><th>{k}</th><td>{v}</td></tr>")?;
     }
     writeln!(out, "</table>")?;
-    writeln!(out, "<h3>Queues</h3><table><tr><th>Queue</th><th>State</th><th>Items</th><th>Completed</th><th>Had warnings</th><th>Failed</th><th>Running</th><th>Pending</th><th>Bytes</th><th>Progress</th></tr>")?;
+    writeln!(out, "<h3>Queues</h3><div class=\"wide\"><table><tr><th>Queue</th><th>State</th><th>Items</th><th>Completed</th><th>Had warnings</th><th>Failed</th><th>Running</th><th>Pending</th><th>Bytes</th><th>Progress</th></tr>")?;
     for q in &s.queues {
         writeln!(
             out,
-            "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"nw\">{}</td><td class=\"nw\">{}</td></tr>",
             h(&q.name),
             h(&q.state.whm_name(&q.name)),
             q.items_total,
@@ -163,21 +310,14 @@ fn session<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()> {
             bar(q.percent)
         )?;
     }
-    writeln!(out, "</table>")?;
+    writeln!(out, "</table></div>")?;
     gantt(s, out)?;
     module_breakdown(s, out)?;
-    for (status, title) in [
-        (ItemStatus::Failed, "Failed items"),
-        (ItemStatus::Warning, "Items with warnings"),
-    ] {
-        let list: Vec<&Item> = s.items.iter().filter(|i| i.status == status).collect();
-        if !list.is_empty() {
-            writeln!(out, "<h3>{title} ({})</h3>", list.len())?;
-            item_table(out, &list, true)?;
-        }
-    }
+    failures(s, true, out)?;
+    warnings(s, true, out)?;
+    account_timeline(s, n, out)?;
     if !s.diagnostics.is_empty() {
-        writeln!(out, "<h3>Diagnostics ({})</h3><table><tr><th>File</th><th>Line</th><th>Kind</th><th>Message</th><th>Excerpt</th></tr>", s.diagnostics.len())?;
+        writeln!(out, "<h3>Diagnostics ({})</h3><div class=\"wide\"><table><tr><th>File</th><th>Line</th><th>Kind</th><th>Message</th><th>Excerpt</th></tr>", s.diagnostics.len())?;
         for d in s.diagnostics.iter().take(o.max_diagnostics) {
             writeln!(
                 out,
@@ -189,20 +329,228 @@ fn session<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()> {
                 h(&d.excerpt)
             )?;
         }
-        writeln!(out, "</table>")?;
+        writeln!(out, "</table></div>")?;
+        more(
+            out,
+            s.diagnostics.len(),
+            o.max_diagnostics,
+            "`xferlens check`",
+        )?;
     }
     if !s.error_log.is_empty() {
         writeln!(
             out,
-            "<h3>master.error_log ({} lines)</h3><pre>",
+            "<details><summary>master.error_log ({} lines)</summary><pre>",
             s.error_log_lines
         )?;
         for l in &s.error_log {
             writeln!(out, "{}", h(l))?;
         }
-        writeln!(out, "</pre>")?;
+        writeln!(out, "</pre></details>")?;
     }
     Ok(())
+}
+
+/// Items listed per cause or list before "and N more".
+const ITEM_ROWS: usize = 100;
+
+/// The failed items grouped by cause, most items first: one `<details>`
+/// per cause (open for the first few), its items in a table, and the
+/// RESTORE items that failed in cascade listed under it. `details` adds
+/// each item's log lines and detail records.
+fn failures<W: Write>(s: &Session, details: bool, out: &mut W) -> io::Result<()> {
+    let groups = crate::fleet::failures_by_cause(s);
+    if groups.is_empty() {
+        return Ok(());
+    }
+    let failed = s.items_with(ItemStatus::Failed).count();
+    writeln!(
+        out,
+        "<h3>Failed items ({failed}) by cause ({})</h3>",
+        groups.len()
+    )?;
+    for (i, g) in groups.iter().enumerate() {
+        let module = g
+            .module
+            .as_deref()
+            .map(|m| format!(" in {}", h(m)))
+            .unwrap_or_default();
+        let cascade = if g.cascades.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", and {} RESTORE item(s) failed in cascade",
+                g.cascades.len()
+            )
+        };
+        writeln!(
+            out,
+            "<details class=\"cause\"{}><summary>{} failed{module}: {} <span class=\"muted\">({} item(s){cascade})</span></summary>",
+            if i < 3 { " open" } else { "" },
+            h(&g.queue),
+            h(&g.cause),
+            g.items.len()
+        )?;
+        // Log lines per item only where they can differ enough to help:
+        // in a cause shared by many items they repeat the cause.
+        item_table(out, &g.items, details && g.items.len() <= 10)?;
+        if !g.cascades.is_empty() {
+            let names: Vec<String> = g
+                .cascades
+                .iter()
+                .take(ITEM_ROWS)
+                .map(|it| h(&label(it)))
+                .collect();
+            writeln!(
+                out,
+                "<p class=\"muted\">Cascade (nothing to restore): {}{}</p>",
+                names.join(", "),
+                if g.cascades.len() > ITEM_ROWS {
+                    format!(" and {} more", g.cascades.len() - ITEM_ROWS)
+                } else {
+                    String::new()
+                }
+            )?;
+        }
+        writeln!(out, "</details>")?;
+    }
+    Ok(())
+}
+
+/// The items with warnings, folded when there are many.
+fn warnings<W: Write>(s: &Session, details: bool, out: &mut W) -> io::Result<()> {
+    let list: Vec<&Item> = s.items_with(ItemStatus::Warning).collect();
+    if list.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "<details{}><summary><strong>Items with warnings ({})</strong></summary>",
+        if list.len() <= 20 { " open" } else { "" },
+        list.len()
+    )?;
+    item_table(out, &list, details)?;
+    writeln!(out, "</details>")
+}
+
+/// "Account bob": the item's label and name.
+fn label(it: &Item) -> String {
+    format!(
+        "{} {} {}",
+        it.queue,
+        it.item_name.as_deref().unwrap_or(&it.item_type),
+        it.item
+    )
+}
+
+/// Every account on one time axis, sorted by start: its TRANSFER and
+/// RESTORE as bars, its status, and filters (CSS radio buttons, no
+/// script) for failed, warned and pending ones. Folded for large sessions.
+fn account_timeline<W: Write>(s: &Session, n: usize, out: &mut W) -> io::Result<()> {
+    let accounts = s.accounts();
+    if accounts.is_empty() {
+        return Ok(());
+    }
+    let item = |i: Option<usize>| i.map(|i| &s.items[i]);
+    let span = |a: &xferlens_replay::Account| {
+        let its = [item(a.transfer), item(a.restore)];
+        let start = its.iter().flatten().filter_map(|i| i.started_at).min();
+        let end = its
+            .iter()
+            .flatten()
+            .filter_map(|i| i.finished_at.or(i.started_at.and(s.last_event_at)))
+            .max();
+        (start, end)
+    };
+    let mut rows: Vec<(&xferlens_replay::Account, Option<i64>, Option<i64>)> = accounts
+        .iter()
+        .map(|a| {
+            let (b, e) = span(a);
+            (a, b, e)
+        })
+        .collect();
+    rows.sort_by_key(|(_, b, _)| b.unwrap_or(i64::MAX));
+    let t0 = rows.iter().filter_map(|r| r.1).min();
+    let t1 = rows.iter().filter_map(|r| r.2).max();
+    let count = |st: &str| {
+        rows.iter()
+            .filter(|(a, _, _)| {
+                a.overall.as_str() == st || (st == "pending" && a.overall.as_str() == "running")
+            })
+            .count()
+    };
+    writeln!(
+        out,
+        "<details{}><summary><strong>Accounts by start time ({})</strong></summary><div class=\"filters\">",
+        if rows.len() <= 60 { " open" } else { "" },
+        rows.len()
+    )?;
+    let name = format!("f{n}");
+    for (class, text, num) in [
+        ("f-all", "All", rows.len()),
+        ("f-failed", "Failed", count("failed")),
+        ("f-warning", "Warnings", count("warning")),
+        ("f-pending", "Pending or running", count("pending")),
+    ] {
+        let id = format!("{name}-{class}");
+        writeln!(
+            out,
+            "<input type=\"radio\" name=\"{name}\" id=\"{id}\" class=\"{class}\"{}><label for=\"{id}\">{text} ({num})</label>",
+            if class == "f-all" { " checked" } else { "" }
+        )?;
+    }
+    let axis = match (t0, t1) {
+        (Some(a), Some(b)) => format!(
+            "bars on one axis from {} to {} (blue: TRANSFER, green/red: RESTORE)",
+            rfc3339(a),
+            rfc3339(b)
+        ),
+        _ => "no times in this log".into(),
+    };
+    writeln!(
+        out,
+        "<div class=\"wide\"><table class=\"sortable\"><thead><tr><th>Account</th><th>Status</th><th>Size</th><th>Duration</th><th>{}</th><th>Reason</th></tr></thead><tbody>",
+        h(&axis)
+    )?;
+    let width = t1.zip(t0).map(|(b, a)| (b - a).max(1) as f64);
+    for (a, b, e) in &rows {
+        let st = a.overall.as_str();
+        let its = [item(a.transfer), item(a.restore)];
+        let size = its.iter().flatten().filter_map(|i| i.size).max();
+        let dur = b.zip(*e).map(|(b, e)| (e - b).max(0));
+        let mut tl = String::new();
+        if let (Some(t0), Some(w)) = (t0, width) {
+            for (cls, it) in [("T", item(a.transfer)), ("R", item(a.restore))] {
+                let Some(it) = it else { continue };
+                let Some(x) = it.started_at else { continue };
+                let y = it.finished_at.or(s.last_event_at).unwrap_or(x).max(x);
+                tl.push_str(&format!(
+                    "<span class=\"{cls} {}\" style=\"left:{:.1}%;width:{:.1}%\"></span>",
+                    it.status.as_str(),
+                    (x - t0) as f64 / w * 100.0,
+                    ((y - x) as f64 / w * 100.0).max(0.3),
+                ));
+            }
+        }
+        let reason = its
+            .iter()
+            .flatten()
+            .filter(|i| matches!(i.status, ItemStatus::Failed | ItemStatus::Warning))
+            .find_map(|i| crate::modules::reason(i))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "<tr class=\"r k-{st}\"><td>{}</td><td class=\"st {st}\">{st}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"tl\" data-v=\"{}\">{tl}</td><td>{}</td></tr>",
+            h(&format!("{} {}", a.item_name.as_deref().unwrap_or(&a.item_type), a.item)),
+            size.unwrap_or(0),
+            size.map(|b| bytes(b as f64)).unwrap_or_default(),
+            dur.unwrap_or(-1),
+            dur.map(duration).unwrap_or_default(),
+            b.unwrap_or(0),
+            h(&reason)
+        )?;
+    }
+    writeln!(out, "</tbody></table></div></div></details>")
 }
 
 /// Rows shown per answer table (the full lists are in the CSV files).
@@ -229,10 +577,35 @@ fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<(
     let accounts = a.histories.iter().filter(|h| h.key.is_account()).count();
     writeln!(
         out,
-        "<p><b>{accounts} accounts; {} to re-run; {} failed items in {} failed accounts.</b></p>",
+        "<p><strong>{accounts} accounts; {} to re-run; {} failed items in {} failed accounts.</strong></p>",
         list.accounts.len(),
         a.fleet.failed_items,
         a.fleet.failed_accounts
+    )?;
+    // Links to the sections this page has (each is written below only
+    // when it has rows).
+    let mut toc = vec![("rerun", "accounts to re-run")];
+    if !a.fleet.independent_causes().is_empty() {
+        toc.push(("causes", "failure causes"));
+    }
+    if !a.fleet.hosts().is_empty() {
+        toc.push(("hosts", "source hosts"));
+    }
+    if !a.modules.is_empty() {
+        toc.push(("modules", "restore modules"));
+    }
+    if a.fleet.days.keys().any(|d| d != "unknown") {
+        toc.push(("days", "per day"));
+    }
+    toc.push(("sessions", "sessions"));
+    let links: Vec<String> = toc
+        .iter()
+        .map(|(id, text)| format!("<a href=\"#{id}\">{text}</a>"))
+        .collect();
+    writeln!(
+        out,
+        "<p class=\"muted\">On this page: {}</p>",
+        links.join(" · ")
     )?;
     writeln!(
         out,
@@ -247,7 +620,7 @@ fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<(
         )?;
     }
     if !list.accounts.is_empty() {
-        writeln!(out, "<table><tr><th>Source host</th><th>Account</th><th>Attempts</th><th>Last</th><th>Session</th><th>Reason</th></tr>")?;
+        writeln!(out, "<div class=\"wide\"><table class=\"sortable\"><thead><tr><th>Source host</th><th>Account</th><th>Attempts</th><th>Last</th><th>Session</th><th>Reason</th></tr></thead><tbody>")?;
         for hst in list.accounts.iter().take(ANSWER_ROWS) {
             let l = hst.last();
             writeln!(
@@ -262,7 +635,7 @@ fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<(
                 h(l.reason.as_deref().unwrap_or(""))
             )?;
         }
-        writeln!(out, "</table>")?;
+        writeln!(out, "</tbody></table></div>")?;
         more(
             out,
             list.accounts.len(),
@@ -272,7 +645,7 @@ fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<(
     }
     let causes = a.fleet.independent_causes();
     if !causes.is_empty() {
-        writeln!(out, "<h2 id=\"causes\">Top failure causes</h2><table><tr><th>Queue</th><th>Module</th><th>Cause</th><th>Items</th><th>Accounts</th><th>Sessions</th><th>Example</th></tr>")?;
+        writeln!(out, "<h2 id=\"causes\">Top failure causes</h2><div class=\"wide\"><table><tr><th>Queue</th><th>Module</th><th>Cause</th><th>Items</th><th>Accounts</th><th>Sessions</th><th>Example</th></tr>")?;
         for (c, cascade) in causes.iter().take(ANSWER_ROWS) {
             let extra = cascade
                 .map(|x| {
@@ -296,12 +669,12 @@ fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<(
                 h(&c.example.2)
             )?;
         }
-        writeln!(out, "</table>")?;
+        writeln!(out, "</table></div>")?;
         more(out, causes.len(), ANSWER_ROWS, "causes.csv")?;
     }
     let hosts = a.fleet.hosts();
     if !hosts.is_empty() {
-        writeln!(out, "<h2 id=\"hosts\">Source hosts</h2><table><tr><th>Host</th><th>Sessions</th><th>Failed items</th><th>Moved</th><th>Median session</th><th>Throughput p50</th><th>p90</th></tr>")?;
+        writeln!(out, "<h2 id=\"hosts\">Source hosts</h2><div class=\"wide\"><table><tr><th>Host</th><th>Sessions</th><th>Failed items</th><th>Moved</th><th>Median session</th><th>Throughput p50</th><th>p90</th></tr>")?;
         for hs in hosts.iter().take(ANSWER_ROWS) {
             writeln!(
                 out,
@@ -315,9 +688,10 @@ fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<(
                 hs.throughput_p90().map(|t| format!("{}/s", bytes(t))).unwrap_or_default()
             )?;
         }
-        writeln!(out, "</table>")?;
+        writeln!(out, "</table></div>")?;
         more(out, hosts.len(), ANSWER_ROWS, "hosts.csv")?;
     }
+    per_day(a.fleet, out)?;
     for (title, runs) in [
         ("Slowest accounts", &a.fleet.slowest),
         (
@@ -329,7 +703,7 @@ fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<(
         if runs.is_empty() {
             continue;
         }
-        writeln!(out, "<h2>{title}</h2><table><tr><th>Account</th><th>Host</th><th>Session</th><th>Size</th><th>Duration</th><th>Throughput</th></tr>")?;
+        writeln!(out, "<h2>{title}</h2><div class=\"wide\"><table><tr><th>Account</th><th>Host</th><th>Session</th><th>Size</th><th>Duration</th><th>Throughput</th></tr>")?;
         for r in runs.iter().take(10) {
             writeln!(
                 out,
@@ -342,10 +716,9 @@ fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<(
                 bytes(r.throughput())
             )?;
         }
-        writeln!(out, "</table>")?;
+        writeln!(out, "</table></div>")?;
     }
-    module_table(a.modules, "Restore modules over all sessions", true, out)?;
-    per_day(a.fleet, out)
+    module_table(a.modules, "Restore modules over all sessions", true, out)
 }
 
 /// A bar chart of accounts moved and failed per day (inline SVG, no
@@ -410,7 +783,8 @@ fn module_table<W: Write>(
         .map(|m| m.total_s())
         .sum::<i64>()
         .max(1);
-    writeln!(out, "<h3>{}</h3><table><tr><th>Module</th><th>Runs</th><th>Failed</th><th>Median</th><th>p90</th><th>Total time</th><th>Longest runs</th></tr>", h(title))?;
+    let id = if with_session { " id=\"modules\"" } else { "" };
+    writeln!(out, "<h3{id}>{}</h3><div class=\"wide\"><table><tr><th>Module</th><th>Runs</th><th>Failed</th><th>Median</th><th>p90</th><th>Total time</th><th>Longest runs</th></tr>", h(title))?;
     for st in stats.by_total_time() {
         let share = st.total_s() as f64 / all as f64 * 100.0;
         let slow: Vec<String> = st
@@ -438,7 +812,7 @@ fn module_table<W: Write>(
             slow.join("<br>")
         )?;
     }
-    writeln!(out, "</table>")
+    writeln!(out, "</table></div>")
 }
 
 /// Where a session's restore time went: module totals, then the slowest
@@ -473,7 +847,7 @@ fn module_breakdown<W: Write>(s: &Session, out: &mut W) -> io::Result<()> {
             h(&st.name)
         )?;
     }
-    writeln!(out, "</p><table><tr><th>Item</th><th>Duration</th><th>Modules (bar length: share of the slowest item's time)</th></tr>")?;
+    writeln!(out, "</p><div class=\"wide\"><table><tr><th>Item</th><th>Duration</th><th>Modules (bar length: share of the slowest item's time)</th></tr>")?;
     for it in slow {
         let d = it.duration_s().unwrap_or(0);
         let mut bar = String::new();
@@ -490,20 +864,30 @@ fn module_breakdown<W: Write>(s: &Session, out: &mut W) -> io::Result<()> {
         }
         writeln!(
             out,
-            "<tr><td>{} {}</td><td class=\"num\">{}</td><td style=\"min-width:24rem\"><div style=\"white-space:nowrap\">{bar}</div><span class=\"muted\">{}</span></td></tr>",
-            h(&it.queue),
-            h(&it.item),
+            "<tr><td>{}</td><td class=\"num\">{}</td><td style=\"min-width:24rem\"><div style=\"white-space:nowrap\">{bar}</div><span class=\"muted\">{}</span></td></tr>",
+            h(&label(it)),
             duration(d),
             h(&crate::modules::breakdown(it, 3))
         )?;
     }
-    writeln!(out, "</table>")
+    writeln!(out, "</table></div>")
 }
 
+/// A table of items: queue, item, local name, reason (with its markers
+/// and, with `details`, its log lines and detail records) and the count
+/// columns that are not all zeros. At most [`ITEM_ROWS`] rows.
 fn item_table<W: Write>(out: &mut W, list: &[&Item], details: bool) -> io::Result<()> {
-    writeln!(out, "<table><tr><th>Queue</th><th>Item</th><th>Local name</th><th>Reason</th><th>Warnings</th><th>Skipped</th><th>Dangerous</th><th>Altered</th></tr>")?;
-    for it in list {
-        let c = &it.counts;
+    let shown = &list[..list.len().min(ITEM_ROWS)];
+    let counts = crate::nonzero_counts(shown);
+    write!(
+        out,
+        "<div class=\"wide\"><table><tr><th>Queue</th><th>Item</th><th>Local name</th><th>Reason</th>"
+    )?;
+    for (name, _) in &counts {
+        write!(out, "<th>{name}</th>")?;
+    }
+    writeln!(out, "</tr>")?;
+    for it in shown {
         let mut reason = h(&crate::modules::reason(it).unwrap_or_default());
         if it.cascaded {
             reason.push_str(" <span class=\"muted\">(cascade)</span>");
@@ -537,25 +921,58 @@ fn item_table<W: Write>(out: &mut W, list: &[&Item], details: bool) -> io::Resul
         if !extra.is_empty() {
             reason.push_str(&format!("<ul class=\"d\">{extra}</ul>"));
         }
-        writeln!(
+        write!(
             out,
-            "<tr><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            "<tr><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td>",
             h(&it.queue),
             h(it.item_name.as_deref().unwrap_or(&it.item_type)),
             h(&it.item),
             h(it.local_item.as_deref().unwrap_or("")),
             reason,
-            c.warnings,
-            c.skipped_items,
-            c.dangerous_items,
-            c.altered_items
         )?;
+        for (_, f) in &counts {
+            write!(out, "<td class=\"num\">{}</td>", f(it))?;
+        }
+        writeln!(out, "</tr>")?;
     }
-    writeln!(out, "</table>")
+    writeln!(out, "</table></div>")?;
+    more(
+        out,
+        list.len(),
+        shown.len(),
+        "items.csv or `xferlens items`",
+    )
 }
 
-/// A Gantt-style chart: one row per worker, one bar per item, where times
-/// exist.
+/// A tick step for a time axis of `span` seconds: the first of the usual
+/// steps that gives at most 10 ticks.
+fn tick_step(span: i64) -> i64 {
+    const STEPS: [i64; 17] = [
+        1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200,
+    ];
+    STEPS
+        .iter()
+        .copied()
+        .find(|st| span / st <= 10)
+        .unwrap_or_else(|| (span / 10 / 86_400 + 1) * 86_400)
+}
+
+/// The label of a tick: `HH:MM` (or `HH:MM:SS` for steps under a minute),
+/// with the date when it changes or at the first tick.
+fn tick_label(t: i64, step: i64, first: bool) -> String {
+    let full = rfc3339(t); // 2026-11-28T14:05:00Z
+    let (date, time) = (&full[..10], &full[11..19]);
+    let time = if step < 60 { time } else { &time[..5] };
+    if first || t.rem_euclid(86_400) == 0 {
+        format!("{date} {time}")
+    } else {
+        time.to_owned()
+    }
+}
+
+/// A Gantt chart: one lane per worker, one bar per item (inset so that
+/// consecutive items show a gap), labelled where the bar is wide enough,
+/// on a labelled time axis (UTC) with round ticks.
 fn gantt<W: Write>(s: &Session, out: &mut W) -> io::Result<()> {
     let timed: Vec<&Item> = s.items.iter().filter(|i| i.started_at.is_some()).collect();
     let (Some(t0), Some(t1)) = (
@@ -567,7 +984,7 @@ fn gantt<W: Write>(s: &Session, out: &mut W) -> io::Result<()> {
     ) else {
         return Ok(());
     };
-    let span = (t1 as f64 - t0 as f64).max(1.0);
+    let span = (t1 - t0).max(1);
     let rows: Vec<(String, Vec<&Item>)> = s
         .workers
         .iter()
@@ -581,46 +998,120 @@ fn gantt<W: Write>(s: &Session, out: &mut W) -> io::Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
-    let (label_w, width, row_h) = (130.0, 900.0, 22.0);
-    let height = rows.len() as f64 * row_h + 30.0;
-    writeln!(out, "<h3>Timeline by worker</h3>")?;
-    writeln!(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{height}\" role=\"img\" aria-label=\"items per worker over time\" font-size=\"11\">", label_w + width + 10.0)?;
-    for (r, (label, items)) in rows.iter().enumerate() {
-        let y = r as f64 * row_h + 4.0;
-        writeln!(out, "<text x=\"0\" y=\"{}\">{}</text>", y + 13.0, h(label))?;
+    let (label_w, width, row_h, axis_h) = (110.0, 1000.0, 24.0, 34.0);
+    let height = rows.len() as f64 * row_h + axis_h;
+    let x_of = |t: i64| label_w + (t - t0) as f64 / span as f64 * width;
+    writeln!(out, "<h3>Timeline by worker</h3><p class=\"muted\">One lane per worker; each bar is an item (green: success, yellow: warnings, red: failed, grey: unfinished); hover for details. Times in UTC.</p>")?;
+    writeln!(out, "<div class=\"wide\"><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{height}\" role=\"img\" aria-label=\"items per worker over time\" font-size=\"11\">", label_w + width + 20.0)?;
+    // Axis: grid lines and labels at round times.
+    let step = tick_step(span);
+    let first_tick = (t0 + step - 1).div_euclid(step) * step;
+    let axis_y = rows.len() as f64 * row_h + 6.0;
+    let mut t = first_tick;
+    let mut first = true;
+    while t <= t1 {
+        let x = x_of(t);
+        writeln!(
+            out,
+            "<line x1=\"{x:.1}\" y1=\"0\" x2=\"{x:.1}\" y2=\"{axis_y}\" stroke=\"#eaeef2\"/><text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#656d76\">{}</text>",
+            axis_y + 14.0,
+            tick_label(t, step, first)
+        )?;
+        first = false;
+        t += step;
+    }
+    for (r, (lane, items)) in rows.iter().enumerate() {
+        let y = r as f64 * row_h + 3.0;
+        writeln!(
+            out,
+            "<text x=\"0\" y=\"{:.1}\">{}</text>",
+            y + 13.0,
+            h(lane)
+        )?;
         for it in items {
             let Some(a) = it.started_at else { continue };
             let b = it.finished_at.or(s.last_event_at).unwrap_or(a).max(a);
-            let x = label_w + (a as f64 - t0 as f64) / span * width;
-            let w = ((b as f64 - a as f64) / span * width).max(2.0);
+            let (x, w) = (x_of(a), x_of(b) - x_of(a));
+            // A 1-pixel gap on each side, so back-to-back items stay apart.
+            let (x, w) = if w > 4.0 {
+                (x + 1.0, w - 2.0)
+            } else {
+                (x, w.max(1.5))
+            };
             let color = match it.status {
                 ItemStatus::Success => "#2da44e",
                 ItemStatus::Warning => "#d4a72c",
                 ItemStatus::Failed => "#cf222e",
                 _ => "#8c959f",
             };
-            writeln!(
+            write!(
                 out,
-                "<rect x=\"{x:.1}\" y=\"{y}\" width=\"{w:.1}\" height=\"{}\" fill=\"{color}\"><title>{} ({}, {})</title></rect>",
+                "<g><rect x=\"{x:.1}\" y=\"{y}\" width=\"{w:.1}\" height=\"{}\" rx=\"2\" fill=\"{color}\"/><title>{} ({}, {})</title>",
                 row_h - 6.0,
-                h(&it.key()),
+                h(&label(it)),
                 it.status.as_str(),
                 it.duration_s().map(duration).unwrap_or_default()
             )?;
+            // A label inside the bar when about 6.5 px per character fit.
+            if w >= it.item.chars().count() as f64 * 6.5 + 6.0 {
+                write!(
+                    out,
+                    "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"#fff\">{}</text>",
+                    x + 3.0,
+                    y + 13.0,
+                    h(&it.item)
+                )?;
+            }
+            writeln!(out, "</g>")?;
         }
     }
-    let y = rows.len() as f64 * row_h + 20.0;
-    writeln!(
-        out,
-        "<text x=\"{label_w}\" y=\"{y}\" fill=\"#656d76\">{}</text>",
-        rfc3339(t0)
-    )?;
-    writeln!(
-        out,
-        "<text x=\"{}\" y=\"{y}\" text-anchor=\"end\" fill=\"#656d76\">{}</text>",
-        label_w + width,
-        rfc3339(t1)
-    )?;
-    writeln!(out, "</svg>")?;
-    Ok(())
+    writeln!(out, "</svg></div>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base64(bytes: &[u8]) -> String {
+        const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_csp_allows_exactly_the_inline_script() {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(SCRIPT.as_bytes());
+        assert_eq!(SCRIPT_HASH, format!("sha256-{}", base64(&digest)));
+        assert_eq!(base64(b"ab"), "YWI=");
+    }
+
+    #[test]
+    fn time_axis_ticks_are_round_and_few() {
+        assert_eq!(tick_step(48), 5);
+        assert_eq!(tick_step(4093), 600);
+        assert_eq!(tick_step(86_400), 10_800);
+        assert_eq!(tick_step(30 * 86_400), 4 * 86_400);
+        for span in [1, 59, 3600, 100_000, 10_000_000] {
+            assert!(span / tick_step(span) <= 10, "{span}");
+        }
+        assert_eq!(tick_label(1_795_881_600, 600, true), "2026-11-28 16:00");
+        assert_eq!(tick_label(1_795_881_600, 600, false), "16:00");
+        assert_eq!(tick_label(1_795_881_605, 5, false), "16:00:05");
+    }
 }

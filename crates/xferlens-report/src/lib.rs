@@ -273,4 +273,13 @@ impl FleetTotals {
         }
         f
     }
+
+    /// [`FleetTotals::of`] over borrowed sessions.
+    pub fn of_refs(sessions: &[&Session]) -> FleetTotals {
+        let mut f = FleetTotals::default();
+        for s in sessions {
+            f += FleetTotals::of_one(s);
+        }
+        f
+    }
 }
