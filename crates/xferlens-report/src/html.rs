@@ -540,7 +540,7 @@ fn account_timeline<W: Write>(s: &Session, n: usize, out: &mut W) -> io::Result<
             .unwrap_or_default();
         writeln!(
             out,
-            "<tr class=\"r k-{st}\"><td>{}</td><td class=\"st {st}\">{st}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"tl\" data-v=\"{}\">{tl}</td><td>{}</td></tr>",
+            "<tr class=\"r k-{st}\"><td class=\"nw\">{}</td><td class=\"st {st}\">{st}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"tl\" data-v=\"{}\">{tl}</td><td>{}</td></tr>",
             h(&format!("{} {}", a.item_name.as_deref().unwrap_or(&a.item_type), a.item)),
             size.unwrap_or(0),
             size.map(|b| bytes(b as f64)).unwrap_or_default(),
