@@ -756,3 +756,32 @@ fn markdown_fits_a_github_comment_unless_full() {
     );
     assert_links_resolve(&html);
 }
+
+#[test]
+fn tables_fit_the_terminal_width() {
+    // `script` (util-linux) gives the command a terminal 60 columns wide.
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: `script` (util-linux) is not installed; no terminal to test with");
+        return;
+    }
+    let bin = assert_cmd::cargo::cargo_bin("xferlens");
+    let cmd = format!("stty cols 60; {} items {FAILURES}", bin.display());
+    let out = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = shown.lines().filter(|l| l.contains("TRANSFER")).collect();
+    assert_eq!(rows.len(), 5, "{shown}");
+    for l in shown.lines() {
+        assert!(l.trim_end().chars().count() <= 60, "wider than 60: {l:?}");
+    }
+    assert!(shown.contains('…'), "long cells are cut to fit: {shown}");
+}

@@ -487,13 +487,25 @@ fn table<W: Write>(
             .collect::<Vec<_>>()
             .join("  ")
     };
+    // Narrower than every column at its minimum: the line itself is cut.
+    let cut = |line: String| -> String {
+        let line = line.trim_end();
+        match width {
+            Some(w) if line.chars().count() > w => line
+                .chars()
+                .take(w.saturating_sub(1))
+                .chain(['…'])
+                .collect(),
+            _ => line.to_owned(),
+        }
+    };
     writeln!(
         out,
         "{}",
-        fmt(header.iter().map(|h| h.to_string()).collect()).trim_end()
+        cut(fmt(header.iter().map(|h| h.to_string()).collect()))
     )?;
     for r in rows {
-        writeln!(out, "{}", fmt(r).trim_end())?;
+        writeln!(out, "{}", cut(fmt(r)))?;
     }
     Ok(())
 }
