@@ -908,7 +908,14 @@ fn item_table<W: Write>(out: &mut W, list: &[&Item], details: bool) -> io::Resul
                 }
             }
             if let Some(log) = &it.log {
-                for l in log.errors.iter().take(5) {
+                // Log lines that only repeat the reason are left out.
+                let said = crate::modules::reason(it).unwrap_or_default();
+                for l in log
+                    .errors
+                    .iter()
+                    .filter(|l| !said.contains(l.text.trim()))
+                    .take(5)
+                {
                     extra.push_str(&format!(
                         "<li><code>{}:{}</code> {}</li>",
                         h(&log.file),

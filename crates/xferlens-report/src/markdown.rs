@@ -279,7 +279,10 @@ fn problems<W: Write>(
             }
         }
         if let Some(log) = &it.log {
-            for l in log.errors.iter().take(o.max_log_lines) {
+            // Log lines that only repeat the reason are left out.
+            let said = crate::modules::reason(it).unwrap_or_default();
+            let new = log.errors.iter().filter(|l| !said.contains(l.text.trim()));
+            for l in new.take(o.max_log_lines) {
                 lines.push(format!("- {}:{}: {}", m(&log.file), l.line, m(&l.text)));
             }
         }
