@@ -149,7 +149,22 @@ fn problems_section<W: Write>(s: &Session, n: usize, out: &mut W) -> io::Result<
         st = s.state.as_str()
     )?;
     failures(s, false, out)?;
-    warnings(s, false, out)?;
+    let warned: Vec<&Item> = s.items_with(ItemStatus::Warning).collect();
+    if !warned.is_empty() {
+        // One line: the full rows are in items.csv.
+        let names: Vec<String> = warned.iter().take(20).map(|it| h(&label(it))).collect();
+        writeln!(
+            out,
+            "<p><span class=\"warning\">{} item(s) with warnings</span>: {}{}.</p>",
+            warned.len(),
+            names.join(", "),
+            if warned.len() > 20 {
+                format!(" and {} more (items.csv)", warned.len() - 20)
+            } else {
+                String::new()
+            }
+        )?;
+    }
     if !s.diagnostics.is_empty() {
         let kinds = diagnostic_kinds(s);
         writeln!(

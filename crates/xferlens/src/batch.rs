@@ -35,10 +35,11 @@ use crate::{Ctx, Outcome};
 const CHUNK: usize = 64;
 
 /// Keeps what the fleet reports need: the session's facts and counts, and
-/// its failed items without their logs. (Warnings are counted from the
-/// queues.) Capacity is released, since thousands of these are kept.
+/// its failed and warned items without their logs. Capacity is released,
+/// since thousands of these are kept.
 fn slim(mut s: Session) -> Session {
-    s.items.retain(|i| i.status == ItemStatus::Failed);
+    s.items
+        .retain(|i| matches!(i.status, ItemStatus::Failed | ItemStatus::Warning));
     for it in &mut s.items {
         it.log = None;
         it.details = Default::default();
