@@ -18,6 +18,8 @@ pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod modules;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod rows;
 pub mod style;
 pub mod terminal;

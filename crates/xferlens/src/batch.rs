@@ -15,20 +15,23 @@ use xferlens_report::csv::CsvOut;
 use xferlens_report::rows::{session_cells, ItemRow, ITEM_COLUMNS, SESSION_COLUMNS};
 use xferlens_report::{html, markdown};
 
+use xferlens_report::accounts::ACCOUNT_HISTORY_COLUMNS;
 use xferlens_report::accounts::{
     attempts_in, histories_csv, retry_list, AccountKey, Attempt, Histories,
 };
 use xferlens_report::escape::terminal as t;
 use xferlens_report::fleet::{
-    causes_csv, diagnostics_rows, hosts_csv, Answers, FleetStats, DIAGNOSTIC_COLUMNS,
+    causes_csv, diagnostics_rows, hosts_csv, Answers, FleetStats, CAUSE_COLUMNS,
+    DIAGNOSTIC_COLUMNS, HOST_COLUMNS,
 };
-use xferlens_report::modules::ModuleStats;
+use xferlens_report::modules::{ModuleStats, STAT_COLUMNS};
 use xferlens_report::time::bytes;
 
 use crate::commands::{diagnostics_line, print_diagnostics, DiagnosticCounts};
 use crate::filters::Filters;
 use crate::input::{damage, discover, load, load_each, Source};
 use crate::output::{check_not_input, Output};
+use crate::tables::{Layout, TableOut};
 use crate::{Ctx, Outcome};
 
 /// Sessions loaded at once; bounds memory and keeps output order stable.
@@ -78,21 +81,35 @@ struct Rendered {
     attempts: Vec<(AccountKey, Attempt)>,
     fleet: FleetStats,
     diagnostic_rows: Vec<u8>,
+    /// The session, item and diagnostic rows without the formula guard,
+    /// for Parquet, when the rows above carry it.
+    raw: Option<[Vec<u8>; 3]>,
 }
 
-fn render(s: Session, raw: bool) -> std::io::Result<Rendered> {
-    let session_row = csv_bytes(raw, |c| c.row(&session_cells(&s)))?;
-    let item_rows = csv_bytes(raw, |c| {
-        s.items_by_queue()
-            .try_for_each(|it| ItemRow::new(&s, it).write_csv(c))
-    })?;
+fn render(s: Session, raw: bool, need_raw: bool) -> std::io::Result<Rendered> {
+    let session_rows = |raw| csv_bytes(raw, |c| c.row(&session_cells(&s)));
+    let item_rows = |raw| {
+        csv_bytes(raw, |c| {
+            s.items_by_queue()
+                .try_for_each(|it| ItemRow::new(&s, it).write_csv(c))
+        })
+    };
+    let diagnostics = |raw| csv_bytes(raw, |c| diagnostics_rows(&s, c));
+    let raw_rows = if need_raw {
+        Some([session_rows(true)?, item_rows(true)?, diagnostics(true)?])
+    } else {
+        None
+    };
+    let session_row = session_rows(raw)?;
+    let item_rows = item_rows(raw)?;
     let mut modules = ModuleStats::default();
     modules.add(&s);
     let accounts = s.accounts();
     let mut fleet = FleetStats::default();
     fleet.add_with(&s, &accounts);
-    let diagnostic_rows = csv_bytes(raw, |c| diagnostics_rows(&s, c))?;
+    let diagnostic_rows = diagnostics(raw)?;
     Ok(Rendered {
+        raw: raw_rows,
         fleet,
         diagnostic_rows,
         attempts: attempts_in(&s, &accounts),
@@ -108,14 +125,14 @@ fn render(s: Session, raw: bool) -> std::io::Result<Rendered> {
 
 /// The open outputs and what is kept across chunks.
 struct Sink {
-    sessions_csv: Output,
-    items_csv: Output,
+    sessions: TableOut,
+    items: TableOut,
     kept: Vec<Session>,
     outcome: Outcome,
     modules: ModuleStats,
     accounts: Histories,
     fleet: FleetStats,
-    diagnostics_csv: Output,
+    diagnostics: TableOut,
     /// Diagnostics per kind, for the one-line summary.
     kinds: DiagnosticCounts,
     /// Bytes of logs read so far (for the progress bar).
@@ -127,15 +144,17 @@ impl Sink {
     fn emit(&mut self, ctx: &Ctx, bar: &ProgressBar, r: Result<Rendered>) -> Result<()> {
         match r {
             Ok(r) => {
-                self.sessions_csv.write_all(&r.session_row)?;
-                self.items_csv.write_all(&r.item_rows)?;
+                let raw = r.raw.as_ref();
+                self.sessions.rows(&r.session_row, raw.map(|x| &x[0][..]))?;
+                self.items.rows(&r.item_rows, raw.map(|x| &x[1][..]))?;
                 self.outcome.diagnostics += r.session.diagnostics.len();
                 self.outcome.failed_items += r.failed;
                 self.outcome.warning_items += r.warnings;
                 self.modules.merge(r.modules);
                 self.accounts.add(r.attempts);
                 self.fleet.merge(r.fleet);
-                self.diagnostics_csv.write_all(&r.diagnostic_rows)?;
+                self.diagnostics
+                    .rows(&r.diagnostic_rows, raw.map(|x| &x[2][..]))?;
                 self.kinds.add(&r.session.diagnostics);
                 self.bytes = self.bytes.saturating_add(r.session.volume.bytes);
                 let secs = bar.elapsed().as_secs_f64().max(0.001);
@@ -172,10 +191,11 @@ fn produce(
     sources: &[Source],
     ctx: &Ctx,
     filters: &Filters,
-    raw_csv: bool,
+    layout: &Layout,
     bar: &ProgressBar,
     out: &mut Sink,
 ) -> Result<()> {
+    let (raw_csv, need_raw) = (layout.raw_csv, layout.needs_raw());
     // Sessions the filters leave out are skipped; items they leave out
     // are dropped before anything is counted.
     let rendered = |r: Result<Session>| -> Option<Result<Rendered>> {
@@ -188,7 +208,7 @@ fn produce(
         }
         xferlens_report::add_pending_restores(&mut s);
         filters.apply_items(&mut s);
-        Some(render(s, raw_csv).map_err(anyhow::Error::from))
+        Some(render(s, raw_csv, need_raw).map_err(anyhow::Error::from))
     };
     let load_chunk = |chunk: &[Source]| -> Vec<Result<Rendered>> {
         let v: Vec<Vec<Result<Rendered>>> = chunk
@@ -242,37 +262,56 @@ fn produce(
     emit_all(out, pending)
 }
 
-/// The files batch writes, in the order they are put in place.
-const OUTPUTS: [&str; 9] = [
-    "sessions.csv",
-    "items.csv",
-    "modules.csv",
-    "report.md",
-    "report.html",
-    "accounts.csv",
-    "causes.csv",
-    "hosts.csv",
-    "diagnostics.csv",
+/// What `batch` writes, besides the sessions it reads.
+#[derive(Clone, Debug)]
+pub struct BatchOptions {
+    /// The output directory.
+    pub outdir: PathBuf,
+    /// Formats and layout of the tables.
+    pub layout: Layout,
+    /// No progress bar.
+    pub no_progress: bool,
+    /// report.md without its size cap.
+    pub full: bool,
+    /// Also write the events table (the master-log timelines).
+    pub events: bool,
+}
+
+/// The tables batch writes, by name: the CSV and Parquet files are
+/// `<name>.csv` and `<name>.parquet`.
+const TABLES: [&str; 7] = [
+    "sessions",
+    "items",
+    "modules",
+    "accounts",
+    "causes",
+    "hosts",
+    "diagnostics",
 ];
 
-pub fn run(
-    ctx: &Ctx,
-    roots: &[PathBuf],
-    filters: &Filters,
-    outdir: &Path,
-    raw_csv: bool,
-    no_progress: bool,
-    full: bool,
-) -> Result<Outcome> {
+/// The reports batch writes.
+const REPORTS: [&str; 2] = ["report.md", "report.html"];
+
+pub fn run(ctx: &Ctx, roots: &[PathBuf], filters: &Filters, o: &BatchOptions) -> Result<Outcome> {
     filters.validate()?;
+    let outdir = o.outdir.as_path();
+    let layout = &o.layout;
     let (sources, errs) = discover(roots);
-    let named: Vec<PathBuf> = OUTPUTS.iter().map(|n| outdir.join(n)).collect();
+    let mut tables: Vec<&str> = TABLES.to_vec();
+    if o.events {
+        tables.push("events");
+    }
+    let mut named: Vec<PathBuf> = REPORTS.iter().map(|n| outdir.join(n)).collect();
+    for t in &tables {
+        named.extend(layout.csv_path(outdir, t));
+        named.extend(layout.parquet_path(outdir, t));
+    }
     let mut outs: Vec<&Path> = named.iter().map(PathBuf::as_path).collect();
     outs.push(outdir);
     check_not_input(&outs, &sources)?;
     fs::create_dir_all(outdir).with_context(|| format!("{}: cannot create", outdir.display()))?;
     let bar = ProgressBar::new(sources.len() as u64);
-    if no_progress || !std::io::stderr().is_terminal() {
+    if o.no_progress || !std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
     bar.set_style(
@@ -282,13 +321,13 @@ pub fn run(
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut out = Sink {
-        sessions_csv: Output::file(&outdir.join(OUTPUTS[0]))?,
-        items_csv: Output::file(&outdir.join(OUTPUTS[1]))?,
+        sessions: TableOut::open(outdir, "sessions", &SESSION_COLUMNS, layout)?,
+        items: TableOut::open(outdir, "items", &ITEM_COLUMNS, layout)?,
         kept: Vec::new(),
         modules: ModuleStats::default(),
         accounts: Histories::default(),
         fleet: FleetStats::default(),
-        diagnostics_csv: Output::file(&outdir.join(OUTPUTS[8]))?,
+        diagnostics: TableOut::open(outdir, "diagnostics", &DIAGNOSTIC_COLUMNS, layout)?,
         kinds: Default::default(),
         bytes: 0,
         outcome: Outcome {
@@ -297,22 +336,16 @@ pub fn run(
             ..Outcome::default()
         },
     };
-    out.sessions_csv
-        .write_all(&csv_bytes(raw_csv, |c| c.header(&SESSION_COLUMNS))?)?;
-    out.items_csv
-        .write_all(&csv_bytes(raw_csv, |c| c.header(&ITEM_COLUMNS))?)?;
-    out.diagnostics_csv
-        .write_all(&csv_bytes(raw_csv, |c| c.header(&DIAGNOSTIC_COLUMNS))?)?;
-    produce(&sources, ctx, filters, raw_csv, &bar, &mut out)?;
+    produce(&sources, ctx, filters, layout, &bar, &mut out)?;
     let Sink {
-        sessions_csv,
-        items_csv,
+        sessions,
+        items,
         kept,
         outcome,
         modules,
         accounts,
         fleet,
-        diagnostics_csv,
+        diagnostics,
         kinds,
         ..
     } = out;
@@ -323,34 +356,49 @@ pub fn run(
         fleet: &fleet,
         histories: &histories,
     };
-    let mut modules_csv = Output::file(&outdir.join(OUTPUTS[2]))?;
-    xferlens_report::modules::stats_csv(&modules, raw_csv, &mut modules_csv)?;
-    let mut md = Output::file(&outdir.join(OUTPUTS[3]))?;
+    let mut done: Vec<Output> = Vec::new();
+    for t in [sessions, items, diagnostics] {
+        done.extend(t.finish()?);
+    }
+    let mut whole = |name: &str,
+                     header: &[&str],
+                     render: &dyn Fn(bool, &mut Vec<u8>) -> std::io::Result<()>|
+     -> Result<()> {
+        let mut t = TableOut::open(outdir, name, header, layout)?;
+        t.whole(layout, render)?;
+        done.extend(t.finish()?);
+        Ok(())
+    };
+    whole("modules", &STAT_COLUMNS, &|raw, b| {
+        xferlens_report::modules::stats_csv(&modules, raw, b)
+    })?;
+    whole("accounts", &ACCOUNT_HISTORY_COLUMNS, &|raw, b| {
+        histories_csv(&histories, raw, b)
+    })?;
+    whole("causes", &CAUSE_COLUMNS, &|raw, b| {
+        causes_csv(&fleet, raw, b)
+    })?;
+    whole("hosts", &HOST_COLUMNS, &|raw, b| {
+        hosts_csv(&fleet, &histories, raw, b)
+    })?;
+    if o.events {
+        done.extend(crate::events::batch_table(
+            ctx, filters, &sources, outdir, layout,
+        )?);
+    }
+    let mut md = Output::file(&outdir.join(REPORTS[0]))?;
     let md_options = xferlens_report::Options {
-        full,
+        full: o.full,
         ..Default::default()
     };
     markdown::fleet(&kept, &answers, &md_options, &mut md)?;
-    let mut page = Output::file(&outdir.join(OUTPUTS[4]))?;
+    let mut page = Output::file(&outdir.join(REPORTS[1]))?;
     html::fleet(&kept, &answers, &mut page)?;
-    let mut accounts_csv = Output::file(&outdir.join(OUTPUTS[5]))?;
-    histories_csv(&histories, raw_csv, &mut accounts_csv)?;
-    let mut causes = Output::file(&outdir.join(OUTPUTS[6]))?;
-    causes_csv(&fleet, raw_csv, &mut causes)?;
-    let mut hosts = Output::file(&outdir.join(OUTPUTS[7]))?;
-    hosts_csv(&fleet, &histories, raw_csv, &mut hosts)?;
+    done.push(md);
+    done.push(page);
     // Everything is written; put the files in place together.
-    for o in [
-        sessions_csv,
-        items_csv,
-        modules_csv,
-        md,
-        page,
-        accounts_csv,
-        causes,
-        hosts,
-        diagnostics_csv,
-    ] {
+    let written: Vec<String> = done.iter().map(|o| o.name().to_owned()).collect();
+    for o in done {
         o.finish()?;
     }
     let f = xferlens_report::FleetTotals::of(&kept);
@@ -383,17 +431,25 @@ pub fn run(
             t(&c.cause)
         )?;
     }
+    let prefix = format!("{}/", outdir.display());
+    let names: Vec<&str> = written
+        .iter()
+        .map(|w| w.strip_prefix(&prefix).unwrap_or(w))
+        .collect();
     writeln!(
         out,
         "-> {}: {}",
         t(&outdir.display().to_string()),
-        OUTPUTS.join(" ")
+        t(&names.join(" "))
     )?;
     out.finish()?;
-    let listed = format!(
-        "listed in {}, and by `xferlens check`",
-        t(&outdir.join(OUTPUTS[8]).display().to_string())
-    );
+    let listed = match layout.csv_path(outdir, "diagnostics") {
+        Some(p) => format!(
+            "listed in {}, and by `xferlens check`",
+            t(&p.display().to_string())
+        ),
+        None => "`xferlens check` lists them".to_owned(),
+    };
     if let Some(line) =
         diagnostics_line(&kinds, &listed).filter(|_| !ctx.global.quiet && !ctx.global.verbose)
     {

@@ -249,7 +249,7 @@ pub enum Command {
     /// and p90 time, slowest accounts), report.md and report.html (worst
     /// sessions first) to OUTDIR.
     #[command(
-        after_help = "Examples:\n  xferlens batch /backups/transfer_sessions archive-2026.tar.gz -o out/\n  xferlens batch --host 'src2.*' --since 2026-11-01 /backups/transfer_sessions -o out-src2/"
+        after_help = "Examples:\n  xferlens batch /backups/transfer_sessions archive-2026.tar.gz -o out/\n  xferlens batch --host 'src2.*' --since 2026-11-01 /backups/transfer_sessions -o out-src2/\n  xferlens batch --format csv,parquet --partition host /var/cpanel/transfer_sessions -o /srv/xferlens/"
     )]
     Batch {
         #[arg(value_name = "ROOT", required = true)]
@@ -265,6 +265,22 @@ pub enum Command {
         /// No progress bar.
         #[arg(long)]
         no_progress: bool,
+        /// Table formats: csv, parquet, or both (`csv,parquet`). Parquet is
+        /// typed (UTC timestamps, integers) and carries a `host` column;
+        /// see docs/SCALE.md for querying many servers' files together.
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "csv")]
+        format: Vec<TableFormat>,
+        /// The `host` value of the Parquet rows (default: this machine's
+        /// host name), so files from many servers can be unioned.
+        #[arg(long, value_name = "LABEL")]
+        host_label: Option<String>,
+        /// Parquet files in a hive-style layout: OUTDIR/host=<label>/<table>.parquet.
+        #[arg(long, value_enum)]
+        partition: Option<Partition>,
+        /// Also write the events table (every master-log event, as `xferlens
+        /// events` writes them).
+        #[arg(long)]
+        events: bool,
         /// Markdown: every row of every list. By default report.md stays
         /// under 65,536 characters (GitHub's limit for an issue or comment),
         /// its long lists cut to the top rows with "and N more".
@@ -322,6 +338,22 @@ fn parse_interval(s: &str) -> Result<f64, String> {
             "`{s}` is out of range: give seconds from 0.1 to 86400"
         ))
     }
+}
+
+/// A table format of `batch`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    /// `<table>.csv`.
+    Csv,
+    /// `<table>.parquet` (needs the `parquet` cargo feature, on by default).
+    Parquet,
+}
+
+/// How `batch` lays out its Parquet files.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Partition {
+    /// `OUTDIR/host=<label>/<table>.parquet`.
+    Host,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

@@ -18,6 +18,9 @@ use crate::commands::{paths_or_default, print_diagnostics};
 use crate::filters::Filters;
 use crate::input::{damage_in, discover, no_log_reason, sniff_stream, Source};
 use crate::output::{check_not_input, Output};
+use crate::tables::Layout;
+#[cfg(feature = "parquet")]
+use crate::tables::TableOut;
 use crate::{Ctx, Outcome};
 
 /// Column names of `events` output.
@@ -366,4 +369,58 @@ fn stream_all(
         Out::Ndjson(w) => w.flush()?,
     }
     Ok((diags, errors))
+}
+
+/// `batch --events`: the events of every source as batch's `events`
+/// table, in CSV and/or Parquet. Parquet is fed from an unguarded CSV
+/// pass written to a scratch file in `outdir` (removed afterwards), so
+/// memory stays bounded whatever the number of events.
+pub fn batch_table(
+    ctx: &Ctx,
+    filters: &Filters,
+    sources: &[Source],
+    outdir: &Path,
+    layout: &Layout,
+) -> Result<Vec<Output>> {
+    let mut done = Vec::new();
+    if let Some(p) = layout.csv_path(outdir, "events") {
+        let mut o = Output::file(&p)?;
+        stream_all(
+            ctx,
+            filters,
+            sources,
+            Vec::new(),
+            EventsFormat::Csv,
+            layout.raw_csv,
+            &mut o,
+        )?;
+        done.push(o);
+    }
+    #[cfg(feature = "parquet")]
+    if layout.parquet {
+        let scratch = outdir.join(format!(".xferlens-events-{}.csv", std::process::id()));
+        let mut o = Output::file(&scratch)?;
+        stream_all(
+            ctx,
+            filters,
+            sources,
+            Vec::new(),
+            EventsFormat::Csv,
+            true,
+            &mut o,
+        )?;
+        o.finish()?;
+        let only = Layout {
+            csv: false,
+            ..layout.clone()
+        };
+        let mut t = TableOut::open(outdir, "events", &EVENT_COLUMNS, &only)?;
+        let fed = std::fs::File::open(&scratch)
+            .map_err(anyhow::Error::from)
+            .and_then(|f| t.parquet_from(BufReader::new(f)));
+        let _ = std::fs::remove_file(&scratch);
+        fed?;
+        done.extend(t.finish()?);
+    }
+    Ok(done)
 }

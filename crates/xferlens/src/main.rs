@@ -8,6 +8,7 @@ mod events;
 mod filters;
 mod input;
 mod output;
+mod tables;
 mod watch;
 
 use std::io::{self, IsTerminal};
@@ -267,7 +268,33 @@ fn run(cli: Cli, ctx: &Ctx) -> anyhow::Result<Outcome> {
             raw_csv,
             no_progress,
             full,
-        } => batch::run(ctx, &roots, &filters, &output, raw_csv, no_progress, full),
+            format,
+            host_label,
+            partition,
+            events,
+        } => {
+            let parquet = format.contains(&cli::TableFormat::Parquet);
+            if parquet && !cfg!(feature = "parquet") {
+                anyhow::bail!(
+                    "--format parquet: this xferlens was built without the `parquet` feature"
+                );
+            }
+            let layout = tables::Layout {
+                csv: format.contains(&cli::TableFormat::Csv),
+                parquet,
+                host: tables::path_safe(&host_label.unwrap_or_else(tables::hostname)),
+                partition: partition.is_some(),
+                raw_csv,
+            };
+            let o = batch::BatchOptions {
+                outdir: output,
+                layout,
+                no_progress,
+                full,
+                events,
+            };
+            batch::run(ctx, &roots, &filters, &o)
+        }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "xferlens", &mut io::stdout());
             Ok(Outcome::default())

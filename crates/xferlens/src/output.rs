@@ -226,6 +226,11 @@ impl Output {
         }
     }
 
+    /// The name it is written under (a path, or `<stdout>`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Flushes, and for a file renames it into place.
     pub fn finish(mut self) -> Result<()> {
         let name = self.name.clone();
