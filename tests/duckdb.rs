@@ -402,3 +402,40 @@ fn parquet_equals_csv_and_the_scale_queries_agree_in_duckdb() {
         .collect();
     assert_eq!(got, dk);
 }
+
+#[test]
+fn events_table_in_both_formats() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let (code, stdout, err) = run(&[
+        "batch",
+        "-q",
+        "--raw-csv",
+        "--events",
+        "--format",
+        "csv,parquet",
+        "--host-label",
+        "a b/c",
+        "fixtures/sessions",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("events.csv events.parquet"), "{stdout}");
+    let (ch, crows) = read_csv(&out.join("events.csv"));
+    let (ph, prows) = read_parquet(&out.join("events.parquet"));
+    assert_eq!(ph[1..], ch[..]);
+    assert_eq!(prows.len(), crows.len());
+    assert!(crows.len() > 400, "every master-log event: {}", crows.len());
+    for (p, c) in prows.iter().zip(&crows) {
+        assert_eq!(p[0], "a_b_c", "the label, made path-safe");
+        assert_eq!(p[1..], c[..]);
+    }
+    // No scratch file is left behind.
+    let left: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
