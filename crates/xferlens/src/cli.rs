@@ -274,7 +274,7 @@ pub enum Command {
         /// host name), so files from many servers can be unioned.
         #[arg(long, value_name = "LABEL")]
         host_label: Option<String>,
-        /// Parquet files in a hive-style layout: OUTDIR/host=<label>/<table>.parquet.
+        /// Parquet files in a hive-style layout: OUTDIR/host=LABEL/TABLE.parquet.
         #[arg(long, value_enum)]
         partition: Option<Partition>,
         /// Also write the events table (every master-log event, as `xferlens
