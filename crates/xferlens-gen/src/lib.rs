@@ -1,6 +1,6 @@
 /*!
 Deterministic generator of realistic cPanel & WHM transfer-session
-directories, following the writer behaviour described in FORMAT.md:
+directories, following the writer behaviour described in docs/FORMAT.md:
 interleaved workers of both queues, item logs with percentages, modules,
 warnings, errors, summaries and results, and every scenario the replay
 must get right (clean, warnings, failures with RESTORE cascade, worker

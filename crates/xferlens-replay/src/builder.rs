@@ -307,6 +307,11 @@ impl SessionBuilder {
                 ));
             }
             s.unmentioned_logs.push(log.file.clone());
+            if s.master.is_some() {
+                // Outside every total, as on WHM's page, which only follows
+                // the logs the master names (docs/FORMAT.md).
+                continue;
+            }
             let status = match &log.result {
                 Some(r) if !r.success => ItemStatus::Failed,
                 Some(_) if log.warning_count > 0 => ItemStatus::Warning,

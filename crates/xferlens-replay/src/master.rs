@@ -5,7 +5,7 @@
 //! without their item-log details), which [`crate::SessionBuilder`] joins
 //! with the item logs.
 //!
-//! Writer behaviour handled here (see FORMAT.md):
+//! Writer behaviour handled here (see docs/FORMAT.md):
 //! - workers of both queues interleave; a worker is a (queue, child number)
 //!   slot whose pid changes when the master respawns it after a crash;
 //! - `child-failed` marks the item the dead worker held; the master then

@@ -298,6 +298,13 @@ fn session<W: Write>(s: &Session, n: usize, o: &Options, out: &mut W) -> io::Res
     facts.push(("Finished", rfc3339_opt(s.finished_at)));
     facts.push(("Duration", s.duration_s().map(duration).unwrap_or_default()));
     facts.push(("Skipped lines", s.skipped_lines.to_string()));
+    if !s.unmentioned_logs.is_empty() {
+        let names: Vec<String> = s.unmentioned_logs.iter().take(10).map(|n| h(n)).collect();
+        facts.push((
+            "Unlisted item logs (in no total)",
+            format!("{}: {}", s.unmentioned_logs.len(), names.join(", ")),
+        ));
+    }
     if let Some(age) = crate::stale_for(s, o) {
         facts.push((
             "Stale",

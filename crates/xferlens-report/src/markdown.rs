@@ -60,6 +60,18 @@ pub fn session<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
     facts.push(("Duration", s.duration_s().map(duration).unwrap_or_default()));
     facts.push(("Skipped lines", s.skipped_lines.to_string()));
     facts.push(("Diagnostics", s.diagnostics.len().to_string()));
+    if !s.unmentioned_logs.is_empty() {
+        let names: Vec<String> = s
+            .unmentioned_logs
+            .iter()
+            .take(10)
+            .map(|n| code(n))
+            .collect();
+        facts.push((
+            "Unlisted item logs (in no total)",
+            format!("{}: {}", s.unmentioned_logs.len(), names.join(", ")),
+        ));
+    }
     for (k, v) in facts.into_iter().filter(|(_, v)| !v.is_empty()) {
         writeln!(out, "- **{k}:** {v}")?;
     }

@@ -188,10 +188,12 @@ pub fn summary<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
         }
     }
     if !s.unmentioned_logs.is_empty() {
+        let names: Vec<String> = s.unmentioned_logs.iter().take(10).map(|n| t(n)).collect();
         writeln!(
             out,
-            "  {} item log(s) not mentioned in the master log",
-            s.unmentioned_logs.len()
+            "  unlisted item logs ({}; the master never names them, so they are in no total, as on WHM's page): {}",
+            s.unmentioned_logs.len(),
+            names.join(", ")
         )?;
     }
     if s.error_log_lines > 0 {
