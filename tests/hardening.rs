@@ -619,3 +619,40 @@ fn machine_formats_on_a_terminal_carry_no_control_characters() {
         );
     }
 }
+
+#[test]
+fn check_decodes_every_line_of_item_logs() {
+    // An `out` line with a missing comma: the other commands only scan the
+    // shape of `out` lines (balanced, strings closed), which it passes.
+    let tmp = tempfile::tempdir().unwrap();
+    let d = session_dir(tmp.path(), "commas", &small_master());
+    std::fs::write(
+        d.join("item-TRANSFER_AccountRemoteRoot_bob"),
+        "{\"pid\":1,\"type\":\"out\",\"contents\":{\"msg\":[\"ok\"]}}\n\
+         {\"pid\":1,\"type\":\"out\" \"contents\":{\"msg\":[\"no comma\"]}}\n",
+    )
+    .unwrap();
+    let (code, out, _) = run(&["check", s(&d)]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("item-TRANSFER_AccountRemoteRoot_bob:2: invalid-json"),
+        "{out}"
+    );
+}
+
+#[test]
+fn start_item_size_is_read_whatever_other_keys_it_has() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut m = ctl(r#""action":"start","child_number":0,"time":100"#);
+    m += &ctl(r#""action":"queue_count","queue":"TRANSFER","msg":1,"child_number":0"#);
+    m += &ctl(
+        r#""action":"start","queue":"TRANSFER","item":"bob","item_type":"AccountRemoteRoot","child_number":1,"time":101"#,
+    );
+    m += &ctl(
+        r#""action":"start-item","queue":"TRANSFER","item":"bob","item_type":"AccountRemoteRoot","child_number":1,"msg":{"size":1024,"x":1},"time":101"#,
+    );
+    let d = session_dir(tmp.path(), "sizes", &m);
+    let (_, csv, _) = run(&["items", "--format", "csv", s(&d)]);
+    let row = csv.lines().nth(1).unwrap();
+    assert!(row.contains(",running,1024,"), "{csv}");
+}

@@ -371,11 +371,15 @@ fn decode_msg<'a>(raw: &'a RawValue, action: Option<&Action<'_>>) -> Option<Msg<
                     Err(_) => Msg::Raw(raw.get()),
                 })
             } else {
+                // A `start-item` object is its item's size whatever other
+                // keys a writer adds; for other actions only a lone
+                // `{"size":N}` is read as a size.
+                let start_item = matches!(action, Some(Action::StartItem));
                 match serde_json::from_str::<SizeDe>(s) {
                     Ok(SizeDe {
                         size: Some(n),
-                        keys: 1,
-                    }) => Some(Msg::Size(n)),
+                        keys,
+                    }) if keys == 1 || start_item => Some(Msg::Size(n)),
                     _ => Some(Msg::Raw(raw.get())),
                 }
             }

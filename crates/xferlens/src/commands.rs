@@ -349,13 +349,17 @@ pub fn report(
 }
 
 pub fn check(ctx: &Ctx, paths: &[PathBuf]) -> Result<Outcome> {
-    let quiet = Ctx {
+    let mut quiet = Ctx {
         global: crate::cli::Global {
             quiet: true,
             ..ctx.global.clone()
         },
         ..ctx.clone_shallow()
     };
+    // Every line decoded in full: the other commands only scan the shape
+    // of item-log lines nothing reads (`out`, `debug`, `header`), which
+    // does not see, say, a missing comma.
+    quiet.read.parse.item_log_skip = &[];
     let l = load_all(&quiet, paths)?;
     let mut out = Output::stdout(false);
     let mut n = 0usize;
