@@ -785,3 +785,51 @@ fn tables_fit_the_terminal_width() {
     }
     assert!(shown.contains('…'), "long cells are cut to fit: {shown}");
 }
+
+#[test]
+fn one_session_id_rule_for_every_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let master = std::fs::read(fixture("sessions/sourcefailurescopy20251128/master.log")).unwrap();
+    let gz = |bytes: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    };
+    std::fs::write(tmp.path().join("master-current.log.gz"), gz(&master)).unwrap();
+    let sess = tmp.path().join("sess1");
+    std::fs::create_dir(&sess).unwrap();
+    std::fs::write(sess.join("master.log.gz"), gz(&master)).unwrap();
+    for (rel, want) in [
+        ("master-current.log.gz", "master-current"),
+        ("sess1/master.log.gz", "sess1"),
+        ("master.log.gz", "sess1"), // a bare name, from inside the session
+    ] {
+        let dir = if rel == "master.log.gz" {
+            sess.clone()
+        } else {
+            tmp.path().to_owned()
+        };
+        let id = |args: &[&str]| -> String {
+            let out = xferlens()
+                .current_dir(&dir)
+                .args(args)
+                .arg(rel)
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            text.lines()
+                .nth(1)
+                .unwrap_or("")
+                .split(',')
+                .next()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(id(&["-q", "items", "--format", "csv"]), want, "items {rel}");
+        assert_eq!(
+            id(&["-q", "events", "--format", "csv"]),
+            want,
+            "events {rel}"
+        );
+    }
+}

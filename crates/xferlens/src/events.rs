@@ -345,12 +345,8 @@ fn stream_all(
             },
             Source::File(p) => match open_input(p) {
                 Ok((f, _)) => {
-                    let id = session_id.clone().unwrap_or_else(|| {
-                        p.parent()
-                            .filter(|_| classify(&dir_name(p)) != FileRole::Other)
-                            .map(dir_name)
-                            .unwrap_or_else(|| dir_name(p))
-                    });
+                    // The same session id as every other command gives.
+                    let id = crate::input::id_for_file(p, session_id.as_deref());
                     run.stream(&p.display().to_string(), id, BufReader::new(f))?
                 }
                 Err(e) => run

@@ -166,9 +166,12 @@ fn file_role_name(p: &Path) -> String {
     }
 }
 
-/// The session id of a single file: the caller's, else its directory's
-/// name when that directory looks like a session, else the file name.
-fn id_for_file(p: &Path, session_id: Option<&str>) -> String {
+/// The session id of a single file, the one rule every command uses: the
+/// caller's (`--session-id`), else, for a session log (`master.log`,
+/// `master.log.gz`, an item log), the name of the directory it is in
+/// (also when given as a bare name from inside it), else the file name
+/// without `.gz`, `.json` and `.log`.
+pub fn id_for_file(p: &Path, session_id: Option<&str>) -> String {
     if let Some(id) = session_id {
         return id.to_owned();
     }
@@ -177,7 +180,8 @@ fn id_for_file(p: &Path, session_id: Option<&str>) -> String {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     if !matches!(classify(&name), FileRole::Other) {
-        if let Some(parent) = p.parent().and_then(|d| d.file_name()) {
+        let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
+        if let Some(parent) = abs.parent().and_then(|d| d.file_name()) {
             return parent.to_string_lossy().into_owned();
         }
     }
