@@ -833,3 +833,17 @@ fn one_session_id_rule_for_every_command() {
         );
     }
 }
+
+#[test]
+fn a_lone_item_log_has_the_times_of_its_lines() {
+    let (code, out, _) = run(&[
+        "-q",
+        "fixtures/sessions/sourcefailurescopy20251128/item-RESTORE_AccountRemoteRoot_fjord003",
+    ]);
+    assert_eq!(code, 0);
+    assert!(!out.contains("no times"), "{out}");
+    assert!(
+        out.contains("started 2025-11-28T14:00:23Z · last event 2025-11-28T14:00:32Z"),
+        "{out}"
+    );
+}

@@ -336,6 +336,9 @@ impl SessionBuilder {
                 item_type: item_type.to_owned(),
                 item: item.to_owned(),
                 logfile: Some(name.clone()),
+                // Without a master log, the item log's own line times.
+                started_at: log.first_time,
+                finished_at: log.last_time.filter(|_| log.result.is_some()),
                 status,
                 failure: log
                     .result
@@ -347,6 +350,17 @@ impl SessionBuilder {
                 log: Some(Box::new(log)),
                 ..Item::default()
             });
+        }
+
+        // Without a master log, the session's times are its items'.
+        if s.master.is_none() {
+            let starts = s.items.iter().filter_map(|i| i.started_at);
+            s.started_at = s.started_at.or(starts.min());
+            let ends = s
+                .items
+                .iter()
+                .filter_map(|i| i.log.as_ref().and_then(|l| l.last_time));
+            s.last_event_at = s.last_event_at.or(ends.max());
         }
 
         // A module that never ended is running only while its item is.

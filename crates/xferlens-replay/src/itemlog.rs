@@ -116,6 +116,15 @@ impl ItemLogReplay {
 
     fn on_event(&mut self, pos: Position, ev: &Event<'_>) {
         let c = &ev.contents;
+        // Times from the lines every reading path decodes the same way:
+        // not the bulk lines the fast path only scans, nor percentages,
+        // which it reads without their time.
+        let bulk = matches!(ev.kind, MsgType::Out | MsgType::Debug | MsgType::Header)
+            || matches!(c.action, Some(Action::Percentage));
+        if let Some(t) = c.time.filter(|_| !bulk) {
+            self.log.first_time = Some(self.log.first_time.map_or(t, |f| f.min(t)));
+            self.log.last_time = Some(self.log.last_time.map_or(t, |l| l.max(t)));
+        }
         match &ev.kind {
             MsgType::Out | MsgType::Debug | MsgType::Header => {}
             MsgType::Warn | MsgType::Error => {

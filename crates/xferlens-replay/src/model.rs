@@ -492,6 +492,13 @@ impl Item {
 /// What an item log says about its item.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ItemLog {
+    /// The earliest `time` of its decoded lines (internal: gives an item
+    /// its times when there is no master log).
+    #[serde(skip)]
+    pub first_time: Option<i64>,
+    /// The latest `time` of its decoded lines (internal, as above).
+    #[serde(skip)]
+    pub last_time: Option<i64>,
     /// File name as found (with the dot while active).
     pub file: String,
     /// Where it was read from (path, or `archive:member`), for messages.
