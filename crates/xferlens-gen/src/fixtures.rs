@@ -24,6 +24,9 @@ pub fn write_fixtures(dir: &Path, seed_master: &Path) -> io::Result<()> {
                 "source{}copy20251128",
                 sc.as_str().replace('-', "")
             )),
+            // The renamed-accounts session keeps `start-item` lines
+            // without `logfile`, as an edge case (docs/FORMAT.md).
+            start_item_logfile: sc != Scenario::Renamed,
             ..GenOptions::default()
         };
         generate_session(&sessions, &o)?;

@@ -106,6 +106,11 @@ pub struct GenOptions {
     /// The accounts to queue (default: random names). A retry campaign
     /// re-queues the accounts an earlier session did not move.
     pub names: Option<Vec<String>>,
+    /// Put `logfile` on `start-item` lines, as cPanel's writer always does
+    /// (WHM's page follows an item's progress by it). One fixture turns
+    /// it off, as an edge case: earlier versions of this generator
+    /// omitted it.
+    pub start_item_logfile: bool,
 }
 
 impl Default for GenOptions {
@@ -121,6 +126,7 @@ impl Default for GenOptions {
             write_expected: true,
             host: None,
             names: None,
+            start_item_logfile: true,
         }
     }
 }
@@ -885,6 +891,9 @@ fn run_item(
     sim.emit(t, slot.pid, slot.child, "process-item", &f);
     if !old {
         let mut f = sim.item_fields(it, q, true);
+        if sim.o.start_item_logfile {
+            f.push(("logfile", js(&logfile)));
+        }
         f.push(("msg", format!("{{\"size\":{}}}", it.size)));
         sim.emit(t, slot.pid, slot.child, "start-item", &f);
     }
@@ -974,6 +983,9 @@ fn cascade(sim: &mut Sim<'_>, items: &[PItem], i: usize, t: i64, pid: u64, child
     let outcome = Outcome::Failed(reason);
     if !sim.old {
         let mut f = sim.item_fields(it, 1, false);
+        if sim.o.start_item_logfile {
+            f.push(("logfile", js(&Sim::logfile(it, 1))));
+        }
         f.push(("msg", format!("{{\"size\":{}}}", it.size)));
         sim.emit(t, pid, child, "start-item", &f);
     }
