@@ -760,11 +760,7 @@ fn markdown_fits_a_github_comment_unless_full() {
 #[test]
 fn tables_fit_the_terminal_width() {
     // `script` (util-linux) gives the command a terminal 60 columns wide.
-    if std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
+    if !has_program("script") {
         eprintln!("SKIPPED: `script` (util-linux) is not installed; no terminal to test with");
         return;
     }

@@ -154,11 +154,7 @@ fn parquet_equals_csv_and_the_scale_queries_agree_in_duckdb() {
     }
 
     // 2. The SCALE.md queries in DuckDB.
-    if std::process::Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
+    if !has_program("python3") {
         eprintln!("SKIPPED: the DuckDB half of this test: python3 is not installed");
         return;
     }

@@ -580,11 +580,7 @@ fn a_tarball_is_streamed_one_session_at_a_time() {
 fn machine_formats_on_a_terminal_carry_no_control_characters() {
     // `script` (util-linux, essential in Debian) gives the command a
     // terminal for stdout; its transcript is what the terminal received.
-    if std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
+    if !has_program("script") {
         eprintln!("SKIPPED: `script` (util-linux) is not installed; no terminal to test with");
         return;
     }

@@ -162,16 +162,21 @@ pub struct CauseGroup<'a> {
     pub cascades: Vec<&'a Item>,
 }
 
+/// A session's TRANSFER items by (item type, item): the TRANSFER of a
+/// cascaded RESTORE failure in one lookup, whatever the number of items.
+fn transfers_by_account(s: &Session) -> HashMap<(&str, &str), &Item> {
+    s.items
+        .iter()
+        .filter(|t| t.queue == "TRANSFER")
+        .map(|t| ((t.item_type.as_str(), t.item.as_str()), t))
+        .collect()
+}
+
 /// The failures of one session grouped by cause, most items first; a
 /// cascaded RESTORE failure is listed under its TRANSFER cause, never as a
 /// cause of its own (unless its TRANSFER is missing from the log).
 pub fn failures_by_cause(s: &Session) -> Vec<CauseGroup<'_>> {
-    let transfers: HashMap<(&str, &str), &Item> = s
-        .items
-        .iter()
-        .filter(|t| t.queue == "TRANSFER")
-        .map(|t| ((t.item_type.as_str(), t.item.as_str()), t))
-        .collect();
+    let transfers = transfers_by_account(s);
     let mut groups: Vec<CauseGroup<'_>> = Vec::new();
     let mut index: HashMap<(String, Option<String>, String), usize> = HashMap::new();
     let mut cascades: Vec<(&Item, Option<&Item>)> = Vec::new();
@@ -361,14 +366,8 @@ impl FleetStats {
         let (shared_id, shared_host): (std::sync::Arc<str>, std::sync::Arc<str>) =
             (s.id.as_str().into(), host.as_str().into());
         let mut seen_causes: HashSet<(String, Option<String>, String)> = HashSet::new();
-        // TRANSFER items by account, for the causes of cascades (one
-        // lookup each, whatever the number of items).
-        let transfers: HashMap<(&str, &str), &Item> = s
-            .items
-            .iter()
-            .filter(|t| t.queue == "TRANSFER")
-            .map(|t| ((t.item_type.as_str(), t.item.as_str()), t))
-            .collect();
+        // TRANSFER items by account, for the causes of cascades.
+        let transfers = transfers_by_account(s);
         for it in s.items_with(ItemStatus::Failed) {
             self.failed_items += 1;
             let transfer = transfers.get(&(it.item_type.as_str(), it.item.as_str()));

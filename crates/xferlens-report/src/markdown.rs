@@ -322,13 +322,7 @@ fn causes<W: Write>(out: &mut W, s: &Session, o: &Options) -> io::Result<()> {
     writeln!(out, "### Failure causes ({})\n", causes.len())?;
     table_header(out, &["Queue", "Module", "Cause", "Items", "Example"])?;
     for (c, cascade) in causes.iter().take(rows(o)) {
-        let mut cause = m(&c.cause);
-        if let Some(x) = cascade {
-            cause.push_str(&format!(
-                " (and {} RESTORE item(s) failed in cascade)",
-                x.items
-            ));
-        }
+        let cause = cause_cell(c, *cascade);
         row(
             out,
             &[
@@ -341,6 +335,19 @@ fn causes<W: Write>(out: &mut W, s: &Session, o: &Options) -> io::Result<()> {
         )?;
     }
     more(out, causes.len(), rows(o), "`xferlens report --full`")
+}
+
+/// A cause, escaped, with the count of RESTORE items that failed in
+/// cascade of it.
+fn cause_cell(c: &crate::fleet::CauseStat, cascade: Option<&crate::fleet::CauseStat>) -> String {
+    let mut cause = m(&c.cause);
+    if let Some(x) = cascade {
+        cause.push_str(&format!(
+            " (and {} RESTORE item(s) failed in cascade)",
+            x.items
+        ));
+    }
+    cause
 }
 
 /// The slowest restores of a session with their three longest steps.
@@ -448,13 +455,7 @@ pub fn answers<W: Write>(
         )?;
         for (c, cascade) in causes.iter().take(n) {
             // A cascade follows from its TRANSFER cause: shown with it.
-            let mut cause = m(&c.cause);
-            if let Some(x) = cascade {
-                cause.push_str(&format!(
-                    " (and {} RESTORE item(s) failed in cascade)",
-                    x.items
-                ));
-            }
+            let cause = cause_cell(c, *cascade);
             row(
                 out,
                 &[

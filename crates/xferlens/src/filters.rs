@@ -6,6 +6,7 @@
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use xferlens_replay::{Item, Session};
+use xferlens_report::time::days_from_civil;
 
 /// The filter and sort flags.
 #[derive(Args, Debug, Clone, Default)]
@@ -52,17 +53,6 @@ pub enum SortKey {
     Status,
     /// By name.
     Item,
-}
-
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SSZ` (UTC) as epoch seconds.
