@@ -124,11 +124,6 @@ impl Session {
             .flat_map(move |q| self.items.iter().filter(move |i| i.queue == q.name))
     }
 
-    /// Items of one queue.
-    pub fn items_of<'s>(&'s self, queue: &'s str) -> impl Iterator<Item = &'s Item> + 's {
-        self.items.iter().filter(move |i| i.queue == queue)
-    }
-
     /// Overall percent: byte-weighted over all queues where sizes are
     /// known, else item-weighted.
     pub fn percent(&self) -> f64 {
@@ -179,16 +174,6 @@ impl Session {
         for c in &mut self.child_failures {
             c.item = c.item.and_then(|i| new_of[i]);
         }
-    }
-
-    /// Items that failed, then those with warnings (the order reports use).
-    pub fn problem_items(&self) -> impl Iterator<Item = &Item> {
-        let failed = self.items.iter().filter(|i| i.status == ItemStatus::Failed);
-        failed.chain(
-            self.items
-                .iter()
-                .filter(|i| i.status == ItemStatus::Warning),
-        )
     }
 
     /// The account-level view: TRANSFER and RESTORE of each account joined.
