@@ -109,6 +109,11 @@ pub fn run(
                     q.abandon(); // keep the last position (finish() would show 100%)
                 }
             }
+            if bars_on {
+                // The cursor is left at the end of the last bar: the final
+                // lines start on a line of their own.
+                eprintln!();
+            }
             if format == ProgressFormat::Text {
                 for s in &l.sessions {
                     writeln!(out, "{}", final_line(s))?;
