@@ -843,3 +843,33 @@ fn a_lone_item_log_has_the_times_of_its_lines() {
         "{out}"
     );
 }
+
+#[test]
+fn a_live_session_without_times_is_judged_by_its_master_logs_mtime() {
+    // The seed (1.6 format: no times) cut before the end, as a live
+    // `.master.log`.
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("oldlive");
+    std::fs::create_dir(&d).unwrap();
+    let master = std::fs::read_to_string(root().join(SEED).join("master.log")).unwrap();
+    let cut: Vec<&str> = master.lines().take(25).collect();
+    let log = d.join(".master.log");
+    std::fs::write(&log, cut.join("\n") + "\n").unwrap();
+    let now: i64 = NOW.parse().unwrap();
+    let set_mtime = |age: u64| {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(now as u64 - age);
+        std::fs::File::options()
+            .write(true)
+            .open(&log)
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
+    };
+    set_mtime(3 * 86_400);
+    let (_, out, _) = run(&["-q", "progress", d.to_str().unwrap()]);
+    assert!(out.contains("oldlive  RUNNING"), "{out}");
+    assert!(out.contains("stale: no new lines for 3d 00h"), "{out}");
+    set_mtime(60);
+    let (_, out, _) = run(&["-q", "progress", d.to_str().unwrap()]);
+    assert!(!out.contains("stale"), "written a minute ago: {out}");
+}

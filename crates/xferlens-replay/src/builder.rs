@@ -180,6 +180,7 @@ impl SessionBuilder {
                     LogFile {
                         name: file_name.to_owned(),
                         active,
+                        modified: None,
                     },
                     v,
                 );
@@ -222,6 +223,16 @@ impl SessionBuilder {
         };
         if replace {
             self.item_logs.insert(name.to_owned(), (log, diags));
+        }
+    }
+
+    /// Records the modification time of the master log `file_name`, if it
+    /// is the one kept.
+    pub fn set_master_modified(&mut self, file_name: &str, t: i64) {
+        if let Some((_, f, _)) = &mut self.master {
+            if f.name == file_name {
+                f.modified = Some(t);
+            }
         }
     }
 

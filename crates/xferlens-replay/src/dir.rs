@@ -257,7 +257,19 @@ fn read_one(
 ) {
     let result = open_either(dir, name).and_then(|(f, actual)| {
         let display = display_in(dir_display, &actual);
-        b.read_file(&actual, &display, io::BufReader::with_capacity(0, f), opts)
+        // One more fstat, for the master log only (item logs are many).
+        let master = matches!(classify(&actual), FileRole::Master { .. });
+        let modified = Some(&f)
+            .filter(|_| master)
+            .and_then(|f| f.metadata().ok())
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .and_then(|d| i64::try_from(d.as_secs()).ok());
+        b.read_file(&actual, &display, io::BufReader::with_capacity(0, f), opts)?;
+        if let Some(t) = modified {
+            b.set_master_modified(&actual, t);
+        }
+        Ok(())
     });
     if let Err(e) = result {
         b.push_diagnostic(unreadable(dir_display, name, &e));

@@ -135,6 +135,7 @@ pub fn replay(data: &[u8]) {
         LogFile {
             name: "master.log".into(),
             active: false,
+            modified: None,
         },
         Volume::default(),
     );

@@ -90,7 +90,8 @@ impl Session {
 
     /// The newest time any log line of the session carries: the master's
     /// last event, or an item's start, end or module time, whichever is
-    /// later. How fresh a running session is (see `stale` in the report).
+    /// later; for logs without times, a live master log's modification
+    /// time. How fresh a running session is (see `stale_for` in the report).
     pub fn newest_time(&self) -> Option<i64> {
         let items = self.items.iter().flat_map(|it| {
             let modules = it
@@ -100,10 +101,18 @@ impl Session {
                 .flat_map(|m| [m.started_at, m.finished_at]);
             [it.started_at, it.finished_at].into_iter().chain(modules)
         });
-        std::iter::once(self.last_event_at)
+        let logged = std::iter::once(self.last_event_at)
             .chain(items)
             .flatten()
-            .max()
+            .max();
+        // Logs without times (1.6 format): a live master log's mtime says
+        // when the writer last wrote (docs/FORMAT.md, "Staleness").
+        logged.or_else(|| {
+            self.master
+                .as_ref()
+                .filter(|m| m.active)
+                .and_then(|m| m.modified)
+        })
     }
 
     /// The queue with this name.
@@ -224,12 +233,27 @@ impl Session {
 }
 
 /// A log file the model was read from.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize)]
 pub struct LogFile {
     /// File name (as found: with the dot while active).
     pub name: String,
     /// Still being written (dot name) when read.
     pub active: bool,
+    /// Its modification time (epoch seconds) when read from a directory
+    /// (internal: how fresh a live session without times is).
+    #[serde(skip)]
+    pub modified: Option<i64>,
+}
+
+/// Leaves `modified` out: two copies of the same logs (which tests compare
+/// by their `Debug` text) read the same but carry different mtimes.
+impl std::fmt::Debug for LogFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogFile")
+            .field("name", &self.name)
+            .field("active", &self.active)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One queue (TRANSFER or RESTORE) and its progress.

@@ -305,6 +305,7 @@ fn master_log_alone_from_an_api_response() {
         LogFile {
             name: "master.log".into(),
             active: false,
+            modified: None,
         },
         v,
     );
