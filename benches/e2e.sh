@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# End-to-end benchmark: xferlens against the read floor (`cat | wc -l`) and
-# a jq pipeline, on generated corpora, in one run. Best of 3 wall times and
+# End-to-end benchmark: xferlens against two read floors and a jq pipeline,
+# on generated corpora, in one run. The floors: `cat | wc -l` (one core,
+# every byte copied twice through a pipe) and the true floor, both cores
+# only reading the bytes (`xargs -P2 -n 2000 cat >/dev/null`). Best of 3 wall times and
 # peak RSS (/usr/bin/time). Corpora are generated once and cached in
 # $CORPUS (default benches/corpus, git-ignored).
 #
@@ -32,9 +34,13 @@ best() {
 
 ratio() { awk "BEGIN{ if ($2 > 0) printf \"%.2f\", $1/$2; else print \"inf\" }"; }
 
-report() { # name seconds rss floor
-    printf "%-34s %8.2fs  %6.1f MB RSS  %6sx floor\n" "$1" "$2" "$(awk "BEGIN{print $3 / 1024}")" "$(ratio "$2" "$4")"
+report() { # name seconds rss wc-floor 2-core-floor
+    printf "%-34s %8.2fs  %6.1f MB RSS  %6sx wc floor  %6sx 2-core floor\n" "$1" "$2" \
+        "$(awk "BEGIN{print $3 / 1024}")" "$(ratio "$2" "$4")" "$(ratio "$2" "$5")"
 }
+
+# read2 DIR: both cores only reading the log files (the true floor).
+read2() { echo "find '$1' -type f ! -name expected.json -print0 | xargs -0 -P2 -n 2000 cat >/dev/null"; }
 
 gen_fleet() { # dir megabytes sessions
     [ -d "$1" ] || "$GEN" fleet "$1" --sessions "$3" --target-bytes "$(( $2 * 1000000 ))" --seed 11 --accounts 20 >/dev/null
@@ -46,9 +52,9 @@ if [ "${1:-}" = "scale" ]; then
         d="$CORPUS/fleet-$mb"
         gen_fleet "$d" "$mb" $(( mb * 2 ))
         bytes=$(find "$d" -type f ! -name expected.json -print0 | du -cb --files0-from=- | tail -1 | cut -f1)
-        read -r floor _ < <(best "find '$d' -type f ! -name expected.json -print0 | xargs -0 cat | wc -l")
+        read -r floor _ < <(best "$(read2 "$d")")
         read -r t rss < <(best "'$X' batch '$d' -o '$CORPUS/out-$mb' --no-progress -q")
-        printf "%5d MB (%d bytes): floor %.2fs  batch %.2fs (%sx)  %.1f MB RSS  %.0f MB/s\n" \
+        printf "%5d MB (%d bytes): 2-core floor %.2fs  batch %.2fs (%sx)  %.1f MB RSS  %.0f MB/s\n" \
             "$mb" "$bytes" "$floor" "$t" "$(ratio "$t" "$floor")" "$(awk "BEGIN{print $rss / 1024}")" "$(awk "BEGIN{print $bytes / 1e6 / $t}")"
     done
     exit 0
@@ -67,18 +73,24 @@ echo
 
 # The floor reads exactly the logs: not the generator's expected.json.
 read -r f1 _ < <(best "find '$S' -type f ! -name expected.json -print0 | xargs -0 cat | wc -l")
+read -r g1 _ < <(best "$(read2 "$S")")
 read -r t1 r1 < <(best "'$X' summary -q '$S'")
 read -r j1 jr1 < <(best "{ jq -r 'select(.type==\"control\" and ((.contents.action // \"\") | tostring | endswith(\"-item\"))) | \"\(.contents.queue) \(.contents.action)\"' '$S'/master.log | sort | uniq -c; jq -r 'select(.type==\"error\" or .type==\"warn\") | \"\(input_filename) \(.type)\"' '$S'/item-* | sort | uniq -c; }")
 echo "single session (~300 MB)"
-report "find | xargs cat | wc -l" "$f1" 0 "$f1"
-report "xferlens summary" "$t1" "$r1" "$f1"
-report "jq per-queue + per-item counts" "$j1" "$jr1" "$f1"
+report "find | xargs cat | wc -l" "$f1" 0 "$f1" "$g1"
+report "both cores only reading" "$g1" 0 "$f1" "$g1"
+report "xferlens summary" "$t1" "$r1" "$f1" "$g1"
+report "jq per-queue + per-item counts" "$j1" "$jr1" "$f1" "$g1"
 echo
 
 read -r f2 _ < <(best "find '$FLEET' -type f ! -name expected.json -print0 | xargs -0 cat | wc -l")
+read -r g2 _ < <(best "$(read2 "$FLEET")")
 read -r t2 r2 < <(best "'$X' batch '$FLEET' -o '$CORPUS/out' --no-progress -q")
+read -r p2 pr2 < <(best "'$X' batch '$FLEET' -o '$CORPUS/out-parquet' --format parquet --no-progress -q")
 read -r j2 jr2 < <(best "{ find '$FLEET' -name master.log -print0 | xargs -0 jq -r 'select(.type==\"control\" and ((.contents.action // \"\") | tostring | endswith(\"-item\"))) | \"\(input_filename) \(.contents.queue) \(.contents.action)\"' | sort | uniq -c; find '$FLEET' -name 'item-*' -print0 | xargs -0 jq -r 'select(.type==\"error\" or .type==\"warn\") | \"\(input_filename) \(.type)\"' | sort | uniq -c; }")
 echo "fleet (~1 GB, 2,000 sessions)"
-report "find | xargs cat | wc -l" "$f2" 0 "$f2"
-report "xferlens batch (all outputs)" "$t2" "$r2" "$f2"
-report "jq per-queue + per-item counts" "$j2" "$jr2" "$f2"
+report "find | xargs cat | wc -l" "$f2" 0 "$f2" "$g2"
+report "both cores only reading" "$g2" 0 "$f2" "$g2"
+report "xferlens batch (CSV, all outputs)" "$t2" "$r2" "$f2" "$g2"
+report "xferlens batch --format parquet" "$p2" "$pr2" "$f2" "$g2"
+report "jq per-queue + per-item counts" "$j2" "$jr2" "$f2" "$g2"
