@@ -12,8 +12,12 @@ const CASES: [(&str, &str); 3] = [
     ("running", "fixtures/sessions/sourcerunningcopy20251128"),
 ];
 
-const FORMATS: [(&str, &[&str]); 7] = [
+const FORMATS: [(&str, &[&str]); 11] = [
     ("summary.txt", &["summary"]),
+    ("events.csv", &["events", "--format", "csv"]),
+    ("accounts.csv", &["items", "--accounts", "--format", "csv"]),
+    ("modules.csv", &["modules", "--format", "csv"]),
+    ("retry.txt", &["retry"]),
     ("progress.txt", &["progress"]),
     ("progress.json", &["progress", "--format", "json"]),
     ("items.csv", &["items", "--format", "csv"]),
@@ -44,6 +48,51 @@ fn renderers_match_golden_files() {
             if want != out {
                 mismatches.push(golden.display().to_string());
             }
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "differ from golden (UPDATE_GOLDEN=1 to regenerate): {mismatches:#?}"
+    );
+}
+
+/// batch's outputs over every fixture session, file by file (the clock is
+/// pinned, so the reports are stable).
+#[test]
+fn batch_outputs_match_golden_files() {
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let dir = root().join("tests/golden/batch");
+    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let (code, _, err) = run(&[
+        "batch",
+        "-q",
+        "--events",
+        "fixtures/sessions",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 10, "{names:?}");
+    let mut mismatches = Vec::new();
+    for n in names {
+        // Paths in the outputs name the temporary directory: made relative.
+        let text = std::fs::read_to_string(out.join(&n))
+            .unwrap()
+            .replace(&format!("{}/", root().display()), "");
+        let golden = dir.join(&n);
+        if update {
+            std::fs::write(&golden, &text).unwrap();
+            continue;
+        }
+        if std::fs::read_to_string(&golden).unwrap_or_default() != text {
+            mismatches.push(golden.display().to_string());
         }
     }
     assert!(
