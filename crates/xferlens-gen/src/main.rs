@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use xferlens_gen::{
     generate_fleet, generate_session, lines_for_target, write_fixtures, FleetOptions, GenOptions,
-    Scenario,
+    Profile, Scenario,
 };
 
 /// Deterministic generator of cPanel transfer-session logs.
@@ -46,6 +46,10 @@ enum Cmd {
         /// Size the item logs so the session totals about this many bytes.
         #[arg(long)]
         target_bytes: Option<u64>,
+        /// Line mix: generator (the fixtures' mix) or realistic (random key
+        /// orders, escapes, Perl warnings, action-heavy restores).
+        #[arg(long, default_value = "generator", value_parser = parse_profile)]
+        profile: Profile,
     },
     /// Many session directories under OUT (an archive-like fleet).
     Fleet {
@@ -67,12 +71,21 @@ enum Cmd {
         /// followed by a retry campaign from the same host.
         #[arg(long, default_value_t = 0.25)]
         retries: f64,
+        /// Line mix: generator (the fixtures' mix) or realistic (random key
+        /// orders, escapes, Perl warnings, action-heavy restores).
+        #[arg(long, default_value = "generator", value_parser = parse_profile)]
+        profile: Profile,
     },
     /// Regenerates the synthetic fixtures under DIR (normally `fixtures`).
     Fixtures {
         /// The fixtures directory.
         dir: PathBuf,
     },
+}
+
+/// A `--profile` value.
+fn parse_profile(s: &str) -> Result<Profile, String> {
+    Profile::parse(s).ok_or_else(|| format!("`{s}`: use generator or realistic"))
 }
 
 fn main() -> ExitCode {
@@ -87,6 +100,7 @@ fn main() -> ExitCode {
             scenario,
             id,
             target_bytes,
+            profile,
         } => {
             let Some(scenario) = Scenario::parse(&scenario) else {
                 eprintln!("xferlens-gen: unknown scenario {scenario:?}");
@@ -99,6 +113,7 @@ fn main() -> ExitCode {
                 workers,
                 scenario,
                 id,
+                profile,
                 ..GenOptions::default()
             };
             let sized = match target_bytes {
@@ -116,6 +131,7 @@ fn main() -> ExitCode {
             target_bytes,
             accounts,
             retries,
+            profile,
         } => {
             let f = FleetOptions {
                 sessions,
@@ -123,6 +139,7 @@ fn main() -> ExitCode {
                 target_bytes,
                 accounts,
                 retries,
+                profile,
             };
             generate_fleet(&out, &f).map(|v| {
                 let bytes: u64 = v.iter().map(|e| e.bytes).sum();

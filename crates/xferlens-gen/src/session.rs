@@ -15,6 +15,32 @@ use serde::{Deserialize, Serialize};
 
 use crate::rng::Rng;
 
+/// The line mix of the generated logs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Profile {
+    /// The generator's own mix: few key orders, few escapes, two actions
+    /// per restore module at most. The fixtures use it.
+    #[default]
+    Generator,
+    /// A mix closer to what other writers and real servers produce (and
+    /// unlike the one the fast path was tuned on): item-log lines in
+    /// random key orders (top level and `contents`), escapes in most `out`
+    /// lines (`\"`, `\/`, `\u00e9`), Perl warnings in about 0.1% of
+    /// the lines, and two to four actions in every restore module.
+    Realistic,
+}
+
+impl Profile {
+    /// The profile named `s` (`generator`, `realistic`).
+    pub fn parse(s: &str) -> Option<Profile> {
+        match s {
+            "generator" => Some(Profile::Generator),
+            "realistic" => Some(Profile::Realistic),
+            _ => None,
+        }
+    }
+}
+
 /// What kind of session to generate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scenario {
@@ -111,6 +137,8 @@ pub struct GenOptions {
     /// it off, as an edge case: earlier versions of this generator
     /// omitted it.
     pub start_item_logfile: bool,
+    /// The line mix.
+    pub profile: Profile,
 }
 
 impl Default for GenOptions {
@@ -127,6 +155,7 @@ impl Default for GenOptions {
             host: None,
             names: None,
             start_item_logfile: true,
+            profile: Profile::Generator,
         }
     }
 }
@@ -1039,6 +1068,81 @@ const OUT_TEXTS: [&str; 6] = [
 /// Writes one line of an item log (false: the log was cut before it).
 type PutLine<'a> = dyn FnMut(&mut BufWriter<File>, &str, &mut usize) -> io::Result<bool> + 'a;
 
+/// The members of a JSON object's text (`{...}`), split at its top-level
+/// commas; `None` when it is not an object.
+fn members(obj: &str) -> Option<Vec<&str>> {
+    let inner = obj.strip_prefix('{')?.strip_suffix('}')?;
+    let (mut out, mut depth, mut in_str, mut esc, mut start) = (Vec::new(), 0i32, false, false, 0);
+    for (i, c) in inner.char_indices() {
+        if in_str {
+            match (esc, c) {
+                (true, _) => esc = false,
+                (false, '\\') => esc = true,
+                (false, '"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_str = true,
+            '{' | '[' => depth += 1,
+            '}' | ']' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(&inner[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if !inner[start..].is_empty() {
+        out.push(&inner[start..]);
+    }
+    Some(out)
+}
+
+/// An item-log line in the realistic mix: its members and those of its
+/// `contents` in a random order, and escapes in the text of `out` lines.
+/// The meaning of the line is unchanged.
+fn mix_line(line: &str, rng: &mut Rng) -> String {
+    let Some(mut top) = members(line) else {
+        return line.to_owned();
+    };
+    let mut contents = None;
+    for m in top.iter_mut() {
+        if let Some(v) = m.strip_prefix("\"contents\":") {
+            if let Some(mut inner) = members(v) {
+                shuffle(&mut inner, rng);
+                contents = Some(format!("\"contents\":{{{}}}", inner.join(",")));
+            }
+        }
+    }
+    shuffle(&mut top, rng);
+    let mut out = String::with_capacity(line.len() + 32);
+    out.push('{');
+    for (i, m) in top.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match &contents {
+            Some(c) if m.starts_with("\"contents\":") => out.push_str(c),
+            _ => out.push_str(m),
+        }
+    }
+    out.push('}');
+    if out.contains("\"type\":\"out\"") && rng.chance(0.8) {
+        // JSON escapes a writer may use: a quote, a slash, a code point.
+        out = out.replacen(".dat", ".dat \\\"copy\\\" \\/ caf\\u00e9", 1);
+    }
+    out
+}
+
+fn shuffle<T>(v: &mut [T], rng: &mut Rng) {
+    for i in (1..v.len()).rev() {
+        let j = rng.below(i as u64 + 1) as usize;
+        v.swap(i, j);
+    }
+}
+
 /// Writes one item log; returns (bytes, skipped lines, the item's key,
 /// its expected restore modules).
 fn write_item_log(
@@ -1062,8 +1166,23 @@ fn write_item_log(
     let mut extra_skipped = 0u64;
     let mut bytes = 0u64;
     let mut skipped = 0u64;
+    let realistic = sim.o.profile == Profile::Realistic;
+    let mut mix_rng = Rng::new(r.pid.wrapping_mul(0x9e37_79b9) ^ r.start as u64);
     // Writes one line, honouring the cut: the line at the cut is halved.
     let mut put = |out: &mut BufWriter<File>, line: &str, n: &mut usize| -> io::Result<bool> {
+        let mixed;
+        let line = if realistic {
+            if keep_until.is_none() && mix_rng.chance(0.001) {
+                let w = "Use of uninitialized value $name in concatenation (.) or string at /usr/local/cpanel/Cpanel/Transfers.pm line 88.\n";
+                out.write_all(w.as_bytes())?;
+                bytes += w.len() as u64;
+                skipped += 1;
+            }
+            mixed = mix_line(line, &mut mix_rng);
+            mixed.as_str()
+        } else {
+            line
+        };
         if let Some(k) = keep_until {
             if *n >= k {
                 if *n == k {
@@ -1153,12 +1272,24 @@ fn write_item_log(
     let ctl = |action: &str, name: &str, k: usize| {
         format!("{{\"pid\":{pid},\"type\":\"control\",\"contents\":{{\"action\":\"{action}\",\"msg\":[\"{name}\"]{}}},\"indent\":0,\"partial\":0}}", time_at(k))
     };
+    let action_heavy = sim.o.profile == Profile::Realistic;
     let actions_of = |m: &str| -> &'static [&'static str] {
-        match m {
-            "Homedir" => &["Extract files", "Set permissions"],
-            "Mysql" => &["Create databases", "Restore grants"],
-            "Mail" => &["Restore mailboxes"],
-            _ => &[],
+        match (m, action_heavy) {
+            ("Homedir", false) => &["Extract files", "Set permissions"],
+            ("Mysql", false) => &["Create databases", "Restore grants"],
+            ("Mail", false) => &["Restore mailboxes"],
+            (_, false) => &[],
+            ("Account", true) => &["Create account", "Set quota"],
+            ("Homedir", true) => &[
+                "Extract files",
+                "Set permissions",
+                "Fix ownership",
+                "Update symlinks",
+            ],
+            ("Mysql", true) => &["Create databases", "Restore data", "Restore grants"],
+            ("Mail", true) => &["Restore mailboxes", "Restore filters"],
+            ("Cron", true) => &["Restore crontab", "Check commands"],
+            (_, true) => &["Restore zones", "Reload DNS"],
         }
     };
     let mut expected_mods: Vec<ExpectedModule> = Vec::new();
@@ -1370,6 +1501,8 @@ pub struct FleetOptions {
     /// followed by a retry campaign: a session from the same source host,
     /// started later, that re-queues exactly those accounts.
     pub retries: f64,
+    /// The line mix of every session.
+    pub profile: Profile,
 }
 
 /// The accounts a generated session did not move (TRANSFER or RESTORE
@@ -1497,6 +1630,7 @@ pub fn generate_fleet(root: &Path, f: &FleetOptions) -> io::Result<Vec<Expected>
             start_time,
             host,
             names,
+            profile: f.profile,
             ..GenOptions::default()
         };
         let e = generate_session(root, &o)?;

@@ -42,6 +42,7 @@ fn a_fleet_lands_near_its_target() {
         target_bytes: 8_000_000,
         accounts: 6,
         retries: 0.25,
+        profile: xferlens_gen::Profile::Generator,
     };
     let total: u64 = generate_fleet(dir.path(), &f)
         .unwrap()

@@ -53,3 +53,32 @@ proptest! {
         prop_assert_eq!(format!("{:?}", s), format!("{:?}", slow));
     }
 }
+
+/// The realistic line mix (random key orders, escapes, Perl warnings,
+/// action-heavy restores) reads to the same truth, on the fast path and
+/// in full.
+#[test]
+fn realistic_profile_matches_generator_truth() {
+    for (n, sc) in Scenario::ALL.into_iter().enumerate() {
+        for seed in [1u64, 2] {
+            let dir = tempfile::tempdir().unwrap();
+            let o = GenOptions {
+                seed: seed * 100 + n as u64,
+                accounts: 6,
+                workers: 2,
+                lines_per_item: 400,
+                scenario: sc,
+                profile: xferlens_gen::Profile::Realistic,
+                ..GenOptions::default()
+            };
+            let ex = generate_session(dir.path(), &o).unwrap();
+            let path = dir.path().join(&ex.id);
+            let s = read(&path);
+            check_against_truth(&s, &ex);
+            let mut full = xferlens_replay::ReadOptions::default();
+            full.parse.item_log_skip = &[];
+            let slow = xferlens_replay::read_session_dir(&path, None, &full).unwrap();
+            assert_eq!(format!("{s:?}"), format!("{slow:?}"), "{sc:?} {seed}");
+        }
+    }
+}

@@ -725,6 +725,7 @@ fn markdown_fits_a_github_comment_unless_full() {
         target_bytes: 6 << 20,
         accounts: 8,
         retries: 0.5,
+        profile: xferlens_gen::Profile::Generator,
     };
     xferlens_gen::generate_fleet(&fleet, &f).unwrap();
     let out = dir.path().join("out");

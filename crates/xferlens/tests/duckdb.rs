@@ -83,6 +83,7 @@ fn two_servers() -> Fleet {
         target_bytes: 4 << 20,
         accounts: 6,
         retries: 1.0,
+        profile: xferlens_gen::Profile::Generator,
     };
     xferlens_gen::generate_fleet(&all, &f).unwrap();
     // Alternate sessions between the servers: retry campaigns of the same

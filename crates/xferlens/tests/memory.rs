@@ -142,6 +142,7 @@ fn batch_streams_a_tarball_like_a_directory() {
         target_bytes: 30 << 20,
         accounts: 10,
         retries: 0.25,
+        profile: xferlens_gen::Profile::Generator,
     };
     xferlens_gen::generate_fleet(&fleet, &f).unwrap();
     let tgz = tmp.path().join("fleet.tar.gz");

@@ -454,6 +454,7 @@ fn generated_retry_campaigns_match_the_truth() {
         target_bytes: 3 << 20,
         accounts: 6,
         retries: 1.0,
+        profile: xferlens_gen::Profile::Generator,
     };
     let truth = xferlens_gen::generate_fleet(&fleet_dir, &f).unwrap();
     // Sessions start in the order generated: the truth's attempts, in order.
