@@ -496,6 +496,16 @@ impl Item {
     pub fn key(&self) -> String {
         format!("{}/{}/{}", self.queue, self.item_type, self.item)
     }
+
+    /// What the outputs call it: "Account bob" (its label, else its type).
+    pub fn label(&self) -> String {
+        label(self.item_name.as_deref(), &self.item_type, &self.item)
+    }
+}
+
+/// "Account bob": a label (else the item type) and a name.
+fn label(item_name: Option<&str>, item_type: &str, item: &str) -> String {
+    format!("{} {item}", item_name.unwrap_or(item_type))
 }
 
 /// What an item log says about its item.
@@ -719,6 +729,13 @@ pub struct Account {
     pub restore: Option<usize>,
     /// Combined outcome.
     pub overall: ItemStatus,
+}
+
+impl Account {
+    /// What the outputs call it: "Account bob" (its label, else its type).
+    pub fn label(&self) -> String {
+        label(self.item_name.as_deref(), &self.item_type, &self.item)
+    }
 }
 
 /// Detail records of one kind, with their kind name, for renderers.

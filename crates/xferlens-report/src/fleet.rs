@@ -460,11 +460,7 @@ impl FleetStats {
             let run = AccountRun {
                 session_id: std::sync::Arc::clone(&shared_id),
                 host: std::sync::Arc::clone(&shared_host),
-                item: format!(
-                    "{} {}",
-                    a.item_name.as_deref().unwrap_or(&a.item_type),
-                    a.item
-                ),
+                item: a.label(),
                 size,
                 duration_s: dur,
             };

@@ -455,14 +455,9 @@ fn warnings<W: Write>(s: &Session, details: bool, out: &mut W) -> io::Result<()>
     writeln!(out, "</details>")
 }
 
-/// "Account bob": the item's label and name.
+/// "RESTORE Account bob": the item's queue, label and name.
 fn label(it: &Item) -> String {
-    format!(
-        "{} {} {}",
-        it.queue,
-        it.item_name.as_deref().unwrap_or(&it.item_type),
-        it.item
-    )
+    format!("{} {}", it.queue, it.label())
 }
 
 /// Every account on one time axis, sorted by start: its TRANSFER and
@@ -563,7 +558,7 @@ fn account_timeline<W: Write>(s: &Session, n: usize, out: &mut W) -> io::Result<
         writeln!(
             out,
             "<tr class=\"r k-{st}\"><td class=\"nw\">{}</td><td class=\"st {st}\">{st}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"tl\" data-v=\"{}\">{tl}</td><td>{}</td></tr>",
-            h(&format!("{} {}", a.item_name.as_deref().unwrap_or(&a.item_type), a.item)),
+            h(&a.label()),
             size.unwrap_or(0),
             size.map(|b| bytes(b as f64)).unwrap_or_default(),
             dur.unwrap_or(-1),
@@ -952,10 +947,9 @@ fn item_table<W: Write>(out: &mut W, list: &[&Item], details: bool) -> io::Resul
         }
         write!(
             out,
-            "<tr><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
             h(&it.queue),
-            h(it.item_name.as_deref().unwrap_or(&it.item_type)),
-            h(&it.item),
+            h(&it.label()),
             h(it.local_item.as_deref().unwrap_or("")),
             reason,
         )?;

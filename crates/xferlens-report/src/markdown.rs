@@ -233,11 +233,7 @@ fn fitted<W: Write>(
 
 /// "Account bob": the item's label and name, escaped.
 fn item_label(it: &Item) -> String {
-    m(&format!(
-        "{} {}",
-        it.item_name.as_deref().unwrap_or(&it.item_type),
-        it.item
-    ))
+    m(&it.label())
 }
 
 fn problems<W: Write>(

@@ -61,11 +61,7 @@ fn queue_line(q: &Queue, stale: bool, o: &Options) -> String {
 }
 
 fn item_label(it: &Item) -> String {
-    let mut s = format!(
-        "{} {}",
-        it.item_name.as_deref().unwrap_or(&it.item_type),
-        it.item
-    );
+    let mut s = it.label();
     if let Some(l) = it.local_item.as_deref().filter(|l| *l != it.item) {
         s.push_str(&format!(" → {l}"));
     }
