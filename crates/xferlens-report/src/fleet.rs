@@ -355,6 +355,19 @@ fn keep_top(v: &mut Vec<AccountRun>, r: AccountRun, key: impl Fn(&AccountRun) ->
 }
 
 impl FleetStats {
+    /// The account lists the reports show, with their titles: slowest,
+    /// lowest throughput, largest.
+    pub fn account_lists(&self) -> [(&'static str, &[AccountRun]); 3] {
+        [
+            ("Slowest accounts", &self.slowest),
+            (
+                "Lowest throughput (accounts of 1 MB or more)",
+                &self.slowest_throughput,
+            ),
+            ("Largest accounts", &self.largest),
+        ]
+    }
+
     /// Counts one session.
     pub fn add(&mut self, s: &Session) {
         self.add_with(s, &s.accounts());

@@ -709,14 +709,7 @@ fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<(
         more(out, hosts.len(), ANSWER_ROWS, "hosts.csv")?;
     }
     per_day(a.fleet, out)?;
-    for (title, runs) in [
-        ("Slowest accounts", &a.fleet.slowest),
-        (
-            "Lowest throughput (accounts of 1 MB or more)",
-            &a.fleet.slowest_throughput,
-        ),
-        ("Largest accounts", &a.fleet.largest),
-    ] {
+    for (title, runs) in a.fleet.account_lists() {
         if runs.is_empty() {
             continue;
         }

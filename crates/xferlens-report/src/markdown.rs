@@ -502,14 +502,7 @@ pub fn answers<W: Write>(
         }
         more(out, hosts.len(), n, "hosts.csv")?;
     }
-    for (title, runs) in [
-        ("Slowest accounts", &a.fleet.slowest),
-        (
-            "Lowest throughput (accounts of 1 MB or more)",
-            &a.fleet.slowest_throughput,
-        ),
-        ("Largest accounts", &a.fleet.largest),
-    ] {
+    for (title, runs) in a.fleet.account_lists() {
         if runs.is_empty() {
             continue;
         }

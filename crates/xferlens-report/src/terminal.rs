@@ -273,7 +273,8 @@ pub fn progress<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<(
     }
     let width = o.width.unwrap_or(80);
     for q in &s.queues {
-        let line = fit(&queue_progress(q, stale.is_some()), width);
+        let (head, parts) = queue_progress(q, stale.is_some());
+        let line = fit(&head, &parts, width);
         writeln!(out, "{}", paint_counts(&line, o))?;
     }
     Ok(())
@@ -325,13 +326,22 @@ pub fn queue_progress(q: &Queue, stale: bool) -> (String, Vec<String>) {
 
 /// Joins a head and its parts with " · ", dropping parts from the end
 /// (never the first two) until the line fits `width` columns.
-pub fn fit((head, parts): &(String, Vec<String>), width: usize) -> String {
-    let mut parts = parts.clone();
-    let join = |p: &[String]| format!("{head} · {}", p.join(" · "));
-    while parts.len() > 2 && join(&parts).chars().count() > width {
-        parts.pop();
+pub fn fit(head: &str, parts: &[String], width: usize) -> String {
+    let room = width.saturating_sub(head.chars().count() + 3);
+    format!("{head} · {}", fit_parts(parts, room))
+}
+
+/// The parts joined with " · ", dropped from the end (never the first
+/// two) until they fit `width` columns.
+pub fn fit_parts(parts: &[String], width: usize) -> String {
+    let mut n = parts.len();
+    let len = |n: usize| {
+        parts[..n].iter().map(|p| p.chars().count()).sum::<usize>() + 3 * n.saturating_sub(1)
+    };
+    while n > 2 && len(n) > width {
+        n -= 1;
     }
-    join(&parts)
+    parts[..n].join(" · ")
 }
 
 /// `word` or `words` for a count.
@@ -577,13 +587,12 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        let line = (head, parts);
-        assert!(fit(&line, 200).ends_with(" · 3.1 MB/s"));
-        let at80 = fit(&line, 80);
+        assert!(fit(&head, &parts, 200).ends_with(" · 3.1 MB/s"));
+        let at80 = fit(&head, &parts, 80);
         assert!(at80.chars().count() <= 80, "{at80}");
         assert!(at80.ends_with("1 failed · ETA 4s"), "{at80}");
         assert!(
-            fit(&line, 10).ends_with("3/5 items · 1 failed"),
+            fit(&head, &parts, 10).ends_with("3/5 items · 1 failed"),
             "the counts stay"
         );
     }

@@ -15,7 +15,7 @@ use xferlens_replay::Session;
 use xferlens_report::escape::terminal as t;
 use xferlens_report::json::progress_of;
 use xferlens_report::stale_for;
-use xferlens_report::terminal::{fit, queue_progress, stale_line};
+use xferlens_report::terminal::{fit_parts, queue_progress, stale_line};
 use xferlens_report::time::duration;
 
 use crate::cli::ProgressFormat;
@@ -84,8 +84,7 @@ pub fn run(
                     bar.set_position((q.percent * 10.0).round() as u64);
                     // The message: the parts after the head, fitted.
                     let (_, parts) = queue_progress(q, stale.is_some());
-                    let msg = fit(&(String::new(), parts), msg_width);
-                    bar.set_message(msg.trim_start_matches(" · ").to_owned());
+                    bar.set_message(fit_parts(&parts, msg_width.saturating_sub(3)));
                 }
             } else {
                 let line = match format {
