@@ -166,7 +166,7 @@ fn problems_section<W: Write>(s: &Session, n: usize, out: &mut W) -> io::Result<
         )?;
     }
     if !s.diagnostics.is_empty() {
-        let kinds = diagnostic_kinds(s);
+        let kinds = crate::DiagnosticCounts::of(s).by_kind();
         writeln!(
             out,
             "<p>{} diagnostic(s): {}; see diagnostics.csv.</p>",
@@ -175,19 +175,6 @@ fn problems_section<W: Write>(s: &Session, n: usize, out: &mut W) -> io::Result<
         )?;
     }
     Ok(())
-}
-
-/// "invalid-json 3, partial-line 1".
-fn diagnostic_kinds(s: &Session) -> String {
-    let mut kinds: std::collections::BTreeMap<&str, usize> = Default::default();
-    for d in &s.diagnostics {
-        *kinds.entry(d.kind.code()).or_default() += 1;
-    }
-    kinds
-        .iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// "source host · started · duration" of a session, plain text.

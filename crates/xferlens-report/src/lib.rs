@@ -60,6 +60,40 @@ pub fn add_pending_restores(s: &mut Session) {
     s.items.extend(extra);
 }
 
+/// Diagnostics counted per kind, and the lines they skipped.
+#[derive(Debug, Default)]
+pub struct DiagnosticCounts {
+    /// Count per kind code, in name order.
+    pub kinds: std::collections::BTreeMap<&'static str, u64>,
+    /// Lines that were not turned into events.
+    pub skipped: u64,
+}
+
+impl DiagnosticCounts {
+    /// The counts of one session's diagnostics.
+    pub fn of(s: &Session) -> DiagnosticCounts {
+        let mut c = DiagnosticCounts::default();
+        c.add(s);
+        c
+    }
+
+    /// Counts a session's diagnostics.
+    pub fn add(&mut self, s: &Session) {
+        for d in &s.diagnostics {
+            *self.kinds.entry(d.kind.code()).or_default() += 1;
+            if d.kind.line_skipped() && d.line > 0 {
+                self.skipped += 1;
+            }
+        }
+    }
+
+    /// "invalid-json 3, partial-line 1".
+    pub fn by_kind(&self) -> String {
+        let list: Vec<String> = self.kinds.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        list.join(", ")
+    }
+}
+
 /// A count column of the problem tables: its heading and its value.
 pub type CountColumn = (&'static str, fn(&Item) -> u64);
 

@@ -27,12 +27,13 @@ use xferlens_report::fleet::{
 use xferlens_report::modules::{ModuleStats, STAT_COLUMNS};
 use xferlens_report::time::bytes;
 
-use crate::commands::{diagnostics_line, print_diagnostics, DiagnosticCounts};
+use crate::commands::{diagnostics_line, print_diagnostics};
 use crate::filters::Filters;
 use crate::input::{damage, discover, load, load_each, Source};
 use crate::output::{check_not_input, Output};
 use crate::tables::{Layout, TableOut};
 use crate::{Ctx, Outcome};
+use xferlens_report::DiagnosticCounts;
 
 /// Sessions loaded at once; bounds memory and keeps output order stable.
 const CHUNK: usize = 64;
@@ -155,7 +156,7 @@ impl Sink {
                 self.fleet.merge(r.fleet);
                 self.diagnostics
                     .rows(&r.diagnostic_rows, raw.map(|x| &x[2][..]))?;
-                self.kinds.add(&r.session.diagnostics);
+                self.kinds.add(&r.session);
                 self.bytes = self.bytes.saturating_add(r.session.volume.bytes);
                 let secs = bar.elapsed().as_secs_f64().max(0.001);
                 bar.set_message(format!(

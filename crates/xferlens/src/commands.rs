@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use xferlens_replay::{ItemStatus, Session};
 use xferlens_report::escape::terminal as t;
 use xferlens_report::style::Style;
-use xferlens_report::{accounts, csv, html, json, markdown, modules, terminal};
+use xferlens_report::{accounts, csv, html, json, markdown, modules, terminal, DiagnosticCounts};
 
 use crate::cli::{ItemsFormat, ModulesFormat, ProgressFormat, ReportFormat, RetryFormat};
 use crate::filters::Filters;
@@ -103,31 +103,10 @@ pub fn print_diagnostics(sessions: &[Session], ctx: &Ctx) {
     }
     let mut kinds = DiagnosticCounts::default();
     for s in sessions {
-        kinds.add(&s.diagnostics);
+        kinds.add(s);
     }
     if let Some(line) = diagnostics_line(&kinds, "`xferlens check` lists them") {
         let _ = writeln!(e, "{}", Style::Dim.paint(ctx.color_err, &line));
-    }
-}
-
-/// Diagnostics counted per kind, and the lines they skipped.
-#[derive(Default)]
-pub struct DiagnosticCounts {
-    /// Count per kind code, in name order.
-    pub kinds: std::collections::BTreeMap<&'static str, u64>,
-    /// Lines that were not turned into events.
-    pub skipped: u64,
-}
-
-impl DiagnosticCounts {
-    /// Counts these diagnostics.
-    pub fn add(&mut self, ds: &[xferlens_parse::Diagnostic]) {
-        for d in ds {
-            *self.kinds.entry(d.kind.code()).or_default() += 1;
-            if d.kind.line_skipped() && d.line > 0 {
-                self.skipped += 1;
-            }
-        }
     }
 }
 
@@ -138,13 +117,12 @@ pub fn diagnostics_line(c: &DiagnosticCounts, listed: &str) -> Option<String> {
     if n == 0 {
         return None;
     }
-    let list: Vec<String> = c.kinds.iter().map(|(k, v)| format!("{k} {v}")).collect();
     Some(format!(
         "{n} diagnostic{}, {} line{} skipped ({}): {listed}; -v prints them here",
         if n == 1 { "" } else { "s" },
         c.skipped,
         if c.skipped == 1 { "" } else { "s" },
-        list.join(", "),
+        c.by_kind(),
     ))
 }
 
