@@ -218,7 +218,7 @@ fn overview<W: Write>(
     writeln!(
         out,
         "<p>{}</p>",
-        crate::FleetTotals::of_refs(worst).sentence()
+        crate::FleetTotals::of(worst.iter().copied()).sentence()
     )?;
     writeln!(out, "<div class=\"wide\"><table class=\"sortable\"><thead><tr><th>Session</th><th>State</th><th>Source host</th><th>Started (UTC)</th><th>Duration</th><th>Failed</th><th>Warnings</th><th>Pending</th><th>Progress</th><th>Diagnostics</th></tr></thead><tbody>")?;
     for (n, s) in worst.iter().enumerate() {

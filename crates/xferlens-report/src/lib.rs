@@ -302,16 +302,7 @@ impl FleetTotals {
     }
 
     /// Totals of many sessions.
-    pub fn of(sessions: &[Session]) -> FleetTotals {
-        let mut f = FleetTotals::default();
-        for s in sessions {
-            f += FleetTotals::of_one(s);
-        }
-        f
-    }
-
-    /// [`FleetTotals::of`] over borrowed sessions.
-    pub fn of_refs(sessions: &[&Session]) -> FleetTotals {
+    pub fn of<'a>(sessions: impl IntoIterator<Item = &'a Session>) -> FleetTotals {
         let mut f = FleetTotals::default();
         for s in sessions {
             f += FleetTotals::of_one(s);
