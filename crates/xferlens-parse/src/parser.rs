@@ -178,19 +178,20 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
         }
         if !self.skip.is_empty() || self.fast_item_events {
             if let Scan::Type(t) = top_level_type(l) {
-                let valid = || utf8 || simdutf8::basic::from_utf8(l).is_ok();
-                if self.skip.iter().any(|s| s.as_bytes() == t) && valid() {
+                let text = || text_of(l, utf8);
+                if self.skip.iter().any(|s| s.as_bytes() == t) && text().is_some() {
                     self.summary.events += 1;
                     self.summary.filtered += 1;
                     return ControlFlow::Continue(());
                 }
-                if self.fast_item_events && matches!(t, b"control" | b"modulestatus") && valid() {
+                if self.fast_item_events && matches!(t, b"control" | b"modulestatus") {
                     // Module lines carry their time (module timelines);
                     // percentage lines need none.
-                    let found = item_event(t, l).and_then(|found| {
+                    let found = text().and_then(|s| {
+                        let found = item_event(t, s)?;
                         let time = match found {
                             ItemEvent::Percentage(_) => None,
-                            _ => line_time(l)?,
+                            _ => line_time(s)?,
                         };
                         Some((found, time))
                     });
@@ -239,9 +240,9 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
                 }
             }
         }
-        let text: Cow<'_, str> = match simdutf8::basic::from_utf8(l) {
-            Ok(s) => Cow::Borrowed(s),
-            Err(_) => Cow::Owned(String::from_utf8_lossy(l).into_owned()),
+        let text: Cow<'_, str> = match text_of(l, utf8) {
+            Some(s) => Cow::Borrowed(s),
+            None => Cow::Owned(String::from_utf8_lossy(l).into_owned()),
         };
         let mut ev = Event::default();
         match decode_line(&text, &mut ev) {
@@ -259,6 +260,20 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
 
     pub(crate) fn finish(self) -> ParseSummary {
         self.summary
+    }
+}
+
+/// `l` as text, if it is valid UTF-8. `checked`: the chunk `l` was cut
+/// from was validated already (see [`Piece::Line`]), so it is not again.
+fn text_of(l: &[u8], checked: bool) -> Option<&str> {
+    if checked {
+        debug_assert!(std::str::from_utf8(l).is_ok());
+        // SAFETY: `l` is a line of a chunk that was validated as UTF-8,
+        // cut only at ASCII bytes (LF, CR) or after a whole BOM, so it is
+        // valid UTF-8 on its own.
+        Some(unsafe { std::str::from_utf8_unchecked(l) })
+    } else {
+        simdutf8::basic::from_utf8(l).ok()
     }
 }
 

@@ -455,59 +455,80 @@ pub(crate) enum ItemEvent<'a> {
     },
 }
 
-/// Where `token` occurs exactly once outside strings (inside a JSON string
-/// every quote is escaped): the bytes after it. `None` when it is absent
-/// or repeated.
-fn once_after<'a>(t: &'a [u8], f: &memmem::Finder<'_>) -> Option<&'a [u8]> {
+/// How often a token occurs outside strings (inside a JSON string every
+/// quote is escaped), found in one pass over the line.
+enum Occurs<'a> {
+    /// Not at all.
+    Never,
+    /// Once: the text after it.
+    Once(&'a str),
+    /// More than once: the scanner cannot tell which the decoder reads.
+    Repeated,
+}
+
+/// How often the token of `f` occurs in `s` outside strings.
+fn occurs<'a>(s: &'a str, f: &memmem::Finder<'_>) -> Occurs<'a> {
+    let t = s.as_bytes();
     let mut it = f.find_iter(t).filter(|&at| !escaped(t, at));
     match (it.next(), it.next()) {
-        (Some(at), None) => Some(&t[at + f.needle().len()..]),
-        _ => None,
+        // The token ends in an ASCII byte: a char boundary.
+        (Some(at), None) => Occurs::Once(&s[at + f.needle().len()..]),
+        (None, _) => Occurs::Never,
+        _ => Occurs::Repeated,
     }
 }
 
-/// True when `token` does not occur outside strings.
-fn absent(t: &[u8], f: &memmem::Finder<'_>) -> bool {
-    !f.find_iter(t).any(|at| !escaped(t, at))
+/// The text after `token`, where it occurs exactly once outside strings.
+fn once_after<'a>(s: &'a str, f: &memmem::Finder<'_>) -> Option<&'a str> {
+    match occurs(s, f) {
+        Occurs::Once(rest) => Some(rest),
+        Occurs::Never | Occurs::Repeated => None,
+    }
 }
 
 /// The value ends here: only blanks, then `,` or `}`.
-fn value_ends(rest: &[u8]) -> bool {
-    matches!(rest.trim_ascii_start().first(), Some(b',' | b'}'))
+fn value_ends(rest: &str) -> bool {
+    matches!(rest.trim_ascii_start().as_bytes().first(), Some(b',' | b'}'))
 }
 
 /// A string without escapes at the start of `v` (after blanks): its text
-/// and the bytes after its closing quote. The caller has checked UTF-8.
-fn plain_string(v: &[u8]) -> Option<(&str, &[u8])> {
-    let v = v.trim_ascii_start().strip_prefix(b"\"")?;
-    let end = memchr::memchr2(b'"', b'\\', v)?;
-    if v[end] != b'"' {
+/// and the text after its closing quote.
+fn plain_string(v: &str) -> Option<(&str, &str)> {
+    let v = v.trim_ascii_start().strip_prefix('"')?;
+    let end = memchr::memchr2(b'"', b'\\', v.as_bytes())?;
+    if v.as_bytes()[end] != b'"' {
         return None;
     }
-    let text = std::str::from_utf8(&v[..end]).ok()?;
-    Some((text, &v[end + 1..]))
+    // Both cuts sit at ASCII quotes: char boundaries.
+    Some((&v[..end], &v[end + 1..]))
 }
 
 /// A JSON number, or a numeric string, at the start of `v`, as the
 /// decoder reads it; then the rest after it.
-fn number(v: &[u8]) -> Option<(f64, &[u8])> {
+fn number(v: &str) -> Option<(f64, &str)> {
     let mut v = v.trim_ascii_start();
-    let quoted = v.first() == Some(&b'"');
+    let quoted = v.starts_with('"');
     if quoted {
         v = &v[1..];
     }
     let len = v
-        .iter()
+        .bytes()
         .take_while(|b| matches!(b, b'0'..=b'9' | b'.' | b'-' | b'+' | b'e' | b'E'))
         .count();
     let (num, mut rest) = v.split_at(len);
-    if !quoted && !matches!(num.first(), Some(b'0'..=b'9' | b'-')) {
+    if !quoted && !matches!(num.as_bytes().first(), Some(b'0'..=b'9' | b'-')) {
         return None; // not JSON: let the decoder report it
     }
     if quoted {
-        rest = rest.strip_prefix(b"\"")?;
+        rest = rest.strip_prefix('"')?;
     }
-    let n = std::str::from_utf8(num).ok()?.parse::<f64>().ok()?;
+    // Most values (times, percentages, statuses) are short unsigned
+    // integers: exact in an f64, and far cheaper than a float parse.
+    let n = if (1..=15).contains(&num.len()) && num.bytes().all(|b| b.is_ascii_digit()) {
+        num.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0')) as f64
+    } else {
+        num.parse::<f64>().ok()?
+    };
     n.is_finite().then_some((n, rest))
 }
 
@@ -518,13 +539,14 @@ fn number(v: &[u8]) -> Option<(f64, &[u8])> {
 /// (`"action":"`, `"percentage":`, `"msg":`, `"module":"`, `"status":`,
 /// `"statusmsg":`) must occur exactly once outside strings, and each value
 /// must be a plain string (no escapes) or a number where one is expected.
-/// Anything else returns `None`: decode the line fully.
+/// Anything else returns `None`: decode the line fully. `t` is the line
+/// as text (its UTF-8 checked by the caller).
 ///
 /// Like the rest of the fast path, this checks less than a decode: it does
 /// not check at which depth a token sits, so a line that puts one of these
 /// keys outside `contents` can read differently. `xferlens check` turns
 /// the fast path off.
-pub(crate) fn item_event<'a>(kind: &[u8], t: &'a [u8]) -> Option<ItemEvent<'a>> {
+pub(crate) fn item_event<'a>(kind: &[u8], t: &'a str) -> Option<ItemEvent<'a>> {
     static ACTION: LazyLock<memmem::Finder<'static>> =
         LazyLock::new(|| memmem::Finder::new(b"\"action\":"));
     static PERCENT: LazyLock<memmem::Finder<'static>> =
@@ -551,10 +573,10 @@ pub(crate) fn item_event<'a>(kind: &[u8], t: &'a [u8]) -> Option<ItemEvent<'a>> 
                 "start_module" | "start_action" => {
                     // `["Name"]` (the writer's form) or `"Name"`.
                     let v = once_after(t, &MSG)?.trim_ascii_start();
-                    let (name, rest) = match v.strip_prefix(b"[") {
+                    let (name, rest) = match v.strip_prefix('[') {
                         Some(inner) => {
                             let (name, rest) = plain_string(inner)?;
-                            (name, rest.trim_ascii_start().strip_prefix(b"]")?)
+                            (name, rest.trim_ascii_start().strip_prefix(']')?)
                         }
                         None => plain_string(v)?,
                     };
@@ -581,14 +603,16 @@ pub(crate) fn item_event<'a>(kind: &[u8], t: &'a [u8]) -> Option<ItemEvent<'a>> 
             if !value_ends(rest) || status.abs() >= 9.2e18 {
                 return None;
             }
-            let statusmsg = if absent(t, &STATUSMSG) {
-                None
-            } else {
-                let (m, rest) = plain_string(once_after(t, &STATUSMSG)?)?;
-                if !value_ends(rest) {
-                    return None;
+            let statusmsg = match occurs(t, &STATUSMSG) {
+                Occurs::Never => None,
+                Occurs::Once(v) => {
+                    let (m, rest) = plain_string(v)?;
+                    if !value_ends(rest) {
+                        return None;
+                    }
+                    Some(m)
                 }
-                Some(m)
+                Occurs::Repeated => return None,
             };
             Some(ItemEvent::ModuleStatus {
                 module,
@@ -603,14 +627,17 @@ pub(crate) fn item_event<'a>(kind: &[u8], t: &'a [u8]) -> Option<ItemEvent<'a>> 
 /// The `time` of a line the scanner read: `Some(None)` when the line has
 /// none, `Some(Some(t))` when it occurs once as a number (or numeric
 /// string) that fits an `i64`, `None` when that cannot be decided here
-/// (repeated, not a number): decode the line fully.
-pub(crate) fn line_time(t: &[u8]) -> Option<Option<i64>> {
+/// (repeated, not a number): decode the line fully. `t` is the line as
+/// text.
+pub(crate) fn line_time(t: &str) -> Option<Option<i64>> {
     static TIME: LazyLock<memmem::Finder<'static>> =
         LazyLock::new(|| memmem::Finder::new(b"\"time\":"));
-    if absent(t, &TIME) {
-        return Some(None);
-    }
-    let (n, rest) = number(once_after(t, &TIME)?)?;
+    let v = match occurs(t, &TIME) {
+        Occurs::Never => return Some(None),
+        Occurs::Once(v) => v,
+        Occurs::Repeated => return None,
+    };
+    let (n, rest) = number(v)?;
     if !value_ends(rest) || n.fract() != 0.0 || n.abs() >= 9.2e18 {
         return None;
     }
@@ -715,8 +742,9 @@ mod tests {
     #[test]
     fn item_events() {
         fn c(l: &[u8]) -> Option<ItemEvent<'_>> {
-            item_event(b"control", l)
+            item_event(b"control", std::str::from_utf8(l).unwrap())
         }
+        let line_time = |l: &[u8]| line_time(std::str::from_utf8(l).unwrap());
         let pct = |l: &[u8]| match c(l) {
             Some(ItemEvent::Percentage(p)) => Some(p),
             _ => None,
@@ -780,7 +808,7 @@ mod tests {
         assert_eq!(line_time(br#"{"contents":{"time":1.5}}"#), None);
         assert_eq!(line_time(br#"{"contents":{"time":null}}"#), None);
         fn m(l: &[u8]) -> Option<ItemEvent<'_>> {
-            item_event(b"modulestatus", l)
+            item_event(b"modulestatus", std::str::from_utf8(l).unwrap())
         }
         assert_eq!(
             m(br#"{"pid":1,"type":"modulestatus","contents":{"module":"Mysql","status":1,"statusmsg":"Mysql restored."},"indent":1}"#),
