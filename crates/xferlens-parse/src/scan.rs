@@ -469,12 +469,26 @@ enum Occurs<'a> {
 /// How often the token of `f` occurs in `s` outside strings.
 fn occurs<'a>(s: &'a str, f: &memmem::Finder<'_>) -> Occurs<'a> {
     let t = s.as_bytes();
-    let mut it = f.find_iter(t).filter(|&at| !escaped(t, at));
-    match (it.next(), it.next()) {
+    let len = f.needle().len();
+    // The first and the second unescaped occurrence, if any; plain `find`
+    // calls, which set up less than an iterator.
+    let next = |from: usize| {
+        let mut from = from;
+        while let Some(i) = f.find(&t[from..]) {
+            if !escaped(t, from + i) {
+                return Some(from + i);
+            }
+            from += i + 1;
+        }
+        None
+    };
+    match next(0) {
+        None => Occurs::Never,
         // The token ends in an ASCII byte: a char boundary.
-        (Some(at), None) => Occurs::Once(&s[at + f.needle().len()..]),
-        (None, _) => Occurs::Never,
-        _ => Occurs::Repeated,
+        Some(at) => match next(at + len) {
+            None => Occurs::Once(&s[at + len..]),
+            Some(_) => Occurs::Repeated,
+        },
     }
 }
 
@@ -488,7 +502,10 @@ fn once_after<'a>(s: &'a str, f: &memmem::Finder<'_>) -> Option<&'a str> {
 
 /// The value ends here: only blanks, then `,` or `}`.
 fn value_ends(rest: &str) -> bool {
-    matches!(rest.trim_ascii_start().as_bytes().first(), Some(b',' | b'}'))
+    matches!(
+        rest.trim_ascii_start().as_bytes().first(),
+        Some(b',' | b'}')
+    )
 }
 
 /// A string without escapes at the start of `v` (after blanks): its text
