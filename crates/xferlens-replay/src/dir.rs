@@ -22,7 +22,7 @@ use crate::builder::{file_diagnostic, replay_item_log_in, SessionBuilder};
 use crate::files::{classify, FileRole};
 use crate::limits::DiagnosticBudget;
 use crate::model::{ItemLog, Session};
-use crate::open::open_in_session;
+use crate::open::{open_dir, open_in_dir, open_in_session};
 
 /// Why a session directory could not be read at all.
 #[derive(Debug, thiserror::Error)]
@@ -72,18 +72,34 @@ pub fn is_session_dir(dir: &Path) -> bool {
 
 /// Opens `name` in `dir`, or its other name (with or without the leading
 /// dot) if it was renamed since the listing. Never through a symlink.
-fn open_either(dir: &Path, name: &str) -> io::Result<(File, String)> {
-    match open_in_session(&dir.join(name)) {
+fn open_either(dir: &SessionDir<'_>, name: &str) -> io::Result<(File, String)> {
+    match dir.open(name) {
         Ok(f) => Ok((f, name.to_owned())),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             let other = match name.strip_prefix('.') {
                 Some(plain) => plain.to_owned(),
                 None => format!(".{name}"),
             };
-            let f = open_in_session(&dir.join(&other))?;
+            let f = dir.open(&other)?;
             Ok((f, other))
         }
         Err(e) => Err(e),
+    }
+}
+
+/// A session directory whose files are opened by name: relative to the
+/// open directory where it could be opened, else by path.
+struct SessionDir<'a> {
+    path: &'a Path,
+    handle: Option<File>,
+}
+
+impl SessionDir<'_> {
+    fn open(&self, name: &str) -> io::Result<File> {
+        match &self.handle {
+            Some(d) => open_in_dir(d, name),
+            None => open_in_session(&self.path.join(name)),
+        }
     }
 }
 
@@ -168,6 +184,10 @@ pub fn read_session_dir(
         .into_iter()
         .partition(|(_, r)| matches!(r, FileRole::ItemLog { .. }));
 
+    let dir = &SessionDir {
+        path: dir,
+        handle: open_dir(dir).ok(),
+    };
     let read_master = |b: &mut SessionBuilder| {
         for (name, _) in &others {
             read_one(b, dir, &dir_display, name, &opts.parse);
@@ -223,7 +243,7 @@ fn unreadable(dir_display: &str, name: &str, e: &io::Error) -> Diagnostic {
 }
 
 fn read_item_log(
-    dir: &Path,
+    dir: &SessionDir<'_>,
     dir_display: &str,
     name: &str,
     opts: &ParseOptions,
@@ -250,7 +270,7 @@ fn read_item_log(
 
 fn read_one(
     b: &mut SessionBuilder,
-    dir: &Path,
+    dir: &SessionDir<'_>,
     dir_display: &str,
     name: &str,
     opts: &ParseOptions,

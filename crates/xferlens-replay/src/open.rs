@@ -74,7 +74,45 @@ fn kind_of(m: &Metadata) -> io::Result<InputKind> {
 /// symlink (`O_NOFOLLOW`), and only if the open descriptor is a regular
 /// file. A symlink gives an error of kind `InvalidInput` that says so.
 pub fn open_in_session(path: &Path) -> io::Result<File> {
-    let f = match open_flags(path, libc::O_NOFOLLOW) {
+    checked_in_session(open_flags(path, libc::O_NOFOLLOW))
+}
+
+/// Opens a session directory, for [`open_in_dir`].
+pub fn open_dir(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+        .open(path)
+}
+
+/// [`open_in_session`] for `name`, a plain file name (no `/`), relative
+/// to the open directory `dir`: the kernel resolves one path component
+/// instead of the whole path, which counts on fleets of 80,000 files.
+pub fn open_in_dir(dir: &File, name: &str) -> io::Result<File> {
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "is not a plain file name; not read",
+        ));
+    }
+    let c =
+        std::ffi::CString::new(name).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK;
+    // SAFETY: a valid descriptor and a NUL-terminated name; the result is
+    // checked before use.
+    let fd = unsafe { libc::openat(dir.as_raw_fd(), c.as_ptr(), flags) };
+    let f = if fd < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        // SAFETY: `fd` was just opened and is owned by nothing else.
+        Ok(unsafe { <File as std::os::unix::io::FromRawFd>::from_raw_fd(fd) })
+    };
+    checked_in_session(f)
+}
+
+/// The checks of [`open_in_session`] on the result of an `O_NOFOLLOW` open.
+fn checked_in_session(opened: io::Result<File>) -> io::Result<File> {
+    let f = match opened {
         Ok(f) => f,
         Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -129,6 +167,35 @@ mod tests {
         assert!(e.to_string().contains("character device"), "{e}");
         assert!(open_input(dir.path()).is_err());
         assert_eq!(open_input(&link).unwrap().1, InputKind::Regular);
+    }
+
+    #[test]
+    fn opening_by_name_in_a_directory_has_the_same_checks() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("real"), b"x\n").unwrap();
+        std::fs::write(outside.path().join("secret"), b"s\n").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), dir.path().join("link")).unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let d = open_dir(dir.path()).unwrap();
+        let mut text = String::new();
+        io::Read::read_to_string(&mut open_in_dir(&d, "real").unwrap(), &mut text).unwrap();
+        assert_eq!(text, "x\n");
+        let e = open_in_dir(&d, "link").unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        assert!(open_in_dir(&d, "sub").is_err());
+        assert_eq!(
+            open_in_dir(&d, "missing").unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+        // Names never leave the directory.
+        let up = format!(
+            "../{}/secret",
+            outside.path().file_name().unwrap().to_str().unwrap()
+        );
+        for name in [up.as_str(), "..", ".", "", "a\0b"] {
+            assert!(open_in_dir(&d, name).is_err(), "{name:?}");
+        }
     }
 
     #[test]
