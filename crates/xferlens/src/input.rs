@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
 use flate2::read::MultiGzDecoder;
+use rayon::prelude::*;
 use xferlens_parse::{Diagnostic, DiagnosticKind};
 use xferlens_replay::{
     classify, is_session_dir, is_tar_header, open_input, read_session_dir, read_tar_each, FileRole,
@@ -78,7 +79,9 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Source>, Vec<anyhow::Error>) {
 }
 
 /// Collects session directories and archives below `dir` (symlinks are not
-/// followed; a session directory is not searched further).
+/// followed; a session directory is not searched further). Subdirectories
+/// are searched in parallel (a fleet directory holds thousands), and the
+/// results come back in name order.
 fn walk(dir: &Path, depth: usize, out: &mut Vec<Source>, errors: &mut Vec<anyhow::Error>) {
     if is_session_dir(dir) {
         out.push(Source::Dir(dir.to_owned()));
@@ -94,17 +97,28 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<Source>, errors: &mut Vec<anyhow
             return;
         }
     };
-    let mut entries: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        let Ok(m) = fs::symlink_metadata(&p) else {
-            continue;
-        };
-        if m.is_dir() {
-            walk(&p, depth + 1, out, errors);
-        } else if m.is_file() && is_tar_name(&p) {
-            out.push(Source::File(p));
-        }
+    // The listing's file type: no extra system call where the file system
+    // reports it (std falls back to lstat where it does not).
+    let mut entries: Vec<(PathBuf, fs::FileType)> = rd
+        .flatten()
+        .filter_map(|e| Some((e.path(), e.file_type().ok()?)))
+        .collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let found: Vec<(Vec<Source>, Vec<anyhow::Error>)> = entries
+        .into_par_iter()
+        .map(|(p, t)| {
+            let (mut out, mut errors) = (Vec::new(), Vec::new());
+            if t.is_dir() {
+                walk(&p, depth + 1, &mut out, &mut errors);
+            } else if t.is_file() && is_tar_name(&p) {
+                out.push(Source::File(p));
+            }
+            (out, errors)
+        })
+        .collect();
+    for (o, e) in found {
+        out.extend(o);
+        errors.extend(e);
     }
 }
 

@@ -291,13 +291,27 @@ pub fn check_not_input(outs: &[&Path], sources: &[Source]) -> Result<()> {
     if outs.is_empty() {
         return Ok(());
     }
+    // Sessions found by walking a directory share parents: resolve each
+    // parent once, and only the last component per input (one lstat).
+    let mut parents: std::collections::HashMap<&Path, Option<PathBuf>> = Default::default();
     for s in sources {
         let (p, is_dir) = match s {
             Source::Dir(d) => (d, true),
             Source::File(f) => (f, false),
             Source::Stdin => continue,
         };
-        let Some(in_abs) = absolute(p) else { continue };
+        let plain_name = p
+            .file_name()
+            .filter(|_| fs::symlink_metadata(p).is_ok_and(|m| !m.file_type().is_symlink()));
+        let in_abs = match (plain_name, p.parent()) {
+            (Some(name), Some(parent)) if !parent.as_os_str().is_empty() => parents
+                .entry(parent)
+                .or_insert_with(|| absolute(parent))
+                .as_ref()
+                .map(|d| d.join(name)),
+            _ => absolute(p),
+        };
+        let Some(in_abs) = in_abs else { continue };
         for (out, out_abs) in &outs {
             if *out_abs == in_abs || (is_dir && out_abs.starts_with(&in_abs)) {
                 bail!(

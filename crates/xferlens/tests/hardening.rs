@@ -285,6 +285,18 @@ fn outputs_never_overwrite_inputs_or_follow_links() {
     }
     let (code, _, _) = run(&["batch", s(&d), "-o", s(&d.join("out"))]);
     assert_eq!(code, 2, "batch output inside the session directory");
+    // A session found by walking its parent, and one named through a symlink.
+    let (code, _, _) = run(&["batch", s(tmp.path()), "-o", s(&d.join("out"))]);
+    assert_eq!(code, 2, "batch output inside a session found by walking");
+    let links = tempfile::tempdir().unwrap();
+    let link = links.path().join("sess-link");
+    std::os::unix::fs::symlink(&d, &link).unwrap();
+    let (code, _, _) = run(&["batch", s(&link), "-o", s(&d.join("out"))]);
+    assert_eq!(
+        code, 2,
+        "batch output inside a session named through a symlink"
+    );
+    assert!(!d.join("out").exists());
 
     // A symlink planted in the batch output directory is replaced, not
     // followed.
