@@ -361,42 +361,53 @@ pub fn run(ctx: &Ctx, roots: &[PathBuf], filters: &Filters, o: &BatchOptions) ->
     for t in [sessions, items, diagnostics] {
         done.extend(t.finish()?);
     }
-    let mut whole = |name: &str,
-                     header: &[&str],
-                     render: &dyn Fn(bool, &mut Vec<u8>) -> std::io::Result<()>|
-     -> Result<()> {
+    // The fleet tables and the two reports are independent: written side by side.
+    let whole = |name: &str,
+                 header: &[&str],
+                 render: &dyn Fn(bool, &mut Vec<u8>) -> std::io::Result<()>|
+     -> Result<Vec<Output>> {
         let mut t = TableOut::open(outdir, name, header, layout)?;
         t.whole(layout, render)?;
-        done.extend(t.finish()?);
-        Ok(())
+        t.finish()
     };
-    whole("modules", &STAT_COLUMNS, &|raw, b| {
-        xferlens_report::modules::stats_csv(&modules, raw, b)
-    })?;
-    whole("accounts", &ACCOUNT_HISTORY_COLUMNS, &|raw, b| {
-        histories_csv(&histories, raw, b)
-    })?;
-    whole("causes", &CAUSE_COLUMNS, &|raw, b| {
-        causes_csv(&fleet, raw, b)
-    })?;
-    whole("hosts", &HOST_COLUMNS, &|raw, b| {
-        hosts_csv(&fleet, &histories, raw, b)
-    })?;
-    if o.events {
-        done.extend(crate::events::batch_table(
-            ctx, filters, &sources, outdir, layout,
-        )?);
-    }
-    let mut md = Output::file(&outdir.join(REPORTS[0]))?;
-    let md_options = xferlens_report::Options {
-        full: o.full,
-        ..Default::default()
+    let tables = || -> Result<Vec<Output>> {
+        let mut done = whole("modules", &STAT_COLUMNS, &|raw, b| {
+            xferlens_report::modules::stats_csv(&modules, raw, b)
+        })?;
+        done.extend(whole("accounts", &ACCOUNT_HISTORY_COLUMNS, &|raw, b| {
+            histories_csv(&histories, raw, b)
+        })?);
+        done.extend(whole("causes", &CAUSE_COLUMNS, &|raw, b| {
+            causes_csv(&fleet, raw, b)
+        })?);
+        done.extend(whole("hosts", &HOST_COLUMNS, &|raw, b| {
+            hosts_csv(&fleet, &histories, raw, b)
+        })?);
+        if o.events {
+            done.extend(crate::events::batch_table(
+                ctx, filters, &sources, outdir, layout,
+            )?);
+        }
+        Ok(done)
     };
-    markdown::fleet(&kept, &answers, &md_options, &mut md)?;
-    let mut page = Output::file(&outdir.join(REPORTS[1]))?;
-    html::fleet(&kept, &answers, &mut page)?;
-    done.push(md);
-    done.push(page);
+    let md = || -> Result<Output> {
+        let mut md = Output::file(&outdir.join(REPORTS[0]))?;
+        let md_options = xferlens_report::Options {
+            full: o.full,
+            ..Default::default()
+        };
+        markdown::fleet(&kept, &answers, &md_options, &mut md)?;
+        Ok(md)
+    };
+    let page = || -> Result<Output> {
+        let mut page = Output::file(&outdir.join(REPORTS[1]))?;
+        html::fleet(&kept, &answers, &mut page)?;
+        Ok(page)
+    };
+    let (tables, (md, page)) = rayon::join(tables, || rayon::join(md, page));
+    done.extend(tables?);
+    done.push(md?);
+    done.push(page?);
     // Everything is written; put the files in place together.
     let written: Vec<String> = done.iter().map(|o| o.name().to_owned()).collect();
     for o in done {
@@ -456,5 +467,8 @@ pub fn run(ctx: &Ctx, roots: &[PathBuf], filters: &Filters, o: &BatchOptions) ->
     {
         eprintln!("{line}");
     }
+    // The process ends after this: freeing thousands of kept sessions and
+    // account histories piece by piece would only delay the exit.
+    std::mem::forget((kept, histories, fleet, modules));
     Ok(outcome)
 }
