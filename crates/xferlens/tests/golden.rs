@@ -12,7 +12,7 @@ const CASES: [(&str, &str); 3] = [
     ("running", "fixtures/sessions/sourcerunningcopy20251128"),
 ];
 
-const FORMATS: [(&str, &[&str]); 11] = [
+const FORMATS: [(&str, &[&str]); 19] = [
     ("summary.txt", &["summary"]),
     ("events.csv", &["events", "--format", "csv"]),
     ("accounts.csv", &["items", "--accounts", "--format", "csv"]),
@@ -24,6 +24,14 @@ const FORMATS: [(&str, &[&str]); 11] = [
     ("report.md", &["report", "--format", "md"]),
     ("report.html", &["report", "--format", "html"]),
     ("report.json", &["report", "--format", "json"]),
+    ("items.json", &["items", "--format", "json"]),
+    ("items.ndjson", &["items", "--format", "ndjson"]),
+    ("items.md", &["items", "--format", "md"]),
+    ("items.txt", &["items"]),
+    ("accounts.ndjson", &["items", "--accounts", "--format", "ndjson"]),
+    ("accounts.md", &["items", "--accounts", "--format", "md"]),
+    ("accounts.txt", &["items", "--accounts"]),
+    ("events.ndjson", &["events", "--format", "ndjson"]),
 ];
 
 #[test]
