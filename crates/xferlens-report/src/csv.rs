@@ -6,9 +6,8 @@ use std::io::{self, Write};
 use xferlens_replay::Session;
 
 use crate::escape::csv_cell;
-use crate::rows::{
-    session_cells, AccountRow, ItemRow, ACCOUNT_COLUMNS, ITEM_COLUMNS, SESSION_COLUMNS,
-};
+use crate::rows::{AccountRow, ItemRow, SessionRow};
+use crate::view::{Cell, Row};
 
 /// A CSV table writer that guards cells against formula injection.
 pub struct CsvOut<W: Write> {
@@ -67,6 +66,28 @@ impl<W: Write> CsvOut<W> {
         self.w.write_field(self.scratch.as_bytes()).map_err(to_io)
     }
 
+    /// Writes one row of a view (see [`crate::view`]): text cells guarded
+    /// like [`Self::field`], numbers as they are.
+    pub fn record<R: Row>(&mut self, r: &R) -> io::Result<()> {
+        for c in r.cells().as_ref() {
+            match c {
+                Cell::Text(t) => self.field(t.as_deref().unwrap_or(""))?,
+                Cell::UInt(n) => self.num(*n)?,
+                Cell::Int(n) => self.num(*n)?,
+                Cell::Fixed(..) => {
+                    let text = c.to_text();
+                    self.w.write_field(text.as_bytes()).map_err(to_io)?;
+                }
+            }
+        }
+        self.end_row()
+    }
+
+    /// Writes the header of a view's table.
+    pub fn header_of<R: Row>(&mut self) -> io::Result<()> {
+        self.header(R::COLUMNS)
+    }
+
     /// Ends the current row.
     pub fn end_row(&mut self) -> io::Result<()> {
         self.w.write_record(None::<&[u8]>).map_err(to_io)
@@ -89,10 +110,10 @@ impl<W: Write> CsvOut<W> {
 /// Writes the item rows of `sessions` (header included).
 pub fn items<W: Write>(sessions: &[Session], raw: bool, out: W) -> io::Result<()> {
     let mut c = CsvOut::new(out, raw);
-    c.header(&ITEM_COLUMNS)?;
+    c.header_of::<ItemRow>()?;
     for s in sessions {
         for it in s.items_by_queue() {
-            ItemRow::new(s, it).write_csv(&mut c)?;
+            c.record(&ItemRow::new(s, it))?;
         }
     }
     c.finish()
@@ -101,10 +122,10 @@ pub fn items<W: Write>(sessions: &[Session], raw: bool, out: W) -> io::Result<()
 /// Writes one row per account (TRANSFER and RESTORE side by side).
 pub fn accounts<W: Write>(sessions: &[Session], raw: bool, out: W) -> io::Result<()> {
     let mut c = CsvOut::new(out, raw);
-    c.header(&ACCOUNT_COLUMNS)?;
+    c.header_of::<AccountRow>()?;
     for s in sessions {
         for a in s.accounts() {
-            c.row(&AccountRow::new(s, &a).cells())?;
+            c.record(&AccountRow::new(s, &a))?;
         }
     }
     c.finish()
@@ -113,9 +134,9 @@ pub fn accounts<W: Write>(sessions: &[Session], raw: bool, out: W) -> io::Result
 /// Writes one row per session.
 pub fn sessions<W: Write>(sessions: &[Session], raw: bool, out: W) -> io::Result<()> {
     let mut c = CsvOut::new(out, raw);
-    c.header(&SESSION_COLUMNS)?;
+    c.header_of::<SessionRow>()?;
     for s in sessions {
-        c.row(&session_cells(s))?;
+        c.record(&SessionRow::new(s))?;
     }
     c.finish()
 }

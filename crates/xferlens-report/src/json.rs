@@ -7,6 +7,7 @@ use serde::Serialize;
 use xferlens_replay::{whm_state, Queue, Session};
 
 use crate::rows::{AccountRow, ItemRow};
+use crate::view::Json;
 
 /// Schema identifier written in every full report.
 pub const REPORT_SCHEMA: &str = "xferlens.report/1";
@@ -162,11 +163,11 @@ pub fn items<W: Write>(
     for s in sessions {
         if accounts {
             for a in s.accounts() {
-                put(&mut out, &AccountRow::new(s, &a))?;
+                put(&mut out, &Json(&AccountRow::new(s, &a)))?;
             }
         } else {
             for it in s.items_by_queue() {
-                put(&mut out, &ItemRow::new(s, it))?;
+                put(&mut out, &Json(&ItemRow::new(s, it)))?;
             }
         }
     }

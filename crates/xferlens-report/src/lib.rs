@@ -24,6 +24,7 @@ pub mod rows;
 pub mod style;
 pub mod terminal;
 pub mod time;
+pub mod view;
 
 use xferlens_replay::{Item, ItemStatus, Session, SessionState};
 

@@ -11,6 +11,7 @@ use crate::escape::markdown as m;
 use crate::escape::markdown_code as code;
 use crate::rows::{AccountRow, ItemRow, ACCOUNT_COLUMNS, ITEM_COLUMNS};
 use crate::time::{bytes, duration, rfc3339_opt};
+use crate::view::{Cell, Row};
 use crate::Options;
 
 fn table_header<W: Write>(out: &mut W, cols: &[&str]) -> io::Result<()> {
@@ -680,20 +681,25 @@ pub fn fleet_overview<W: Write>(sessions: &[Session], o: &Options, out: &mut W) 
     more(out, worst.len(), rows(o), "sessions.csv (`xferlens batch`)")
 }
 
+/// A view cell as Markdown: text escaped, numbers as they are.
+fn md_cell(c: &Cell<'_>) -> String {
+    m(&c.to_text())
+}
+
 /// Writes item rows as a Markdown table.
 pub fn items<W: Write>(sessions: &[Session], accounts: bool, out: &mut W) -> io::Result<()> {
     if accounts {
-        table_header(out, &ACCOUNT_COLUMNS)?;
+        table_header(out, ACCOUNT_COLUMNS)?;
         for s in sessions {
             for a in s.accounts() {
-                row(out, &AccountRow::new(s, &a).cells().map(|c| m(&c)))?;
+                row(out, &AccountRow::new(s, &a).cells().map(|c| md_cell(&c)))?;
             }
         }
     } else {
-        table_header(out, &ITEM_COLUMNS)?;
+        table_header(out, ITEM_COLUMNS)?;
         for s in sessions {
             for it in s.items_by_queue() {
-                row(out, &ItemRow::new(s, it).cells().map(|c| m(&c)))?;
+                row(out, &ItemRow::new(s, it).cells().map(|c| md_cell(&c)))?;
             }
         }
     }

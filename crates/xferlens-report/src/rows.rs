@@ -1,35 +1,16 @@
 //! Flat rows shared by the tabular formats (CSV, JSON lines, Markdown and
-//! terminal tables), so every format shows the same fields.
+//! terminal tables), so every format shows the same fields. Each row's
+//! columns are declared once, with [`crate::columns!`] (see
+//! [`crate::view`]).
 
-use serde::Serialize;
 use xferlens_replay::{whm_state, Account, Item, Session};
 
-use crate::time::{rfc3339, rfc3339_opt};
-
-/// Column names of `items` output, in order.
-pub const ITEM_COLUMNS: [&str; 18] = [
-    "session_id",
-    "queue",
-    "item_type",
-    "item_name",
-    "item",
-    "local_item",
-    "child",
-    "status",
-    "size_bytes",
-    "started_at",
-    "finished_at",
-    "duration_s",
-    "warnings",
-    "skipped_items",
-    "dangerous_items",
-    "altered_items",
-    "message",
-    "logfile",
-];
+use crate::columns;
+use crate::time::rfc3339;
+use crate::view::Cell;
 
 /// One item of one queue, flattened.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct ItemRow<'a> {
     /// Session id.
     pub session_id: &'a str,
@@ -93,79 +74,31 @@ impl<'a> ItemRow<'a> {
             logfile: it.logfile.as_deref(),
         }
     }
-
-    /// Writes the row to a CSV table, cell by cell, without building
-    /// strings for it.
-    pub fn write_csv<W: std::io::Write>(
-        &self,
-        c: &mut crate::csv::CsvOut<W>,
-    ) -> std::io::Result<()> {
-        fn o(v: Option<&str>) -> &str {
-            v.unwrap_or("")
-        }
-        c.field(self.session_id)?;
-        c.field(self.queue)?;
-        c.field(self.item_type)?;
-        c.field(o(self.item_name))?;
-        c.field(self.item)?;
-        c.field(o(self.local_item))?;
-        c.num(self.child)?;
-        c.field(self.status)?;
-        c.num(self.size_bytes)?;
-        c.field(o(self.started_at.as_deref()))?;
-        c.field(o(self.finished_at.as_deref()))?;
-        c.num(self.duration_s)?;
-        c.num(Some(self.warnings))?;
-        c.num(Some(self.skipped_items))?;
-        c.num(Some(self.dangerous_items))?;
-        c.num(Some(self.altered_items))?;
-        c.field(o(self.message))?;
-        c.field(o(self.logfile))?;
-        c.end_row()
-    }
-
-    /// The cells as text, in [`ITEM_COLUMNS`] order (numbers unquoted).
-    pub fn cells(&self) -> [String; 18] {
-        let o = |v: Option<&str>| v.unwrap_or("").to_owned();
-        let n = |v: Option<u64>| v.map(|x| x.to_string()).unwrap_or_default();
-        [
-            self.session_id.to_owned(),
-            self.queue.to_owned(),
-            self.item_type.to_owned(),
-            o(self.item_name),
-            self.item.to_owned(),
-            o(self.local_item),
-            n(self.child),
-            self.status.to_owned(),
-            n(self.size_bytes),
-            self.started_at.clone().unwrap_or_default(),
-            self.finished_at.clone().unwrap_or_default(),
-            self.duration_s.map(|d| d.to_string()).unwrap_or_default(),
-            self.warnings.to_string(),
-            self.skipped_items.to_string(),
-            self.dangerous_items.to_string(),
-            self.altered_items.to_string(),
-            o(self.message),
-            o(self.logfile),
-        ]
-    }
 }
 
-/// Column names of `items --accounts` output.
-pub const ACCOUNT_COLUMNS: [&str; 9] = [
-    "session_id",
-    "item_type",
-    "item",
-    "local_item",
-    "transfer_status",
-    "restore_status",
-    "overall",
-    "transfer_message",
-    "restore_message",
-];
+columns! { ItemRow<'a> as r => ITEM_COLUMNS {
+    "session_id" => Cell::text(r.session_id),
+    "queue" => Cell::text(r.queue),
+    "item_type" => Cell::text(r.item_type),
+    "item_name" => Cell::opt(r.item_name),
+    "item" => Cell::text(r.item),
+    "local_item" => Cell::opt(r.local_item),
+    "child" => Cell::UInt(r.child),
+    "status" => Cell::text(r.status),
+    "size_bytes" => Cell::UInt(r.size_bytes),
+    "started_at" => Cell::opt(r.started_at.as_deref()),
+    "finished_at" => Cell::opt(r.finished_at.as_deref()),
+    "duration_s" => Cell::Int(r.duration_s),
+    "warnings" => Cell::count(r.warnings),
+    "skipped_items" => Cell::count(r.skipped_items),
+    "dangerous_items" => Cell::count(r.dangerous_items),
+    "altered_items" => Cell::count(r.altered_items),
+    "message" => Cell::opt(r.message),
+    "logfile" => Cell::opt(r.logfile),
+} }
 
 /// One account with its TRANSFER and RESTORE side by side.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct AccountRow<'a> {
     /// Session id.
     pub session_id: &'a str,
@@ -204,66 +137,47 @@ impl<'a> AccountRow<'a> {
             restore_message: msg(a.restore),
         }
     }
-
-    /// The cells as text.
-    pub fn cells(&self) -> [String; 9] {
-        let o = |v: Option<&str>| v.unwrap_or("").to_owned();
-        [
-            self.session_id.to_owned(),
-            self.item_type.to_owned(),
-            self.item.to_owned(),
-            o(self.local_item),
-            self.transfer_status.to_owned(),
-            self.restore_status.to_owned(),
-            self.overall.to_owned(),
-            o(self.transfer_message),
-            o(self.restore_message),
-        ]
-    }
 }
 
-/// Column names of `sessions.csv`.
-pub const SESSION_COLUMNS: [&str; 24] = [
-    "session_id",
-    "state",
-    "whm_state",
-    "remote_host",
-    "started_at",
-    "finished_at",
-    "duration_s",
-    "transfer_total",
-    "transfer_success",
-    "transfer_warning",
-    "transfer_failed",
-    "transfer_running",
-    "transfer_pending",
-    "restore_total",
-    "restore_success",
-    "restore_warning",
-    "restore_failed",
-    "restore_running",
-    "restore_pending",
-    "bytes_total",
-    "bytes_done",
-    "percent",
-    "diagnostics",
-    "skipped_lines",
-];
+columns! { AccountRow<'a> as r => ACCOUNT_COLUMNS {
+    "session_id" => Cell::text(r.session_id),
+    "item_type" => Cell::text(r.item_type),
+    "item" => Cell::text(r.item),
+    "local_item" => Cell::opt(r.local_item),
+    "transfer_status" => Cell::text(r.transfer_status),
+    "restore_status" => Cell::text(r.restore_status),
+    "overall" => Cell::text(r.overall),
+    "transfer_message" => Cell::opt(r.transfer_message),
+    "restore_message" => Cell::opt(r.restore_message),
+} }
 
-/// One session, flattened (per-queue counts for TRANSFER and RESTORE).
-pub fn session_cells(s: &Session) -> Vec<String> {
-    let mut v = vec![
-        s.id.clone(),
-        s.state.as_str().to_owned(),
-        whm_state(s),
-        s.remote_host.clone().unwrap_or_default(),
-        rfc3339_opt(s.started_at),
-        rfc3339_opt(s.finished_at),
-        s.duration_s().map(|d| d.to_string()).unwrap_or_default(),
-    ];
-    for name in ["TRANSFER", "RESTORE"] {
-        match s.queue(name) {
-            Some(q) => v.extend(
+/// One session, flattened: its facts, and the counts of TRANSFER and
+/// RESTORE side by side (`sessions.csv`).
+#[derive(Clone, Debug)]
+pub struct SessionRow<'a> {
+    /// The session.
+    pub s: &'a Session,
+    /// WHM-style state.
+    pub whm_state: String,
+    /// RFC 3339 start.
+    pub started_at: Option<String>,
+    /// RFC 3339 finish.
+    pub finished_at: Option<String>,
+    /// TRANSFER: total, success, warning, failed, running, pending.
+    pub transfer: [u64; 6],
+    /// RESTORE, as `transfer`.
+    pub restore: [u64; 6],
+    /// Bytes of all queues.
+    pub bytes_total: u64,
+    /// Bytes done (WHM algorithm).
+    pub bytes_done: f64,
+}
+
+impl<'a> SessionRow<'a> {
+    /// The row of `s`.
+    pub fn new(s: &'a Session) -> SessionRow<'a> {
+        let counts = |name: &str| {
+            s.queue(name).map_or([0; 6], |q| {
                 [
                     q.items_total,
                     q.success,
@@ -272,21 +186,94 @@ pub fn session_cells(s: &Session) -> Vec<String> {
                     q.running,
                     q.pending,
                 ]
-                .map(|n| n.to_string()),
-            ),
-            None => v.extend(std::iter::repeat_n(String::from("0"), 6)),
+            })
+        };
+        SessionRow {
+            s,
+            whm_state: whm_state(s),
+            started_at: s.started_at.map(rfc3339),
+            finished_at: s.finished_at.map(rfc3339),
+            transfer: counts("TRANSFER"),
+            restore: counts("RESTORE"),
+            bytes_total: s
+                .queues
+                .iter()
+                .fold(0u64, |a, q| a.saturating_add(q.bytes_total)),
+            bytes_done: s.queues.iter().map(|q| q.bytes_done).sum(),
         }
     }
-    let total = s
-        .queues
-        .iter()
-        .fold(0u64, |a, q| a.saturating_add(q.bytes_total));
-    // `+ 0.0` turns a negative zero into zero.
-    let done: f64 = s.queues.iter().map(|q| q.bytes_done).sum::<f64>() + 0.0;
-    v.push(total.to_string());
-    v.push(format!("{done:.0}"));
-    v.push(format!("{:.1}", s.percent() + 0.0));
-    v.push(s.diagnostics.len().to_string());
-    v.push(s.skipped_lines.to_string());
-    v
 }
+
+columns! { SessionRow<'a> as r => SESSION_COLUMNS {
+    "session_id" => Cell::text(&r.s.id),
+    "state" => Cell::text(r.s.state.as_str()),
+    "whm_state" => Cell::text(&r.whm_state),
+    "remote_host" => Cell::opt(r.s.remote_host.as_deref()),
+    "started_at" => Cell::opt(r.started_at.as_deref()),
+    "finished_at" => Cell::opt(r.finished_at.as_deref()),
+    "duration_s" => Cell::Int(r.s.duration_s()),
+    "transfer_total" => Cell::count(r.transfer[0]),
+    "transfer_success" => Cell::count(r.transfer[1]),
+    "transfer_warning" => Cell::count(r.transfer[2]),
+    "transfer_failed" => Cell::count(r.transfer[3]),
+    "transfer_running" => Cell::count(r.transfer[4]),
+    "transfer_pending" => Cell::count(r.transfer[5]),
+    "restore_total" => Cell::count(r.restore[0]),
+    "restore_success" => Cell::count(r.restore[1]),
+    "restore_warning" => Cell::count(r.restore[2]),
+    "restore_failed" => Cell::count(r.restore[3]),
+    "restore_running" => Cell::count(r.restore[4]),
+    "restore_pending" => Cell::count(r.restore[5]),
+    "bytes_total" => Cell::count(r.bytes_total),
+    "bytes_done" => Cell::Fixed(r.bytes_done, 0),
+    "percent" => Cell::Fixed(r.s.percent(), 1),
+    "diagnostics" => Cell::count(r.s.diagnostics.len() as u64),
+    "skipped_lines" => Cell::count(r.s.skipped_lines),
+} }
+
+/// One line of a log, as `xferlens events` lists it.
+#[derive(Clone, Debug)]
+pub struct EventRow<'a> {
+    /// Session id.
+    pub session_id: &'a str,
+    /// Position among the session's listed lines (1-based).
+    pub seq: u64,
+    /// The log file.
+    pub file: &'a str,
+    /// Line number in the file.
+    pub line: u64,
+    /// RFC 3339 time of the line.
+    pub time: Option<String>,
+    /// Process id of the writer.
+    pub pid: Option<u64>,
+    /// Worker child number.
+    pub child: Option<u64>,
+    /// Queue.
+    pub queue: Option<&'a str>,
+    /// The control action, or the line type.
+    pub action: &'a str,
+    /// Source-side name.
+    pub item: Option<&'a str>,
+    /// Name on this server.
+    pub local_item: Option<&'a str>,
+    /// Item type.
+    pub item_type: Option<&'a str>,
+    /// The message, as text.
+    pub msg: Option<String>,
+}
+
+columns! { EventRow<'a> as r => EVENT_COLUMNS {
+    "session_id" => Cell::text(r.session_id),
+    "seq" => Cell::count(r.seq),
+    "file" => Cell::text(r.file),
+    "line" => Cell::count(r.line),
+    "time" => Cell::opt(r.time.as_deref()),
+    "pid" => Cell::UInt(r.pid),
+    "child" => Cell::UInt(r.child),
+    "queue" => Cell::opt(r.queue),
+    "action" => Cell::text(r.action),
+    "item" => Cell::opt(r.item),
+    "local_item" => Cell::opt(r.local_item),
+    "item_type" => Cell::opt(r.item_type),
+    "msg" => Cell::opt(r.msg.as_deref()),
+} }

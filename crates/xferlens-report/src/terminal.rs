@@ -10,6 +10,7 @@ use crate::escape::terminal as t;
 use crate::rows::{AccountRow, ItemRow, ACCOUNT_COLUMNS};
 use crate::style::Style;
 use crate::time::{bytes, duration, rfc3339};
+use crate::view::{position, Cell, Row};
 use crate::Options;
 
 fn state_style(s: SessionState) -> Style {
@@ -394,30 +395,32 @@ pub fn items_table<W: Write>(
             "message",
         ]
     };
+    // Text columns come from the view, by name; size and duration are
+    // shown for people here (`1.2 GB`, `3m 04s`).
+    let text = |c: &[Cell<'_>], i: usize| t(&c[i].to_text());
+    let account_cols: Vec<usize> = ACCOUNT_COLUMNS[1..7]
+        .iter()
+        .map(|n| position::<AccountRow>(n))
+        .collect();
+    let item_cols =
+        ["session_id", "queue", "item", "local_item", "status"].map(position::<ItemRow>);
+    let message = position::<ItemRow>("message");
     for s in sessions {
         if accounts {
             for a in s.accounts() {
-                rows.push(
-                    AccountRow::new(s, &a).cells()[1..7]
-                        .iter()
-                        .map(|c| t(c))
-                        .collect(),
-                );
+                let r = AccountRow::new(s, &a);
+                let c = r.cells();
+                rows.push(account_cols.iter().map(|&i| text(&c, i)).collect());
             }
         } else {
             for it in s.items_by_queue() {
                 let r = ItemRow::new(s, it);
                 let c = r.cells();
-                rows.push(vec![
-                    t(&c[0]),
-                    t(&c[1]),
-                    t(&c[4]),
-                    t(&c[5]),
-                    c[7].clone(),
-                    r.size_bytes.map(|b| bytes(b as f64)).unwrap_or_default(),
-                    r.duration_s.map(duration).unwrap_or_default(),
-                    t(&c[16]),
-                ]);
+                let mut row: Vec<String> = item_cols.iter().map(|&i| text(&c, i)).collect();
+                row.push(r.size_bytes.map(|b| bytes(b as f64)).unwrap_or_default());
+                row.push(r.duration_s.map(duration).unwrap_or_default());
+                row.push(text(&c, message));
+                rows.push(row);
             }
         }
     }

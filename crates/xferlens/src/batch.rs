@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use xferlens_replay::{ItemStatus, Session};
 use xferlens_report::csv::CsvOut;
-use xferlens_report::rows::{session_cells, ItemRow, ITEM_COLUMNS, SESSION_COLUMNS};
+use xferlens_report::rows::{ItemRow, SessionRow, ITEM_COLUMNS, SESSION_COLUMNS};
 use xferlens_report::{html, markdown};
 
 use xferlens_report::accounts::ACCOUNT_HISTORY_COLUMNS;
@@ -88,11 +88,11 @@ struct Rendered {
 }
 
 fn render(s: Session, raw: bool, need_raw: bool) -> std::io::Result<Rendered> {
-    let session_rows = |raw| csv_bytes(raw, |c| c.row(&session_cells(&s)));
+    let session_rows = |raw| csv_bytes(raw, |c| c.record(&SessionRow::new(&s)));
     let item_rows = |raw| {
         csv_bytes(raw, |c| {
             s.items_by_queue()
-                .try_for_each(|it| ItemRow::new(&s, it).write_csv(c))
+                .try_for_each(|it| c.record(&ItemRow::new(&s, it)))
         })
     };
     let diagnostics = |raw| csv_bytes(raw, |c| diagnostics_rows(&s, c));
@@ -322,8 +322,8 @@ pub fn run(ctx: &Ctx, roots: &[PathBuf], filters: &Filters, o: &BatchOptions) ->
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut out = Sink {
-        sessions: TableOut::open(outdir, "sessions", &SESSION_COLUMNS, layout)?,
-        items: TableOut::open(outdir, "items", &ITEM_COLUMNS, layout)?,
+        sessions: TableOut::open(outdir, "sessions", SESSION_COLUMNS, layout)?,
+        items: TableOut::open(outdir, "items", ITEM_COLUMNS, layout)?,
         kept: Vec::new(),
         modules: ModuleStats::default(),
         accounts: Histories::default(),

@@ -7,11 +7,12 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use serde::Serialize;
 use xferlens_parse::{parse_input, Diagnostic, Event, EventSink, Msg, ParseOptions, Position};
 use xferlens_replay::{classify, open_in_session, open_input, walk_tar, FileRole};
 use xferlens_report::csv::CsvOut;
+use xferlens_report::rows::{EventRow, EVENT_COLUMNS};
 use xferlens_report::time::rfc3339;
+use xferlens_report::view::Json;
 
 use crate::cli::EventsFormat;
 use crate::commands::{paths_or_default, print_diagnostics};
@@ -22,40 +23,6 @@ use crate::tables::Layout;
 #[cfg(feature = "parquet")]
 use crate::tables::TableOut;
 use crate::{Ctx, Outcome};
-
-/// Column names of `events` output.
-pub const EVENT_COLUMNS: [&str; 13] = [
-    "session_id",
-    "seq",
-    "file",
-    "line",
-    "time",
-    "pid",
-    "child",
-    "queue",
-    "action",
-    "item",
-    "local_item",
-    "item_type",
-    "msg",
-];
-
-#[derive(Serialize)]
-struct Row<'a> {
-    session_id: &'a str,
-    seq: u64,
-    file: &'a str,
-    line: u64,
-    time: Option<String>,
-    pid: Option<u64>,
-    child: Option<u64>,
-    queue: Option<&'a str>,
-    action: &'a str,
-    item: Option<&'a str>,
-    local_item: Option<&'a str>,
-    item_type: Option<&'a str>,
-    msg: Option<String>,
-}
 
 /// The text of `msg` for a timeline row.
 fn msg_text(m: &Msg<'_>) -> Option<String> {
@@ -106,7 +73,7 @@ impl EventSink for Rows<'_, '_> {
         if !(queue_ok && account_ok && f.time_ok(c.time)) {
             return ControlFlow::Continue(());
         }
-        let row = Row {
+        let row = EventRow {
             session_id: &self.session_id,
             seq: self.seq,
             file: &self.file,
@@ -129,26 +96,8 @@ impl EventSink for Rows<'_, '_> {
                 .or_else(|| c.text.as_deref().map(str::to_owned)),
         };
         let r = match self.out {
-            Out::Csv(w) => {
-                let n = |v: Option<u64>| v.map(|x| x.to_string()).unwrap_or_default();
-                let o = |v: Option<&str>| v.unwrap_or("").to_owned();
-                w.row(&[
-                    row.session_id.to_owned(),
-                    row.seq.to_string(),
-                    row.file.to_owned(),
-                    row.line.to_string(),
-                    row.time.clone().unwrap_or_default(),
-                    n(row.pid),
-                    n(row.child),
-                    o(row.queue),
-                    row.action.to_owned(),
-                    o(row.item),
-                    o(row.local_item),
-                    o(row.item_type),
-                    row.msg.clone().unwrap_or_default(),
-                ])
-            }
-            Out::Ndjson(w) => serde_json::to_writer(&mut **w, &row)
+            Out::Csv(w) => w.record(&row),
+            Out::Ndjson(w) => serde_json::to_writer(&mut **w, &Json(&row))
                 .map_err(io::Error::from)
                 .and_then(|_| w.write_all(b"\n")),
         };
@@ -324,7 +273,7 @@ fn stream_all(
     let mut out = match format {
         EventsFormat::Csv => {
             let mut c = CsvOut::new(sink_out as &mut dyn Write, raw_csv);
-            c.header(&EVENT_COLUMNS)?;
+            c.header(EVENT_COLUMNS)?;
             Out::Csv(Box::new(c))
         }
         EventsFormat::Ndjson => Out::Ndjson(sink_out),
@@ -410,7 +359,7 @@ pub fn batch_table(
             csv: false,
             ..layout.clone()
         };
-        let mut t = TableOut::open(outdir, "events", &EVENT_COLUMNS, &only)?;
+        let mut t = TableOut::open(outdir, "events", EVENT_COLUMNS, &only)?;
         let fed = std::fs::File::open(&scratch)
             .map_err(anyhow::Error::from)
             .and_then(|f| t.parquet_from(BufReader::new(f)));

@@ -28,7 +28,10 @@ const FORMATS: [(&str, &[&str]); 19] = [
     ("items.ndjson", &["items", "--format", "ndjson"]),
     ("items.md", &["items", "--format", "md"]),
     ("items.txt", &["items"]),
-    ("accounts.ndjson", &["items", "--accounts", "--format", "ndjson"]),
+    (
+        "accounts.ndjson",
+        &["items", "--accounts", "--format", "ndjson"],
+    ),
     ("accounts.md", &["items", "--accounts", "--format", "md"]),
     ("accounts.txt", &["items", "--accounts"]),
     ("events.ndjson", &["events", "--format", "ndjson"]),
