@@ -60,3 +60,6 @@ pub use crate::model::{
 pub use crate::open::{open_in_session, open_input, InputKind};
 pub use crate::progress::{compute_queues, whm_state};
 pub use crate::state::{QueueState, SessionState};
+/// A session's diagnostics are the parser's: re-exported so renderers need
+/// not depend on the parser.
+pub use xferlens_parse::{Diagnostic, DiagnosticKind};

@@ -8,7 +8,9 @@ use std::io::{self, Write};
 
 use xferlens_replay::{ItemStatus, Session, SessionState};
 
+use crate::columns;
 use crate::csv::CsvOut;
+use crate::view::Cell;
 
 /// The host key of a session without `remotehost`.
 pub const UNKNOWN_HOST: &str = "unknown";
@@ -230,57 +232,47 @@ pub fn retry_list(histories: &[History]) -> RetryList<'_> {
     }
 }
 
-/// Column names of `retry --format csv`.
-pub const RETRY_COLUMNS: [&str; 10] = [
-    "remote_host",
-    "item_type",
-    "item",
-    "local_item",
-    "size_bytes",
-    "attempts",
-    "first_session_id",
-    "last_session_id",
-    "last_status",
-    "reason",
-];
+/// One account to re-run (`retry --format csv`).
+pub struct RetryRow<'a>(pub &'a History);
 
-/// Column names of `batch`'s accounts.csv (every account, not only those
-/// to re-run).
-pub const ACCOUNT_HISTORY_COLUMNS: [&str; 11] = [
-    "remote_host",
-    "item_type",
-    "item",
-    "local_item",
-    "attempts",
-    "first_session_id",
-    "last_session_id",
-    "last_status",
-    "last_reason",
-    "size_bytes",
-    "to_rerun",
-];
+columns! { RetryRow<'a> as r => RETRY_COLUMNS {
+    "remote_host" => Cell::text(&r.0.key.remote_host),
+    "item_type" => Cell::text(&r.0.key.item_type),
+    "item" => Cell::text(&r.0.key.item),
+    "local_item" => Cell::opt(r.0.local_item()),
+    "size_bytes" => Cell::UInt(r.0.size()),
+    "attempts" => Cell::count(r.0.attempts.len() as u64),
+    "first_session_id" => Cell::text(&r.0.attempts[0].session_id),
+    "last_session_id" => Cell::text(&r.0.last().session_id),
+    "last_status" => Cell::text(r.0.last().status.as_str()),
+    "reason" => Cell::opt(r.0.last().reason.as_deref()),
+} }
 
-fn history_row<W: Write>(c: &mut CsvOut<W>, h: &History) -> io::Result<()> {
-    c.field(&h.key.remote_host)?;
-    c.field(&h.key.item_type)?;
-    c.field(&h.key.item)?;
-    c.field(h.local_item().unwrap_or(""))?;
-    c.num(h.size())?;
-    c.num(Some(h.attempts.len()))?;
-    c.field(&h.attempts[0].session_id)?;
-    c.field(&h.last().session_id)?;
-    c.field(h.last().status.as_str())?;
-    c.field(h.last().reason.as_deref().unwrap_or(""))?;
-    c.end_row()
-}
+/// One account's history across sessions (`batch`'s accounts.csv: every
+/// account, not only those to re-run).
+pub struct HistoryRow<'a>(pub &'a History);
+
+columns! { HistoryRow<'a> as r => ACCOUNT_HISTORY_COLUMNS {
+    "remote_host" => Cell::text(&r.0.key.remote_host),
+    "item_type" => Cell::text(&r.0.key.item_type),
+    "item" => Cell::text(&r.0.key.item),
+    "local_item" => Cell::opt(r.0.local_item()),
+    "attempts" => Cell::count(r.0.attempts.len() as u64),
+    "first_session_id" => Cell::text(&r.0.attempts[0].session_id),
+    "last_session_id" => Cell::text(&r.0.last().session_id),
+    "last_status" => Cell::text(r.0.last().status.as_str()),
+    "last_reason" => Cell::opt(r.0.last().reason.as_deref()),
+    "size_bytes" => Cell::UInt(r.0.size()),
+    "to_rerun" => Cell::text(if r.0.to_rerun() { "yes" } else { "no" }),
+} }
 
 /// Writes the re-queue list as CSV: accounts, then failed packages and
 /// feature lists.
 pub fn retry_csv<W: Write>(list: &RetryList<'_>, raw: bool, out: W) -> io::Result<()> {
     let mut c = CsvOut::new(out, raw);
-    c.header(&RETRY_COLUMNS)?;
+    c.header_of::<RetryRow>()?;
     for h in list.accounts.iter().chain(&list.others) {
-        history_row(&mut c, h)?;
+        c.record(&RetryRow(h))?;
     }
     c.finish()
 }
@@ -288,20 +280,9 @@ pub fn retry_csv<W: Write>(list: &RetryList<'_>, raw: bool, out: W) -> io::Resul
 /// Writes every account's history as CSV (`accounts.csv`).
 pub fn histories_csv<W: Write>(histories: &[History], raw: bool, out: W) -> io::Result<()> {
     let mut c = CsvOut::new(out, raw);
-    c.header(&ACCOUNT_HISTORY_COLUMNS)?;
+    c.header_of::<HistoryRow>()?;
     for h in histories {
-        c.field(&h.key.remote_host)?;
-        c.field(&h.key.item_type)?;
-        c.field(&h.key.item)?;
-        c.field(h.local_item().unwrap_or(""))?;
-        c.num(Some(h.attempts.len()))?;
-        c.field(&h.attempts[0].session_id)?;
-        c.field(&h.last().session_id)?;
-        c.field(h.last().status.as_str())?;
-        c.field(h.last().reason.as_deref().unwrap_or(""))?;
-        c.num(h.size())?;
-        c.field(if h.to_rerun() { "yes" } else { "no" })?;
-        c.end_row()?;
+        c.record(&HistoryRow(h))?;
     }
     c.finish()
 }

@@ -7,10 +7,12 @@
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 
-use xferlens_replay::{Item, ItemStatus, Session};
+use xferlens_replay::{Diagnostic, Item, ItemStatus, Session};
 
 use crate::accounts::{History, UNKNOWN_HOST};
+use crate::columns;
 use crate::csv::CsvOut;
+use crate::view::Cell;
 
 /// Longest cause kept, in characters.
 const CAUSE_MAX: usize = 200;
@@ -586,52 +588,54 @@ impl FleetStats {
     }
 }
 
-/// Column names of causes.csv.
-pub const CAUSE_COLUMNS: [&str; 9] = [
-    "queue",
-    "module",
-    "cause",
-    "items",
-    "accounts",
-    "sessions",
-    "example_session_id",
-    "example_item",
-    "example_message",
-];
+columns! { CauseStat as r => CAUSE_COLUMNS {
+    "queue" => Cell::text(&r.queue),
+    "module" => Cell::opt(r.module.as_deref()),
+    "cause" => Cell::text(&r.cause),
+    "items" => Cell::count(r.items),
+    "accounts" => Cell::count(r.accounts() as u64),
+    "sessions" => Cell::count(r.sessions),
+    "example_session_id" => Cell::text(&r.example.0),
+    "example_item" => Cell::text(&r.example.1),
+    "example_message" => Cell::text(&r.example.2),
+} }
 
 /// Writes causes.csv, most failed items first.
 pub fn causes_csv<W: Write>(f: &FleetStats, raw: bool, out: W) -> io::Result<()> {
     let mut c = CsvOut::new(out, raw);
-    c.header(&CAUSE_COLUMNS)?;
+    c.header_of::<CauseStat>()?;
     for st in f.causes() {
-        c.field(&st.queue)?;
-        c.field(st.module.as_deref().unwrap_or(""))?;
-        c.field(&st.cause)?;
-        c.num(Some(st.items))?;
-        c.num(Some(st.accounts()))?;
-        c.num(Some(st.sessions))?;
-        c.field(&st.example.0)?;
-        c.field(&st.example.1)?;
-        c.field(&st.example.2)?;
-        c.end_row()?;
+        c.record(st)?;
     }
     c.finish()
 }
 
-/// Column names of hosts.csv.
-pub const HOST_COLUMNS: [&str; 11] = [
-    "remote_host",
-    "sessions",
-    "accounts",
-    "accounts_to_rerun",
-    "failed_items",
-    "bytes",
-    "total_s",
-    "median_session_s",
-    "throughput_p50_bps",
-    "throughput_p90_bps",
-    "accounts_failed_last",
-];
+/// One source host with its account counts from the joined histories
+/// (hosts.csv).
+pub struct HostRow<'a> {
+    /// The host's statistics.
+    pub h: &'a HostStat,
+    /// Accounts seen from it.
+    pub accounts: u64,
+    /// Of those, accounts to re-run.
+    pub rerun: u64,
+    /// Of those, accounts whose last attempt failed.
+    pub failed: u64,
+}
+
+columns! { HostRow<'a> as r => HOST_COLUMNS {
+    "remote_host" => Cell::text(&r.h.host),
+    "sessions" => Cell::count(r.h.sessions),
+    "accounts" => Cell::count(r.accounts),
+    "accounts_to_rerun" => Cell::count(r.rerun),
+    "failed_items" => Cell::count(r.h.failed_items),
+    "bytes" => Cell::count(r.h.bytes),
+    "total_s" => Cell::Int(Some(r.h.total_s())),
+    "median_session_s" => Cell::Int(r.h.median_s()),
+    "throughput_p50_bps" => Cell::UInt(r.h.throughput_p50().map(|t| t.round() as u64)),
+    "throughput_p90_bps" => Cell::UInt(r.h.throughput_p90().map(|t| t.round() as u64)),
+    "accounts_failed_last" => Cell::count(r.failed),
+} }
 
 /// Writes hosts.csv: per source host, with account counts from the
 /// joined histories.
@@ -649,39 +653,43 @@ pub fn hosts_csv<W: Write>(
         e.2 += u64::from(h.last().status == ItemStatus::Failed);
     }
     let mut c = CsvOut::new(out, raw);
-    c.header(&HOST_COLUMNS)?;
+    c.header_of::<HostRow>()?;
     for h in f.hosts() {
         let (accounts, rerun, failed) = per.get(h.host.as_str()).copied().unwrap_or_default();
-        c.field(&h.host)?;
-        c.num(Some(h.sessions))?;
-        c.num(Some(accounts))?;
-        c.num(Some(rerun))?;
-        c.num(Some(h.failed_items))?;
-        c.num(Some(h.bytes))?;
-        c.num(Some(h.total_s()))?;
-        c.num(h.median_s())?;
-        c.num(h.throughput_p50().map(|t| t.round() as u64))?;
-        c.num(h.throughput_p90().map(|t| t.round() as u64))?;
-        c.num(Some(failed))?;
-        c.end_row()?;
+        c.record(&HostRow {
+            h,
+            accounts,
+            rerun,
+            failed,
+        })?;
     }
     c.finish()
 }
 
-/// Column names of diagnostics.csv.
-pub const DIAGNOSTIC_COLUMNS: [&str; 6] =
-    ["session_id", "file", "line", "kind", "message", "excerpt"];
+/// One diagnostic of one session (diagnostics.csv).
+pub struct DiagnosticRow<'a> {
+    /// Session id.
+    pub session_id: &'a str,
+    /// The diagnostic.
+    pub d: &'a Diagnostic,
+}
+
+columns! { DiagnosticRow<'a> as r => DIAGNOSTIC_COLUMNS {
+    "session_id" => Cell::text(r.session_id),
+    "file" => Cell::text(&r.d.source),
+    "line" => Cell::count(r.d.line),
+    "kind" => Cell::text(r.d.kind.code()),
+    "message" => Cell::Text(Some(r.d.kind.to_string().into())),
+    "excerpt" => Cell::text(&r.d.excerpt),
+} }
 
 /// Writes one session's diagnostics as CSV rows (no header).
 pub fn diagnostics_rows<W: Write>(s: &Session, c: &mut CsvOut<W>) -> io::Result<()> {
     for d in &s.diagnostics {
-        c.field(&s.id)?;
-        c.field(&d.source)?;
-        c.num(Some(d.line))?;
-        c.field(d.kind.code())?;
-        c.field(&d.kind.to_string())?;
-        c.field(&d.excerpt)?;
-        c.end_row()?;
+        c.record(&DiagnosticRow {
+            session_id: &s.id,
+            d,
+        })?;
     }
     Ok(())
 }

@@ -9,8 +9,10 @@ use std::io::{self, Write};
 use serde::Serialize;
 use xferlens_replay::{Item, ModuleState, Session};
 
+use crate::columns;
 use crate::csv::CsvOut;
 use crate::time::duration;
+use crate::view::Cell;
 
 /// Column names of `modules` output, in order.
 pub const MODULE_COLUMNS: [&str; 14] = [
@@ -321,41 +323,30 @@ impl ModuleStats {
     }
 }
 
-/// Column names of `modules.csv` in `batch` output.
-pub const STAT_COLUMNS: [&str; 9] = [
-    "module",
-    "runs",
-    "failed",
-    "unfinished",
-    "median_s",
-    "p90_s",
-    "total_s",
-    "slowest",
-    "slowest_s",
-];
+columns! { ModuleStat as r => STAT_COLUMNS {
+    "module" => Cell::text(&r.name),
+    "runs" => Cell::count(r.runs),
+    "failed" => Cell::count(r.failed),
+    "unfinished" => Cell::count(r.unfinished),
+    "median_s" => Cell::Int(r.quantile(0.5)),
+    "p90_s" => Cell::Int(r.quantile(0.9)),
+    "total_s" => Cell::Int(Some(r.total_s())),
+    // The slowest runs, as `session/item`, and their seconds.
+    "slowest" => Cell::Text(Some(
+        r.slowest.iter().map(|(_, s, i)| format!("{s}/{i}")).collect::<Vec<_>>().join(" ").into()
+    )),
+    "slowest_s" => Cell::Text(Some(
+        r.slowest.iter().map(|(d, _, _)| d.to_string()).collect::<Vec<_>>().join(" ").into()
+    )),
+} }
 
-/// Writes the per-module statistics as CSV, most total time first.
-/// `slowest` lists the slowest runs as `session/item`.
+/// Writes the per-module statistics as CSV (`modules.csv` in `batch`
+/// output), most total time first.
 pub fn stats_csv<W: Write>(stats: &ModuleStats, raw: bool, out: W) -> io::Result<()> {
     let mut c = CsvOut::new(out, raw);
-    c.header(&STAT_COLUMNS)?;
+    c.header_of::<ModuleStat>()?;
     for m in stats.by_total_time() {
-        c.field(&m.name)?;
-        c.num(Some(m.runs))?;
-        c.num(Some(m.failed))?;
-        c.num(Some(m.unfinished))?;
-        c.num(m.quantile(0.5))?;
-        c.num(m.quantile(0.9))?;
-        c.num(Some(m.total_s()))?;
-        let who: Vec<String> = m
-            .slowest
-            .iter()
-            .map(|(_, s, i)| format!("{s}/{i}"))
-            .collect();
-        c.field(&who.join(" "))?;
-        let secs: Vec<String> = m.slowest.iter().map(|(d, _, _)| d.to_string()).collect();
-        c.field(&secs.join(" "))?;
-        c.end_row()?;
+        c.record(m)?;
     }
     c.finish()
 }

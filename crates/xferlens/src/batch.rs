@@ -328,7 +328,7 @@ pub fn run(ctx: &Ctx, roots: &[PathBuf], filters: &Filters, o: &BatchOptions) ->
         modules: ModuleStats::default(),
         accounts: Histories::default(),
         fleet: FleetStats::default(),
-        diagnostics: TableOut::open(outdir, "diagnostics", &DIAGNOSTIC_COLUMNS, layout)?,
+        diagnostics: TableOut::open(outdir, "diagnostics", DIAGNOSTIC_COLUMNS, layout)?,
         kinds: Default::default(),
         bytes: 0,
         outcome: Outcome {
@@ -371,16 +371,16 @@ pub fn run(ctx: &Ctx, roots: &[PathBuf], filters: &Filters, o: &BatchOptions) ->
         t.finish()
     };
     let tables = || -> Result<Vec<Output>> {
-        let mut done = whole("modules", &STAT_COLUMNS, &|raw, b| {
+        let mut done = whole("modules", STAT_COLUMNS, &|raw, b| {
             xferlens_report::modules::stats_csv(&modules, raw, b)
         })?;
-        done.extend(whole("accounts", &ACCOUNT_HISTORY_COLUMNS, &|raw, b| {
+        done.extend(whole("accounts", ACCOUNT_HISTORY_COLUMNS, &|raw, b| {
             histories_csv(&histories, raw, b)
         })?);
-        done.extend(whole("causes", &CAUSE_COLUMNS, &|raw, b| {
+        done.extend(whole("causes", CAUSE_COLUMNS, &|raw, b| {
             causes_csv(&fleet, raw, b)
         })?);
-        done.extend(whole("hosts", &HOST_COLUMNS, &|raw, b| {
+        done.extend(whole("hosts", HOST_COLUMNS, &|raw, b| {
             hosts_csv(&fleet, &histories, raw, b)
         })?);
         if o.events {
