@@ -48,6 +48,11 @@ pub struct ParseOptions {
     /// no pid, indent or other fields. For consumers that need no more,
     /// such as item-log replay. Off by default.
     pub fast_item_events: bool,
+    /// With `fast_item_events`: also read the `time` of percentage lines
+    /// (one more scan of each). On by default; a reader that needs no such
+    /// times (an item log read beside its master, whose times win) turns
+    /// it off.
+    pub percentage_times: bool,
 }
 
 /// Item-log line types that nothing downstream reads: the bulk of the
@@ -63,6 +68,7 @@ impl Default for ParseOptions {
             skip_types: &[],
             item_log_skip: ITEM_LOG_SKIP,
             fast_item_events: false,
+            percentage_times: true,
         }
     }
 }
@@ -103,6 +109,7 @@ pub(crate) struct LineCtx<'s, S> {
     cap: u64,
     skip: &'static [&'static str],
     fast_item_events: bool,
+    percentage_times: bool,
     pub(crate) summary: ParseSummary,
 }
 
@@ -114,6 +121,7 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
             cap: opts.max_line_len as u64,
             skip: opts.skip_types,
             fast_item_events: opts.fast_item_events,
+            percentage_times: opts.percentage_times,
             pos: Position { line: 1, byte: 0 },
             summary: ParseSummary::default(),
         }
@@ -185,12 +193,12 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
                     return ControlFlow::Continue(());
                 }
                 if self.fast_item_events && matches!(t, b"control" | b"modulestatus") {
-                    // Module lines carry their time (module timelines);
-                    // percentage lines need none.
+                    // With their time: module timelines, and the times of
+                    // an item log read without its master.
                     let found = text().and_then(|s| {
                         let found = item_event(t, s)?;
                         let time = match found {
-                            ItemEvent::Percentage(_) => None,
+                            ItemEvent::Percentage(_) if !self.percentage_times => None,
                             _ => line_time(s)?,
                         };
                         Some((found, time))

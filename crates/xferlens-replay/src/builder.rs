@@ -75,6 +75,9 @@ pub(crate) fn replay_item_log_in<R: Read>(
         Some(b) => ItemLogReplay::with_budget(file_name, display, active, b),
         None => ItemLogReplay::new(file_name, display, active),
     };
+    if !opts.percentage_times {
+        r = r.without_percentage_times();
+    }
     // Item logs: lines of types nothing reads are only checked, not decoded.
     let opts = ParseOptions {
         skip_types: opts.item_log_skip,
@@ -317,10 +320,11 @@ impl SessionBuilder {
                     format!("item log {name} is not mentioned in the master log"),
                 ));
             }
-            s.unmentioned_logs.push(log.file.clone());
             if s.master.is_some() {
                 // Outside every total, as on WHM's page, which only follows
-                // the logs the master names (docs/FORMAT.md).
+                // the logs the master names (docs/FORMAT.md). Without a
+                // master, the item logs are all the session has.
+                s.unmentioned_logs.push(log.file.clone());
                 continue;
             }
             let status = match &log.result {

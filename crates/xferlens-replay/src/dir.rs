@@ -194,8 +194,16 @@ pub fn read_session_dir(
         }
     };
     let budget = b.budget();
+    // Beside a master log, the session's times are the master's: the item
+    // logs' percentage lines are read without theirs (one scan less each).
+    let item_parse = ParseOptions {
+        percentage_times: !others
+            .iter()
+            .any(|(_, r)| matches!(r, FileRole::Master { .. })),
+        ..opts.parse.clone()
+    };
     let read = |(name, _): &(String, FileRole)| {
-        read_item_log(dir, &dir_display, name, &opts.parse, &budget)
+        read_item_log(dir, &dir_display, name, &item_parse, &budget)
     };
     let parts: Vec<ItemPart> = if opts.master_only {
         read_master(&mut b);

@@ -35,6 +35,10 @@ pub struct ItemLogReplay {
     action_stack: Vec<(usize, usize)>,
     /// Actions not kept past [`limits::ACTIONS_MAX`].
     actions_dropped: u64,
+    /// Percentage lines' times are not taken for the log's first and last
+    /// time (they were not read: see `ParseOptions::percentage_times`), so
+    /// every reading path gives the same times.
+    skip_percentage_times: bool,
 }
 
 /// The text of a line, cut to `max` bytes.
@@ -49,6 +53,13 @@ fn msg_text(ev: &Event<'_>, max: usize) -> String {
 }
 
 impl ItemLogReplay {
+    /// Leaves percentage lines' times out of the log's first and last
+    /// time (for a parse that does not read them).
+    pub fn without_percentage_times(mut self) -> ItemLogReplay {
+        self.skip_percentage_times = true;
+        self
+    }
+
     /// A replay of the file named `file` (as found), `active` if dot-named,
     /// read from `path` (for messages).
     pub fn new(file: &str, path: &str, active: bool) -> ItemLogReplay {
@@ -117,10 +128,10 @@ impl ItemLogReplay {
     fn on_event(&mut self, pos: Position, ev: &Event<'_>) {
         let c = &ev.contents;
         // Times from the lines every reading path decodes the same way:
-        // not the bulk lines the fast path only scans, nor percentages,
-        // which it reads without their time.
+        // not the bulk lines the fast path only scans, nor percentages
+        // when their times were not asked for.
         let bulk = matches!(ev.kind, MsgType::Out | MsgType::Debug | MsgType::Header)
-            || matches!(c.action, Some(Action::Percentage));
+            || (self.skip_percentage_times && matches!(c.action, Some(Action::Percentage)));
         if let Some(t) = c.time.filter(|_| !bulk) {
             self.log.first_time = Some(self.log.first_time.map_or(t, |f| f.min(t)));
             self.log.last_time = Some(self.log.last_time.map_or(t, |l| l.max(t)));

@@ -210,6 +210,56 @@ pub fn id_for_file(p: &Path, session_id: Option<&str>) -> String {
     }
 }
 
+/// True when the input's own name says it is a master log.
+fn named_as_master(display: &str) -> bool {
+    let name = Path::new(display)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    matches!(classify(&name), FileRole::Master { .. })
+}
+
+/// The item log name an unnamed log's first line implies: an item log
+/// opens with `start`, "Starting “QUEUE” for “Type” “item”.", whose queue
+/// and item name the log (the type is the label WHM shows, e.g. `Account`).
+/// The head may be the log itself or a saved API response holding it in
+/// `data.log` (its first line is read from the JSON string). `None`: not
+/// an item log's head.
+fn item_log_name(head: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(head)
+        .or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()]))
+        .ok()?;
+    let trimmed = text.trim_start();
+    let line: String = match trimmed.find("\"log\"") {
+        Some(at) if trimmed.starts_with('{') && !trimmed.starts_with("{\"pid\"") => {
+            // `"log":"<escaped log>`: the first line ends at the first `\n`.
+            let rest = trimmed[at + 5..]
+                .trim_start()
+                .strip_prefix(':')?
+                .trim_start();
+            let rest = rest.strip_prefix('"')?;
+            let end = rest.find("\\n").unwrap_or(rest.len().min(4096));
+            serde_json::from_str(&format!("\"{}\"", &rest[..end])).ok()?
+        }
+        _ => trimmed.lines().next()?.to_owned(),
+    };
+    let v: serde_json::Value = serde_json::from_str(&line).ok()?;
+    if v.get("type")?.as_str()? != "start" {
+        return None;
+    }
+    let msg = v.pointer("/contents/msg/0")?.as_str()?;
+    let quoted: Vec<&str> = msg
+        .split('“')
+        .skip(1)
+        .filter_map(|p| p.split('”').next())
+        .collect();
+    let [queue, kind, item] = quoted[..] else {
+        return None;
+    };
+    let name = format!("item-{queue}_{kind}_{item}");
+    matches!(classify(&name), FileRole::ItemLog { .. }).then_some(name)
+}
+
 /// True when the first bytes of a stream are a tar archive, plain or
 /// inside gzip (the gzip head is decompressed from the buffer, so the
 /// stream itself is read once).
@@ -251,6 +301,15 @@ fn load_stream<R: Read>(
         });
         return;
     }
+    // A file of no known name (a saved API response, a log saved under
+    // another name) is a master log unless its first line is an item
+    // log's `start` line.
+    let as_name = match classify(&as_name) {
+        FileRole::Master { .. } if !named_as_master(display) => {
+            item_log_name(whole.get_ref().0.get_ref()).unwrap_or(as_name)
+        }
+        _ => as_name,
+    };
     let mut b = SessionBuilder::new(id);
     let r = b
         .read_file(&as_name, display, whole, &opts.parse)

@@ -874,3 +874,53 @@ fn a_live_session_without_times_is_judged_by_its_master_logs_mtime() {
     let (_, out, _) = run(&["-q", "progress", d.to_str().unwrap()]);
     assert!(!out.contains("stale"), "written a minute ago: {out}");
 }
+
+#[test]
+fn an_item_log_without_its_name_or_its_master_is_read_as_an_item_log() {
+    let path =
+        "fixtures/sessions/sourcefailurescopy20251128/item-TRANSFER_AccountRemoteRoot_alpha000";
+    let log = std::fs::read_to_string(fixture(path.trim_start_matches("fixtures/"))).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    // A saved `fetch_transfer_session_log` response, and the log saved
+    // under another name: neither name says "item log".
+    let api = tmp.path().join("response.json");
+    let body = serde_json::json!({
+        "data": { "log": log },
+        "metadata": { "result": 1, "reason": "OK", "command": "fetch_transfer_session_log" }
+    });
+    std::fs::write(&api, body.to_string()).unwrap();
+    let saved = tmp.path().join("saved.log");
+    std::fs::write(&saved, &log).unwrap();
+    let piped = xferlens()
+        .args(["items", "--format", "csv", "-"])
+        .write_stdin(log.clone())
+        .output()
+        .unwrap();
+    let piped = String::from_utf8_lossy(&piped.stdout).into_owned();
+    for (what, out) in [
+        (
+            "api",
+            run(&["items", "--format", "csv", api.to_str().unwrap()]).1,
+        ),
+        (
+            "saved",
+            run(&["items", "--format", "csv", saved.to_str().unwrap()]).1,
+        ),
+        ("stdin", piped),
+    ] {
+        assert_eq!(out.lines().count(), 2, "{what}: {out}");
+        let row = out.lines().nth(1).unwrap();
+        assert!(row.contains(",TRANSFER,Account,"), "{what}: {row}");
+        assert!(row.contains(",alpha000,"), "{what}: {row}");
+        assert!(row.contains(",failed,"), "{what}: {row}");
+        // Its own line times, without a master.
+        assert!(row.contains("2025-11-28T14:00:01Z"), "{what}: {row}");
+    }
+    // Under its own name, alone: its times, and no "unlisted" line (there
+    // is no master to leave it unlisted).
+    let (code, out, _) = run(&["summary", path]);
+    assert_eq!(code, 0);
+    assert!(out.contains("started 2025-11-28T14:00:01Z"), "{out}");
+    assert!(!out.contains("no times"), "{out}");
+    assert!(!out.contains("unlisted"), "{out}");
+}
