@@ -747,3 +747,33 @@ pub fn detail_kinds(d: &DetailLists) -> [(&'static str, &[Detail]); 4] {
         ("altered_items", &d.altered_items),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ItemStatus::{self, *};
+
+    #[test]
+    fn an_accounts_status_combines_its_transfer_and_restore() {
+        let c = ItemStatus::combine;
+        // A failure anywhere fails the account.
+        assert_eq!(c(Some(Failed), None), Failed);
+        assert_eq!(c(Some(Success), Some(Failed)), Failed);
+        assert_eq!(c(Some(Running), Some(Failed)), Failed);
+        // Anything running keeps it running.
+        assert_eq!(c(Some(Running), None), Running);
+        assert_eq!(c(Some(Success), Some(Running)), Running);
+        // Transferred but not restored yet: still on its way.
+        assert_eq!(c(Some(Success), None), Running);
+        assert_eq!(c(Some(Warning), Some(Pending)), Running);
+        // Nothing started.
+        assert_eq!(c(Some(Pending), None), Pending);
+        assert_eq!(c(None, None), Pending);
+        assert_eq!(c(Some(Pending), Some(Pending)), Pending);
+        // Both done: a warning on either side shows.
+        assert_eq!(c(Some(Warning), Some(Success)), Warning);
+        assert_eq!(c(Some(Success), Some(Warning)), Warning);
+        assert_eq!(c(Some(Success), Some(Success)), Success);
+        // A restore without its transfer in this session (re-queued alone).
+        assert_eq!(c(None, Some(Success)), Success);
+    }
+}

@@ -166,3 +166,173 @@ pub fn whm_state(s: &Session) -> String {
         _ => "TRANSFER_PENDING".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ItemLog, Queue};
+
+    fn item(queue: &str, size: Option<u64>, status: ItemStatus) -> Item {
+        Item {
+            queue: queue.into(),
+            item: format!("a{size:?}{status:?}"),
+            size,
+            status,
+            ..Item::default()
+        }
+    }
+
+    fn running(queue: &str, size: u64, pct: f64) -> Item {
+        Item {
+            log: Some(Box::new(ItemLog {
+                last_percentage: Some(pct),
+                ..ItemLog::default()
+            })),
+            ..item(queue, Some(size), ItemStatus::Running)
+        }
+    }
+
+    fn session(state: SessionState, queues: &[(&str, u64, u64)], items: Vec<Item>) -> Session {
+        let mut s = Session {
+            state,
+            queues: queues
+                .iter()
+                .map(|&(name, count, size)| Queue {
+                    name: name.into(),
+                    items_total: count,
+                    bytes_total: size,
+                    ..Queue::default()
+                })
+                .collect(),
+            items,
+            ..Session::default()
+        };
+        compute_queues(&mut s);
+        s
+    }
+
+    #[test]
+    fn bytes_done_follow_whm_finished_whole_running_by_percentage() {
+        let mut done = item("TRANSFER", Some(100), ItemStatus::Success);
+        done.started_at = Some(1000);
+        done.finished_at = Some(1010);
+        let s = session(
+            SessionState::Running,
+            // queue_count 4 and queue_size 1000 from the master; one item
+            // never seen.
+            &[("TRANSFER", 4, 1000)],
+            vec![
+                done,
+                running("TRANSFER", 300, 50.0),
+                item("TRANSFER", Some(200), ItemStatus::Pending),
+            ],
+        );
+        let q = &s.queues[0];
+        assert_eq!(
+            (q.success, q.running, q.pending, q.items_total),
+            (1, 1, 2, 4)
+        );
+        assert_eq!(q.bytes_done, 250.0);
+        assert_eq!(q.percent, 25.0);
+        assert_eq!(q.state, QueueState::InProgress);
+        // 100 finished bytes in 10 s; 750 left.
+        assert_eq!(q.throughput_bps, Some(10.0));
+        assert_eq!(q.eta_s, Some(75.0));
+        assert_eq!(q.finished_at, None, "not every item finished");
+        assert_eq!(whm_state(&s), "TRANSFER_INPROGRESS");
+    }
+
+    #[test]
+    fn odd_percentages_are_clamped_and_bytes_never_pass_the_total() {
+        for (pct, want) in [(f64::NAN, 0.0), (250.0, 100.0), (-5.0, 0.0)] {
+            let s = session(
+                SessionState::Running,
+                &[("TRANSFER", 1, 0)],
+                vec![running("TRANSFER", 400, pct)],
+            );
+            assert_eq!(s.queues[0].bytes_done, want * 4.0, "{pct}");
+        }
+        // A master whose queue_size is smaller than the items' sizes.
+        let s = session(
+            SessionState::Completed,
+            &[("TRANSFER", 1, 10)],
+            vec![item("TRANSFER", Some(400), ItemStatus::Success)],
+        );
+        assert_eq!((s.queues[0].bytes_done, s.queues[0].percent), (10.0, 100.0));
+    }
+
+    #[test]
+    fn logs_without_sizes_count_items() {
+        // Old 1.6 logs carry no sizes: progress is finished items over all.
+        let s = session(
+            SessionState::Running,
+            &[("TRANSFER", 4, 0)],
+            vec![
+                item("TRANSFER", None, ItemStatus::Success),
+                item("TRANSFER", None, ItemStatus::Failed),
+                item("TRANSFER", None, ItemStatus::Running),
+            ],
+        );
+        assert_eq!(s.queues[0].percent, 50.0);
+        assert_eq!(s.queues[0].bytes_total, 0);
+    }
+
+    #[test]
+    fn no_eta_unless_moving_and_queue_states_follow_the_session() {
+        let timed = || {
+            let mut a = item("RESTORE", Some(100), ItemStatus::Success);
+            a.started_at = Some(0);
+            a.finished_at = Some(10);
+            vec![a, running("RESTORE", 100, 10.0)]
+        };
+        for state in [SessionState::Paused, SessionState::Failed] {
+            let s = session(state, &[("RESTORE", 2, 200)], timed());
+            assert_eq!(s.queues[0].eta_s, None, "{state:?}");
+        }
+        let s = session(SessionState::Failed, &[("RESTORE", 2, 200)], timed());
+        assert_eq!(s.queues[0].state, QueueState::Failed);
+        assert_eq!(whm_state(&s), "FAILED");
+        // An empty queue of an ended session is done.
+        let s = session(SessionState::Completed, &[("RESTORE", 0, 0)], vec![]);
+        assert_eq!(
+            (s.queues[0].percent, s.queues[0].state),
+            (100.0, QueueState::Completed)
+        );
+        // Items of a queue the master never declared are not counted.
+        let s = session(
+            SessionState::Running,
+            &[],
+            vec![item("TRANSFER", Some(1), ItemStatus::Success)],
+        );
+        assert!(s.queues.is_empty());
+        assert_eq!(whm_state(&s), "PENDING");
+    }
+
+    #[test]
+    fn whm_state_names_the_busy_queue() {
+        let q = |t: ItemStatus, r: ItemStatus| {
+            whm_state(&session(
+                SessionState::Running,
+                &[("TRANSFER", 1, 10), ("RESTORE", 1, 10)],
+                vec![item("TRANSFER", Some(10), t), item("RESTORE", Some(10), r)],
+            ))
+        };
+        assert_eq!(
+            q(ItemStatus::Pending, ItemStatus::Pending),
+            "TRANSFER_PENDING"
+        );
+        assert_eq!(
+            q(ItemStatus::Running, ItemStatus::Pending),
+            "TRANSFER_INPROGRESS"
+        );
+        assert_eq!(
+            q(ItemStatus::Success, ItemStatus::Pending),
+            "RESTORE_PENDING"
+        );
+        assert_eq!(
+            q(ItemStatus::Success, ItemStatus::Running),
+            "RESTORE_INPROGRESS"
+        );
+        assert_eq!(q(ItemStatus::Warning, ItemStatus::Success), "COMPLETED");
+    }
+}
