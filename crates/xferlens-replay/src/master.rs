@@ -258,248 +258,289 @@ impl MasterReplay {
             );
             return;
         };
-        let child = c.child_number;
-        let has_item = c.item.is_some();
         let text = || c.msg.as_ref().and_then(|m| m.joined(" "));
         match action {
-            Action::Start if !has_item => {
-                if !self.started {
-                    self.started = true;
-                    self.session.started_at = c.time;
-                    self.session.state = SessionState::Running;
-                }
-                self.mark("start", ev, pos);
-            }
+            Action::Start if c.item.is_none() => self.on_session_start(pos, ev),
             Action::Initiator => self.session.initiator = text().as_deref().map(limits::name),
             Action::Version => self.session.version = text().as_deref().map(limits::name),
             Action::RemoteHost => self.session.remote_host = text().as_deref().map(limits::name),
-            Action::QueueCount | Action::QueueSize => {
-                let Some(queue) = c.queue.as_deref() else {
-                    self.anomaly(
-                        pos,
-                        "queue-missing",
-                        format!("`{}` without queue", action.as_str()),
-                    );
-                    return;
-                };
-                let n = c.msg.as_ref().and_then(Msg::as_u64);
-                let is_count = *action == Action::QueueCount;
-                let Some(q) = self.queue_mut(queue) else {
-                    return;
-                };
-                match (n, is_count) {
-                    (Some(n), true) => q.items_total = n,
-                    (Some(n), false) => q.bytes_total = n,
-                    (None, _) => {
-                        let a = action.as_str().to_owned();
-                        self.anomaly(pos, "bad-number", format!("`{a}` msg is not a number"));
-                    }
-                }
-            }
-            Action::Start | Action::ProcessItem => {
-                let Some(idx) = self.item_index(ev, pos) else {
-                    return;
-                };
-                let queue = self.session.items[idx].queue.clone();
-                {
-                    let it = &mut self.session.items[idx];
-                    if it.item_name.is_none() {
-                        it.item_name = owned(&c.item_name);
-                    }
-                    if c.local_item.is_some() {
-                        it.local_item = owned(&c.local_item);
-                    }
-                    if it.status == ItemStatus::Pending {
-                        it.status = ItemStatus::Running;
-                    }
-                    if it.started_at.is_none() {
-                        it.started_at = c.time;
-                    }
-                    if let Some(ch) = child.filter(|c| *c > 0) {
-                        it.child = Some(ch);
-                        it.pid = ev.pid.or(it.pid);
-                    }
-                }
-                let log = c.logfile.as_deref().or(match (&c.msg, action) {
-                    (Some(Msg::Text(t)), Action::ProcessItem) => Some(&**t),
-                    _ => None,
-                });
-                self.set_logfile(idx, log, pos);
-                if *action == Action::Start {
-                    self.had_start.insert(idx);
-                    if let Some(ch) = child.filter(|c| *c > 0) {
-                        let Some(w) = self.worker(&queue, ch) else {
-                            return;
-                        };
-                        let wk = &mut self.session.workers[w];
-                        if let Some(p) = ev.pid {
-                            if wk.pids.last() != Some(&p) && wk.pids.len() < limits::MARKS_MAX {
-                                wk.pids.push(p);
-                            }
-                        }
-                        if wk.items.last() != Some(&idx) && wk.items.len() < limits::ITEMS_MAX {
-                            wk.items.push(idx);
-                        }
-                        if self.held_item[w].replace(idx).is_none() {
-                            self.held_order.push(w);
-                        }
-                    }
-                }
-            }
-            Action::StartItem => {
-                let Some(idx) = self.item_index(ev, pos) else {
-                    return;
-                };
-                let it = &mut self.session.items[idx];
-                if let Some(size) = c.msg.as_ref().and_then(Msg::as_u64) {
-                    it.size = Some(size);
-                }
-                if it.started_at.is_none() {
-                    it.started_at = c.time;
-                }
-                if it.status == ItemStatus::Pending {
-                    it.status = ItemStatus::Running;
-                }
-                if c.local_item.is_some() {
-                    it.local_item = owned(&c.local_item);
-                }
-                if it.item_name.is_none() {
-                    it.item_name = owned(&c.item_name);
-                }
-            }
+            Action::QueueCount | Action::QueueSize => self.on_queue_total(pos, ev, action),
+            Action::Start | Action::ProcessItem => self.on_item_picked(pos, ev, action),
+            Action::StartItem => self.on_start_item(pos, ev),
             Action::SuccessItem | Action::WarningItem | Action::FailedItem => {
-                let Some(idx) = self.item_index(ev, pos) else {
-                    return;
-                };
-                if self.session.items[idx].status.is_finished() {
-                    let key = self.session.items[idx].key();
-                    self.anomaly(
-                        pos,
-                        "finished-twice",
-                        format!("{key} finished again; the later result is kept"),
-                    );
-                }
-                let mut cut = 0;
-                let it = &mut self.session.items[idx];
-                it.finished_at = c.time.or(it.finished_at);
-                if it.item_name.is_none() {
-                    it.item_name = owned(&c.item_name);
-                }
-                if let Some(Msg::Finished(f)) = &c.msg {
-                    it.counts = Counts {
-                        warnings: f.warnings,
-                        skipped_items: f.skipped_items,
-                        dangerous_items: f.dangerous_items,
-                        altered_items: f.altered_items,
-                    };
-                    if f.size.is_some() {
-                        it.size = it.size.or(f.size);
-                    }
-                    it.message = owned_text(&f.message);
-                    it.failure = owned_text(&f.failure);
-                    it.details = f.details.clone();
-                    cut = limits::clip_details(&mut it.details);
-                } else if let Some(t) = text().as_deref().map(limits::text) {
-                    if *action == Action::FailedItem {
-                        it.failure = Some(t);
-                    } else {
-                        it.message = Some(t);
-                    }
-                }
-                it.status = match action {
-                    Action::FailedItem => ItemStatus::Failed,
-                    Action::WarningItem => ItemStatus::Warning,
-                    _ if it.counts.any() => ItemStatus::Warning,
-                    _ => ItemStatus::Success,
-                };
-                if *action == Action::FailedItem && it.failure.is_none() {
-                    it.failure = it.message.take();
-                }
-                if cut > 0 {
-                    let key = it.key();
-                    self.anomaly(
-                        pos,
-                        "details-truncated",
-                        format!(
-                            "{key}: {cut} detail records not kept (at most {} per list)",
-                            limits::DETAILS_MAX
-                        ),
-                    );
-                }
+                self.on_item_finished(pos, ev, action)
             }
-            Action::ChildFailed => {
-                let queue = owned(&c.queue);
-                if self.session.child_failures.len() >= limits::MARKS_MAX {
-                    self.over_budget[OVER_MARKS] += 1;
-                    return;
-                }
-                // The first worker (in order of first holding) of this
-                // child number, in this queue if named, whose item is
-                // unfinished.
-                let workers = &self.session.workers;
-                let held = self
-                    .held_order
-                    .iter()
-                    .filter(|&&w| {
-                        let wk = &workers[w];
-                        Some(wk.child) == child && queue.as_ref().is_none_or(|q| *q == wk.queue)
-                    })
-                    .filter_map(|&w| Some((w, self.held_item[w]?)))
-                    .find(|(_, i)| !self.session.items[*i].status.is_finished());
-                let item = held.map(|(_, i)| i);
-                if let Some((w, i)) = held {
-                    self.session.items[i].worker_crashed = true;
-                    self.session.workers[w].crashes += 1;
-                }
-                self.session.child_failures.push(ChildFailure {
-                    queue,
-                    child,
-                    retry: text().as_deref().map(limits::text),
-                    time: c.time,
-                    line: pos.line,
-                    item,
-                });
-            }
-            Action::Complete if child.unwrap_or(0) > 0 => {
-                let ch = child.unwrap_or(0);
-                match self.find_worker(c.queue.as_deref(), ch) {
-                    Some(w) => self.session.workers[w].completed = true,
-                    None => {
-                        let q = limits::name(c.queue.as_deref().unwrap_or("?"));
-                        if let Some(w) = self.worker(&q, ch) {
-                            self.session.workers[w].completed = true;
-                        }
-                    }
-                }
-            }
+            Action::ChildFailed => self.on_child_failed(pos, ev),
+            Action::Complete if c.child_number.unwrap_or(0) > 0 => self.on_worker_complete(ev),
             Action::Complete
             | Action::Pausing
             | Action::Pause
             | Action::Resume
             | Action::Aborting
             | Action::Abort
-            | Action::Fail => {
-                let name = action.as_str();
-                if let Some(next) = self.session.state.after(name, true) {
-                    self.session.state = next;
-                    if next.is_terminal() {
-                        self.session.finished_at = c.time;
-                    } else {
-                        self.session.finished_at = None;
-                    }
-                } else {
-                    let st = self.session.state.as_str();
-                    self.anomaly(
-                        pos,
-                        "unexpected-action",
-                        format!("`{name}` in state {st}; ignored"),
-                    );
-                }
-                self.mark(name, ev, pos);
-            }
+            | Action::Fail => self.on_session_action(pos, ev, action),
             Action::Other(_) => {}
             _ => {} // item-log actions (percentage, modules) carry nothing in a master log
         }
+    }
+
+    /// `start` of child 0: the session starts (a resumed session starts
+    /// again; its first start is kept).
+    fn on_session_start(&mut self, pos: Position, ev: &Event<'_>) {
+        let c = &ev.contents;
+        if !self.started {
+            self.started = true;
+            self.session.started_at = c.time;
+            self.session.state = SessionState::Running;
+        }
+        self.mark("start", ev, pos);
+    }
+
+    /// `queue_count` / `queue_size`: a queue's item count or bytes.
+    fn on_queue_total(&mut self, pos: Position, ev: &Event<'_>, action: &Action<'_>) {
+        let c = &ev.contents;
+        let Some(queue) = c.queue.as_deref() else {
+            self.anomaly(
+                pos,
+                "queue-missing",
+                format!("`{}` without queue", action.as_str()),
+            );
+            return;
+        };
+        let n = c.msg.as_ref().and_then(Msg::as_u64);
+        let is_count = *action == Action::QueueCount;
+        let Some(q) = self.queue_mut(queue) else {
+            return;
+        };
+        match (n, is_count) {
+            (Some(n), true) => q.items_total = n,
+            (Some(n), false) => q.bytes_total = n,
+            (None, _) => {
+                let a = action.as_str().to_owned();
+                self.anomaly(pos, "bad-number", format!("`{a}` msg is not a number"));
+            }
+        }
+    }
+
+    /// `start` with an item (a worker picks it up) or `process-item` (its
+    /// log file): the item is running, and the worker holds it.
+    fn on_item_picked(&mut self, pos: Position, ev: &Event<'_>, action: &Action<'_>) {
+        let c = &ev.contents;
+        let child = c.child_number;
+        let Some(idx) = self.item_index(ev, pos) else {
+            return;
+        };
+        let queue = self.session.items[idx].queue.clone();
+        {
+            let it = &mut self.session.items[idx];
+            if it.item_name.is_none() {
+                it.item_name = owned(&c.item_name);
+            }
+            if c.local_item.is_some() {
+                it.local_item = owned(&c.local_item);
+            }
+            if it.status == ItemStatus::Pending {
+                it.status = ItemStatus::Running;
+            }
+            if it.started_at.is_none() {
+                it.started_at = c.time;
+            }
+            if let Some(ch) = child.filter(|c| *c > 0) {
+                it.child = Some(ch);
+                it.pid = ev.pid.or(it.pid);
+            }
+        }
+        let log = c.logfile.as_deref().or(match (&c.msg, action) {
+            (Some(Msg::Text(t)), Action::ProcessItem) => Some(&**t),
+            _ => None,
+        });
+        self.set_logfile(idx, log, pos);
+        if *action == Action::Start {
+            self.had_start.insert(idx);
+            if let Some(ch) = child.filter(|c| *c > 0) {
+                let Some(w) = self.worker(&queue, ch) else {
+                    return;
+                };
+                let wk = &mut self.session.workers[w];
+                if let Some(p) = ev.pid {
+                    if wk.pids.last() != Some(&p) && wk.pids.len() < limits::MARKS_MAX {
+                        wk.pids.push(p);
+                    }
+                }
+                if wk.items.last() != Some(&idx) && wk.items.len() < limits::ITEMS_MAX {
+                    wk.items.push(idx);
+                }
+                if self.held_item[w].replace(idx).is_none() {
+                    self.held_order.push(w);
+                }
+            }
+        }
+    }
+
+    /// `start-item`: processing begins, with the item's size.
+    fn on_start_item(&mut self, pos: Position, ev: &Event<'_>) {
+        let c = &ev.contents;
+        let Some(idx) = self.item_index(ev, pos) else {
+            return;
+        };
+        let it = &mut self.session.items[idx];
+        if let Some(size) = c.msg.as_ref().and_then(Msg::as_u64) {
+            it.size = Some(size);
+        }
+        if it.started_at.is_none() {
+            it.started_at = c.time;
+        }
+        if it.status == ItemStatus::Pending {
+            it.status = ItemStatus::Running;
+        }
+        if c.local_item.is_some() {
+            it.local_item = owned(&c.local_item);
+        }
+        if it.item_name.is_none() {
+            it.item_name = owned(&c.item_name);
+        }
+    }
+
+    /// `success-item` / `warning-item` / `failed-item`: the item's result,
+    /// counts and details.
+    fn on_item_finished(&mut self, pos: Position, ev: &Event<'_>, action: &Action<'_>) {
+        let c = &ev.contents;
+        let text = || c.msg.as_ref().and_then(|m| m.joined(" "));
+        let Some(idx) = self.item_index(ev, pos) else {
+            return;
+        };
+        if self.session.items[idx].status.is_finished() {
+            let key = self.session.items[idx].key();
+            self.anomaly(
+                pos,
+                "finished-twice",
+                format!("{key} finished again; the later result is kept"),
+            );
+        }
+        let mut cut = 0;
+        let it = &mut self.session.items[idx];
+        it.finished_at = c.time.or(it.finished_at);
+        if it.item_name.is_none() {
+            it.item_name = owned(&c.item_name);
+        }
+        if let Some(Msg::Finished(f)) = &c.msg {
+            it.counts = Counts {
+                warnings: f.warnings,
+                skipped_items: f.skipped_items,
+                dangerous_items: f.dangerous_items,
+                altered_items: f.altered_items,
+            };
+            if f.size.is_some() {
+                it.size = it.size.or(f.size);
+            }
+            it.message = owned_text(&f.message);
+            it.failure = owned_text(&f.failure);
+            it.details = f.details.clone();
+            cut = limits::clip_details(&mut it.details);
+        } else if let Some(t) = text().as_deref().map(limits::text) {
+            if *action == Action::FailedItem {
+                it.failure = Some(t);
+            } else {
+                it.message = Some(t);
+            }
+        }
+        it.status = match action {
+            Action::FailedItem => ItemStatus::Failed,
+            Action::WarningItem => ItemStatus::Warning,
+            _ if it.counts.any() => ItemStatus::Warning,
+            _ => ItemStatus::Success,
+        };
+        if *action == Action::FailedItem && it.failure.is_none() {
+            it.failure = it.message.take();
+        }
+        if cut > 0 {
+            let key = it.key();
+            self.anomaly(
+                pos,
+                "details-truncated",
+                format!(
+                    "{key}: {cut} detail records not kept (at most {} per list)",
+                    limits::DETAILS_MAX
+                ),
+            );
+        }
+    }
+
+    /// `child-failed`: a worker died; the item it held is marked.
+    fn on_child_failed(&mut self, pos: Position, ev: &Event<'_>) {
+        let c = &ev.contents;
+        let child = c.child_number;
+        let text = || c.msg.as_ref().and_then(|m| m.joined(" "));
+        let queue = owned(&c.queue);
+        if self.session.child_failures.len() >= limits::MARKS_MAX {
+            self.over_budget[OVER_MARKS] += 1;
+            return;
+        }
+        // The first worker (in order of first holding) of this
+        // child number, in this queue if named, whose item is
+        // unfinished.
+        let workers = &self.session.workers;
+        let held = self
+            .held_order
+            .iter()
+            .filter(|&&w| {
+                let wk = &workers[w];
+                Some(wk.child) == child && queue.as_ref().is_none_or(|q| *q == wk.queue)
+            })
+            .filter_map(|&w| Some((w, self.held_item[w]?)))
+            .find(|(_, i)| !self.session.items[*i].status.is_finished());
+        let item = held.map(|(_, i)| i);
+        if let Some((w, i)) = held {
+            self.session.items[i].worker_crashed = true;
+            self.session.workers[w].crashes += 1;
+        }
+        self.session.child_failures.push(ChildFailure {
+            queue,
+            child,
+            retry: text().as_deref().map(limits::text),
+            time: c.time,
+            line: pos.line,
+            item,
+        });
+    }
+
+    /// `complete` of a worker (child > 0).
+    fn on_worker_complete(&mut self, ev: &Event<'_>) {
+        let c = &ev.contents;
+        let child = c.child_number;
+        let ch = child.unwrap_or(0);
+        match self.find_worker(c.queue.as_deref(), ch) {
+            Some(w) => self.session.workers[w].completed = true,
+            None => {
+                let q = limits::name(c.queue.as_deref().unwrap_or("?"));
+                if let Some(w) = self.worker(&q, ch) {
+                    self.session.workers[w].completed = true;
+                }
+            }
+        }
+    }
+
+    /// `complete` (child 0), `pausing`, `pause`, `resume`, `aborting`,
+    /// `abort`, `fail`: the session's state changes.
+    fn on_session_action(&mut self, pos: Position, ev: &Event<'_>, action: &Action<'_>) {
+        let c = &ev.contents;
+        let name = action.as_str();
+        if let Some(next) = self.session.state.after(action) {
+            self.session.state = next;
+            if next.is_terminal() {
+                self.session.finished_at = c.time;
+            } else {
+                self.session.finished_at = None;
+            }
+        } else {
+            let st = self.session.state.as_str();
+            self.anomaly(
+                pos,
+                "unexpected-action",
+                format!("`{name}` in state {st}; ignored"),
+            );
+        }
+        self.mark(name, ev, pos);
     }
 
     /// Ends the replay: derives cascades, closes items a terminal session

@@ -16,6 +16,7 @@
 //! that a later `resume` (a new master) reopens PAUSED.
 
 use serde::Serialize;
+use xferlens_parse::Action;
 
 /// Lifecycle state of a session.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
@@ -65,18 +66,20 @@ impl SessionState {
         matches!(self, SessionState::Paused | SessionState::Pausing)
     }
 
-    /// The state after a master control action, or `None` if the action
-    /// does not change the session state.
-    pub fn after(self, action: &str, child_zero: bool) -> Option<SessionState> {
+    /// The state after a session action of the master (child 0's
+    /// `complete`, `pausing`, `pause`, `resume`, `aborting`, `abort`,
+    /// `fail`), or `None` if the action does not change the state from
+    /// this one (a pause after the end, any other action).
+    pub fn after(self, action: &Action<'_>) -> Option<SessionState> {
         use SessionState::*;
         let next = match action {
-            "complete" if child_zero => Completed,
-            "fail" => Failed,
-            "abort" => Aborted,
-            "aborting" if !self.is_terminal() => Aborting,
-            "pausing" if !self.is_terminal() => Pausing,
-            "pause" if !self.is_terminal() => Paused,
-            "resume" if self != Completed => Running,
+            Action::Complete => Completed,
+            Action::Fail => Failed,
+            Action::Abort => Aborted,
+            Action::Aborting if !self.is_terminal() => Aborting,
+            Action::Pausing if !self.is_terminal() => Pausing,
+            Action::Pause if !self.is_terminal() => Paused,
+            Action::Resume if self != Completed => Running,
             _ => return None,
         };
         Some(next)
@@ -114,16 +117,19 @@ impl QueueState {
 #[cfg(test)]
 mod tests {
     use super::SessionState::*;
+    use xferlens_parse::Action;
 
     #[test]
     fn transitions() {
-        assert_eq!(Running.after("pausing", true), Some(Pausing));
-        assert_eq!(Pausing.after("pause", true), Some(Paused));
-        assert_eq!(Paused.after("resume", true), Some(Running));
-        assert_eq!(Running.after("complete", false), None);
-        assert_eq!(Running.after("complete", true), Some(Completed));
-        assert_eq!(Aborting.after("complete", true), Some(Completed));
-        assert_eq!(Completed.after("pause", true), None);
+        assert_eq!(Running.after(&Action::Pausing), Some(Pausing));
+        assert_eq!(Pausing.after(&Action::Pause), Some(Paused));
+        assert_eq!(Paused.after(&Action::Resume), Some(Running));
+        assert_eq!(Running.after(&Action::Complete), Some(Completed));
+        assert_eq!(Aborting.after(&Action::Complete), Some(Completed));
+        assert_eq!(Completed.after(&Action::Pause), None);
+        assert_eq!(Completed.after(&Action::Resume), None);
+        assert_eq!(Failed.after(&Action::Aborting), None);
+        assert_eq!(Running.after(&Action::StartItem), None);
         assert!(Aborted.is_terminal() && !Paused.is_terminal());
     }
 }
