@@ -55,7 +55,7 @@ pub use crate::master::MasterReplay;
 pub use crate::model::{
     detail_kinds, Account, ChildFailure, Counts, Item, ItemLog, ItemStatus, LogFile, LogLine,
     LogResult, Mark, Module, ModuleAction, ModuleState, Queue, Session, Volume, Worker,
-    ERROR_LOG_KEEP, LOG_LINES_KEEP,
+    ERROR_LOG_KEEP, LOG_LINES_KEEP, RESTORE, TRANSFER,
 };
 pub use crate::open::{open_in_session, open_input, InputKind};
 pub use crate::progress::{compute_queues, whm_state};

@@ -28,7 +28,9 @@ use std::sync::Arc;
 
 use crate::files::safe_file_name;
 use crate::limits::{self, DiagnosticBudget, Keep};
-use crate::model::{ChildFailure, Counts, Item, ItemStatus, Mark, Queue, Session, Worker};
+use crate::model::{
+    ChildFailure, Counts, Item, ItemStatus, Mark, Queue, Session, Worker, RESTORE, TRANSFER,
+};
 use crate::state::SessionState;
 
 /// Replays master-log events into a session skeleton.
@@ -566,11 +568,11 @@ impl MasterReplay {
         let failed_transfers: HashSet<(String, String)> = s
             .items
             .iter()
-            .filter(|i| i.queue == "TRANSFER" && i.status == ItemStatus::Failed)
+            .filter(|i| i.queue == TRANSFER && i.status == ItemStatus::Failed)
             .map(|i| (i.item_type.clone(), i.item.clone()))
             .collect();
         for (idx, it) in s.items.iter_mut().enumerate() {
-            if it.queue == "RESTORE"
+            if it.queue == RESTORE
                 && it.status == ItemStatus::Failed
                 && !self.had_start.contains(&idx)
                 && failed_transfers.contains(&(it.item_type.clone(), it.item.clone()))

@@ -10,6 +10,11 @@ use xferlens_parse::{Detail, DetailLists, Diagnostic};
 
 use crate::state::{QueueState, SessionState};
 
+/// The queue that copies accounts from the source server.
+pub const TRANSFER: &str = "TRANSFER";
+/// The queue that restores them on this server.
+pub const RESTORE: &str = "RESTORE";
+
 /// One transfer session, as far as its logs tell.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Session {
@@ -208,8 +213,8 @@ impl Session {
                 acc.local_item = item.local_item.clone();
             }
             match item.queue.as_str() {
-                "TRANSFER" => acc.transfer = Some(i),
-                "RESTORE" => acc.restore = Some(i),
+                TRANSFER => acc.transfer = Some(i),
+                RESTORE => acc.restore = Some(i),
                 _ => {}
             }
         }

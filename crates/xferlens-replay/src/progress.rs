@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::{Item, ItemStatus, Session};
+use crate::model::{Item, ItemStatus, Session, RESTORE, TRANSFER};
 use crate::state::{QueueState, SessionState};
 
 /// Recomputes every queue's counts, bytes, percent, throughput, ETA and
@@ -157,7 +157,7 @@ pub fn whm_state(s: &Session) -> String {
         _ => {}
     }
     let st = |n: &str| s.queue(n).map(|q| q.state);
-    match (st("TRANSFER"), st("RESTORE")) {
+    match (st(TRANSFER), st(RESTORE)) {
         (_, Some(QueueState::InProgress)) => "RESTORE_INPROGRESS".into(),
         (Some(QueueState::InProgress), _) => "TRANSFER_INPROGRESS".into(),
         (Some(QueueState::Completed), Some(QueueState::Pending)) => "RESTORE_PENDING".into(),

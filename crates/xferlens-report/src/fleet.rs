@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 
-use xferlens_replay::{Diagnostic, Item, ItemStatus, Session};
+use xferlens_replay::{Diagnostic, Item, ItemStatus, Session, RESTORE, TRANSFER};
 
 use crate::accounts::{History, UNKNOWN_HOST};
 use crate::columns;
@@ -169,7 +169,7 @@ pub struct CauseGroup<'a> {
 fn transfers_by_account(s: &Session) -> HashMap<(&str, &str), &Item> {
     s.items
         .iter()
-        .filter(|t| t.queue == "TRANSFER")
+        .filter(|t| t.queue == TRANSFER)
         .map(|t| ((t.item_type.as_str(), t.item.as_str()), t))
         .collect()
 }
@@ -207,7 +207,7 @@ pub fn failures_by_cause(s: &Session) -> Vec<CauseGroup<'_>> {
     for (it, transfer) in cascades {
         let Some(t) = transfer else { continue };
         let (module, cause) = cause_of(t, None);
-        let key = ("TRANSFER".to_owned(), module, cause);
+        let key = (TRANSFER.to_owned(), module, cause);
         if let Some(&at) = index.get(&key) {
             groups[at].cascades.push(it);
         }
@@ -569,9 +569,9 @@ impl FleetStats {
             .into_iter()
             .filter(|c| !c.is_cascade())
             .map(|c| {
-                let cascade = (c.queue == "TRANSFER")
+                let cascade = (c.queue == TRANSFER)
                     .then(|| {
-                        let key = ("RESTORE".to_owned(), None, format!("cascade: {}", c.cause));
+                        let key = (RESTORE.to_owned(), None, format!("cascade: {}", c.cause));
                         self.causes.get(&key)
                     })
                     .flatten();

@@ -7,7 +7,7 @@
 
 use std::io::{self, Write};
 
-use xferlens_replay::{detail_kinds, whm_state, Item, ItemStatus, Session};
+use xferlens_replay::{detail_kinds, whm_state, Item, ItemStatus, Session, RESTORE};
 
 use crate::escape::html as h;
 use crate::modules::ModuleStats;
@@ -98,7 +98,7 @@ fn totals<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
             s.items_with(ItemStatus::Success)
                 .chain(s.items_with(ItemStatus::Warning))
         })
-        .filter(|i| i.queue == "RESTORE")
+        .filter(|i| i.queue == RESTORE)
         .filter_map(|i| i.size)
         .fold(0, u64::saturating_add);
     let first = sessions.iter().filter_map(|s| s.started_at).min();

@@ -26,18 +26,18 @@ pub mod terminal;
 pub mod time;
 pub mod view;
 
-use xferlens_replay::{Item, ItemStatus, Session, SessionState};
+use xferlens_replay::{Item, ItemStatus, Session, SessionState, RESTORE, TRANSFER};
 
 /// The TRANSFER items of a session whose RESTORE the log never names.
 fn never_restored(s: &Session) -> impl Iterator<Item = &Item> {
     let restored: std::collections::HashSet<(&str, &str)> = s
         .items
         .iter()
-        .filter(|i| i.queue == "RESTORE")
+        .filter(|i| i.queue == RESTORE)
         .map(|i| (i.item_type.as_str(), i.item.as_str()))
         .collect();
     s.items.iter().filter(move |t| {
-        t.queue == "TRANSFER" && !restored.contains(&(t.item_type.as_str(), t.item.as_str()))
+        t.queue == TRANSFER && !restored.contains(&(t.item_type.as_str(), t.item.as_str()))
     })
 }
 
@@ -48,7 +48,7 @@ fn never_restored(s: &Session) -> impl Iterator<Item = &Item> {
 pub fn add_pending_restores(s: &mut Session) {
     let extra: Vec<Item> = never_restored(s)
         .map(|t| Item {
-            queue: "RESTORE".into(),
+            queue: RESTORE.into(),
             item_type: t.item_type.clone(),
             item_name: t.item_name.clone(),
             item: t.item.clone(),
@@ -136,7 +136,7 @@ pub fn unnamed_items(s: &Session) -> u64 {
             let named = s.items.iter().filter(|i| i.queue == q.name).count() as u64;
             // Accounts named in TRANSFER are listed in RESTORE as pending
             // (add_pending_restores), whether added yet or not.
-            let listed = if q.name == "RESTORE" {
+            let listed = if q.name == RESTORE {
                 never_restored(s).count() as u64
             } else {
                 0

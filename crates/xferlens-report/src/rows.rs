@@ -3,7 +3,7 @@
 //! columns are declared once, with [`crate::columns!`] (see
 //! [`crate::view`]).
 
-use xferlens_replay::{whm_state, Account, Item, Session};
+use xferlens_replay::{whm_state, Account, Item, Session, RESTORE, TRANSFER};
 
 use crate::columns;
 use crate::time::rfc3339;
@@ -193,8 +193,8 @@ impl<'a> SessionRow<'a> {
             whm_state: whm_state(s),
             started_at: s.started_at.map(rfc3339),
             finished_at: s.finished_at.map(rfc3339),
-            transfer: counts("TRANSFER"),
-            restore: counts("RESTORE"),
+            transfer: counts(TRANSFER),
+            restore: counts(RESTORE),
             bytes_total: s
                 .queues
                 .iter()
