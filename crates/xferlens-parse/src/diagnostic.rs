@@ -143,6 +143,12 @@ impl Diagnostic {
         }
     }
 
+    /// A diagnostic about a whole input (line 0, no excerpt): a file that
+    /// cannot be read, is missing, or went over a budget.
+    pub fn about_file(source: &str, kind: DiagnosticKind) -> Diagnostic {
+        Diagnostic::new(source, Position::default(), kind, b"")
+    }
+
     /// The position this diagnostic names.
     pub fn position(&self) -> Position {
         Position {

@@ -8,7 +8,7 @@ use std::io::{self, Read};
 use flate2::read::MultiGzDecoder;
 use serde::Deserialize;
 
-use crate::diagnostic::{Diagnostic, DiagnosticKind, Position};
+use crate::diagnostic::{Diagnostic, DiagnosticKind};
 use crate::lines::{self, read_lines_sniffed};
 use crate::parser::{parse_reader, parse_slice, LineCtx, ParseOptions, ParseSummary};
 use crate::sink::EventSink;
@@ -114,7 +114,7 @@ pub fn parse_input<R: Read, S: EventSink>(
             let kind = DiagnosticKind::ReadError {
                 message: format!("gzip: {e}"),
             };
-            let _ = sink.diagnostic(Diagnostic::new(source, Position::default(), kind, b""));
+            let _ = sink.diagnostic(Diagnostic::about_file(source, kind));
             ParseSummary {
                 diagnostics: 1,
                 ..ParseSummary::default()
@@ -151,7 +151,7 @@ fn parse_api<R: Read, S: EventSink>(
     let read = reader.take(limit + 1).read_to_end(&mut body);
     let fail = |sink: &mut S, message: String| {
         let kind = DiagnosticKind::ApiResponse { message };
-        let _ = sink.diagnostic(Diagnostic::new(source, Position::default(), kind, b""));
+        let _ = sink.diagnostic(Diagnostic::about_file(source, kind));
         ParseSummary {
             api_response: true,
             diagnostics: 1,

@@ -266,16 +266,11 @@ impl SessionBuilder {
             None => {
                 let mut s = Session::default();
                 if !item_logs.is_empty() || error_log_lines > 0 {
-                    s.diagnostics.push(Diagnostic {
-                        source: id.clone(),
-                        line: 0,
-                        byte_offset: 0,
-                        kind: DiagnosticKind::Anomaly {
-                            code: "no-master-log",
-                            message: "no master.log found; items come from item logs only".into(),
-                        },
-                        excerpt: String::new(),
-                    });
+                    s.diagnostics.push(file_diagnostic(
+                        &id,
+                        "no-master-log",
+                        "no master.log found; items come from item logs only".into(),
+                    ));
                 }
                 s
             }
@@ -420,13 +415,7 @@ impl SessionBuilder {
 
 /// A diagnostic about a whole file (line 0).
 pub(crate) fn file_diagnostic(source: &str, code: &'static str, message: String) -> Diagnostic {
-    Diagnostic {
-        source: source.to_owned(),
-        line: 0,
-        byte_offset: 0,
-        kind: DiagnosticKind::Anomaly { code, message },
-        excerpt: String::new(),
-    }
+    Diagnostic::about_file(source, DiagnosticKind::Anomaly { code, message })
 }
 
 #[cfg(test)]

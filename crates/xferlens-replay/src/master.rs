@@ -96,13 +96,8 @@ impl MasterReplay {
             return;
         }
         let kind = DiagnosticKind::Anomaly { code, message };
-        self.session.diagnostics.push(Diagnostic {
-            source: self.source.clone(),
-            line: pos.line,
-            byte_offset: pos.byte,
-            kind,
-            excerpt: String::new(),
-        });
+        let d = Diagnostic::new(&self.source, pos, kind, b"");
+        self.session.diagnostics.push(d);
     }
 
     /// Records a diagnostic from the parser.
