@@ -92,7 +92,7 @@ b2=$(bytes_of "$FLEET")
 read -r f1 _ < <(best "find '$S' -type f ! -name expected.json -print0 | xargs -0 cat | wc -l")
 read -r g1 _ < <(best "$(read2 "$S")")
 read -r t1 r1 c1 < <(best "'$X' summary -q '$S'")
-read -r j1 jr1 < <(best "{ jq -r 'select(.type==\"control\" and ((.contents.action // \"\") | tostring | endswith(\"-item\"))) | \"\(.contents.queue) \(.contents.action)\"' '$S'/master.log | sort | uniq -c; jq -r 'select(.type==\"error\" or .type==\"warn\") | \"\(input_filename) \(.type)\"' '$S'/item-* | sort | uniq -c; }")
+read -r j1 jr1 _ < <(best "{ jq -r 'select(.type==\"control\" and ((.contents.action // \"\") | tostring | endswith(\"-item\"))) | \"\(.contents.queue) \(.contents.action)\"' '$S'/master.log | sort | uniq -c; jq -r 'select(.type==\"error\" or .type==\"warn\") | \"\(input_filename) \(.type)\"' '$S'/item-* | sort | uniq -c; }")
 echo "single session (~300 MB)"
 report "find | xargs cat | wc -l" "$f1" 0 "$f1" "$g1"
 report "both cores only reading" "$g1" 0 "$f1" "$g1"
@@ -108,7 +108,7 @@ read -r f2 _ < <(best "find '$FLEET' -type f ! -name expected.json -print0 | xar
 read -r g2 _ < <(best "$(read2 "$FLEET")")
 read -r t2 r2 c2 < <(best "'$X' batch '$FLEET' -o '$CORPUS/out' --no-progress -q")
 read -r p2 pr2 pc2 < <(best "'$X' batch '$FLEET' -o '$CORPUS/out-parquet' --format parquet --no-progress -q")
-read -r j2 jr2 < <(best "{ find '$FLEET' -name master.log -print0 | xargs -0 jq -r 'select(.type==\"control\" and ((.contents.action // \"\") | tostring | endswith(\"-item\"))) | \"\(input_filename) \(.contents.queue) \(.contents.action)\"' | sort | uniq -c; find '$FLEET' -name 'item-*' -print0 | xargs -0 jq -r 'select(.type==\"error\" or .type==\"warn\") | \"\(input_filename) \(.type)\"' | sort | uniq -c; }")
+read -r j2 jr2 _ < <(best "{ find '$FLEET' -name master.log -print0 | xargs -0 jq -r 'select(.type==\"control\" and ((.contents.action // \"\") | tostring | endswith(\"-item\"))) | \"\(input_filename) \(.contents.queue) \(.contents.action)\"' | sort | uniq -c; find '$FLEET' -name 'item-*' -print0 | xargs -0 jq -r 'select(.type==\"error\" or .type==\"warn\") | \"\(input_filename) \(.type)\"' | sort | uniq -c; }")
 echo "fleet (~1 GB, 2,000 sessions)"
 report "find | xargs cat | wc -l" "$f2" 0 "$f2" "$g2"
 report "both cores only reading" "$g2" 0 "$f2" "$g2"

@@ -1474,11 +1474,31 @@ fn write_item_log(
     put(&mut out, &result, &mut n_written)?;
     let _ = &item_key;
     if r.queue == 1 && !r.crashed && !sim.old {
-        let lists = if matches!(r.outcome, Outcome::Warning) {
-            format!("\"warnings\":[[[\"Mail\",\"_restore_mail\",88],{},null]],\"skipped_items\":[],\"dangerous_items\":[],\"altered_items\":[]", js("Mail: quota exceeded for one mailbox."))
+        // The realistic mix lists skipped files in the summary: long
+        // lines (10 to 59 records, a few KB) full of escapes.
+        let skipped = if sim.o.profile == Profile::Realistic {
+            let n = 10
+                + item_key
+                    .bytes()
+                    .fold(0usize, |a, b| a.wrapping_mul(31).wrapping_add(b.into()))
+                    % 50;
+            (0..n)
+                .map(|k| {
+                    format!(
+                        "[[\"Homedir\",\"_restore_homedir\",{}],{},null]",
+                        400 + k,
+                        js(&format!("Skipped “public_html/cache/{item_key}_{k}.tmp”: a temporary file \"not needed\" here."))
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(",")
         } else {
-            "\"warnings\":[],\"skipped_items\":[],\"dangerous_items\":[],\"altered_items\":[]"
-                .into()
+            String::new()
+        };
+        let lists = if matches!(r.outcome, Outcome::Warning) {
+            format!("\"warnings\":[[[\"Mail\",\"_restore_mail\",88],{},null]],\"skipped_items\":[{skipped}],\"dangerous_items\":[],\"altered_items\":[]", js("Mail: quota exceeded for one mailbox."))
+        } else {
+            format!("\"warnings\":[],\"skipped_items\":[{skipped}],\"dangerous_items\":[],\"altered_items\":[]")
         };
         put(&mut out, &format!("{{\"pid\":{pid},\"type\":\"control\",\"contents\":{{\"action\":\"summary\",{lists}}},\"indent\":0,\"partial\":0}}"), &mut n_written)?;
     }

@@ -27,6 +27,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static A: Counting = Counting;
 
+/// The counter is global: tests that read it run one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Touches the borrowed fields so nothing is optimised away.
 struct Touch(usize);
 impl EventSink for Touch {
@@ -41,6 +44,7 @@ impl EventSink for Touch {
 
 #[test]
 fn escape_free_lines_do_not_allocate() {
+    let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut log = String::new();
     for i in 0..10_000 {
         log.push_str(&format!(
@@ -63,5 +67,45 @@ fn escape_free_lines_do_not_allocate() {
     assert!(
         during < 10,
         "{during} allocations for 30,000 escape-free lines"
+    );
+}
+
+#[test]
+fn item_log_fast_path_lines_do_not_allocate() {
+    let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // The lines item-log replay reads through the scanner, in several key
+    // orders, and skipped lines with escapes: none is decoded into owned
+    // strings.
+    let mut log = String::new();
+    for i in 0..2_000 {
+        let t = 1_764_338_400 + i;
+        for line in [
+            format!("{{\"pid\":7,\"type\":\"out\",\"contents\":{{\"msg\":[\"Copying \\u201cfile {i}\\u201d \\\"quoted\\\" \\/ done\"],\"time\":{t}}},\"indent\":1}}"),
+            format!("{{\"contents\":{{\"time\":{t},\"msg\":[\"debug {i}\"]}},\"type\":\"debug\",\"pid\":7}}"),
+            format!("{{\"pid\":7,\"type\":\"control\",\"contents\":{{\"action\":\"percentage\",\"percentage\":{},\"time\":{t}}}}}", i % 100),
+            format!("{{\"type\":\"control\",\"contents\":{{\"msg\":[\"Mysql\"],\"time\":{t},\"action\":\"start_module\"}},\"indent\":0,\"pid\":7}}"),
+            format!("{{\"contents\":{{\"action\":\"start_action\",\"msg\":[\"Restore grants\"],\"time\":{t}}},\"pid\":7,\"type\":\"control\"}}"),
+            format!("{{\"pid\":7,\"contents\":{{\"time\":{t},\"action\":\"end_action\"}},\"type\":\"control\"}}"),
+            format!("{{\"pid\":7,\"type\":\"modulestatus\",\"contents\":{{\"statusmsg\":\"Mysql restored.\",\"module\":\"Mysql\",\"status\":1,\"time\":{t}}}}}"),
+            format!("{{\"type\":\"control\",\"pid\":7,\"contents\":{{\"action\":\"end_module\",\"time\":{t}}}}}"),
+        ] {
+            log.push_str(&line);
+            log.push('\n');
+        }
+    }
+    let opts = ParseOptions {
+        skip_types: ITEM_LOG_SKIP,
+        fast_item_events: true,
+        ..ParseOptions::default()
+    };
+    let mut sink = Touch(0);
+    let before = ALLOCS.load(Ordering::Relaxed);
+    let s = parse_slice("x", log.as_bytes(), &mut sink, &opts);
+    let during = ALLOCS.load(Ordering::Relaxed) - before;
+    assert_eq!((s.events, s.diagnostics), (16_000, 0));
+    assert_eq!(s.filtered, 4_000, "out and debug lines are only checked");
+    assert!(
+        during < 10,
+        "{during} allocations for 16,000 item-log lines on the fast path"
     );
 }
