@@ -1314,7 +1314,12 @@ fn write_item_log(
             if !put(out, &ctl("end_action", actions_of(m)[ai], k), n)? {
                 return Ok(false);
             }
-            e.actions[ai].2 = time_of(k);
+            // The open action is the last one recorded (an action whose
+            // start fell on the same line as the next one's was skipped,
+            // so `ai` can run ahead of the list).
+            if let Some(a) = e.actions.last_mut() {
+                a.2 = time_of(k);
+            }
         }
         let (status, msg) = match fail {
             Some(x) => (0, x.to_owned()),
@@ -1373,7 +1378,9 @@ fn write_item_log(
                         cut_reached = true;
                         break;
                     }
-                    expected_mods.last_mut().expect("open").actions[a].2 = time_of(k);
+                    if let Some(x) = expected_mods.last_mut().expect("open").actions.last_mut() {
+                        x.2 = time_of(k);
+                    }
                 }
                 if !put(&mut out, &ctl("start_action", acts[j], k), &mut n_written)? {
                     cut_reached = true;

@@ -60,13 +60,18 @@ proptest! {
 #[test]
 fn realistic_profile_matches_generator_truth() {
     for (n, sc) in Scenario::ALL.into_iter().enumerate() {
-        for seed in [1u64, 2] {
+        // Short item logs too: restore modules with fewer lines than
+        // actions (the generator once lost count of their actions).
+        for (seed, lines) in [(1u64, 400), (2, 400)]
+            .into_iter()
+            .chain((3..5).flat_map(|s| (2..14).map(move |l| (s, l))))
+        {
             let dir = tempfile::tempdir().unwrap();
             let o = GenOptions {
                 seed: seed * 100 + n as u64,
                 accounts: 6,
                 workers: 2,
-                lines_per_item: 400,
+                lines_per_item: lines,
                 scenario: sc,
                 profile: xferlens_gen::Profile::Realistic,
                 ..GenOptions::default()
