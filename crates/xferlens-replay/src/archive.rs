@@ -10,7 +10,7 @@
 //! 1 KB gzip can announce a 1 GiB long name. Each is read up to
 //! [`EXTENSION_MAX`] bytes; a larger one ends the archive with an error.
 
-use std::collections::HashSet;
+use crate::hash::Set;
 use std::hash::{Hash, Hasher};
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
@@ -203,7 +203,7 @@ pub fn read_tar_each<R: Read>(
         .unwrap_or_else(|| "archive".into());
     let mut current: Option<(String, SessionBuilder)> = None;
     // Directories already handed on (hashes: bounded by 8 bytes each).
-    let mut done: HashSet<u64> = HashSet::new();
+    let mut done: Set<u64> = Set::default();
     let mut emitted = 0usize;
     let mut last_member = String::new();
     let result = walk_tar(r, |m| {

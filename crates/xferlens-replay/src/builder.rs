@@ -2,7 +2,7 @@
 //! (a directory listing, or the members of a tar stream): the master log,
 //! item logs, `master.error_log`.
 
-use std::collections::{HashMap, HashSet};
+use crate::hash::{Map, Set};
 use std::io::{self, Read};
 use std::sync::Arc;
 
@@ -143,7 +143,7 @@ fn memchr_nl(b: &[u8]) -> Option<usize> {
 pub struct SessionBuilder {
     id: String,
     master: Option<(Session, LogFile, Volume)>,
-    item_logs: HashMap<String, (ItemLog, Vec<Diagnostic>)>,
+    item_logs: Map<String, (ItemLog, Vec<Diagnostic>)>,
     error_log: Vec<String>,
     error_log_lines: u64,
     diagnostics: Vec<Diagnostic>,
@@ -279,7 +279,7 @@ impl SessionBuilder {
         s.error_log = error_log;
         s.error_log_lines = error_log_lines;
         s.diagnostics.extend(diagnostics);
-        let mut queues: HashSet<String> = s.queues.iter().map(|q| q.name.clone()).collect();
+        let mut queues: Set<String> = s.queues.iter().map(|q| q.name.clone()).collect();
 
         // Attach item logs to the items the master names.
         for it in &mut s.items {

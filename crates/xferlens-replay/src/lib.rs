@@ -36,6 +36,7 @@ mod dir;
 mod files;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod hash;
 mod itemlog;
 pub mod limits;
 mod master;

@@ -16,7 +16,7 @@
 //!   `cascaded`;
 //! - `resume` comes from a new master pid and repeats no totals.
 
-use std::collections::{HashMap, HashSet};
+use crate::hash::{Map, Set};
 use std::ops::ControlFlow;
 
 use xferlens_parse::{
@@ -40,19 +40,19 @@ pub struct MasterReplay {
     session: Session,
     /// Items by `queue \0 item_type \0 item`, looked up through `key_buf`
     /// so that a lookup allocates nothing.
-    index: HashMap<String, usize>,
+    index: Map<String, usize>,
     key_buf: String,
     /// Queues by name (position in `session.queues`).
-    queue_index: HashMap<String, usize>,
+    queue_index: Map<String, usize>,
     /// Workers by child number, in order of appearance (one per queue at
     /// most, so at most [`limits::QUEUES_MAX`] each): no key string is
     /// built per lookup.
-    by_child: HashMap<u64, Vec<usize>>,
+    by_child: Map<u64, Vec<usize>>,
     /// The item each worker last started (by worker index), and the
     /// workers in the order they first held one.
     held_item: Vec<Option<usize>>,
     held_order: Vec<usize>,
-    had_start: HashSet<usize>,
+    had_start: Set<usize>,
     started: bool,
     keep: Keep,
     /// Lines not kept because a budget was spent, by what was cut.
@@ -560,7 +560,7 @@ impl MasterReplay {
             self.session.diagnostics.push(d);
         }
         let s = &mut self.session;
-        let failed_transfers: HashSet<(String, String)> = s
+        let failed_transfers: Set<(String, String)> = s
             .items
             .iter()
             .filter(|i| i.queue == TRANSFER && i.status == ItemStatus::Failed)

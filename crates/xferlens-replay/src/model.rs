@@ -193,7 +193,7 @@ impl Session {
     /// The account-level view: TRANSFER and RESTORE of each account joined.
     pub fn accounts(&self) -> Vec<Account> {
         let mut out: Vec<Account> = Vec::new();
-        let mut index = std::collections::HashMap::new();
+        let mut index = crate::hash::Map::default();
         for (i, item) in self.items.iter().enumerate() {
             let key = (item.item_type.as_str(), item.item.as_str());
             let at = *index.entry(key).or_insert_with(|| {

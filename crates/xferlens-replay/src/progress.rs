@@ -4,8 +4,6 @@
 //! done bytes over `queue_size`. Logs without sizes (old 1.6 format) fall
 //! back to counting items.
 
-use std::collections::HashMap;
-
 use crate::model::{Item, ItemStatus, Session, RESTORE, TRANSFER};
 use crate::state::{QueueState, SessionState};
 
@@ -18,7 +16,7 @@ pub fn compute_queues(s: &mut Session) {
     let session_failed = matches!(s.state, SessionState::Failed | SessionState::Aborted);
     // One pass over the items, tallied per queue (a lookup per item, so
     // the cost stays linear whatever the number of queues).
-    let index: HashMap<&str, usize> = s
+    let index: crate::hash::Map<&str, usize> = s
         .queues
         .iter()
         .enumerate()

@@ -3,8 +3,8 @@
 //! session start, and the re-queue list of those whose latest attempt
 //! failed or never got restored (`xferlens retry`, `batch`'s accounts.csv).
 
-use std::collections::HashMap;
 use std::io::{self, Write};
+use xferlens_replay::hash::Map as HashMap;
 
 use xferlens_replay::{ItemStatus, Session, SessionState};
 

@@ -4,8 +4,8 @@
 //! ([`FleetStats::add`] on a worker, [`FleetStats::merge`] on the writer),
 //! so `batch` can drop each session's items once counted.
 
-use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
+use xferlens_replay::hash::{Map as HashMap, Set as HashSet};
 
 use xferlens_replay::{Diagnostic, Item, ItemStatus, Session, RESTORE, TRANSFER};
 
@@ -180,7 +180,7 @@ fn transfers_by_account(s: &Session) -> HashMap<(&str, &str), &Item> {
 pub fn failures_by_cause(s: &Session) -> Vec<CauseGroup<'_>> {
     let transfers = transfers_by_account(s);
     let mut groups: Vec<CauseGroup<'_>> = Vec::new();
-    let mut index: HashMap<(String, Option<String>, String), usize> = HashMap::new();
+    let mut index: HashMap<(String, Option<String>, String), usize> = HashMap::default();
     let mut cascades: Vec<(&Item, Option<&Item>)> = Vec::new();
     for it in s.items_with(ItemStatus::Failed) {
         let transfer = transfers
@@ -380,7 +380,7 @@ impl FleetStats {
         let host = s.remote_host.as_deref().unwrap_or(UNKNOWN_HOST).to_owned();
         let (shared_id, shared_host): (std::sync::Arc<str>, std::sync::Arc<str>) =
             (s.id.as_str().into(), host.as_str().into());
-        let mut seen_causes: HashSet<(String, Option<String>, String)> = HashSet::new();
+        let mut seen_causes: HashSet<(String, Option<String>, String)> = HashSet::default();
         // TRANSFER items by account, for the causes of cascades.
         let transfers = transfers_by_account(s);
         for it in s.items_with(ItemStatus::Failed) {
@@ -645,7 +645,7 @@ pub fn hosts_csv<W: Write>(
     raw: bool,
     out: W,
 ) -> io::Result<()> {
-    let mut per: HashMap<&str, (u64, u64, u64)> = HashMap::new();
+    let mut per: HashMap<&str, (u64, u64, u64)> = HashMap::default();
     for h in histories.iter().filter(|h| h.key.is_account()) {
         let e = per.entry(&*h.key.remote_host).or_default();
         e.0 += 1;

@@ -30,7 +30,7 @@ use xferlens_replay::{Item, ItemStatus, Session, SessionState, RESTORE, TRANSFER
 
 /// The TRANSFER items of a session whose RESTORE the log never names.
 fn never_restored(s: &Session) -> impl Iterator<Item = &Item> {
-    let restored: std::collections::HashSet<(&str, &str)> = s
+    let restored: xferlens_replay::hash::Set<(&str, &str)> = s
         .items
         .iter()
         .filter(|i| i.queue == RESTORE)

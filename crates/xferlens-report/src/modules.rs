@@ -3,8 +3,8 @@
 //! with their longest steps, and per-module statistics over many sessions
 //! (`batch`'s modules.csv and the fleet reports).
 
-use std::collections::HashMap;
 use std::io::{self, Write};
+use xferlens_replay::hash::Map as HashMap;
 
 use serde::Serialize;
 use xferlens_replay::{Item, ModuleState, Session};
