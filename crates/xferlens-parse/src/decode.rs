@@ -579,9 +579,43 @@ fn decode_finished(v: &Value) -> Finished {
 }
 
 fn decode_list(raw: &RawValue) -> Vec<Detail> {
+    if let Ok(records) = serde_json::from_str::<Vec<Record<'_>>>(raw.get()) {
+        return records.into_iter().map(Record::detail).collect();
+    }
     serde_json::from_str::<Value>(raw.get())
         .map(|v| decode_list_value(&v))
         .unwrap_or_default()
+}
+
+/// A detail record in the writer's usual shape, `[[module, function,
+/// line] or null, "text", link]`, decoded straight into its parts with no
+/// `Value` tree (summary lines hold dozens of them). Any other shape fails
+/// to decode as this and takes the general path ([`decode_list_value`]),
+/// which reads it the same way.
+#[derive(serde::Deserialize)]
+struct Record<'a>(
+    Option<(Option<String>, Option<String>, Option<u64>)>,
+    String,
+    #[serde(borrow)] Option<&'a RawValue>,
+);
+
+impl Record<'_> {
+    fn detail(self) -> Detail {
+        let Record(origin, text, link) = self;
+        let (module, function, line) = origin.unwrap_or_default();
+        Detail {
+            module,
+            function,
+            line,
+            text,
+            // As the general path writes it: compact, keys sorted.
+            link: link.map(|l| {
+                serde_json::from_str::<Value>(l.get())
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|_| l.get().to_owned())
+            }),
+        }
+    }
 }
 
 /// Decodes a list of detail records (null = empty, a lone record = one).
@@ -629,6 +663,32 @@ pub(crate) fn decode_detail(v: &Value) -> Option<Detail> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn detail_lists_read_the_same_on_the_direct_path_and_through_a_value() {
+        for raw in [
+            r#"[[["Mysql","_restore_mysql",104],"MySQL: Skipping grants",null]]"#,
+            r#"[[["Homedir","_restore",4],"Skipped \u201cx\u201d \"q\"",null],[null,"no origin",null]]"#,
+            r#"[[["Mysql","_update_dbname",437],"db renamed",["Rename","/scripts5/rename",{"new":"a","b":[1,2]}]]]"#,
+            r#"[[["M","f",null],"t",{"z":1,"a":2}]]"#,
+            // Other shapes take the general path.
+            r#"[["Mysql","_restore_mysql",104],"a lone record",null]"#,
+            r#"[[["M","f","12"],"line as text",null]]"#,
+            r#"[[["M","f",12],"two parts"]]"#,
+            r#"[[["M","f",1.5],"float line",null]]"#,
+            r#"["just text", {"msg":["an object"]}]"#,
+            r#"[[["M"],"short origin",null]]"#,
+            "null",
+            "[]",
+        ] {
+            let rv: Box<RawValue> = serde_json::from_str(raw).unwrap();
+            let v: Value = serde_json::from_str(raw).unwrap();
+            assert_eq!(decode_list(&rv), decode_list_value(&v), "{raw}");
+        }
+        // The usual shape really takes the direct path.
+        let raw = r#"[[["Mysql","_restore_mysql",104],"x",null]]"#;
+        assert!(serde_json::from_str::<Vec<Record<'_>>>(raw).is_ok());
+    }
 
     fn decode(s: &str) -> Result<Event<'_>, DiagnosticKind> {
         let mut e = Event::default();

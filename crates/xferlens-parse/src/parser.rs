@@ -243,7 +243,7 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
                             }
                         }
                         self.summary.events += 1;
-                        return self.sink.event(self.pos, &ev);
+                        return self.sink.event(self.pos, &mut ev);
                     }
                 }
             }
@@ -259,7 +259,7 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
                     self.diag(DiagnosticKind::InvalidUtf8, raw)?;
                 }
                 self.summary.events += 1;
-                self.sink.event(self.pos, &ev)
+                self.sink.event(self.pos, &mut ev)
             }
             Err(_) if !terminated => self.diag(DiagnosticKind::PartialLine, raw),
             Err(kind) => self.diag(kind, raw),

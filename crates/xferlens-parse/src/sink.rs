@@ -1,7 +1,9 @@
 //! The consumer side of the parser: a push interface, in the style of
 //! ripgrep's `Sink`. The parser calls [`EventSink::event`] once per usable
 //! line and [`EventSink::diagnostic`] once per problem; the borrowed
-//! [`Event`] lives only for that call, so a consumer copies what it keeps.
+//! [`Event`] lives only for that call, so a consumer copies what it keeps
+//! or takes the parts the decoder owns (`Option::take`: the parser does
+//! not read the event again).
 
 use std::ops::ControlFlow;
 
@@ -14,7 +16,7 @@ use crate::event::Event;
 /// returns its summary as usual).
 pub trait EventSink {
     /// Called for every decoded line.
-    fn event(&mut self, pos: Position, event: &Event<'_>) -> ControlFlow<()>;
+    fn event(&mut self, pos: Position, event: &mut Event<'_>) -> ControlFlow<()>;
 
     /// Called for every line or input problem. The default ignores it.
     fn diagnostic(&mut self, diagnostic: Diagnostic) -> ControlFlow<()> {
@@ -24,7 +26,7 @@ pub trait EventSink {
 }
 
 impl<S: EventSink + ?Sized> EventSink for &mut S {
-    fn event(&mut self, pos: Position, event: &Event<'_>) -> ControlFlow<()> {
+    fn event(&mut self, pos: Position, event: &mut Event<'_>) -> ControlFlow<()> {
         (**self).event(pos, event)
     }
     fn diagnostic(&mut self, diagnostic: Diagnostic) -> ControlFlow<()> {
@@ -55,8 +57,8 @@ pub mod sinks {
     }
 
     impl<F: FnMut(Position, &Event<'_>)> EventSink for Events<F> {
-        fn event(&mut self, pos: Position, event: &Event<'_>) -> ControlFlow<()> {
-            (self.f)(pos, event);
+        fn event(&mut self, pos: Position, event: &mut Event<'_>) -> ControlFlow<()> {
+            (self.f)(pos, &*event);
             ControlFlow::Continue(())
         }
         fn diagnostic(&mut self, d: Diagnostic) -> ControlFlow<()> {
@@ -75,7 +77,7 @@ pub mod sinks {
     }
 
     impl EventSink for Count {
-        fn event(&mut self, _: Position, _: &Event<'_>) -> ControlFlow<()> {
+        fn event(&mut self, _: Position, _: &mut Event<'_>) -> ControlFlow<()> {
             self.events += 1;
             ControlFlow::Continue(())
         }

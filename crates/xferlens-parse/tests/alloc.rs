@@ -33,7 +33,7 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// Touches the borrowed fields so nothing is optimised away.
 struct Touch(usize);
 impl EventSink for Touch {
-    fn event(&mut self, _: Position, ev: &Event<'_>) -> ControlFlow<()> {
+    fn event(&mut self, _: Position, ev: &mut Event<'_>) -> ControlFlow<()> {
         self.0 += ev.contents.item.as_deref().map_or(0, str::len);
         if let Some(Msg::Lines(l)) = &ev.contents.msg {
             self.0 += l.raw().len();

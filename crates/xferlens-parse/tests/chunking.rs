@@ -12,7 +12,7 @@ use xferlens_parse::*;
 struct Rec(Vec<String>);
 
 impl EventSink for Rec {
-    fn event(&mut self, pos: Position, ev: &Event<'_>) -> ControlFlow<()> {
+    fn event(&mut self, pos: Position, ev: &mut Event<'_>) -> ControlFlow<()> {
         self.0.push(format!("E{}:{}:{:?}", pos.line, pos.byte, ev));
         ControlFlow::Continue(())
     }

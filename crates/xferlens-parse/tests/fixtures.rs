@@ -23,7 +23,7 @@ struct Recording {
 }
 
 impl EventSink for Recording {
-    fn event(&mut self, pos: Position, ev: &Event<'_>) -> ControlFlow<()> {
+    fn event(&mut self, pos: Position, ev: &mut Event<'_>) -> ControlFlow<()> {
         let what = ev
             .action()
             .map(|a| a.as_str().to_owned())

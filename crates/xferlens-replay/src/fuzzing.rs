@@ -16,7 +16,7 @@ use crate::{compute_queues, read_tar, ReadOptions};
 struct Touch;
 
 impl EventSink for Touch {
-    fn event(&mut self, _: Position, ev: &Event<'_>) -> ControlFlow<()> {
+    fn event(&mut self, _: Position, ev: &mut Event<'_>) -> ControlFlow<()> {
         if let Some(xferlens_parse::Msg::Lines(l)) = &ev.contents.msg {
             let _ = l.joined("\n");
         }

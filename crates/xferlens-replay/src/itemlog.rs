@@ -8,7 +8,7 @@
 
 use std::ops::ControlFlow;
 
-use xferlens_parse::{Action, Diagnostic, Event, EventSink, Msg, MsgType, Position};
+use xferlens_parse::{Action, DetailLists, Diagnostic, Event, EventSink, Msg, MsgType, Position};
 
 use std::sync::Arc;
 
@@ -125,7 +125,9 @@ impl ItemLogReplay {
         }
     }
 
-    fn on_event(&mut self, pos: Position, ev: &Event<'_>) {
+    /// Replays one line; `summary` is the line's summary lists, taken out
+    /// of the event.
+    fn on_event(&mut self, pos: Position, ev: &Event<'_>, summary: Option<Box<DetailLists>>) {
         let c = &ev.contents;
         // Times from the lines every reading path decodes the same way:
         // not the bulk lines the fast path only scans, nor percentages
@@ -247,7 +249,7 @@ impl ItemLogReplay {
                     }
                 }
                 Some(Action::Summary) => {
-                    let mut summary = c.summary.as_deref().cloned();
+                    let mut summary = summary.map(|s| *s);
                     let cut = summary.as_mut().map_or(0, limits::clip_details);
                     if cut > 0 && self.keep.admit(self.diagnostics.len()) {
                         self.diagnostics.push(crate::builder::file_diagnostic(
@@ -308,8 +310,14 @@ pub(crate) fn module_state(m: &Module, item_running: bool) -> ModuleState {
 }
 
 impl EventSink for ItemLogReplay {
-    fn event(&mut self, pos: Position, ev: &Event<'_>) -> ControlFlow<()> {
-        self.on_event(pos, ev);
+    fn event(&mut self, pos: Position, ev: &mut Event<'_>) -> ControlFlow<()> {
+        // The summary lists are the decoder's own: taken, not copied (they
+        // are long: dozens of records on some restores).
+        let summary = match ev.action() {
+            Some(Action::Summary) => ev.contents.summary.take(),
+            _ => None,
+        };
+        self.on_event(pos, ev, summary);
         ControlFlow::Continue(())
     }
 

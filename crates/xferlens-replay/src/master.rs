@@ -589,7 +589,7 @@ fn clip_ref(s: &str) -> Cow<'_, str> {
 }
 
 impl EventSink for MasterReplay {
-    fn event(&mut self, pos: Position, ev: &Event<'_>) -> ControlFlow<()> {
+    fn event(&mut self, pos: Position, ev: &mut Event<'_>) -> ControlFlow<()> {
         self.on_event(pos, ev);
         ControlFlow::Continue(())
     }

@@ -56,7 +56,7 @@ struct Rows<'w, 's> {
 }
 
 impl EventSink for Rows<'_, '_> {
-    fn event(&mut self, pos: Position, ev: &Event<'_>) -> ControlFlow<()> {
+    fn event(&mut self, pos: Position, ev: &mut Event<'_>) -> ControlFlow<()> {
         self.seq += 1;
         let c = &ev.contents;
         // Row filters: queue, account name, time (host and status are
