@@ -1,7 +1,7 @@
 //! The view layer: every table's columns, defined once, as typed cells.
 //!
 //! A row type (an item, an account, a session) lists its columns with
-//! [`columns!`]: one line per column, its name and how to read its cell.
+//! [`columns!`](crate::columns!): one line per column, its name and how to read its cell.
 //! CSV, JSON lines, Markdown and the terminal tables all render those
 //! cells, so adding a column is one line and every format shows it. Each
 //! format decides how a cell looks: an unknown value is empty in CSV and
@@ -74,7 +74,7 @@ impl Serialize for Cell<'_> {
     }
 }
 
-/// A row type with named, typed columns (see [`columns!`]).
+/// A row type with named, typed columns (see [`columns!`](crate::columns!)).
 pub trait Row {
     /// Column names, in order.
     const COLUMNS: &'static [&'static str];
