@@ -7,6 +7,9 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use xferlens_parse::{parse_reader, parse_slice, sinks, ParseOptions};
 
 /// About `target` bytes of item-log lines in the writer's shapes.
+/// The item-log types replay skips (`xferlens_replay::ITEM_LOG_SKIP`).
+const ITEM_LOG_SKIP: &[&str] = &["out", "debug", "header"];
+
 fn item_log(target: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(target + 1024);
     let mut i = 0u64;
@@ -61,7 +64,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     let fast = ParseOptions {
-        skip_types: xferlens_parse::ITEM_LOG_SKIP,
+        skip_types: ITEM_LOG_SKIP,
         ..ParseOptions::default()
     };
     g.bench_function("item_log_slice_skip_out_128MB", |b| {
@@ -74,7 +77,7 @@ fn bench(c: &mut Criterion) {
     // What item-log replay uses: skipped types checked, not decoded, and
     // percentage/module lines read by the scanner.
     let replay = ParseOptions {
-        skip_types: xferlens_parse::ITEM_LOG_SKIP,
+        skip_types: ITEM_LOG_SKIP,
         fast_item_events: true,
         ..ParseOptions::default()
     };

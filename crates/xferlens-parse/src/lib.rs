@@ -51,6 +51,5 @@ pub use crate::event::{
 pub use crate::input::{parse_input, sniff, Sniffed};
 pub use crate::parser::{
     parse_reader, parse_slice, ParseOptions, ParseSummary, DEFAULT_CHUNK, DEFAULT_MAX_LINE_LEN,
-    ITEM_LOG_SKIP,
 };
 pub use crate::sink::{sinks, EventSink};

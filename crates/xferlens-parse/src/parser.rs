@@ -36,10 +36,10 @@ pub struct ParseOptions {
     /// event but not delivered to the sink. Anything the scan cannot
     /// decide is decoded in full. Empty (the default): decode every line.
     pub skip_types: &'static [&'static str],
-    /// The `skip_types` a consumer of item logs should use (replay reads
-    /// this; the parser does not). Empty it to validate every line fully,
-    /// as `xferlens check` does.
-    pub item_log_skip: &'static [&'static str],
+    /// Decode and check every line in full, whatever `skip_types` and
+    /// `fast_item_events` say: what `xferlens check` and the tests that
+    /// compare both paths ask for.
+    pub validate_all: bool,
     /// Read the item-log lines that item-log replay uses but that need no
     /// full decode (`percentage`, `start_module` and `end_module` control
     /// lines, `modulestatus` lines) with the scanner. Their events carry
@@ -55,10 +55,6 @@ pub struct ParseOptions {
     pub percentage_times: bool,
 }
 
-/// Item-log line types that nothing downstream reads: the bulk of the
-/// volume.
-pub const ITEM_LOG_SKIP: &[&str] = &["out", "debug", "header"];
-
 impl Default for ParseOptions {
     fn default() -> Self {
         ParseOptions {
@@ -66,7 +62,7 @@ impl Default for ParseOptions {
             chunk: DEFAULT_CHUNK,
             max_api_response: 1 << 30,
             skip_types: &[],
-            item_log_skip: ITEM_LOG_SKIP,
+            validate_all: false,
             fast_item_events: false,
             percentage_times: true,
         }
@@ -119,8 +115,12 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
             source,
             sink,
             cap: opts.max_line_len as u64,
-            skip: opts.skip_types,
-            fast_item_events: opts.fast_item_events,
+            skip: if opts.validate_all {
+                &[]
+            } else {
+                opts.skip_types
+            },
+            fast_item_events: opts.fast_item_events && !opts.validate_all,
             percentage_times: opts.percentage_times,
             pos: Position { line: 1, byte: 0 },
             summary: ParseSummary::default(),

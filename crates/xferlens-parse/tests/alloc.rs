@@ -7,6 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use xferlens_parse::*;
 
+/// The item-log types replay skips (`xferlens_replay::ITEM_LOG_SKIP`).
+const ITEM_LOG_SKIP: &[&str] = &["out", "debug", "header"];
+
 struct Counting;
 static ALLOCS: AtomicUsize = AtomicUsize::new(0);
 

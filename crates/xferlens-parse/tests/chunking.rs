@@ -8,6 +8,9 @@ use std::ops::ControlFlow;
 use proptest::prelude::*;
 use xferlens_parse::*;
 
+/// The item-log types replay skips (`xferlens_replay::ITEM_LOG_SKIP`).
+const ITEM_LOG_SKIP: &[&str] = &["out", "debug", "header"];
+
 #[derive(Default, Debug, PartialEq, Clone)]
 struct Rec(Vec<String>);
 

@@ -78,10 +78,12 @@ pub(crate) fn replay_item_log_in<R: Read>(
     if !opts.percentage_times {
         r = r.without_percentage_times();
     }
-    // Item logs: lines of types nothing reads are only checked, not decoded.
+    // Item logs: lines of types nothing reads are only checked, not
+    // decoded, and the lines replay reads are scanned where they can be
+    // (unless the caller asked to validate every line).
     let opts = ParseOptions {
-        skip_types: opts.item_log_skip,
-        fast_item_events: !opts.item_log_skip.is_empty(),
+        skip_types: crate::itemlog::ITEM_LOG_SKIP,
+        fast_item_events: true,
         ..opts.clone()
     };
     let summary = parse_input(display, reader, &mut r, &opts)?;

@@ -40,7 +40,7 @@ pub fn lines(data: &[u8]) {
         (b.lines, b.events, b.diagnostics)
     );
     let fast = ParseOptions {
-        skip_types: xferlens_parse::ITEM_LOG_SKIP,
+        skip_types: crate::ITEM_LOG_SKIP,
         fast_item_events: true,
         ..small
     };

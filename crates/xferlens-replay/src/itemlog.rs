@@ -17,6 +17,10 @@ use crate::model::{
     ItemLog, LogLine, LogResult, Module, ModuleAction, ModuleState, Volume, LOG_LINES_KEEP,
 };
 
+/// Item-log line types that item-log replay does not read (the bulk of the
+/// volume): checked as whole objects, not decoded.
+pub const ITEM_LOG_SKIP: &[&str] = &["out", "debug", "header"];
+
 /// Most percentage changes kept per item log.
 pub const PERCENT_KEEP: usize = 1000;
 

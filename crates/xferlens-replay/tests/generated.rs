@@ -48,7 +48,7 @@ proptest! {
         prop_assert_eq!(format!("{:?}", s), format!("{:?}", again));
         // The fast path (ignored item-log lines only scanned) changes nothing.
         let mut full = xferlens_replay::ReadOptions::default();
-        full.parse.item_log_skip = &[];
+        full.parse.validate_all = true;
         let slow = xferlens_replay::read_session_dir(&path, None, &full).unwrap();
         prop_assert_eq!(format!("{:?}", s), format!("{:?}", slow));
     }
@@ -81,7 +81,7 @@ fn realistic_profile_matches_generator_truth() {
             let s = read(&path);
             check_against_truth(&s, &ex);
             let mut full = xferlens_replay::ReadOptions::default();
-            full.parse.item_log_skip = &[];
+            full.parse.validate_all = true;
             let slow = xferlens_replay::read_session_dir(&path, None, &full).unwrap();
             assert_eq!(format!("{s:?}"), format!("{slow:?}"), "{sc:?} {seed}");
         }

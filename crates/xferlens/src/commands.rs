@@ -337,7 +337,7 @@ pub fn check(ctx: &Ctx, paths: &[PathBuf]) -> Result<Outcome> {
     // Every line decoded in full: the other commands only scan the shape
     // of item-log lines nothing reads (`out`, `debug`, `header`), which
     // does not see, say, a missing comma.
-    quiet.read.parse.item_log_skip = &[];
+    quiet.read.parse.validate_all = true;
     let l = load_all(&quiet, paths)?;
     let mut out = Output::stdout(false);
     let mut n = 0usize;
