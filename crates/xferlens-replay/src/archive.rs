@@ -122,7 +122,7 @@ fn trim_nul(mut v: Vec<u8>) -> Vec<u8> {
 /// damaged header or when `f` fails, with that error.
 pub fn walk_tar<R: Read>(r: R, mut f: impl FnMut(Member<'_>) -> io::Result<()>) -> io::Result<()> {
     let mut r = BufReader::new(r);
-    let gz = r.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    let gz = xferlens_parse::sniff(r.fill_buf()?) == xferlens_parse::Sniffed::Gzip;
     let inner: Box<dyn Read> = if gz {
         Box::new(MultiGzDecoder::new(r))
     } else {

@@ -138,6 +138,27 @@ impl Session {
             .flat_map(move |q| self.items.iter().filter(move |i| i.queue == q.name))
     }
 
+    /// The session reduced to what fleet answers need: its facts and
+    /// counts, and its failed and warned items without their logs or
+    /// detail lists. Capacity is released, since a fleet keeps thousands.
+    pub fn slim(mut self) -> Session {
+        self.items
+            .retain(|i| matches!(i.status, ItemStatus::Failed | ItemStatus::Warning));
+        for it in &mut self.items {
+            it.log = None;
+            it.details = Default::default();
+        }
+        self.items.shrink_to_fit();
+        self.workers = Vec::new();
+        self.timeline = Vec::new();
+        self.child_failures = Vec::new();
+        self.unmentioned_logs = Vec::new();
+        self.error_log = Vec::new();
+        self.diagnostics.shrink_to_fit();
+        self.queues.shrink_to_fit();
+        self
+    }
+
     /// Overall percent: byte-weighted over all queues where sizes are
     /// known, else item-weighted.
     pub fn percent(&self) -> f64 {
@@ -756,6 +777,26 @@ pub fn detail_kinds(d: &DetailLists) -> [(&'static str, &[Detail]); 4] {
 #[cfg(test)]
 mod tests {
     use super::ItemStatus::{self, *};
+    use super::{Item, Session, Worker};
+
+    #[test]
+    fn a_slim_session_keeps_failed_and_warned_items_without_their_logs() {
+        let item = |status| Item {
+            status,
+            log: Some(Box::default()),
+            ..Item::default()
+        };
+        let s = Session {
+            items: vec![item(Success), item(Failed), item(Warning), item(Running)],
+            workers: vec![Worker::default()],
+            ..Session::default()
+        }
+        .slim();
+        let kept: Vec<ItemStatus> = s.items.iter().map(|i| i.status).collect();
+        assert_eq!(kept, [Failed, Warning]);
+        assert!(s.items.iter().all(|i| i.log.is_none()));
+        assert!(s.workers.is_empty());
+    }
 
     #[test]
     fn an_accounts_status_combines_its_transfer_and_restore() {

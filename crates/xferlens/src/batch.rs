@@ -38,27 +38,6 @@ use xferlens_report::DiagnosticCounts;
 /// Sessions loaded at once; bounds memory and keeps output order stable.
 const CHUNK: usize = 64;
 
-/// Keeps what the fleet reports need: the session's facts and counts, and
-/// its failed and warned items without their logs. Capacity is released,
-/// since thousands of these are kept.
-fn slim(mut s: Session) -> Session {
-    s.items
-        .retain(|i| matches!(i.status, ItemStatus::Failed | ItemStatus::Warning));
-    for it in &mut s.items {
-        it.log = None;
-        it.details = Default::default();
-    }
-    s.items.shrink_to_fit();
-    s.workers = Vec::new();
-    s.timeline = Vec::new();
-    s.child_failures = Vec::new();
-    s.unmentioned_logs = Vec::new();
-    s.error_log = Vec::new();
-    s.diagnostics.shrink_to_fit();
-    s.queues.shrink_to_fit();
-    s
-}
-
 /// CSV text rendered into memory by `f`.
 fn csv_bytes(
     raw: bool,
@@ -120,7 +99,7 @@ fn render(s: Session, raw: bool, need_raw: bool) -> std::io::Result<Rendered> {
         warnings: s.items_with(ItemStatus::Warning).count(),
         session_row,
         item_rows,
-        session: slim(s),
+        session: s.slim(),
     })
 }
 

@@ -267,7 +267,7 @@ fn is_tar(head: &[u8]) -> bool {
     if is_tar_header(head) {
         return true;
     }
-    if !head.starts_with(&[0x1f, 0x8b]) {
+    if xferlens_parse::sniff(head) != xferlens_parse::Sniffed::Gzip {
         return false;
     }
     let mut block = Vec::with_capacity(512);
