@@ -295,7 +295,7 @@ impl SessionBuilder {
                 s.diagnostics.extend(diags);
                 if it.details.is_empty() {
                     if let Some(sum) = &log.summary {
-                        it.details = sum.clone();
+                        it.details = Arc::clone(sum);
                     }
                 }
                 it.log = Some(Box::new(log));

@@ -266,7 +266,7 @@ impl ItemLogReplay {
                             ),
                         ));
                     }
-                    self.log.summary = summary;
+                    self.log.summary = summary.map(std::sync::Arc::new);
                 }
                 _ => {}
             },

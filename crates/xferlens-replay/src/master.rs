@@ -432,8 +432,9 @@ impl MasterReplay {
             }
             it.message = owned_text(&f.message);
             it.failure = owned_text(&f.failure);
-            it.details = f.details.clone();
-            cut = limits::clip_details(&mut it.details);
+            let mut details = f.details.clone();
+            cut = limits::clip_details(&mut details);
+            it.details = std::sync::Arc::new(details);
         } else if let Some(t) = text().as_deref().map(limits::text) {
             if *action == Action::FailedItem {
                 it.failure = Some(t);

@@ -5,6 +5,8 @@
 //! Times are epoch seconds (`i64`), `None` where the log has no `time`
 //! fields (old 1.6-era logs).
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use xferlens_parse::{Detail, DetailLists, Diagnostic};
 
@@ -445,7 +447,7 @@ pub struct Item {
     /// The four counts.
     pub counts: Counts,
     /// Detail records of the finished msg (or the item log's summary).
-    pub details: DetailLists,
+    pub details: Arc<DetailLists>,
     /// Failed because the RESTORE cascade of a failed TRANSFER.
     pub cascaded: bool,
     /// Its worker died while holding it (`child-failed`).
@@ -571,7 +573,7 @@ pub struct ItemLog {
     /// The result line.
     pub result: Option<LogResult>,
     /// The restore `summary` lists.
-    pub summary: Option<DetailLists>,
+    pub summary: Option<Arc<DetailLists>>,
     /// Lines the parser could not use.
     pub skipped_lines: u64,
     /// Volume of the file.
