@@ -101,6 +101,66 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+    by_profile(c);
+}
+
+/// The item logs of a generated 300-account session of `profile`,
+/// concatenated (about 25 MB).
+fn generated_item_logs(profile: xferlens_gen::Profile) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = xferlens_gen::GenOptions {
+        seed: 42,
+        accounts: 300,
+        lines_per_item: 250,
+        workers: 4,
+        scenario: xferlens_gen::Scenario::Mixed,
+        write_expected: false,
+        profile,
+        ..xferlens_gen::GenOptions::default()
+    };
+    let ex = xferlens_gen::generate_session(dir.path(), &o).expect("generate");
+    let mut out = Vec::new();
+    let mut names: Vec<_> = std::fs::read_dir(dir.path().join(&ex.id))
+        .expect("read dir")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().contains("item-"))
+        })
+        .collect();
+    names.sort();
+    for p in names {
+        out.extend(std::fs::read(p).expect("read"));
+    }
+    out
+}
+
+/// The replay path of the parser on both line mixes of the generator:
+/// CPU per byte should not depend on the mix.
+fn by_profile(c: &mut Criterion) {
+    let replay = ParseOptions {
+        skip_types: ITEM_LOG_SKIP,
+        fast_item_events: true,
+        ..ParseOptions::default()
+    };
+    let mut g = c.benchmark_group("parse_item_logs");
+    g.sample_size(10);
+    for (name, profile) in [
+        ("generator", xferlens_gen::Profile::Generator),
+        ("realistic", xferlens_gen::Profile::Realistic),
+    ] {
+        let data = generated_item_logs(profile);
+        g.throughput(Throughput::Bytes(data.len() as u64));
+        g.bench_function(format!("replay_path_{name}_mix"), |b| {
+            b.iter(|| {
+                let mut n = sinks::Count::default();
+                parse_slice("bench", black_box(&data), &mut n, &replay);
+                black_box(n)
+            })
+        });
+    }
+    g.finish();
 }
 
 criterion_group!(benches, bench);
