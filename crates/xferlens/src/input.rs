@@ -230,18 +230,18 @@ fn item_log_name(head: &[u8]) -> Option<String> {
         .or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()]))
         .ok()?;
     let trimmed = text.trim_start();
-    let line: String = match trimmed.find("\"log\"") {
-        Some(at) if trimmed.starts_with('{') && !trimmed.starts_with("{\"pid\"") => {
-            // `"log":"<escaped log>`: the first line ends at the first `\n`.
-            let rest = trimmed[at + 5..]
-                .trim_start()
-                .strip_prefix(':')?
-                .trim_start();
-            let rest = rest.strip_prefix('"')?;
-            let end = rest.find("\\n").unwrap_or(rest.len().min(4096));
-            serde_json::from_str(&format!("\"{}\"", &rest[..end])).ok()?
-        }
-        _ => trimmed.lines().next()?.to_owned(),
+    let line: String = if xferlens_parse::sniff(head) == xferlens_parse::Sniffed::ApiResponse {
+        // `"log":"<escaped log>`: the first line ends at the first `\n`.
+        let at = trimmed.find("\"log\"")?;
+        let rest = trimmed[at + 5..]
+            .trim_start()
+            .strip_prefix(':')?
+            .trim_start();
+        let rest = rest.strip_prefix('"')?;
+        let end = rest.find("\\n").unwrap_or(rest.len().min(4096));
+        serde_json::from_str(&format!("\"{}\"", &rest[..end])).ok()?
+    } else {
+        trimmed.lines().next()?.to_owned()
     };
     let v: serde_json::Value = serde_json::from_str(&line).ok()?;
     if v.get("type")?.as_str()? != "start" {
