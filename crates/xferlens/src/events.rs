@@ -328,32 +328,27 @@ pub fn batch_table(
     layout: &Layout,
 ) -> Result<Vec<Output>> {
     let mut done = Vec::new();
-    if let Some(p) = layout.csv_path(outdir, "events") {
-        let mut o = Output::file(&p)?;
+    // Every source's events as CSV into `path`, guarded unless `raw`.
+    let csv_to = |path: &Path, raw: bool| -> Result<Output> {
+        let mut o = Output::file(path)?;
         stream_all(
             ctx,
             filters,
             sources,
             Vec::new(),
             EventsFormat::Csv,
-            layout.raw_csv,
+            raw,
             &mut o,
         )?;
-        done.push(o);
+        Ok(o)
+    };
+    if let Some(p) = layout.csv_path(outdir, "events") {
+        done.push(csv_to(&p, layout.raw_csv)?);
     }
     #[cfg(feature = "parquet")]
     if layout.parquet {
         let scratch = outdir.join(format!(".xferlens-events-{}.csv", std::process::id()));
-        let mut o = Output::file(&scratch)?;
-        stream_all(
-            ctx,
-            filters,
-            sources,
-            Vec::new(),
-            EventsFormat::Csv,
-            true,
-            &mut o,
-        )?;
+        let o = csv_to(&scratch, true)?;
         o.finish()?;
         let only = Layout {
             csv: false,

@@ -201,8 +201,22 @@ fn parquet_equals_csv_and_the_scale_queries_agree_in_duckdb() {
         read_csv(&out.join(format!("{t}.csv")))
     };
     let col = |h: &[String], name: &str| h.iter().position(|c| c == name).unwrap();
-    let int = |v: &serde_json::Value| v.as_i64().unwrap();
     let labels = ["srv1", "srv2"];
+    // Two integer columns of `table`, summed per value of `key`, over
+    // every label's CSV.
+    let sum_two = |table: &str, key: &str, a: &str, b: &str| {
+        let mut sums: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+        for l in labels {
+            let (h, rows) = csv(l, table);
+            for r in rows {
+                let e = sums.entry(r[col(&h, key)].clone()).or_default();
+                e.0 += r[col(&h, a)].parse::<i64>().unwrap();
+                e.1 += r[col(&h, b)].parse::<i64>().unwrap();
+            }
+        }
+        sums
+    };
+    let int = |v: &serde_json::Value| v.as_i64().unwrap();
 
     // requeue: the accounts.csv rows to re-run, and report.md's count.
     let mut want = 0;
@@ -264,15 +278,7 @@ fn parquet_equals_csv_and_the_scale_queries_agree_in_duckdb() {
     assert_eq!(got, want);
 
     // modules: runs and total seconds per module.
-    let mut m: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    for l in labels {
-        let (h, rows) = csv(l, "modules");
-        for r in rows {
-            let e = m.entry(r[col(&h, "module")].clone()).or_default();
-            e.0 += r[col(&h, "runs")].parse::<i64>().unwrap();
-            e.1 += r[col(&h, "total_s")].parse::<i64>().unwrap();
-        }
-    }
+    let m = sum_two("modules", "module", "runs", "total_s");
     assert!(!m.is_empty());
     let got: BTreeMap<String, (i64, i64)> = answers["modules"]
         .iter()
@@ -342,15 +348,7 @@ fn parquet_equals_csv_and_the_scale_queries_agree_in_duckdb() {
     assert_eq!(got, want);
 
     // source_hosts: sessions and bytes per source host.
-    let mut sh: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    for l in labels {
-        let (h, rows) = csv(l, "hosts");
-        for r in rows {
-            let e = sh.entry(r[col(&h, "remote_host")].clone()).or_default();
-            e.0 += r[col(&h, "sessions")].parse::<i64>().unwrap();
-            e.1 += r[col(&h, "bytes")].parse::<i64>().unwrap();
-        }
-    }
+    let sh = sum_two("hosts", "remote_host", "sessions", "bytes");
     let got: BTreeMap<String, (i64, i64)> = answers["source_hosts"]
         .iter()
         .map(|r| (r[0].as_str().unwrap().to_owned(), (int(&r[1]), int(&r[2]))))
