@@ -159,6 +159,13 @@ fn by_profile(c: &mut Criterion) {
                 black_box(n)
             })
         });
+        g.bench_function(format!("replay_path_reader_{name}_mix"), |b| {
+            b.iter(|| {
+                let mut n = sinks::Count::default();
+                parse_reader("bench", black_box(&data[..]), &mut n, &replay);
+                black_box(n)
+            })
+        });
     }
     g.finish();
 }

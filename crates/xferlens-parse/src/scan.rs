@@ -42,7 +42,7 @@ pub(crate) fn top_level_type(line: &[u8]) -> Scan<'_> {
         return Scan::Decode;
     }
     let w = walk(t);
-    if !w.balanced || w.overflow {
+    if !w.balanced || w.overflow() {
         return Scan::Decode;
     }
     // Every `"t` is a candidate; the structural `"type":"` is the one whose
@@ -78,46 +78,50 @@ struct Walk {
     /// `{`/`}` and `[`/`]` occur equally often.
     balanced: bool,
     /// Candidate groups: a `"` followed by `t` at `base + bit` for every
-    /// set bit of the mask, groups in increasing order.
-    cands: [(usize, u64); CANDS],
-    /// Groups recorded (at most [`CANDS`]).
+    /// set bit of the mask, groups in increasing order. The extra last
+    /// slot takes the writes past [`CANDS`], so recording needs no branch.
+    cands: [(usize, u64); CANDS + 1],
+    /// Groups found; those past [`CANDS`] are not recorded.
     len: usize,
-    /// More groups than [`CANDS`] were found; the rest are not recorded.
-    overflow: bool,
 }
 
 impl Walk {
     fn new() -> Walk {
         Walk {
             balanced: false,
-            cands: [(0, 0); CANDS],
+            cands: [(0, 0); CANDS + 1],
             len: 0,
-            overflow: false,
         }
     }
 
-    #[inline]
+    /// Records a group when `mask` has a bit set, without a branch: the
+    /// order of keys varies from line to line in real logs, so a branch on
+    /// "this block holds a candidate" is mispredicted often.
+    #[inline(always)]
     fn record(&mut self, base: usize, mask: u64) {
-        if self.len < CANDS {
-            self.cands[self.len] = (base, mask);
-            self.len += 1;
-        } else {
-            self.overflow = true;
-        }
+        self.cands[self.len.min(CANDS)] = (base, mask);
+        self.len += usize::from(mask != 0);
+    }
+
+    /// More groups than [`CANDS`] were found; the rest are not recorded.
+    fn overflow(&self) -> bool {
+        self.len > CANDS
     }
 
     /// Every candidate position, in increasing order.
     fn positions(&self) -> impl Iterator<Item = usize> + '_ {
-        self.cands[..self.len].iter().flat_map(|&(base, mask)| {
-            let mut m = mask;
-            std::iter::from_fn(move || {
-                (m != 0).then(|| {
-                    let at = base + m.trailing_zeros() as usize;
-                    m &= m - 1;
-                    at
+        self.cands[..self.len.min(CANDS)]
+            .iter()
+            .flat_map(|&(base, mask)| {
+                let mut m = mask;
+                std::iter::from_fn(move || {
+                    (m != 0).then(|| {
+                        let at = base + m.trailing_zeros() as usize;
+                        m &= m - 1;
+                        at
+                    })
                 })
             })
-        })
     }
 }
 
@@ -370,10 +374,7 @@ mod simd {
             if carry && te & 1 != 0 {
                 found.record(i - 1, 1);
             }
-            let cand = q & (te >> 1);
-            if cand != 0 {
-                found.record(i, cand);
-            }
+            found.record(i, q & (te >> 1));
             carry = q & last_lane != 0;
             i += w;
             in_round += 1;
@@ -405,10 +406,7 @@ mod simd {
             if carry && te & 1 != 0 {
                 found.record(i - 1, 1);
             }
-            let cand = q & (te >> 1);
-            if cand != 0 {
-                found.record(i, cand);
-            }
+            found.record(i, q & (te >> 1));
         }
         braces += acc_braces.sum();
         brackets += acc_brackets.sum();
@@ -701,7 +699,7 @@ mod tests {
     /// differently, so they overflow at different counts).
     fn trace(t: &[u8], f: WalkFn) -> (bool, Option<Vec<usize>>) {
         let w = f(t);
-        (w.balanced, (!w.overflow).then(|| w.positions().collect()))
+        (w.balanced, (!w.overflow()).then(|| w.positions().collect()))
     }
 
     proptest::proptest! {
