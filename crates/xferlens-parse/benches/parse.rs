@@ -75,15 +75,14 @@ fn bench(c: &mut Criterion) {
         })
     });
     // What item-log replay uses: skipped types checked, not decoded, and
-    // percentage/module lines read by the scanner.
+    // progress lines read by the scanner (the sink takes them).
     let replay = ParseOptions {
         skip_types: ITEM_LOG_SKIP,
-        fast_item_events: true,
         ..ParseOptions::default()
     };
     g.bench_function("item_log_slice_replay_path_128MB", |b| {
         b.iter(|| {
-            let mut n = sinks::Count::default();
+            let mut n = sinks::Count::taking_progress();
             parse_slice("bench", black_box(&item), &mut n, &replay);
             black_box(n)
         })
@@ -141,7 +140,6 @@ fn generated_item_logs(profile: xferlens_gen::Profile) -> Vec<u8> {
 fn by_profile(c: &mut Criterion) {
     let replay = ParseOptions {
         skip_types: ITEM_LOG_SKIP,
-        fast_item_events: true,
         ..ParseOptions::default()
     };
     let mut g = c.benchmark_group("parse_item_logs");
@@ -154,14 +152,14 @@ fn by_profile(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(data.len() as u64));
         g.bench_function(format!("replay_path_{name}_mix"), |b| {
             b.iter(|| {
-                let mut n = sinks::Count::default();
+                let mut n = sinks::Count::taking_progress();
                 parse_slice("bench", black_box(&data), &mut n, &replay);
                 black_box(n)
             })
         });
         g.bench_function(format!("replay_path_reader_{name}_mix"), |b| {
             b.iter(|| {
-                let mut n = sinks::Count::default();
+                let mut n = sinks::Count::taking_progress();
                 parse_reader("bench", black_box(&data[..]), &mut n, &replay);
                 black_box(n)
             })

@@ -52,4 +52,5 @@ pub use crate::input::{parse_input, sniff, Sniffed};
 pub use crate::parser::{
     parse_reader, parse_slice, ParseOptions, ParseSummary, DEFAULT_CHUNK, DEFAULT_MAX_LINE_LEN,
 };
+pub use crate::scan::{Progress, ProgressLine};
 pub use crate::sink::{sinks, EventSink};

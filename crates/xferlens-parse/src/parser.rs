@@ -8,9 +8,9 @@ use std::ops::ControlFlow;
 
 use crate::decode::decode_line;
 use crate::diagnostic::{Diagnostic, DiagnosticKind, Position};
-use crate::event::{Action, Event, Msg, MsgType};
+use crate::event::Event;
 use crate::lines::{read_lines, slice_lines, Piece};
-use crate::scan::{item_event, line_time, top_level_type, ItemEvent, Scan};
+use crate::scan::{progress, top_level_type, Scan};
 use crate::sink::EventSink;
 
 /// Default cap on one line's length: 16 MiB. Longer lines are skipped and
@@ -37,22 +37,9 @@ pub struct ParseOptions {
     /// decide is decoded in full. Empty (the default): decode every line.
     pub skip_types: &'static [&'static str],
     /// Decode and check every line in full, whatever `skip_types` and
-    /// `fast_item_events` say: what `xferlens check` and the tests that
+    /// the sink's [`EventSink::takes_progress`] say: what `xferlens check` and the tests that
     /// compare both paths ask for.
     pub validate_all: bool,
-    /// Read the item-log lines that item-log replay uses but that need no
-    /// full decode (`percentage`, `start_module` and `end_module` control
-    /// lines, `modulestatus` lines) with the scanner. Their events carry
-    /// only `kind`, `action` and the fields replay reads (`percentage`;
-    /// the module name as `msg` text; `module`, `status`, `statusmsg`),
-    /// no pid, indent or other fields. For consumers that need no more,
-    /// such as item-log replay. Off by default.
-    pub fast_item_events: bool,
-    /// With `fast_item_events`: also read the `time` of percentage lines
-    /// (one more scan of each). On by default; a reader that needs no such
-    /// times (an item log read beside its master, whose times win) turns
-    /// it off.
-    pub percentage_times: bool,
 }
 
 impl Default for ParseOptions {
@@ -63,8 +50,6 @@ impl Default for ParseOptions {
             max_api_response: 1 << 30,
             skip_types: &[],
             validate_all: false,
-            fast_item_events: false,
-            percentage_times: true,
         }
     }
 }
@@ -104,13 +89,15 @@ pub(crate) struct LineCtx<'s, S> {
     pos: Position,
     cap: u64,
     skip: &'static [&'static str],
-    fast_item_events: bool,
-    percentage_times: bool,
+    /// Progress lines go to [`EventSink::progress`] when the scanner can
+    /// read them.
+    progress: bool,
     pub(crate) summary: ParseSummary,
 }
 
 impl<'s, S: EventSink> LineCtx<'s, S> {
     pub(crate) fn new(source: &'s str, sink: S, opts: &ParseOptions) -> Self {
+        let progress = sink.takes_progress() && !opts.validate_all;
         LineCtx {
             source,
             sink,
@@ -120,8 +107,7 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
             } else {
                 opts.skip_types
             },
-            fast_item_events: opts.fast_item_events && !opts.validate_all,
-            percentage_times: opts.percentage_times,
+            progress,
             pos: Position { line: 1, byte: 0 },
             summary: ParseSummary::default(),
         }
@@ -184,7 +170,7 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
             self.summary.blank_lines += 1;
             return ControlFlow::Continue(());
         }
-        if !self.skip.is_empty() || self.fast_item_events {
+        if !self.skip.is_empty() || self.progress {
             if let Scan::Type(t) = top_level_type(l) {
                 let text = || text_of(l, utf8);
                 if self.skip.iter().any(|s| s.as_bytes() == t) && text().is_some() {
@@ -192,58 +178,10 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
                     self.summary.filtered += 1;
                     return ControlFlow::Continue(());
                 }
-                if self.fast_item_events && matches!(t, b"control" | b"modulestatus") {
-                    // With their time: module timelines, and the times of
-                    // an item log read without its master.
-                    let found = text().and_then(|s| {
-                        let found = item_event(t, s)?;
-                        let time = match found {
-                            ItemEvent::Percentage(_) if !self.percentage_times => None,
-                            _ => line_time(s)?,
-                        };
-                        Some((found, time))
-                    });
-                    if let Some((found, time)) = found {
-                        let mut ev = Event::default();
-                        let c = &mut ev.contents;
-                        c.time = time;
-                        match found {
-                            ItemEvent::Percentage(p) => {
-                                ev.kind = MsgType::Control;
-                                c.action = Some(Action::Percentage);
-                                c.percentage = Some(p);
-                            }
-                            ItemEvent::StartModule(name) => {
-                                ev.kind = MsgType::Control;
-                                c.action = Some(Action::StartModule);
-                                c.msg = Some(Msg::Text(Cow::Borrowed(name)));
-                            }
-                            ItemEvent::EndModule => {
-                                ev.kind = MsgType::Control;
-                                c.action = Some(Action::EndModule);
-                            }
-                            ItemEvent::StartAction(name) => {
-                                ev.kind = MsgType::Control;
-                                c.action = Some(Action::StartAction);
-                                c.msg = Some(Msg::Text(Cow::Borrowed(name)));
-                            }
-                            ItemEvent::EndAction => {
-                                ev.kind = MsgType::Control;
-                                c.action = Some(Action::EndAction);
-                            }
-                            ItemEvent::ModuleStatus {
-                                module,
-                                status,
-                                statusmsg,
-                            } => {
-                                ev.kind = MsgType::ModuleStatus;
-                                c.module = Some(Cow::Borrowed(module));
-                                c.status = Some(status);
-                                c.statusmsg = statusmsg.map(Cow::Borrowed);
-                            }
-                        }
+                if self.progress && matches!(t, b"control" | b"modulestatus") {
+                    if let Some(p) = text().and_then(|s| progress(t, s)) {
                         self.summary.events += 1;
-                        return self.sink.event(self.pos, &mut ev);
+                        return self.sink.progress(self.pos, &p);
                     }
                 }
             }

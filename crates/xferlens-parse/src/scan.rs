@@ -431,10 +431,12 @@ fn escaped(line: &[u8], at: usize) -> bool {
     line[..at].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1
 }
 
-/// The fields of an item-log line that item-log replay reads, found by
-/// the scanner (see [`item_event`]).
-#[derive(Debug, PartialEq)]
-pub(crate) enum ItemEvent<'a> {
+/// What an item-log progress line says, read by the scanner without a
+/// decode (see [`crate::EventSink::progress`]). Only the fields named here
+/// are read: a consumer that needs the line's other fields (pid, indent)
+/// does not take progress lines, and gets them decoded as events.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Progress<'a> {
     /// `control` / `percentage`, with its value.
     Percentage(f64),
     /// `control` / `start_module`, with the module name (`msg`).
@@ -447,10 +449,45 @@ pub(crate) enum ItemEvent<'a> {
     EndAction,
     /// `modulestatus`: `module`, `status`, `statusmsg` (if present).
     ModuleStatus {
+        /// The module's name.
         module: &'a str,
+        /// Its status (1 is success).
         status: i64,
+        /// The status message, if any.
         statusmsg: Option<&'a str>,
     },
+}
+
+/// A progress line as the scanner read it: what it says, and the line, so
+/// that its time is read only by a consumer that asks for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProgressLine<'a> {
+    /// What the line says.
+    pub progress: Progress<'a>,
+    /// The line's text.
+    line: &'a str,
+}
+
+impl<'a> ProgressLine<'a> {
+    /// The line's `time`, read the decoder's way: the last `"time":` key
+    /// outside strings, a number or numeric string, truncated to whole
+    /// seconds; `None` when there is none or it is not a number.
+    pub fn time(&self) -> Option<i64> {
+        static TIME: LazyLock<memmem::FinderRev<'static>> =
+            LazyLock::new(|| memmem::FinderRev::new(b"\"time\":"));
+        let t = self.line.as_bytes();
+        let mut end = t.len();
+        let at = loop {
+            let at = TIME.rfind(&t[..end])?;
+            if !escaped(t, at) {
+                break at;
+            }
+            end = at;
+        };
+        // The token ends in an ASCII byte: a char boundary.
+        let (n, _) = number(&self.line[at + 7..])?;
+        (n.abs() < 9.2e18).then_some(n as i64)
+    }
 }
 
 /// How often a token occurs outside strings (inside a JSON string every
@@ -547,10 +584,9 @@ fn number(v: &str) -> Option<(f64, &str)> {
     n.is_finite().then_some((n, rest))
 }
 
-/// Reads the item-log lines that replay uses but that need no full decode
-/// (`percentage`, `start_module`, `end_module`, `start_action`,
-/// `end_action`, `modulestatus`), from a
-/// line whose top-level `type` the scanner found. Each token it reads
+/// Reads an item-log progress line (`percentage`, `start_module`,
+/// `end_module`, `start_action`, `end_action`, `modulestatus`) from a line
+/// whose top-level `type` the scanner found. Each token it reads
 /// (`"action":"`, `"percentage":`, `"msg":`, `"module":"`, `"status":`,
 /// `"statusmsg":`) must occur exactly once outside strings, and each value
 /// must be a plain string (no escapes) or a number where one is expected.
@@ -561,7 +597,7 @@ fn number(v: &str) -> Option<(f64, &str)> {
 /// not check at which depth a token sits, so a line that puts one of these
 /// keys outside `contents` can read differently. `xferlens check` turns
 /// the fast path off.
-pub(crate) fn item_event<'a>(kind: &[u8], t: &'a str) -> Option<ItemEvent<'a>> {
+pub(crate) fn progress<'a>(kind: &[u8], t: &'a str) -> Option<ProgressLine<'a>> {
     static ACTION: LazyLock<memmem::Finder<'static>> =
         LazyLock::new(|| memmem::Finder::new(b"\"action\":"));
     static PERCENT: LazyLock<memmem::Finder<'static>> =
@@ -574,7 +610,7 @@ pub(crate) fn item_event<'a>(kind: &[u8], t: &'a str) -> Option<ItemEvent<'a>> {
         LazyLock::new(|| memmem::Finder::new(b"\"status\":"));
     static STATUSMSG: LazyLock<memmem::Finder<'static>> =
         LazyLock::new(|| memmem::Finder::new(b"\"statusmsg\":"));
-    match kind {
+    let progress = match kind {
         b"control" => {
             let (action, rest) = plain_string(once_after(t, &ACTION)?)?;
             if !value_ends(rest) {
@@ -583,7 +619,7 @@ pub(crate) fn item_event<'a>(kind: &[u8], t: &'a str) -> Option<ItemEvent<'a>> {
             match action {
                 "percentage" => {
                     let (p, rest) = number(once_after(t, &PERCENT)?)?;
-                    value_ends(rest).then_some(ItemEvent::Percentage(p))
+                    value_ends(rest).then_some(Progress::Percentage(p))
                 }
                 "start_module" | "start_action" => {
                     // `["Name"]` (the writer's form) or `"Name"`.
@@ -599,13 +635,13 @@ pub(crate) fn item_event<'a>(kind: &[u8], t: &'a str) -> Option<ItemEvent<'a>> {
                         return None;
                     }
                     Some(if action == "start_module" {
-                        ItemEvent::StartModule(name)
+                        Progress::StartModule(name)
                     } else {
-                        ItemEvent::StartAction(name)
+                        Progress::StartAction(name)
                     })
                 }
-                "end_module" => Some(ItemEvent::EndModule),
-                "end_action" => Some(ItemEvent::EndAction),
+                "end_module" => Some(Progress::EndModule),
+                "end_action" => Some(Progress::EndAction),
                 _ => None,
             }
         }
@@ -629,34 +665,15 @@ pub(crate) fn item_event<'a>(kind: &[u8], t: &'a str) -> Option<ItemEvent<'a>> {
                 }
                 Occurs::Repeated => return None,
             };
-            Some(ItemEvent::ModuleStatus {
+            Some(Progress::ModuleStatus {
                 module,
                 status: status as i64,
                 statusmsg,
             })
         }
         _ => None,
-    }
-}
-
-/// The `time` of a line the scanner read: `Some(None)` when the line has
-/// none, `Some(Some(t))` when it occurs once as a number (or numeric
-/// string) that fits an `i64`, `None` when that cannot be decided here
-/// (repeated, not a number): decode the line fully. `t` is the line as
-/// text.
-pub(crate) fn line_time(t: &str) -> Option<Option<i64>> {
-    static TIME: LazyLock<memmem::Finder<'static>> =
-        LazyLock::new(|| memmem::Finder::new(b"\"time\":"));
-    let v = match occurs(t, &TIME) {
-        Occurs::Never => return Some(None),
-        Occurs::Once(v) => v,
-        Occurs::Repeated => return None,
-    };
-    let (n, rest) = number(v)?;
-    if !value_ends(rest) || n.fract() != 0.0 || n.abs() >= 9.2e18 {
-        return None;
-    }
-    Some(Some(n as i64))
+    }?;
+    Some(ProgressLine { progress, line: t })
 }
 
 /// A walk implementation, for tests that compare them.
@@ -755,13 +772,21 @@ mod tests {
     }
 
     #[test]
-    fn item_events() {
-        fn c(l: &[u8]) -> Option<ItemEvent<'_>> {
-            item_event(b"control", std::str::from_utf8(l).unwrap())
+    fn progress_lines() {
+        fn c(l: &[u8]) -> Option<Progress<'_>> {
+            progress(b"control", std::str::from_utf8(l).unwrap()).map(|p| p.progress)
         }
-        let line_time = |l: &[u8]| line_time(std::str::from_utf8(l).unwrap());
+        // The time of an end_module line with `contents` before it.
+        let line_time = |l: &[u8]| {
+            let s = std::str::from_utf8(l).unwrap();
+            ProgressLine {
+                progress: Progress::EndModule,
+                line: s,
+            }
+            .time()
+        };
         let pct = |l: &[u8]| match c(l) {
-            Some(ItemEvent::Percentage(p)) => Some(p),
+            Some(Progress::Percentage(p)) => Some(p),
             _ => None,
         };
         assert_eq!(pct(br#"{"pid":1,"type":"control","contents":{"action":"percentage","percentage":42},"indent":0}"#), Some(42.0));
@@ -791,47 +816,57 @@ mod tests {
         }
         assert_eq!(
             c(br#"{"pid":1,"type":"control","contents":{"action":"start_module","msg":["Homedir"]},"indent":0}"#),
-            Some(ItemEvent::StartModule("Homedir"))
+            Some(Progress::StartModule("Homedir"))
         );
         assert_eq!(
             c(br#"{"type":"control","contents":{"msg": "Mail" ,"action":"start_module"}}"#),
-            Some(ItemEvent::StartModule("Mail"))
+            Some(Progress::StartModule("Mail"))
         );
         assert_eq!(
             c(br#"{"type":"control","contents":{"action":"end_module","msg":["Mail"]}}"#),
-            Some(ItemEvent::EndModule)
+            Some(Progress::EndModule)
         );
         assert_eq!(
             c(br#"{"type":"control","contents":{"action":"start_action","msg":["Restore grants"],"time":5}}"#),
-            Some(ItemEvent::StartAction("Restore grants"))
+            Some(Progress::StartAction("Restore grants"))
         );
         assert_eq!(
             c(br#"{"type":"control","contents":{"action":"end_action","msg":["Restore grants"]}}"#),
-            Some(ItemEvent::EndAction)
+            Some(Progress::EndAction)
         );
         assert_eq!(
             line_time(br#"{"type":"control","contents":{"action":"end_module"}}"#),
-            Some(None)
+            None
         );
         assert_eq!(
             line_time(
                 br#"{"type":"control","contents":{"time":1764338400,"action":"end_module"}}"#
             ),
-            Some(Some(1764338400))
+            Some(1764338400)
         );
-        assert_eq!(line_time(br#"{"contents":{"time":"17","time":18}}"#), None);
-        assert_eq!(line_time(br#"{"contents":{"time":1.5}}"#), None);
+        // As the decoder reads them: the last key wins, fractions are cut,
+        // and what is not a number is no time.
+        assert_eq!(
+            line_time(br#"{"contents":{"time":"17","time":18}}"#),
+            Some(18)
+        );
+        assert_eq!(
+            line_time(br#"{"contents":{"time":"17","msg":"\"time\":5"}}"#),
+            Some(17)
+        );
+        assert_eq!(line_time(br#"{"contents":{"time":1.5}}"#), Some(1));
+        assert_eq!(line_time(br#"{"contents":{"time":"16"}}"#), Some(16));
         assert_eq!(line_time(br#"{"contents":{"time":null}}"#), None);
-        fn m(l: &[u8]) -> Option<ItemEvent<'_>> {
-            item_event(b"modulestatus", std::str::from_utf8(l).unwrap())
+        fn m(l: &[u8]) -> Option<Progress<'_>> {
+            progress(b"modulestatus", std::str::from_utf8(l).unwrap()).map(|p| p.progress)
         }
         assert_eq!(
             m(br#"{"pid":1,"type":"modulestatus","contents":{"module":"Mysql","status":1,"statusmsg":"Mysql restored."},"indent":1}"#),
-            Some(ItemEvent::ModuleStatus { module: "Mysql", status: 1, statusmsg: Some("Mysql restored.") })
+            Some(Progress::ModuleStatus { module: "Mysql", status: 1, statusmsg: Some("Mysql restored.") })
         );
         assert_eq!(
             m(br#"{"type":"modulestatus","contents":{"status":"0","module":"Mail"}}"#),
-            Some(ItemEvent::ModuleStatus {
+            Some(Progress::ModuleStatus {
                 module: "Mail",
                 status: 0,
                 statusmsg: None

@@ -9,6 +9,7 @@ use std::ops::ControlFlow;
 
 use crate::diagnostic::{Diagnostic, Position};
 use crate::event::Event;
+use crate::scan::ProgressLine;
 
 /// Receives events and diagnostics from the parser.
 ///
@@ -23,6 +24,23 @@ pub trait EventSink {
         let _ = diagnostic;
         ControlFlow::Continue(())
     }
+
+    /// True when this sink takes item-log progress lines in the scanner's
+    /// form ([`EventSink::progress`]) instead of decoded: far cheaper, but
+    /// only the fields of [`crate::Progress`] are read. Asked once per
+    /// input. The default is false: every line is an [`Event`].
+    fn takes_progress(&self) -> bool {
+        false
+    }
+
+    /// Called, for a sink that [takes progress](EventSink::takes_progress),
+    /// for each progress line the scanner could read, instead of
+    /// [`EventSink::event`]; a line it cannot read is decoded and comes as
+    /// an event. The default ignores it.
+    fn progress(&mut self, pos: Position, line: &ProgressLine<'_>) -> ControlFlow<()> {
+        let _ = (pos, line);
+        ControlFlow::Continue(())
+    }
 }
 
 impl<S: EventSink + ?Sized> EventSink for &mut S {
@@ -31,6 +49,12 @@ impl<S: EventSink + ?Sized> EventSink for &mut S {
     }
     fn diagnostic(&mut self, diagnostic: Diagnostic) -> ControlFlow<()> {
         (**self).diagnostic(diagnostic)
+    }
+    fn takes_progress(&self) -> bool {
+        (**self).takes_progress()
+    }
+    fn progress(&mut self, pos: Position, line: &ProgressLine<'_>) -> ControlFlow<()> {
+        (**self).progress(pos, line)
     }
 }
 
@@ -74,9 +98,31 @@ pub mod sinks {
         pub events: u64,
         /// Diagnostics seen.
         pub diagnostics: u64,
+        /// Take progress lines in the scanner's form (as item-log replay
+        /// does), counted in `progress`.
+        pub take_progress: bool,
+        /// Progress lines seen.
+        pub progress: u64,
+    }
+
+    impl Count {
+        /// A counter that takes progress lines as item-log replay does.
+        pub fn taking_progress() -> Count {
+            Count {
+                take_progress: true,
+                ..Count::default()
+            }
+        }
     }
 
     impl EventSink for Count {
+        fn takes_progress(&self) -> bool {
+            self.take_progress
+        }
+        fn progress(&mut self, _: Position, _: &ProgressLine<'_>) -> ControlFlow<()> {
+            self.progress += 1;
+            ControlFlow::Continue(())
+        }
         fn event(&mut self, _: Position, _: &mut Event<'_>) -> ControlFlow<()> {
             self.events += 1;
             ControlFlow::Continue(())

@@ -45,6 +45,23 @@ impl EventSink for Touch {
     }
 }
 
+/// Takes progress lines as item-log replay does, reading each one's time;
+/// counts them.
+struct TouchProgress(usize, u64);
+impl EventSink for TouchProgress {
+    fn event(&mut self, pos: Position, ev: &mut Event<'_>) -> ControlFlow<()> {
+        Touch(self.0).event(pos, ev)
+    }
+    fn takes_progress(&self) -> bool {
+        true
+    }
+    fn progress(&mut self, _: Position, line: &ProgressLine<'_>) -> ControlFlow<()> {
+        self.0 += line.time().map_or(0, |t| t as usize & 1);
+        self.1 += 1;
+        ControlFlow::Continue(())
+    }
+}
+
 #[test]
 fn escape_free_lines_do_not_allocate() {
     let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -98,14 +115,17 @@ fn item_log_fast_path_lines_do_not_allocate() {
     }
     let opts = ParseOptions {
         skip_types: ITEM_LOG_SKIP,
-        fast_item_events: true,
         ..ParseOptions::default()
     };
-    let mut sink = Touch(0);
+    let mut sink = TouchProgress(0, 0);
     let before = ALLOCS.load(Ordering::Relaxed);
     let s = parse_slice("x", log.as_bytes(), &mut sink, &opts);
     let during = ALLOCS.load(Ordering::Relaxed) - before;
     assert_eq!((s.events, s.diagnostics), (16_000, 0));
+    assert_eq!(
+        sink.1, 12_000,
+        "every progress line was read by the scanner"
+    );
     assert_eq!(s.filtered, 4_000, "out and debug lines are only checked");
     assert!(
         during < 10,

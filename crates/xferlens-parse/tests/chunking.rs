@@ -11,12 +11,27 @@ use xferlens_parse::*;
 /// The item-log types replay skips (`xferlens_replay::ITEM_LOG_SKIP`).
 const ITEM_LOG_SKIP: &[&str] = &["out", "debug", "header"];
 
+/// Records everything; takes progress lines (with their times) when
+/// `progress` is set.
 #[derive(Default, Debug, PartialEq, Clone)]
-struct Rec(Vec<String>);
+struct Rec(Vec<String>, bool);
 
 impl EventSink for Rec {
     fn event(&mut self, pos: Position, ev: &mut Event<'_>) -> ControlFlow<()> {
         self.0.push(format!("E{}:{}:{:?}", pos.line, pos.byte, ev));
+        ControlFlow::Continue(())
+    }
+    fn takes_progress(&self) -> bool {
+        self.1
+    }
+    fn progress(&mut self, pos: Position, p: &ProgressLine<'_>) -> ControlFlow<()> {
+        self.0.push(format!(
+            "P{}:{}:{:?}:{:?}",
+            pos.line,
+            pos.byte,
+            p.progress,
+            p.time()
+        ));
         ControlFlow::Continue(())
     }
     fn diagnostic(&mut self, d: Diagnostic) -> ControlFlow<()> {
@@ -74,10 +89,10 @@ proptest! {
             data.push(b'\n');
         }
         let skip_types: &'static [&'static str] = if skip { ITEM_LOG_SKIP } else { &[] };
-        let opts = ParseOptions { chunk, max_line_len, skip_types, fast_item_events: skip, ..ParseOptions::default() };
-        let mut whole = Rec::default();
+        let opts = ParseOptions { chunk, max_line_len, skip_types, ..ParseOptions::default() };
+        let mut whole = Rec(Vec::new(), skip);
         let s1 = parse_slice("p", &data, &mut whole, &opts);
-        let mut streamed = Rec::default();
+        let mut streamed = Rec(Vec::new(), skip);
         let s2 = parse_reader("p", Chunked { data: &data, sizes, k: 0 }, &mut streamed, &opts);
         prop_assert_eq!(&whole, &streamed);
         prop_assert_eq!(s1, s2);
@@ -104,8 +119,8 @@ proptest! {
         // are another test's business.
         prop_assume!(sniff(&data[..data.len().min(4096)]) == Sniffed::Log);
         let skip_types: &'static [&'static str] = if skip { ITEM_LOG_SKIP } else { &[] };
-        let opts = ParseOptions { skip_types, fast_item_events: skip, ..ParseOptions::default() };
-        let mut whole = Rec::default();
+        let opts = ParseOptions { skip_types, ..ParseOptions::default() };
+        let mut whole = Rec(Vec::new(), skip);
         let mut s1 = parse_slice("p", &data, &mut whole, &opts);
         let input = if gzip {
             use std::io::Write;
@@ -115,7 +130,7 @@ proptest! {
         } else {
             data.clone()
         };
-        let mut streamed = Rec::default();
+        let mut streamed = Rec(Vec::new(), skip);
         let s2 = parse_input("p", Chunked { data: &input, sizes, k: 0 }, &mut streamed, &opts).unwrap();
         s1.gzip = gzip;
         prop_assert_eq!(&whole, &streamed);

@@ -59,7 +59,7 @@ pub fn replay_item_log<R: Read>(
     reader: R,
     opts: &ParseOptions,
 ) -> io::Result<(ItemLog, Vec<Diagnostic>)> {
-    replay_item_log_in(display, file_name, active, reader, opts, None)
+    replay_item_log_in(display, file_name, active, reader, opts, None, true)
 }
 
 /// [`replay_item_log`] under a session's diagnostic budget.
@@ -70,20 +70,20 @@ pub(crate) fn replay_item_log_in<R: Read>(
     reader: R,
     opts: &ParseOptions,
     budget: Option<Arc<DiagnosticBudget>>,
+    percentage_times: bool,
 ) -> io::Result<(ItemLog, Vec<Diagnostic>)> {
     let mut r = match budget {
         Some(b) => ItemLogReplay::with_budget(file_name, display, active, b),
         None => ItemLogReplay::new(file_name, display, active),
     };
-    if !opts.percentage_times {
+    if !percentage_times {
         r = r.without_percentage_times();
     }
     // Item logs: lines of types nothing reads are only checked, not
-    // decoded, and the lines replay reads are scanned where they can be
-    // (unless the caller asked to validate every line).
+    // decoded, and progress lines are scanned where they can be (the sink
+    // takes them; unless the caller asked to validate every line).
     let opts = ParseOptions {
         skip_types: crate::itemlog::ITEM_LOG_SKIP,
-        fast_item_events: true,
         ..opts.clone()
     };
     let summary = parse_input(display, reader, &mut r, &opts)?;
@@ -193,7 +193,7 @@ impl SessionBuilder {
             FileRole::ItemLog { name, active } => {
                 let budget = Some(self.budget());
                 let (log, diags) =
-                    replay_item_log_in(display, file_name, active, reader, opts, budget)?;
+                    replay_item_log_in(display, file_name, active, reader, opts, budget, true)?;
                 self.add_item_log(&name, log, diags);
             }
             FileRole::ErrorLog => {

@@ -195,15 +195,19 @@ pub fn read_session_dir(
     };
     let budget = b.budget();
     // Beside a master log, the session's times are the master's: the item
-    // logs' percentage lines are read without theirs (one scan less each).
-    let item_parse = ParseOptions {
-        percentage_times: !others
-            .iter()
-            .any(|(_, r)| matches!(r, FileRole::Master { .. })),
-        ..opts.parse.clone()
-    };
+    // logs' percentage lines are read without theirs (one search less each).
+    let percentage_times = !others
+        .iter()
+        .any(|(_, r)| matches!(r, FileRole::Master { .. }));
     let read = |(name, _): &(String, FileRole)| {
-        read_item_log(dir, &dir_display, name, &item_parse, &budget)
+        read_item_log(
+            dir,
+            &dir_display,
+            name,
+            &opts.parse,
+            &budget,
+            percentage_times,
+        )
     };
     let parts: Vec<ItemPart> = if opts.master_only {
         read_master(&mut b);
@@ -256,6 +260,7 @@ fn read_item_log(
     name: &str,
     opts: &ParseOptions,
     budget: &Arc<DiagnosticBudget>,
+    percentage_times: bool,
 ) -> ItemPart {
     let (f, actual) = open_either(dir, name).map_err(|e| unreadable(dir_display, name, &e))?;
     let FileRole::ItemLog { name: item, active } = classify(&actual) else {
@@ -271,6 +276,7 @@ fn read_item_log(
         io::BufReader::with_capacity(0, f),
         opts,
         Some(Arc::clone(budget)),
+        percentage_times,
     )
     .map(|(log, diags)| (item, log, diags))
     .map_err(|e| unreadable(dir_display, name, &e))

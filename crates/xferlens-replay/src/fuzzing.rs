@@ -41,10 +41,9 @@ pub fn lines(data: &[u8]) {
     );
     let fast = ParseOptions {
         skip_types: crate::ITEM_LOG_SKIP,
-        fast_item_events: true,
         ..small
     };
-    let c = parse_slice("fuzz", data, sinks::Count::default(), &fast);
+    let c = parse_slice("fuzz", data, sinks::Count::taking_progress(), &fast);
     assert_eq!(c.lines, a.lines);
 }
 

@@ -6,9 +6,13 @@
 //! [`LOG_LINES_KEEP`] error and warning lines are kept (all are counted).
 //! `out` lines, the bulk of an item log, are not decoded beyond their type.
 
+use std::borrow::Cow;
 use std::ops::ControlFlow;
 
-use xferlens_parse::{Action, DetailLists, Diagnostic, Event, EventSink, Msg, MsgType, Position};
+use xferlens_parse::{
+    Action, DetailLists, Diagnostic, Event, EventSink, Msg, MsgType, Position, Progress,
+    ProgressLine,
+};
 
 use std::sync::Arc;
 
@@ -40,8 +44,8 @@ pub struct ItemLogReplay {
     /// Actions not kept past [`limits::ACTIONS_MAX`].
     actions_dropped: u64,
     /// Percentage lines' times are not taken for the log's first and last
-    /// time (they were not read: see `ParseOptions::percentage_times`), so
-    /// every reading path gives the same times.
+    /// time (nor read from progress lines): beside a master log, whose
+    /// times are the session's, that saves a search per percentage line.
     skip_percentage_times: bool,
 }
 
@@ -58,7 +62,7 @@ fn msg_text(ev: &Event<'_>, max: usize) -> String {
 
 impl ItemLogReplay {
     /// Leaves percentage lines' times out of the log's first and last
-    /// time (for a parse that does not read them).
+    /// time (an item log read beside its master).
     pub fn without_percentage_times(mut self) -> ItemLogReplay {
         self.skip_percentage_times = true;
         self
@@ -313,7 +317,56 @@ pub(crate) fn module_state(m: &Module, item_running: bool) -> ModuleState {
     }
 }
 
+/// A progress line as the event [`ItemLogReplay::on_event`] reads: only
+/// the fields replay uses. Its time is read unless it is a percentage
+/// line's and those are not wanted.
+fn progress_event<'a>(p: &ProgressLine<'a>, percentage_times: bool) -> Event<'a> {
+    let mut ev = Event {
+        kind: MsgType::Control,
+        ..Event::default()
+    };
+    let c = &mut ev.contents;
+    let (action, msg) = match p.progress {
+        Progress::Percentage(v) => {
+            c.percentage = Some(v);
+            (Action::Percentage, None)
+        }
+        Progress::StartModule(name) => (Action::StartModule, Some(name)),
+        Progress::EndModule => (Action::EndModule, None),
+        Progress::StartAction(name) => (Action::StartAction, Some(name)),
+        Progress::EndAction => (Action::EndAction, None),
+        Progress::ModuleStatus {
+            module,
+            status,
+            statusmsg,
+        } => {
+            ev.kind = MsgType::ModuleStatus;
+            c.module = Some(Cow::Borrowed(module));
+            c.status = Some(status);
+            c.statusmsg = statusmsg.map(Cow::Borrowed);
+            c.time = p.time();
+            return ev;
+        }
+    };
+    if percentage_times || action != Action::Percentage {
+        c.time = p.time();
+    }
+    c.action = Some(action);
+    c.msg = msg.map(|m| Msg::Text(Cow::Borrowed(m)));
+    ev
+}
+
 impl EventSink for ItemLogReplay {
+    fn takes_progress(&self) -> bool {
+        true
+    }
+
+    fn progress(&mut self, pos: Position, line: &ProgressLine<'_>) -> ControlFlow<()> {
+        let ev = progress_event(line, !self.skip_percentage_times);
+        self.on_event(pos, &ev, None);
+        ControlFlow::Continue(())
+    }
+
     fn event(&mut self, pos: Position, ev: &mut Event<'_>) -> ControlFlow<()> {
         // The summary lists are the decoder's own: taken, not copied (they
         // are long: dozens of records on some restores).
