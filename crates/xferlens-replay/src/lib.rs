@@ -43,6 +43,7 @@ mod master;
 mod model;
 mod open;
 mod progress;
+mod source;
 mod state;
 
 pub use crate::archive::{
@@ -60,6 +61,10 @@ pub use crate::model::{
 };
 pub use crate::open::{open_in_session, open_input, InputKind};
 pub use crate::progress::{compute_queues, whm_state};
+pub use crate::source::{
+    damage, damage_in, discover, each_master_log, id_for_dir, id_for_file, load, load_each,
+    no_log_reason, sniff_stream, InputError, MasterLog, SniffedStream, Source, DEFAULT_ROOT,
+};
 pub use crate::state::{QueueState, SessionState};
 /// A session's diagnostics are the parser's: re-exported so renderers need
 /// not depend on the parser.

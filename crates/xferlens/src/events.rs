@@ -1,14 +1,13 @@
 //! `events`: the flattened master-log timeline, streamed row by row while
 //! the log is parsed (no session model is built).
 
-use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use xferlens_parse::{parse_input, Diagnostic, Event, EventSink, Msg, ParseOptions, Position};
-use xferlens_replay::{classify, open_in_session, open_input, walk_tar, FileRole};
+use xferlens_replay::{each_master_log, no_log_reason};
 use xferlens_report::csv::CsvOut;
 use xferlens_report::rows::{EventRow, EVENT_COLUMNS};
 use xferlens_report::time::rfc3339;
@@ -17,7 +16,7 @@ use xferlens_report::view::Json;
 use crate::cli::EventsFormat;
 use crate::commands::{paths_or_default, print_diagnostics};
 use crate::filters::Filters;
-use crate::input::{damage_in, discover, no_log_reason, sniff_stream, Source};
+use crate::input::{damage_in, discover, Source};
 use crate::output::{check_not_input, Output};
 use crate::tables::Layout;
 #[cfg(feature = "parquet")]
@@ -116,26 +115,6 @@ impl EventSink for Rows<'_, '_> {
     }
 }
 
-/// The master log of a session directory (completed name first), opened
-/// without following a symlink.
-fn master_in(dir: &Path) -> Result<(String, File)> {
-    for n in ["master.log", ".master.log", "master.log.gz"] {
-        let p = dir.join(n);
-        match open_in_session(&p) {
-            Ok(f) => return Ok((p.display().to_string(), f)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(anyhow::Error::new(e).context(p.display().to_string())),
-        }
-    }
-    Err(anyhow::anyhow!("{}: no master log", dir.display()))
-}
-
-fn dir_name(p: &Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| p.display().to_string())
-}
-
 /// Where rows go, and what the streams said.
 struct Run<'o, 's> {
     out: &'o mut Out<'s>,
@@ -179,56 +158,6 @@ impl Run<'_, '_> {
             diagnostics,
             ..Default::default()
         });
-        Ok(())
-    }
-
-    /// Streams a file or stdin: a log, or a tar archive whose master logs
-    /// are read in archive order. Read once (sniffed in its first buffer).
-    fn stream(&mut self, display: &str, id: String, r: impl Read) -> Result<()> {
-        let (tar, whole) = match sniff_stream(r) {
-            Ok(x) => x,
-            Err(e) => {
-                self.errors.push(format!("{display}: cannot read: {e}"));
-                return Ok(());
-            }
-        };
-        if !tar {
-            return self.log(id, display.to_owned(), whole);
-        }
-        let mut masters = 0usize;
-        let mut fatal = None;
-        let walked = walk_tar(whole, |m| {
-            let path = Path::new(&m.path);
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-            if !m.regular
-                || !matches!(
-                    classify(name.as_deref().unwrap_or("")),
-                    FileRole::Master { .. }
-                )
-            {
-                return Ok(());
-            }
-            masters += 1;
-            let id = path.parent().map(dir_name).unwrap_or_else(|| id.clone());
-            let file = format!("{display}:{}", m.path);
-            if let Err(e) = self.log(id, file, m.reader) {
-                fatal = Some(e);
-                return Err(io::Error::other("output failed"));
-            }
-            Ok(())
-        });
-        if let Some(e) = fatal {
-            return Err(e);
-        }
-        match walked {
-            Err(e) => self
-                .errors
-                .push(format!("{display}: archive is damaged: {e}")),
-            Ok(()) if masters == 0 => self
-                .errors
-                .push(format!("{display}: archive holds no master log")),
-            Ok(()) => {}
-        }
         Ok(())
     }
 }
@@ -285,28 +214,10 @@ fn stream_all(
         diags: Vec::new(),
         errors: errs.iter().map(|e| format!("{e:#}")).collect(),
     };
-    let session_id = ctx.global.session_id.clone();
+    let session_id = ctx.global.session_id.as_deref();
     for src in sources {
-        match src {
-            Source::Dir(d) => match master_in(d) {
-                Ok((file, f)) => run.log(dir_name(d), file, BufReader::new(f))?,
-                Err(e) => run.errors.push(format!("{e:#}")),
-            },
-            Source::File(p) => match open_input(p) {
-                Ok((f, _)) => {
-                    // The same session id as every other command gives.
-                    let id = crate::input::id_for_file(p, session_id.as_deref());
-                    run.stream(&p.display().to_string(), id, BufReader::new(f))?
-                }
-                Err(e) => run
-                    .errors
-                    .push(format!("{}: cannot open: {e}", p.display())),
-            },
-            Source::Stdin => {
-                let id = session_id.clone().unwrap_or_else(|| "stdin".into());
-                run.stream("<stdin>", id, io::stdin().lock())?
-            }
-        }
+        let errors = each_master_log(src, session_id, |m| run.log(m.id, m.display, m.reader))?;
+        run.errors.extend(errors);
     }
     let Run { diags, errors, .. } = run;
     match out {
