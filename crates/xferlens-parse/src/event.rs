@@ -455,33 +455,8 @@ pub struct Detail {
     pub link: Option<String>,
 }
 
-impl Detail {
-    /// Where the record came from: `module::function`, either part
-    /// alone, or empty.
-    pub fn origin(&self) -> String {
-        match (self.module.as_deref(), self.function.as_deref()) {
-            (Some(m), Some(f)) => format!("{m}::{f}"),
-            (Some(x), None) | (None, Some(x)) => x.to_owned(),
-            (None, None) => String::new(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-
-    #[test]
-    fn detail_origin_joins_what_is_there() {
-        let d = |m: Option<&str>, f: Option<&str>| Detail {
-            module: m.map(str::to_owned),
-            function: f.map(str::to_owned),
-            ..Detail::default()
-        };
-        assert_eq!(d(Some("Mysql"), Some("restore")).origin(), "Mysql::restore");
-        assert_eq!(d(Some("Mysql"), None).origin(), "Mysql");
-        assert_eq!(d(None, Some("restore")).origin(), "restore");
-        assert_eq!(d(None, None).origin(), "");
-    }
 
     use super::*;
 

@@ -68,4 +68,4 @@ pub use crate::source::{
 pub use crate::state::{QueueState, SessionState};
 /// A session's diagnostics are the parser's: re-exported so renderers need
 /// not depend on the parser.
-pub use xferlens_parse::{Diagnostic, DiagnosticKind};
+pub use xferlens_parse::{Detail, DetailLists, Diagnostic, DiagnosticKind};

@@ -896,7 +896,7 @@ fn item_table<W: Write>(out: &mut W, list: &[&Item], details: bool) -> io::Resul
         if details {
             for (kind, recs) in detail_kinds(&it.details) {
                 for d in recs {
-                    let origin = d.origin();
+                    let origin = crate::detail_origin(d);
                     extra.push_str(&format!(
                         "<li>{kind}: <span class=\"muted\">{}</span> {}</li>",
                         h(&origin),

@@ -26,7 +26,7 @@ pub mod terminal;
 pub mod time;
 pub mod view;
 
-use xferlens_replay::{Item, ItemStatus, Session, SessionState, RESTORE, TRANSFER};
+use xferlens_replay::{Detail, Item, ItemStatus, Session, SessionState, RESTORE, TRANSFER};
 
 /// The TRANSFER items of a session whose RESTORE the log never names.
 fn never_restored(s: &Session) -> impl Iterator<Item = &Item> {
@@ -309,5 +309,35 @@ impl FleetTotals {
             f += FleetTotals::of_one(s);
         }
         f
+    }
+}
+/// Where a detail record came from, as the reports show it:
+/// `module::function`, either part alone, or empty.
+pub fn detail_origin(d: &Detail) -> String {
+    match (d.module.as_deref(), d.function.as_deref()) {
+        (Some(m), Some(f)) => format!("{m}::{f}"),
+        (Some(x), None) | (None, Some(x)) => x.to_owned(),
+        (None, None) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detail_origin_joins_what_is_there() {
+        let d = |m: Option<&str>, f: Option<&str>| Detail {
+            module: m.map(str::to_owned),
+            function: f.map(str::to_owned),
+            ..Detail::default()
+        };
+        assert_eq!(
+            detail_origin(&d(Some("Mysql"), Some("restore"))),
+            "Mysql::restore"
+        );
+        assert_eq!(detail_origin(&d(Some("Mysql"), None)), "Mysql");
+        assert_eq!(detail_origin(&d(None, Some("restore"))), "restore");
+        assert_eq!(detail_origin(&d(None, None)), "");
     }
 }

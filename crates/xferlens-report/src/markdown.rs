@@ -275,7 +275,7 @@ fn problems<W: Write>(
         let mut lines = Vec::new();
         for (kind, recs) in detail_kinds(&it.details) {
             for d in recs {
-                let origin = d.origin();
+                let origin = crate::detail_origin(d);
                 lines.push(format!(
                     "- {kind}: {}{}",
                     if origin.is_empty() {
