@@ -1,5 +1,5 @@
-//! JSON output: the full report (the session model plus derived fields,
-//! schema in `docs/SCHEMA.md`), progress objects, and item rows.
+//! JSON output: the full report (view structs of `schema.rs`, described in
+//! `docs/SCHEMA.md`), progress objects, and item rows.
 
 use std::io::{self, Write};
 
@@ -7,44 +7,15 @@ use serde::Serialize;
 use xferlens_replay::{whm_state, Queue, Session};
 
 use crate::rows::{AccountRow, ItemRow};
+use crate::schema::ReportJson;
 use crate::view::Json;
 
-/// Schema identifier written in every full report.
-pub const REPORT_SCHEMA: &str = "xferlens.report/1";
+pub use crate::schema::REPORT_SCHEMA;
 
-#[derive(Serialize)]
-struct Report<'a> {
-    schema: &'static str,
-    generator: String,
-    sessions: Vec<SessionView<'a>>,
-}
-
-/// A session with the fields renderers derive from it.
-#[derive(Serialize)]
-struct SessionView<'a> {
-    whm_state: String,
-    percent: f64,
-    duration_s: Option<i64>,
-    #[serde(flatten)]
-    session: &'a Session,
-}
-
-/// Writes the full report of `sessions` as pretty JSON.
+/// Writes the full report of `sessions` as pretty JSON (its shape:
+/// [`crate::schema`]).
 pub fn report<W: Write>(sessions: &[Session], mut out: W) -> io::Result<()> {
-    let r = Report {
-        schema: REPORT_SCHEMA,
-        generator: format!("xferlens {}", env!("CARGO_PKG_VERSION")),
-        sessions: sessions
-            .iter()
-            .map(|s| SessionView {
-                whm_state: whm_state(s),
-                percent: s.percent(),
-                duration_s: s.duration_s(),
-                session: s,
-            })
-            .collect(),
-    };
-    serde_json::to_writer_pretty(&mut out, &r)?;
+    serde_json::to_writer_pretty(&mut out, &ReportJson::new(sessions))?;
     out.write_all(b"\n")
 }
 

@@ -21,6 +21,7 @@ pub mod modules;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod rows;
+pub mod schema;
 pub mod style;
 pub mod terminal;
 pub mod time;
