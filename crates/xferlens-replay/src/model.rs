@@ -18,7 +18,7 @@ pub const TRANSFER: &str = "TRANSFER";
 pub const RESTORE: &str = "RESTORE";
 
 /// One transfer session, as far as its logs tell.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 pub struct Session {
     /// Session id (directory name, caller's choice, or input name).
     pub id: String,
@@ -66,7 +66,7 @@ pub struct Session {
 pub const ERROR_LOG_KEEP: usize = 200;
 
 /// How much was read to build a session.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Volume {
     /// Files read.
     pub files: u64,
@@ -261,7 +261,7 @@ impl Session {
 }
 
 /// A log file the model was read from.
-#[derive(Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct LogFile {
     /// File name (as found: with the dot while active).
     pub name: String,
@@ -269,7 +269,6 @@ pub struct LogFile {
     pub active: bool,
     /// Its modification time (epoch seconds) when read from a directory
     /// (internal: how fresh a live session without times is).
-    #[serde(skip)]
     pub modified: Option<i64>,
 }
 
@@ -285,7 +284,7 @@ impl std::fmt::Debug for LogFile {
 }
 
 /// One queue (TRANSFER or RESTORE) and its progress.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 pub struct Queue {
     /// `TRANSFER`, `RESTORE`, or another name the log uses.
     pub name: String,
@@ -394,7 +393,7 @@ impl ItemStatus {
 }
 
 /// The four counts of a finished item.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
     /// `warnings`.
     pub warnings: u64,
@@ -414,7 +413,7 @@ impl Counts {
 }
 
 /// One item (account, package, feature list ...) in one queue.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 pub struct Item {
     /// `TRANSFER` or `RESTORE`.
     pub queue: String,
@@ -537,14 +536,12 @@ fn label(item_name: Option<&str>, item_type: &str, item: &str) -> String {
 }
 
 /// What an item log says about its item.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 pub struct ItemLog {
     /// The earliest `time` of its decoded lines (internal: gives an item
     /// its times when there is no master log).
-    #[serde(skip)]
     pub first_time: Option<i64>,
     /// The latest `time` of its decoded lines (internal, as above).
-    #[serde(skip)]
     pub last_time: Option<i64>,
     /// File name as found (with the dot while active).
     pub file: String,
@@ -584,7 +581,7 @@ pub struct ItemLog {
 pub const LOG_LINES_KEEP: usize = 50;
 
 /// One error or warning line of an item log.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LogLine {
     /// Line number in the item log.
     pub line: u64,
@@ -593,7 +590,7 @@ pub struct LogLine {
 }
 
 /// The result line of an item log.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LogResult {
     /// `success` or `failed`.
     pub success: bool,
@@ -605,7 +602,7 @@ pub struct LogResult {
 
 /// A restore module seen in an item log: one step of a restore (Homedir,
 /// Mysql, Mail...), with its times and outcome.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Module {
     /// Module name.
     pub name: String,
@@ -670,7 +667,7 @@ impl ModuleState {
 }
 
 /// A `start_action` / `end_action` section inside a module.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ModuleAction {
     /// Action name (`msg`).
     pub name: String,
@@ -694,7 +691,7 @@ impl ModuleAction {
 }
 
 /// A worker slot: one child number of one queue, with every pid it had.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 pub struct Worker {
     /// Queue it served.
     pub queue: String,
@@ -711,7 +708,7 @@ pub struct Worker {
 }
 
 /// A session-level event on the timeline.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Mark {
     /// `start`, `pausing`, `pause`, `resume`, `aborting`, `abort`, `fail`, `complete`.
     pub action: String,
@@ -724,7 +721,7 @@ pub struct Mark {
 }
 
 /// A worker death.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ChildFailure {
     /// Queue of the worker, where the line names it.
     pub queue: Option<String>,
@@ -741,7 +738,7 @@ pub struct ChildFailure {
 }
 
 /// Account-level view: one account's TRANSFER and RESTORE joined.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Account {
     /// `item_type`.
     pub item_type: String,
