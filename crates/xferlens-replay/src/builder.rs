@@ -281,122 +281,12 @@ impl SessionBuilder {
         s.error_log = error_log;
         s.error_log_lines = error_log_lines;
         s.diagnostics.extend(diagnostics);
-        let mut queues: Set<String> = s.queues.iter().map(|q| q.name.clone()).collect();
-
-        // Attach item logs to the items the master names.
-        for it in &mut s.items {
-            let found = match &it.logfile {
-                Some(name) => item_logs.remove(name.as_str()),
-                None => item_logs.remove(&default_log_name(&it.queue, &it.item_type, &it.item)),
-            };
-            if let Some((log, diags)) = found {
-                s.volume += log.volume;
-                s.skipped_lines += log.skipped_lines;
-                s.diagnostics.extend(diags);
-                if it.details.is_empty() {
-                    if let Some(sum) = &log.summary {
-                        it.details = Arc::clone(sum);
-                    }
-                }
-                it.log = Some(Box::new(log));
-            }
-        }
-
-        // Item logs the master never mentioned.
-        let mut rest: Vec<_> = item_logs.into_iter().collect();
-        rest.sort_by(|a, b| a.0.cmp(&b.0));
-        for (name, (log, diags)) in rest {
-            s.volume += log.volume;
-            s.skipped_lines += log.skipped_lines;
-            s.diagnostics.extend(diags);
-            let (queue, item_type, item) = item_log_parts(&name).unwrap_or(("?", "?", &name));
-            if s.master.is_some() && budget.take() {
-                s.diagnostics.push(file_diagnostic(
-                    &log.path,
-                    "unmentioned-item-log",
-                    format!("item log {name} is not mentioned in the master log"),
-                ));
-            }
-            if s.master.is_some() {
-                // Outside every total, as on WHM's page, which only follows
-                // the logs the master names (docs/FORMAT.md). Without a
-                // master, the item logs are all the session has.
-                s.unmentioned_logs.push(log.file.clone());
-                continue;
-            }
-            let status = match &log.result {
-                Some(r) if !r.success => ItemStatus::Failed,
-                Some(_) if log.warning_count > 0 => ItemStatus::Warning,
-                Some(_) => ItemStatus::Success,
-                None if log.last_percentage.is_some() || log.volume.events > 0 => {
-                    ItemStatus::Running
-                }
-                None => ItemStatus::Pending,
-            };
-            if !queues.contains(queue) {
-                if queues.len() >= limits::QUEUES_MAX {
-                    continue; // counted below, with the other logs over budget
-                }
-                queues.insert(queue.to_owned());
-                s.queues.push(crate::model::Queue {
-                    name: queue.to_owned(),
-                    ..Default::default()
-                });
-            }
-            s.items.push(Item {
-                queue: queue.to_owned(),
-                item_type: item_type.to_owned(),
-                item: item.to_owned(),
-                logfile: Some(name.clone()),
-                // Without a master log, the item log's own line times.
-                started_at: log.first_time,
-                finished_at: log.last_time.filter(|_| log.result.is_some()),
-                status,
-                failure: log
-                    .result
-                    .as_ref()
-                    .filter(|r| !r.success)
-                    .map(|r| r.text.clone()),
-                details: log.summary.clone().unwrap_or_default(),
-                in_master: false,
-                log: Some(Box::new(log)),
-                ..Item::default()
-            });
-        }
-
-        // Without a master log, the session's times are its items'.
+        attach_item_logs(&mut s, &mut item_logs);
+        add_unmentioned_logs(&mut s, item_logs, &budget);
         if s.master.is_none() {
-            let starts = s.items.iter().filter_map(|i| i.started_at);
-            s.started_at = s.started_at.or(starts.min());
-            let ends = s
-                .items
-                .iter()
-                .filter_map(|i| i.log.as_ref().and_then(|l| l.last_time));
-            s.last_event_at = s.last_event_at.or(ends.max());
+            times_from_items(&mut s);
         }
-
-        // A module that never ended is running only while its item is.
-        for it in &mut s.items {
-            let running = it.status == ItemStatus::Running && !s.state.is_terminal();
-            if let Some(log) = &mut it.log {
-                for m in &mut log.modules {
-                    m.state = crate::itemlog::module_state(m, running);
-                }
-            }
-        }
-
-        // A session that ended leaves nothing running.
-        if s.state.is_terminal() {
-            let state = s.state.as_str();
-            for it in &mut s.items {
-                if it.status == ItemStatus::Running {
-                    it.status = ItemStatus::Failed;
-                    if it.failure.is_none() {
-                        it.failure = Some(format!("unfinished when the session ended ({state})"));
-                    }
-                }
-            }
-        }
+        settle_at_end(&mut s);
         if budget.dropped() > 0 {
             // Always kept: it says what is missing.
             s.diagnostics.push(file_diagnostic(
@@ -412,6 +302,139 @@ impl SessionBuilder {
         }
         compute_queues(&mut s);
         s
+    }
+}
+
+/// Item logs by file name, with their diagnostics.
+type ItemLogs = Map<String, (ItemLog, Vec<Diagnostic>)>;
+
+/// Counts an item log's volume, skipped lines and diagnostics into `s`.
+fn count_log(s: &mut Session, log: &ItemLog, diags: Vec<Diagnostic>) {
+    s.volume += log.volume;
+    s.skipped_lines += log.skipped_lines;
+    s.diagnostics.extend(diags);
+}
+
+/// Attaches to each item the master names its item log (taken out of
+/// `logs`); a log's summary gives the item its details where the master
+/// gave none.
+fn attach_item_logs(s: &mut Session, logs: &mut ItemLogs) {
+    for i in 0..s.items.len() {
+        let it = &s.items[i];
+        let found = match &it.logfile {
+            Some(name) => logs.remove(name.as_str()),
+            None => logs.remove(&default_log_name(&it.queue, &it.item_type, &it.item)),
+        };
+        if let Some((log, diags)) = found {
+            count_log(s, &log, diags);
+            let it = &mut s.items[i];
+            if it.details.is_empty() {
+                if let Some(sum) = &log.summary {
+                    it.details = Arc::clone(sum);
+                }
+            }
+            it.log = Some(Box::new(log));
+        }
+    }
+}
+
+/// Item logs the master never mentioned: beside a master, listed (and
+/// reported) outside every total, as on WHM's page, which only follows the
+/// logs the master names (docs/FORMAT.md); without a master, they are all
+/// the session has, so each becomes an item.
+fn add_unmentioned_logs(s: &mut Session, logs: ItemLogs, budget: &DiagnosticBudget) {
+    let mut queues: Set<String> = s.queues.iter().map(|q| q.name.clone()).collect();
+    let mut rest: Vec<_> = logs.into_iter().collect();
+    rest.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, (log, diags)) in rest {
+        count_log(s, &log, diags);
+        if s.master.is_some() {
+            if budget.take() {
+                s.diagnostics.push(file_diagnostic(
+                    &log.path,
+                    "unmentioned-item-log",
+                    format!("item log {name} is not mentioned in the master log"),
+                ));
+            }
+            s.unmentioned_logs.push(log.file.clone());
+            continue;
+        }
+        let (queue, item_type, item) = item_log_parts(&name).unwrap_or(("?", "?", &name));
+        if !queues.contains(queue) {
+            if queues.len() >= limits::QUEUES_MAX {
+                continue; // counted with the other logs over budget
+            }
+            queues.insert(queue.to_owned());
+            s.queues.push(crate::model::Queue {
+                name: queue.to_owned(),
+                ..Default::default()
+            });
+        }
+        s.items
+            .push(item_of_log(queue, item_type, item, &name, log));
+    }
+}
+
+/// The item an item log alone describes (no master log).
+fn item_of_log(queue: &str, item_type: &str, item: &str, name: &str, log: ItemLog) -> Item {
+    let status = match &log.result {
+        Some(r) if !r.success => ItemStatus::Failed,
+        Some(_) if log.warning_count > 0 => ItemStatus::Warning,
+        Some(_) => ItemStatus::Success,
+        None if log.last_percentage.is_some() || log.volume.events > 0 => ItemStatus::Running,
+        None => ItemStatus::Pending,
+    };
+    Item {
+        queue: queue.to_owned(),
+        item_type: item_type.to_owned(),
+        item: item.to_owned(),
+        logfile: Some(name.to_owned()),
+        // Without a master log, the item log's own line times.
+        started_at: log.first_time,
+        finished_at: log.last_time.filter(|_| log.result.is_some()),
+        status,
+        failure: log
+            .result
+            .as_ref()
+            .filter(|r| !r.success)
+            .map(|r| r.text.clone()),
+        details: log.summary.clone().unwrap_or_default(),
+        in_master: false,
+        log: Some(Box::new(log)),
+        ..Item::default()
+    }
+}
+
+/// Without a master log, the session's times are its items'.
+fn times_from_items(s: &mut Session) {
+    let starts = s.items.iter().filter_map(|i| i.started_at);
+    s.started_at = s.started_at.or(starts.min());
+    let ends = s
+        .items
+        .iter()
+        .filter_map(|i| i.log.as_ref().and_then(|l| l.last_time));
+    s.last_event_at = s.last_event_at.or(ends.max());
+}
+
+/// What the end of the logs settles: a module that never ended is running
+/// only while its item is, and a session that ended leaves nothing
+/// running (such an item failed, with the reason said).
+fn settle_at_end(s: &mut Session) {
+    let terminal = s.state.is_terminal();
+    let state = s.state.as_str();
+    for it in &mut s.items {
+        let running = it.status == ItemStatus::Running && !terminal;
+        if let Some(log) = &mut it.log {
+            for m in &mut log.modules {
+                m.state = crate::itemlog::module_state(m, running);
+            }
+        }
+        if terminal && it.status == ItemStatus::Running {
+            it.status = ItemStatus::Failed;
+            if it.failure.is_none() {
+                it.failure = Some(format!("unfinished when the session ended ({state})"));
+            }
+        }
     }
 }
 
