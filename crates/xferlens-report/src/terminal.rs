@@ -69,8 +69,38 @@ fn item_label(it: &Item) -> String {
     t(&s)
 }
 
-/// Writes the summary of one session.
+/// Writes the summary of one session: its heading, facts and times, then
+/// its queues, then the items that need a look, then what else the logs
+/// hold.
 pub fn summary<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()> {
+    heading(s, o, out)?;
+    let stale = crate::stale_for(s, o);
+    if let Some(age) = stale {
+        let line = stale_line(s, age);
+        writeln!(out, "  {}", Style::Yellow.paint(o.color, &line))?;
+    }
+    for q in &s.queues {
+        writeln!(
+            out,
+            "  {:<9} {}",
+            t(&q.name),
+            queue_line(q, stale.is_some(), o)
+        )?;
+    }
+    if !s.child_failures.is_empty() {
+        writeln!(
+            out,
+            "  {} worker crash(es)",
+            Style::Red.paint(o.color, &s.child_failures.len().to_string())
+        )?;
+    }
+    items_to_look_at(s, o, out)?;
+    other_findings(s, o, out)
+}
+
+/// The session's name and state, its facts (source, initiator, format,
+/// WHM state), its times and its timeline marks.
+fn heading<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()> {
     let state = Style::Bold.paint(
         o.color,
         &state_style(s.state).paint(o.color, s.state.as_str()),
@@ -122,26 +152,12 @@ pub fn summary<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
     if !marks.is_empty() {
         writeln!(out, "  timeline: {}", marks.join(", "))?;
     }
-    let stale = crate::stale_for(s, o);
-    if let Some(age) = stale {
-        let line = stale_line(s, age);
-        writeln!(out, "  {}", Style::Yellow.paint(o.color, &line))?;
-    }
-    for q in &s.queues {
-        writeln!(
-            out,
-            "  {:<9} {}",
-            t(&q.name),
-            queue_line(q, stale.is_some(), o)
-        )?;
-    }
-    if !s.child_failures.is_empty() {
-        writeln!(
-            out,
-            "  {} worker crash(es)",
-            Style::Red.paint(o.color, &s.child_failures.len().to_string())
-        )?;
-    }
+    Ok(())
+}
+
+/// Failed, warned and running items, and the slowest restores with their
+/// longest steps.
+fn items_to_look_at<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()> {
     for (status, style, title) in [
         (ItemStatus::Failed, Style::Red, "Failed"),
         (ItemStatus::Warning, Style::Yellow, "Warnings"),
@@ -184,6 +200,12 @@ pub fn summary<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
             )?;
         }
     }
+    Ok(())
+}
+
+/// Item logs the master never names, `master.error_log`, and the count of
+/// skipped lines and diagnostics.
+fn other_findings<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()> {
     if !s.unmentioned_logs.is_empty() {
         let names: Vec<String> = s.unmentioned_logs.iter().take(10).map(|n| t(n)).collect();
         writeln!(
@@ -211,8 +233,7 @@ pub fn summary<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
     } else {
         Style::Yellow.paint(o.color, &diag)
     };
-    writeln!(out, "  {diag}")?;
-    Ok(())
+    writeln!(out, "  {diag}")
 }
 
 fn problem<W: Write>(it: &Item, o: &Options, out: &mut W) -> io::Result<()> {
