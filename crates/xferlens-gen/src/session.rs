@@ -544,6 +544,54 @@ pub fn generate_session(root: &Path, o: &GenOptions) -> io::Result<Expected> {
         .host
         .clone()
         .unwrap_or_else(|| format!("source{}.example.net", o.seed % 97));
+    emit_header(&mut sim, &items, t0, &host);
+    place_pause_or_abort(&mut sim, &items, t0);
+    let crash_item = if o.scenario == Scenario::WorkerCrash && items.len() > 1 {
+        Some(items.len() / 2)
+    } else {
+        None
+    };
+    schedule(&mut sim, &items, crash_item, t0 + 1);
+    let (final_state, last) = emit_end(&mut sim, items.len(), t0);
+
+    let mut lines = std::mem::take(&mut sim.lines);
+    lines.sort_by_key(|(t, s, _)| (*t, *s));
+
+    // Running: cut the session at a time in the middle.
+    let cut_at = if o.scenario == Scenario::Running {
+        let span = last - t0;
+        Some(t0 + 1 + span * 2 / 5)
+    } else {
+        None
+    };
+
+    let mut ex = Expected {
+        id: id.clone(),
+        scenario: o.scenario.as_str().into(),
+        state: final_state.into(),
+        remote_host: host,
+        ..Expected::default()
+    };
+    write_master(&dir, o, &lines, cut_at, &mut ex)?;
+    write_item_logs(&dir, &mut sim, &items, cut_at, &mut ex)?;
+    if o.scenario == Scenario::Garbage {
+        write_ghost_log(&dir, &mut sim, t0, &mut ex)?;
+    }
+    ex.child_failures = crash_item
+        .filter(|_| cut_at.is_none())
+        .map(|_| 1)
+        .unwrap_or(0);
+    if o.write_expected {
+        let f = File::create(dir.join("expected.json"))?;
+        serde_json::to_writer_pretty(f, &ex).map_err(io::Error::other)?;
+    }
+    Ok(ex)
+}
+
+/// The master log's opening lines: start, initiator, version, each
+/// queue's count and size, the source host.
+fn emit_header(sim: &mut Sim<'_>, items: &[PItem], t0: i64, host: &str) {
+    let (old, master_pid) = (sim.old, sim.master_pid);
     sim.emit(t0, master_pid, 0, "start", &[]);
     sim.emit(t0, master_pid, 0, "initiator", &[("msg", js("copyacct"))]);
     sim.emit(
@@ -579,10 +627,13 @@ pub fn generate_session(root: &Path, o: &GenOptions) -> io::Result<Expected> {
         }
     }
     sim.emit(t0, master_pid, 0, "remotehost", &[("msg", js(&host))]);
+}
 
-    // Structural events: placed by a dry run of the schedule, at the start
-    // of a TRANSFER item about halfway down the queue, so that items are in
-    // progress when they happen and items are left after them.
+/// Structural events: placed by a dry run of the schedule, at the start
+/// of a TRANSFER item about halfway down the queue, so that items are in
+/// progress when they happen and items are left after them.
+fn place_pause_or_abort(sim: &mut Sim<'_>, items: &[PItem], t0: i64) {
+    let o = sim.o;
     if matches!(o.scenario, Scenario::PauseResume | Scenario::Abort) && items.len() > 1 {
         let mut dry = sim.clone();
         schedule(&mut dry, &items, None, t0 + 1);
@@ -600,18 +651,15 @@ pub fn generate_session(root: &Path, o: &GenOptions) -> io::Result<Expected> {
             }
         }
     }
-    let crash_item = if o.scenario == Scenario::WorkerCrash && items.len() > 1 {
-        Some(items.len() / 2)
-    } else {
-        None
-    };
+}
 
-    schedule(&mut sim, &items, crash_item, t0 + 1);
-
-    // Session end.
+/// The session's end: the pause and resume, the abort, or completion.
+/// Returns the final state and the time of the last item's end plus one.
+fn emit_end(sim: &mut Sim<'_>, items: usize, t0: i64) -> (&'static str, i64) {
+    let master_pid = sim.master_pid;
     let last = sim.runs.iter().map(|r| r.end).max().unwrap_or(t0) + 1;
     let started: Vec<(usize, usize)> = sim.runs.iter().map(|r| (r.item, r.queue)).collect();
-    let all_started = started.len() == items.len() * 2;
+    let all_started = started.len() == items * 2;
     if let Some((p, r)) = sim.pause {
         let in_flight_end = sim
             .runs
@@ -642,29 +690,21 @@ pub fn generate_session(root: &Path, o: &GenOptions) -> io::Result<Expected> {
         final_state = "COMPLETED";
     }
 
-    let mut lines = std::mem::take(&mut sim.lines);
-    lines.sort_by_key(|(t, s, _)| (*t, *s));
+    (final_state, last)
+}
 
-    // Running: cut the session at a time in the middle.
-    let cut_at = if o.scenario == Scenario::Running {
-        let span = last - t0;
-        Some(t0 + 1 + span * 2 / 5)
-    } else {
-        None
-    };
-
-    let mut ex = Expected {
-        id: id.clone(),
-        scenario: o.scenario.as_str().into(),
-        state: final_state.into(),
-        remote_host: host,
-        ..Expected::default()
-    };
-
-    // master.log
+/// Writes master.log (cut in the middle of a line for a running session,
+/// with garbage and an error log for the garbage scenario).
+fn write_master(
+    dir: &Path,
+    o: &GenOptions,
+    lines: &[(i64, u64, String)],
+    cut_at: Option<i64>,
+    ex: &mut Expected,
+) -> io::Result<()> {
     let mut master = Vec::with_capacity(lines.len() * 200);
     let mut kept = 0usize;
-    for (t, _, l) in &lines {
+    for (t, _, l) in lines {
         if cut_at.is_some_and(|c| *t > c) {
             break;
         }
@@ -696,7 +736,19 @@ pub fn generate_session(root: &Path, o: &GenOptions) -> io::Result<Expected> {
     fs::write(dir.join(master_name), &master)?;
     ex.bytes += master.len() as u64;
 
-    // Truth per item and queue; item logs.
+    Ok(())
+}
+
+/// What replay must find per item and queue, and the item logs of every
+/// item that started.
+fn write_item_logs(
+    dir: &Path,
+    sim: &mut Sim<'_>,
+    items: &[PItem],
+    cut_at: Option<i64>,
+    ex: &mut Expected,
+) -> io::Result<()> {
+    let o = sim.o;
     for (i, it) in items.iter().enumerate() {
         for (q, qname) in QUEUES.iter().enumerate() {
             let key = format!("{}/{}/{}", qname, it.item_type, it.item);
@@ -743,7 +795,7 @@ pub fn generate_session(root: &Path, o: &GenOptions) -> io::Result<Expected> {
             };
             let garbage = o.scenario == Scenario::Garbage && i == items.len() - 1 && q == 0;
             let (bytes, skipped, key, mods) =
-                write_item_log(&dir.join(fname), &mut sim, it, &r, cut, garbage)?;
+                write_item_log(&dir.join(fname), sim, it, &r, cut, garbage)?;
             ex.bytes += bytes;
             ex.skipped_lines += skipped;
             if !mods.is_empty() {
@@ -751,48 +803,42 @@ pub fn generate_session(root: &Path, o: &GenOptions) -> io::Result<Expected> {
             }
         }
     }
-    if o.scenario == Scenario::Garbage {
-        // An item log the master never mentions.
-        let ghost = PItem {
-            item_type: "AccountRemoteRoot",
-            item_name: "Account",
-            item: "ghost".into(),
-            local_item: "ghost".into(),
-            size: 1 << 20,
-            outcome: [Outcome::Success, Outcome::Success],
-        };
-        let r = Run {
-            item: 0,
-            queue: 0,
-            pid: 1,
-            start: t0,
-            end: t0 + 3,
-            outcome: Outcome::Success,
-            crashed: false,
-            cascade: false,
-        };
-        let (bytes, _, _, _) = write_item_log(
-            &dir.join(Sim::logfile(&ghost, 0)),
-            &mut sim,
-            &ghost,
-            &r,
-            None,
-            false,
-        )?;
-        ex.bytes += bytes;
-        // Reported, but outside the items and the queue totals: WHM's page
-        // only follows the logs the master names.
-        ex.unmentioned_logs = 1;
-    }
-    ex.child_failures = crash_item
-        .filter(|_| cut_at.is_none())
-        .map(|_| 1)
-        .unwrap_or(0);
-    if o.write_expected {
-        let f = File::create(dir.join("expected.json"))?;
-        serde_json::to_writer_pretty(f, &ex).map_err(io::Error::other)?;
-    }
-    Ok(ex)
+    Ok(())
+}
+
+/// An item log the master never mentions (the garbage scenario).
+fn write_ghost_log(dir: &Path, sim: &mut Sim<'_>, t0: i64, ex: &mut Expected) -> io::Result<()> {
+    let ghost = PItem {
+        item_type: "AccountRemoteRoot",
+        item_name: "Account",
+        item: "ghost".into(),
+        local_item: "ghost".into(),
+        size: 1 << 20,
+        outcome: [Outcome::Success, Outcome::Success],
+    };
+    let r = Run {
+        item: 0,
+        queue: 0,
+        pid: 1,
+        start: t0,
+        end: t0 + 3,
+        outcome: Outcome::Success,
+        crashed: false,
+        cascade: false,
+    };
+    let (bytes, _, _, _) = write_item_log(
+        &dir.join(Sim::logfile(&ghost, 0)),
+        sim,
+        &ghost,
+        &r,
+        None,
+        false,
+    )?;
+    ex.bytes += bytes;
+    // Reported, but outside the items and the queue totals: WHM's page
+    // only follows the logs the master names.
+    ex.unmentioned_logs = 1;
+    Ok(())
 }
 
 fn schedule(sim: &mut Sim<'_>, items: &[PItem], crash_item: Option<usize>, t_begin: i64) {
