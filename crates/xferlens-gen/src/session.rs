@@ -626,7 +626,7 @@ fn emit_header(sim: &mut Sim<'_>, items: &[PItem], t0: i64, host: &str) {
             );
         }
     }
-    sim.emit(t0, master_pid, 0, "remotehost", &[("msg", js(&host))]);
+    sim.emit(t0, master_pid, 0, "remotehost", &[("msg", js(host))]);
 }
 
 /// Structural events: placed by a dry run of the schedule, at the start
@@ -636,7 +636,7 @@ fn place_pause_or_abort(sim: &mut Sim<'_>, items: &[PItem], t0: i64) {
     let o = sim.o;
     if matches!(o.scenario, Scenario::PauseResume | Scenario::Abort) && items.len() > 1 {
         let mut dry = sim.clone();
-        schedule(&mut dry, &items, None, t0 + 1);
+        schedule(&mut dry, items, None, t0 + 1);
         let k = (items.len() * 2 / 3).max(1);
         let at = dry
             .runs
