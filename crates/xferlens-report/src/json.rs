@@ -6,9 +6,10 @@ use std::io::{self, Write};
 use serde::Serialize;
 use xferlens_replay::{whm_state, Queue, Session};
 
+use crate::columns;
 use crate::rows::{AccountRow, ItemRow};
 use crate::schema::ReportJson;
-use crate::view::Json;
+use crate::view::{Cell, Json};
 
 pub use crate::schema::REPORT_SCHEMA;
 
@@ -19,35 +20,30 @@ pub fn report<W: Write>(sessions: &[Session], mut out: W) -> io::Result<()> {
     out.write_all(b"\n")
 }
 
-/// Progress of one queue, as `progress --format json` writes it.
-#[derive(Serialize)]
-pub struct QueueProgress<'a> {
-    /// Queue name.
-    pub queue: &'a str,
-    /// WHM-style queue state.
-    pub state: String,
-    /// Items in the queue.
-    pub items_total: u64,
-    /// Succeeded.
-    pub success: u64,
-    /// With warnings.
-    pub warning: u64,
-    /// Failed.
-    pub failed: u64,
-    /// In progress.
-    pub running: u64,
-    /// Not started.
-    pub pending: u64,
-    /// Total bytes.
-    pub bytes_total: u64,
-    /// Bytes done (WHM algorithm).
-    pub bytes_done: u64,
-    /// Percent done.
-    pub percent: f64,
-    /// Bytes per second of finished items.
-    pub throughput_bps: Option<f64>,
-    /// Estimated seconds left.
-    pub eta_s: Option<f64>,
+/// Progress of one queue, as `progress --format json` writes it (one
+/// JSON object per queue, from its columns).
+pub struct QueueProgress<'a>(pub &'a Queue);
+
+columns! { QueueProgress<'a> as r => QUEUE_PROGRESS_COLUMNS {
+    "queue" => Cell::text(&r.0.name),
+    "state" => Cell::Text(Some(r.0.state.whm_name(&r.0.name).into())),
+    "items_total" => Cell::count(r.0.items_total),
+    "success" => Cell::count(r.0.success),
+    "warning" => Cell::count(r.0.warning),
+    "failed" => Cell::count(r.0.failed),
+    "running" => Cell::count(r.0.running),
+    "pending" => Cell::count(r.0.pending),
+    "bytes_total" => Cell::count(r.0.bytes_total),
+    "bytes_done" => Cell::count(r.0.bytes_done.round() as u64),
+    "percent" => Cell::Fixed(Some(r.0.percent), 1),
+    "throughput_bps" => Cell::Fixed(r.0.throughput_bps, 1),
+    "eta_s" => Cell::Fixed(r.0.eta_s, 0),
+} }
+
+impl Serialize for QueueProgress<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Json(self).serialize(s)
+    }
 }
 
 /// Progress of one session, as `progress --format json` writes it.
@@ -71,29 +67,12 @@ fn round1(x: f64) -> f64 {
 
 /// The progress view of a session.
 pub fn progress_of(s: &Session) -> SessionProgress<'_> {
-    fn q(q: &Queue) -> QueueProgress<'_> {
-        QueueProgress {
-            queue: &q.name,
-            state: q.state.whm_name(&q.name),
-            items_total: q.items_total,
-            success: q.success,
-            warning: q.warning,
-            failed: q.failed,
-            running: q.running,
-            pending: q.pending,
-            bytes_total: q.bytes_total,
-            bytes_done: q.bytes_done.round() as u64,
-            percent: round1(q.percent),
-            throughput_bps: q.throughput_bps.map(round1),
-            eta_s: q.eta_s.map(f64::round),
-        }
-    }
     SessionProgress {
         session_id: &s.id,
         state: s.state.as_str(),
         whm_state: whm_state(s),
         percent: round1(s.percent()),
-        queues: s.queues.iter().map(q).collect(),
+        queues: s.queues.iter().map(QueueProgress).collect(),
     }
 }
 

@@ -225,8 +225,8 @@ columns! { SessionRow<'a> as r => SESSION_COLUMNS {
     "restore_running" => Cell::count(r.restore[4]),
     "restore_pending" => Cell::count(r.restore[5]),
     "bytes_total" => Cell::count(r.bytes_total),
-    "bytes_done" => Cell::Fixed(r.bytes_done, 0),
-    "percent" => Cell::Fixed(r.s.percent(), 1),
+    "bytes_done" => Cell::Fixed(Some(r.bytes_done), 0),
+    "percent" => Cell::Fixed(Some(r.s.percent()), 1),
     "diagnostics" => Cell::count(r.s.diagnostics.len() as u64),
     "skipped_lines" => Cell::count(r.s.skipped_lines),
 } }

@@ -21,8 +21,9 @@ pub enum Cell<'a> {
     UInt(Option<u64>),
     /// A signed whole number (durations); `None` when unknown.
     Int(Option<i64>),
-    /// A number shown with this many decimals (JSON gets the rounded value).
-    Fixed(f64, usize),
+    /// A number shown with this many decimals (JSON gets the rounded
+    /// value); `None` when unknown.
+    Fixed(Option<f64>, usize),
 }
 
 impl<'a> Cell<'a> {
@@ -55,7 +56,10 @@ impl<'a> Cell<'a> {
             Cell::UInt(n) => n.map(|n| n.to_string()).unwrap_or_default().into(),
             Cell::Int(n) => n.map(|n| n.to_string()).unwrap_or_default().into(),
             // `+ 0.0` turns a negative zero into zero.
-            Cell::Fixed(x, d) => format!("{:.*}", *d, x + 0.0).into(),
+            Cell::Fixed(x, d) => x
+                .map(|x| format!("{:.*}", *d, x + 0.0))
+                .unwrap_or_default()
+                .into(),
         }
     }
 }
@@ -68,7 +72,7 @@ impl Serialize for Cell<'_> {
             Cell::Int(n) => n.serialize(s),
             Cell::Fixed(x, d) => {
                 let p = 10f64.powi(*d as i32);
-                ((x * p).round() / p + 0.0).serialize(s)
+                x.map(|x| (x * p).round() / p + 0.0).serialize(s)
             }
         }
     }
@@ -151,7 +155,7 @@ mod tests {
     columns! { Demo as r => DEMO_COLUMNS {
         "name" => Cell::text(&r.name),
         "size" => Cell::UInt(r.size),
-        "pct" => Cell::Fixed(r.pct, 1),
+        "pct" => Cell::Fixed(Some(r.pct), 1),
     } }
 
     #[test]
@@ -171,7 +175,12 @@ mod tests {
             r#"{"name":"=cmd","size":null,"pct":12.3}"#
         );
         assert!(d.cells()[0].is_text() && !d.cells()[1].is_text());
-        assert_eq!(Cell::Fixed(-0.0, 1).to_text(), "0.0");
+        assert_eq!(Cell::Fixed(Some(-0.0), 1).to_text(), "0.0");
+        assert_eq!(Cell::Fixed(None, 1).to_text(), "");
+        assert_eq!(
+            serde_json::to_string(&Cell::Fixed(None, 1)).unwrap(),
+            "null"
+        );
     }
 
     #[test]
