@@ -12,25 +12,7 @@ use xferlens_replay::{Item, ModuleState, Session};
 use crate::columns;
 use crate::csv::CsvOut;
 use crate::time::duration;
-use crate::view::Cell;
-
-/// Column names of `modules` output, in order.
-pub const MODULE_COLUMNS: [&str; 14] = [
-    "session_id",
-    "queue",
-    "item_type",
-    "item",
-    "local_item",
-    "module",
-    "started_at",
-    "finished_at",
-    "duration_s",
-    "status",
-    "message",
-    "start_line",
-    "end_line",
-    "actions",
-];
+use crate::view::{Cell, Row};
 
 /// One action of a module row (JSON only).
 #[derive(Clone, Debug, Serialize)]
@@ -46,7 +28,7 @@ pub struct ActionRow<'a> {
 }
 
 /// One restore module of one item, flattened.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct ModuleRow<'a> {
     /// Session id.
     pub session_id: &'a str,
@@ -76,6 +58,41 @@ pub struct ModuleRow<'a> {
     pub end_line: Option<u64>,
     /// Its actions, in log order.
     pub actions: Vec<ActionRow<'a>>,
+}
+
+columns! { ModuleRow<'a> as r => MODULE_COLUMNS {
+    "session_id" => Cell::text(r.session_id),
+    "queue" => Cell::text(r.queue),
+    "item_type" => Cell::text(r.item_type),
+    "item" => Cell::text(r.item),
+    "local_item" => Cell::opt(r.local_item),
+    "module" => Cell::text(r.module),
+    "started_at" => Cell::opt(r.started_at.as_deref()),
+    "finished_at" => Cell::opt(r.finished_at.as_deref()),
+    "duration_s" => Cell::Int(r.duration_s),
+    "status" => Cell::text(r.status),
+    "message" => Cell::opt(r.message),
+    "start_line" => Cell::UInt(r.start_line),
+    "end_line" => Cell::UInt(r.end_line),
+    // CSV counts the actions; JSON lists them (see the Serialize below).
+    "actions" => Cell::count(r.actions.len() as u64),
+} }
+
+/// A module row as JSON: its columns, with the actions in full.
+impl Serialize for ModuleRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let cells = self.cells();
+        let mut m = s.serialize_map(Some(MODULE_COLUMNS.len()))?;
+        for (name, cell) in MODULE_COLUMNS.iter().zip(&cells) {
+            if *name == "actions" {
+                m.serialize_entry(name, &self.actions)?;
+            } else {
+                m.serialize_entry(name, cell)?;
+            }
+        }
+        m.end()
+    }
 }
 
 /// The module rows of every session, in session, item and log order.
@@ -116,23 +133,9 @@ pub fn rows(sessions: &[Session]) -> impl Iterator<Item = ModuleRow<'_>> {
 /// number of actions; JSON carries them in full.
 pub fn csv<W: Write>(sessions: &[Session], raw: bool, out: W) -> io::Result<()> {
     let mut c = CsvOut::new(out, raw);
-    c.header(&MODULE_COLUMNS)?;
+    c.header_of::<ModuleRow>()?;
     for r in rows(sessions) {
-        c.field(r.session_id)?;
-        c.field(r.queue)?;
-        c.field(r.item_type)?;
-        c.field(r.item)?;
-        c.field(r.local_item.unwrap_or(""))?;
-        c.field(r.module)?;
-        c.field(r.started_at.as_deref().unwrap_or(""))?;
-        c.field(r.finished_at.as_deref().unwrap_or(""))?;
-        c.num(r.duration_s)?;
-        c.field(r.status)?;
-        c.field(r.message.unwrap_or(""))?;
-        c.num(r.start_line)?;
-        c.num(r.end_line)?;
-        c.num(Some(r.actions.len()))?;
-        c.end_row()?;
+        c.record(&r)?;
     }
     c.finish()
 }
