@@ -572,6 +572,62 @@ pub fn fit_columns(widths: &mut [usize], limit: usize) {
     }
 }
 
+/// One line per session and change, for `progress --watch` into logs
+/// and pipes.
+pub fn watch_line(s: &Session, stale: bool) -> String {
+    let qs: Vec<String> = s
+        .queues
+        .iter()
+        .map(|q| {
+            let mut p = format!(
+                "{} {:.1}% {}/{}",
+                t(&q.name),
+                q.percent,
+                q.finished(),
+                q.items_total
+            );
+            if q.failed > 0 {
+                p.push_str(&format!(" {} failed", q.failed));
+            }
+            p
+        })
+        .collect();
+    format!(
+        "{} {}{} {:.1}% {}",
+        t(&s.id),
+        s.state.as_str(),
+        if stale { " (stale)" } else { "" },
+        s.percent(),
+        qs.join(" · ")
+    )
+}
+
+/// How a watched session ended: "id: COMPLETED after 1h 02m 03s · 10
+/// failed, 2 with warnings of 15 items".
+pub fn final_line(s: &Session) -> String {
+    let total: u64 = s.queues.iter().map(|q| q.items_total).sum();
+    let failed: u64 = s.queues.iter().map(|q| q.failed).sum();
+    let warned: u64 = s.queues.iter().map(|q| q.warning).sum();
+    let how = if s.state.is_terminal() {
+        "ended"
+    } else if s.state.is_paused() {
+        "paused"
+    } else {
+        "stopped watching"
+    };
+    let mut line = format!("{}: {how} {}", t(&s.id), s.state.as_str());
+    if let Some(d) = s.duration_s() {
+        line.push_str(&format!(" after {}", duration(d)));
+    }
+    line.push_str(&format!(
+        " · {failed} failed, {warned} with warnings, of {total} queue items"
+    ));
+    if s.state.is_paused() {
+        line.push_str(" (resume it in WHM, or watch on with --follow-paused)");
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

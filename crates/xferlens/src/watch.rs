@@ -15,8 +15,7 @@ use xferlens_replay::Session;
 use xferlens_report::escape::terminal as t;
 use xferlens_report::json::progress_of;
 use xferlens_report::stale_for;
-use xferlens_report::terminal::{fit_parts, queue_progress, stale_line};
-use xferlens_report::time::duration;
+use xferlens_report::terminal::{final_line, fit_parts, queue_progress, stale_line, watch_line};
 
 use crate::cli::ProgressFormat;
 use crate::commands::{load_all, outcome};
@@ -89,7 +88,7 @@ pub fn run(
             } else {
                 let line = match format {
                     ProgressFormat::Json => serde_json::to_string(&progress_of(s))?,
-                    ProgressFormat::Text => text_line(s, stale.is_some()),
+                    ProgressFormat::Text => watch_line(s, stale.is_some()),
                 };
                 if last.get(&s.id) != Some(&line) {
                     writeln!(out, "{line}")?;
@@ -123,59 +122,4 @@ pub fn run(
         }
         std::thread::sleep(interval);
     }
-}
-
-/// One line per session and change, for logs and pipes.
-fn text_line(s: &Session, stale: bool) -> String {
-    let qs: Vec<String> = s
-        .queues
-        .iter()
-        .map(|q| {
-            let mut p = format!(
-                "{} {:.1}% {}/{}",
-                t(&q.name),
-                q.percent,
-                q.finished(),
-                q.items_total
-            );
-            if q.failed > 0 {
-                p.push_str(&format!(" {} failed", q.failed));
-            }
-            p
-        })
-        .collect();
-    format!(
-        "{} {}{} {:.1}% {}",
-        t(&s.id),
-        s.state.as_str(),
-        if stale { " (stale)" } else { "" },
-        s.percent(),
-        qs.join(" · ")
-    )
-}
-
-/// How a watched session ended: "id: COMPLETED after 1h 02m 03s · 10
-/// failed, 2 with warnings of 15 items".
-pub fn final_line(s: &Session) -> String {
-    let total: u64 = s.queues.iter().map(|q| q.items_total).sum();
-    let failed: u64 = s.queues.iter().map(|q| q.failed).sum();
-    let warned: u64 = s.queues.iter().map(|q| q.warning).sum();
-    let how = if s.state.is_terminal() {
-        "ended"
-    } else if s.state.is_paused() {
-        "paused"
-    } else {
-        "stopped watching"
-    };
-    let mut line = format!("{}: {how} {}", t(&s.id), s.state.as_str());
-    if let Some(d) = s.duration_s() {
-        line.push_str(&format!(" after {}", duration(d)));
-    }
-    line.push_str(&format!(
-        " · {failed} failed, {warned} with warnings, of {total} queue items"
-    ));
-    if s.state.is_paused() {
-        line.push_str(" (resume it in WHM, or watch on with --follow-paused)");
-    }
-    line
 }
