@@ -306,6 +306,12 @@ impl Sim<'_> {
         } else {
             format!("{{\"contents\":{contents},\"partial\":0,\"indent\":0,\"type\":\"control\",\"pid\":{pid}}}")
         };
+        // The realistic mix: any order of the members, at both levels.
+        let line = if self.o.profile == Profile::Realistic {
+            mix_line(&line, &mut self.rng)
+        } else {
+            line
+        };
         self.seq += 1;
         self.lines.push((t, self.seq, line));
     }
@@ -1146,8 +1152,9 @@ fn members(obj: &str) -> Option<Vec<&str>> {
     Some(out)
 }
 
-/// An item-log line in the realistic mix: its members and those of its
-/// `contents` in a random order, and escapes in the text of `out` lines.
+/// A line in the realistic mix (item logs and master logs): its members
+/// and those of its `contents` in a random order, and escapes in the text
+/// of `out` lines.
 /// The meaning of the line is unchanged.
 fn mix_line(line: &str, rng: &mut Rng) -> String {
     let Some(mut top) = members(line) else {
