@@ -171,7 +171,7 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
             return ControlFlow::Continue(());
         }
         if !self.skip.is_empty() || self.progress {
-            if let Scan::Type(t) = top_level_type(l) {
+            if let Scan::Type(t, time_at) = top_level_type(l) {
                 let text = || text_of(l, utf8);
                 if self.skip.iter().any(|s| s.as_bytes() == t) && text().is_some() {
                     self.summary.events += 1;
@@ -179,7 +179,7 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
                     return ControlFlow::Continue(());
                 }
                 if self.progress && matches!(t, b"control" | b"modulestatus") {
-                    if let Some(p) = text().and_then(|s| progress(t, s)) {
+                    if let Some(p) = text().and_then(|s| progress(t, s, time_at)) {
                         self.summary.events += 1;
                         return self.sink.progress(self.pos, &p);
                     }

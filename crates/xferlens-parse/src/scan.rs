@@ -14,8 +14,11 @@ use memchr::memmem;
 /// What the scan found.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Scan<'a> {
-    /// A balanced object whose top-level `type` is this escape-free string.
-    Type(&'a [u8]),
+    /// A balanced object whose top-level `type` is this escape-free string;
+    /// `time`: where the text after the line's last `"time":` key starts
+    /// (an offset into the line), if it has one. Both keys begin `"t`, so
+    /// the walk that finds the one finds the other.
+    Type(&'a [u8], Option<usize>),
     /// Not decidable here (no top-level `type`, an escaped or non-string
     /// `type`, or bad structure): decode fully.
     Decode,
@@ -46,9 +49,19 @@ pub(crate) fn top_level_type(line: &[u8]) -> Scan<'_> {
         return Scan::Decode;
     }
     // Every `"t` is a candidate; the structural `"type":"` is the one whose
-    // quote is not escaped.
+    // quote is not escaped. The same goes for `"time":`, whose last
+    // occurrence is the one the decoder keeps.
+    const TIME: &[u8] = b"\"time\":";
+    let lead = line.len() - line.trim_ascii_start().len();
     let mut found: Option<&[u8]> = None;
+    let mut time = None;
     for at in w.positions() {
+        if t[at..].starts_with(TIME) {
+            if !escaped(t, at) {
+                time = Some(lead + at + TIME.len());
+            }
+            continue;
+        }
         if !t[at..].starts_with(KEY) || escaped(t, at) {
             continue;
         }
@@ -63,7 +76,7 @@ pub(crate) fn top_level_type(line: &[u8]) -> Scan<'_> {
         }
     }
     match found {
-        Some(v) => Scan::Type(v),
+        Some(v) => Scan::Type(v, time),
         None => Scan::Decode,
     }
 }
@@ -458,14 +471,14 @@ pub enum Progress<'a> {
     },
 }
 
-/// A progress line as the scanner read it: what it says, and the line, so
-/// that its time is read only by a consumer that asks for it.
+/// A progress line as the scanner read it: what it says, and where its
+/// time is, read only by a consumer that asks for it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProgressLine<'a> {
     /// What the line says.
     pub progress: Progress<'a>,
-    /// The line's text.
-    line: &'a str,
+    /// The text after the line's last `"time":` key, if any.
+    time: Option<&'a str>,
 }
 
 impl<'a> ProgressLine<'a> {
@@ -473,19 +486,7 @@ impl<'a> ProgressLine<'a> {
     /// outside strings, a number or numeric string, truncated to whole
     /// seconds; `None` when there is none or it is not a number.
     pub fn time(&self) -> Option<i64> {
-        static TIME: LazyLock<memmem::FinderRev<'static>> =
-            LazyLock::new(|| memmem::FinderRev::new(b"\"time\":"));
-        let t = self.line.as_bytes();
-        let mut end = t.len();
-        let at = loop {
-            let at = TIME.rfind(&t[..end])?;
-            if !escaped(t, at) {
-                break at;
-            }
-            end = at;
-        };
-        // The token ends in an ASCII byte: a char boundary.
-        let (n, _) = number(&self.line[at + 7..])?;
+        let (n, _) = number(self.time?)?;
         (n.abs() < 9.2e18).then_some(n as i64)
     }
 }
@@ -597,7 +598,11 @@ fn number(v: &str) -> Option<(f64, &str)> {
 /// not check at which depth a token sits, so a line that puts one of these
 /// keys outside `contents` can read differently. `xferlens check` turns
 /// the fast path off.
-pub(crate) fn progress<'a>(kind: &[u8], t: &'a str) -> Option<ProgressLine<'a>> {
+pub(crate) fn progress<'a>(
+    kind: &[u8],
+    t: &'a str,
+    time_at: Option<usize>,
+) -> Option<ProgressLine<'a>> {
     static ACTION: LazyLock<memmem::Finder<'static>> =
         LazyLock::new(|| memmem::Finder::new(b"\"action\":"));
     static PERCENT: LazyLock<memmem::Finder<'static>> =
@@ -673,7 +678,11 @@ pub(crate) fn progress<'a>(kind: &[u8], t: &'a str) -> Option<ProgressLine<'a>> 
         }
         _ => None,
     }?;
-    Some(ProgressLine { progress, line: t })
+    Some(ProgressLine {
+        progress,
+        // The offset follows an ASCII byte: a char boundary.
+        time: time_at.and_then(|at| t.get(at..)),
+    })
 }
 
 /// A walk implementation, for tests that compare them.
@@ -688,26 +697,36 @@ mod tests {
     fn finds_top_level_type_in_any_position() {
         assert_eq!(
             top_level_type(br#"{"pid":1,"type":"out","contents":{"msg":["a"]}}"#),
-            Scan::Type(b"out")
+            Scan::Type(b"out", None)
         );
         // A quoted key inside a string is escaped, so it does not count.
         assert_eq!(
             top_level_type(br#"{"contents":{"msg":["x\"type\":\"warn"]},"type":"out"}"#),
-            Scan::Type(b"out")
+            Scan::Type(b"out", None)
         );
         // Old logs: the only `type` is inside `contents`, as the decoder reads it.
         assert_eq!(
             top_level_type(br#"{"pid":1,"contents":{"type":"out"}}"#),
-            Scan::Type(b"out")
+            Scan::Type(b"out", None)
         );
         assert_eq!(
             top_level_type(br#" {"type":"debug"} "#),
-            Scan::Type(b"debug")
+            Scan::Type(b"debug", None)
         );
         // An escaped backslash before a closing quote: the key is structural.
         assert_eq!(
             top_level_type(br#"{"a":"x\\","type":"out"}"#),
-            Scan::Type(b"out")
+            Scan::Type(b"out", None)
+        );
+        // The time key: where its value starts in the line (leading blanks
+        // counted), the last one kept, escaped ones ignored.
+        assert_eq!(
+            top_level_type(br#" {"time":5,"type":"out","contents":{"time":7}}"#),
+            Scan::Type(b"out", Some(43))
+        );
+        assert_eq!(
+            top_level_type(br#"{"type":"out","msg":"\"time\":5"}"#),
+            Scan::Type(b"out", None)
         );
     }
 
@@ -771,20 +790,22 @@ mod tests {
         }
     }
 
+    /// A progress line read the parser's way: the scan finds the time.
+    fn scanned<'a>(kind: &[u8], l: &'a [u8]) -> Option<ProgressLine<'a>> {
+        let time_at = match top_level_type(l) {
+            Scan::Type(_, at) => at,
+            Scan::Decode => None,
+        };
+        progress(kind, std::str::from_utf8(l).unwrap(), time_at)
+    }
+
     #[test]
     fn progress_lines() {
         fn c(l: &[u8]) -> Option<Progress<'_>> {
-            progress(b"control", std::str::from_utf8(l).unwrap()).map(|p| p.progress)
+            scanned(b"control", l).map(|p| p.progress)
         }
-        // The time of an end_module line with `contents` before it.
-        let line_time = |l: &[u8]| {
-            let s = std::str::from_utf8(l).unwrap();
-            ProgressLine {
-                progress: Progress::EndModule,
-                line: s,
-            }
-            .time()
-        };
+        // The time of a line, as the scanner finds it.
+        let line_time = |l: &[u8]| scanned(b"control", l).and_then(|p| p.time());
         let pct = |l: &[u8]| match c(l) {
             Some(Progress::Percentage(p)) => Some(p),
             _ => None,
@@ -847,18 +868,29 @@ mod tests {
         // As the decoder reads them: the last key wins, fractions are cut,
         // and what is not a number is no time.
         assert_eq!(
-            line_time(br#"{"contents":{"time":"17","time":18}}"#),
+            line_time(
+                br#"{"type":"control","contents":{"action":"end_module","time":"17","time":18}}"#
+            ),
             Some(18)
         );
         assert_eq!(
-            line_time(br#"{"contents":{"time":"17","msg":"\"time\":5"}}"#),
+            line_time(br#"{"type":"control","contents":{"action":"end_module","time":"17","msg":"\"time\":5"}}"#),
             Some(17)
         );
-        assert_eq!(line_time(br#"{"contents":{"time":1.5}}"#), Some(1));
-        assert_eq!(line_time(br#"{"contents":{"time":"16"}}"#), Some(16));
-        assert_eq!(line_time(br#"{"contents":{"time":null}}"#), None);
+        assert_eq!(
+            line_time(br#"{"type":"control","contents":{"action":"end_module","time":1.5}}"#),
+            Some(1)
+        );
+        assert_eq!(
+            line_time(br#"{"type":"control","contents":{"action":"end_module","time":"16"}}"#),
+            Some(16)
+        );
+        assert_eq!(
+            line_time(br#"{"type":"control","contents":{"action":"end_module","time":null}}"#),
+            None
+        );
         fn m(l: &[u8]) -> Option<Progress<'_>> {
-            progress(b"modulestatus", std::str::from_utf8(l).unwrap()).map(|p| p.progress)
+            scanned(b"modulestatus", l).map(|p| p.progress)
         }
         assert_eq!(
             m(br#"{"pid":1,"type":"modulestatus","contents":{"module":"Mysql","status":1,"statusmsg":"Mysql restored."},"indent":1}"#),
