@@ -61,35 +61,73 @@ struct Rendered {
     attempts: Vec<(AccountKey, Attempt)>,
     fleet: FleetStats,
     diagnostic_rows: Vec<u8>,
-    /// The session, item and diagnostic rows without the formula guard,
-    /// for Parquet, when the rows above carry it.
-    raw: Option<[Vec<u8>; 3]>,
+    /// The session, item and diagnostic rows typed for Parquet, when it is
+    /// written: made from the same view rows as the CSV, never from its
+    /// text.
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
+    typed: Option<Typed>,
 }
 
-fn render(s: Session, raw: bool, need_raw: bool) -> std::io::Result<Rendered> {
-    let session_rows = |raw| csv_bytes(raw, |c| c.record(&SessionRow::new(&s)));
-    let item_rows = |raw| {
-        csv_bytes(raw, |c| {
-            s.items_by_queue()
-                .try_for_each(|it| c.record(&ItemRow::new(&s, it)))
-        })
+/// The session, item and diagnostic rows of one session for Parquet.
+#[cfg(feature = "parquet")]
+type Typed = [xferlens_report::parquet::TypedRows; 3];
+/// Without Parquet, nothing.
+#[cfg(not(feature = "parquet"))]
+type Typed = std::convert::Infallible;
+
+/// The Parquet rows of `s` (see [`Rendered::typed`]).
+#[cfg(feature = "parquet")]
+fn typed_rows(s: &Session) -> Result<Typed> {
+    use xferlens_report::parquet::TypedRows;
+    let mut t = [
+        TypedRows::new("sessions", SESSION_COLUMNS),
+        TypedRows::new("items", ITEM_COLUMNS),
+        TypedRows::new("diagnostics", DIAGNOSTIC_COLUMNS),
+    ];
+    t[0].push(&SessionRow::new(s))?;
+    for it in s.items_by_queue() {
+        t[1].push(&ItemRow::new(s, it))?;
+    }
+    for d in &s.diagnostics {
+        t[2].push(&xferlens_report::fleet::DiagnosticRow {
+            session_id: &s.id,
+            d,
+        })?;
+    }
+    Ok(t)
+}
+
+fn render(s: Session, layout: &Layout) -> Result<Rendered> {
+    let raw = layout.raw_csv;
+    // Only the formats asked for are rendered.
+    let csv = |f: &dyn Fn(&mut CsvOut<Vec<u8>>) -> std::io::Result<()>| {
+        if layout.csv {
+            csv_bytes(raw, f)
+        } else {
+            Ok(Vec::new())
+        }
     };
-    let diagnostics = |raw| csv_bytes(raw, |c| diagnostics_rows(&s, c));
-    let raw_rows = if need_raw {
-        Some([session_rows(true)?, item_rows(true)?, diagnostics(true)?])
+    let session_row = csv(&|c| c.record(&SessionRow::new(&s)))?;
+    let item_rows = csv(&|c| {
+        s.items_by_queue()
+            .try_for_each(|it| c.record(&ItemRow::new(&s, it)))
+    })?;
+    let diagnostic_rows = csv(&|c| diagnostics_rows(&s, c))?;
+    #[cfg(feature = "parquet")]
+    let typed = if layout.parquet {
+        Some(typed_rows(&s)?)
     } else {
         None
     };
-    let session_row = session_rows(raw)?;
-    let item_rows = item_rows(raw)?;
+    #[cfg(not(feature = "parquet"))]
+    let typed = None;
     let mut modules = ModuleStats::default();
     modules.add(&s);
     let accounts = s.accounts();
     let mut fleet = FleetStats::default();
     fleet.add_with(&s, &accounts);
-    let diagnostic_rows = diagnostics(raw)?;
     Ok(Rendered {
-        raw: raw_rows,
+        typed,
         fleet,
         diagnostic_rows,
         attempts: attempts_in(&s, &accounts),
@@ -124,9 +162,15 @@ impl Sink {
     fn emit(&mut self, ctx: &Ctx, bar: &ProgressBar, r: Result<Rendered>) -> Result<()> {
         match r {
             Ok(r) => {
-                let raw = r.raw.as_ref();
-                self.sessions.rows(&r.session_row, raw.map(|x| &x[0][..]))?;
-                self.items.rows(&r.item_rows, raw.map(|x| &x[1][..]))?;
+                #[cfg(feature = "parquet")]
+                let [typed_sessions, typed_items, typed_diagnostics] = match r.typed {
+                    Some([a, b, c]) => [Some(a), Some(b), Some(c)],
+                    None => [None, None, None],
+                };
+                #[cfg(not(feature = "parquet"))]
+                let [typed_sessions, typed_items, typed_diagnostics] = [None, None, None];
+                self.sessions.rows(&r.session_row, typed_sessions)?;
+                self.items.rows(&r.item_rows, typed_items)?;
                 self.outcome.diagnostics += r.session.diagnostics.len();
                 self.outcome.failed_items += r.failed;
                 self.outcome.warning_items += r.warnings;
@@ -134,7 +178,7 @@ impl Sink {
                 self.accounts.add(r.attempts);
                 self.fleet.merge(r.fleet);
                 self.diagnostics
-                    .rows(&r.diagnostic_rows, raw.map(|x| &x[2][..]))?;
+                    .rows(&r.diagnostic_rows, typed_diagnostics)?;
                 self.kinds.add(&r.session);
                 self.bytes = self.bytes.saturating_add(r.session.volume.bytes);
                 let secs = bar.elapsed().as_secs_f64().max(0.001);
@@ -175,7 +219,6 @@ fn produce(
     bar: &ProgressBar,
     out: &mut Sink,
 ) -> Result<()> {
-    let (raw_csv, need_raw) = (layout.raw_csv, layout.needs_raw());
     // Sessions the filters leave out are skipped; items they leave out
     // are dropped before anything is counted.
     let rendered = |r: Result<Session>| -> Option<Result<Rendered>> {
@@ -188,7 +231,7 @@ fn produce(
         }
         xferlens_report::add_pending_restores(&mut s);
         filters.apply_items(&mut s);
-        Some(render(s, raw_csv, need_raw).map_err(anyhow::Error::from))
+        Some(render(s, layout))
     };
     let load_chunk = |chunk: &[Source]| -> Vec<Result<Rendered>> {
         let v: Vec<Vec<Result<Rendered>>> = chunk

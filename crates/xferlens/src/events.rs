@@ -1,7 +1,7 @@
 //! `events`: the flattened master-log timeline, streamed row by row while
 //! the log is parsed (no session model is built).
 
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, Read, Write};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
@@ -268,7 +268,7 @@ pub fn batch_table(
         let mut t = TableOut::open(outdir, "events", EVENT_COLUMNS, &only)?;
         let fed = std::fs::File::open(&scratch)
             .map_err(anyhow::Error::from)
-            .and_then(|f| t.parquet_from(BufReader::new(f)));
+            .and_then(|f| t.parquet_from(std::io::BufReader::new(f)));
         let _ = std::fs::remove_file(&scratch);
         fed?;
         done.extend(t.finish()?);

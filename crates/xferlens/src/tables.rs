@@ -44,12 +44,6 @@ impl Layout {
         };
         Some(dir.join(format!("{table}.parquet")))
     }
-
-    /// Whether the renderers must also make unguarded rows for Parquet
-    /// (the CSV rows carry the guard).
-    pub fn needs_raw(&self) -> bool {
-        self.parquet && !self.raw_csv
-    }
 }
 
 /// A host label as one path component: letters, digits, `.`, `-` and `_`
@@ -83,6 +77,13 @@ pub fn hostname() -> String {
         _ => "unknown".into(),
     }
 }
+
+/// Rows typed for Parquet (see `xferlens_report::parquet::TypedRows`).
+#[cfg(feature = "parquet")]
+pub type Typed = xferlens_report::parquet::TypedRows;
+/// Without Parquet, nothing.
+#[cfg(not(feature = "parquet"))]
+pub type Typed = std::convert::Infallible;
 
 /// One table being written in every format asked for.
 pub struct TableOut {
@@ -129,18 +130,18 @@ impl TableOut {
         })
     }
 
-    /// Adds rows: `rows` as the CSV file wants them, `raw` the same rows
-    /// unguarded when they differ (see [`Layout::needs_raw`]).
-    pub fn rows(&mut self, rows: &[u8], raw: Option<&[u8]>) -> Result<()> {
+    /// Adds rows: `rows` as the CSV file wants them, `typed` the same rows
+    /// typed for Parquet (`None` when no Parquet file is written).
+    pub fn rows(&mut self, rows: &[u8], typed: Option<Typed>) -> Result<()> {
         if let Some(c) = &mut self.csv {
             c.write_all(rows)?;
         }
         #[cfg(feature = "parquet")]
-        if let Some(p) = &mut self.parquet {
-            p.push_csv(raw.unwrap_or(rows), false)?;
+        if let (Some(p), Some(t)) = (&mut self.parquet, typed) {
+            p.append(t)?;
         }
         #[cfg(not(feature = "parquet"))]
-        let _ = raw;
+        let _ = typed;
         Ok(())
     }
 
