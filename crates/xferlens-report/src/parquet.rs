@@ -1,11 +1,14 @@
 //! Parquet tables for engines that read them natively (DuckDB, ClickHouse,
-//! Spark, BigQuery): the same rows as the CSV tables, typed. Each table is
-//! built from the rows its CSV writer renders (unguarded), so the two
-//! formats agree row for row by construction; [`kind_of`] gives each
-//! column its Parquet type: times become UTC timestamps (microseconds),
-//! counts and sizes 64-bit integers, `percent` a double, `to_rerun` a
-//! boolean, and the rest (names, states, enums) strings. An empty CSV
-//! cell is a null. Every table starts with a `host` column: the server the
+//! Spark, BigQuery): the same rows as the CSV tables, typed. The tables
+//! batch writes per session are typed straight from the same view rows
+//! the CSV writer renders ([`TypedRows`], on the worker threads); the
+//! small whole tables written at the end are read back from their raw CSV
+//! rendering ([`ParquetTable::push_csv`]). Both agree with the CSV row for
+//! row (tested); [`kind_of`] gives each column its Parquet type: times
+//! become UTC timestamps (microseconds), counts and sizes 64-bit
+//! integers, `percent` a double, `to_rerun` a boolean, and the rest
+//! (names, states, enums) strings, never formula-guarded. An empty or
+//! unknown cell is a null. Every table starts with a `host` column: the server the
 //! tables came from, so that the files of many servers can be unioned.
 //!
 //! Rows are buffered per column and written in row groups of

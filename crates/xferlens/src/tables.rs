@@ -1,8 +1,9 @@
 //! `batch`'s tables in the formats asked for: CSV (`DIR/<table>.csv`)
 //! and, with the `parquet` feature, Parquet (`DIR/<table>.parquet`, or
 //! `DIR/host=<label>/<table>.parquet` with `--partition host`). The
-//! Parquet rows are the CSV rows without the formula guard, typed (see
-//! `xferlens_report::parquet`), so the two formats agree row for row.
+//! Parquet rows are the CSV rows without the formula guard, typed from
+//! the same view cells (see `xferlens_report::parquet`), so the two
+//! formats agree row for row.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
