@@ -67,8 +67,9 @@ pub enum DiagnosticKind {
         /// What was wrong with it.
         message: String,
     },
-    /// A well-formed line whose meaning does not fit (reported by consumers
-    /// such as replay: an item that finished twice, an unsafe log file name).
+    /// A finding of a layer above the parser about a well-formed line or
+    /// a file: its code and message are the caller's (the parser raises
+    /// none), so that one list holds every diagnostic of an input.
     #[error("{message}")]
     Anomaly {
         /// Short machine-readable code, e.g. `unsafe-logfile`.
