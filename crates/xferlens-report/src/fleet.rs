@@ -12,6 +12,7 @@ use xferlens_replay::{Diagnostic, Item, ItemStatus, Session, RESTORE, TRANSFER};
 use crate::accounts::{History, UNKNOWN_HOST};
 use crate::columns;
 use crate::csv::CsvOut;
+use crate::shown::{shown, How, Shown};
 use crate::view::Cell;
 
 /// Longest cause kept, in characters.
@@ -682,6 +683,24 @@ columns! { DiagnosticRow<'a> as r => DIAGNOSTIC_COLUMNS {
     "message" => Cell::Text(Some(r.d.kind.to_string().into())),
     "excerpt" => Cell::text(&r.d.excerpt),
 } }
+
+/// The diagnostics table of a session report, from the same columns (the
+/// Markdown report leaves out the excerpt).
+pub const DIAGNOSTICS_SHOWN: [Shown; 5] = [
+    shown("File", "file", How::Text),
+    shown("Line", "line", How::Number),
+    shown("Kind", "kind", How::Text),
+    shown("Message", "message", How::Text),
+    shown("Excerpt", "excerpt", How::Code),
+];
+
+/// The diagnostic rows of `s`, in order.
+pub fn diagnostic_rows(s: &Session) -> impl Iterator<Item = DiagnosticRow<'_>> {
+    s.diagnostics.iter().map(|d| DiagnosticRow {
+        session_id: &s.id,
+        d,
+    })
+}
 
 /// Writes one session's diagnostics as CSV rows (no header).
 pub fn diagnostics_rows<W: Write>(s: &Session, c: &mut CsvOut<W>) -> io::Result<()> {

@@ -326,18 +326,13 @@ fn session<W: Write>(s: &Session, n: usize, o: &Options, out: &mut W) -> io::Res
     warnings(s, true, out)?;
     account_timeline(s, n, out)?;
     if !s.diagnostics.is_empty() {
-        writeln!(out, "<h3>Diagnostics ({})</h3><div class=\"wide\"><table><tr><th>File</th><th>Line</th><th>Kind</th><th>Message</th><th>Excerpt</th></tr>", s.diagnostics.len())?;
-        for d in s.diagnostics.iter().take(o.max_diagnostics) {
-            writeln!(
-                out,
-                "<tr><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
-                h(&d.source),
-                d.line,
-                d.kind.code(),
-                h(&d.kind.to_string()),
-                h(&d.excerpt)
-            )?;
-        }
+        write!(
+            out,
+            "<h3>Diagnostics ({})</h3><div class=\"wide\"><table>",
+            s.diagnostics.len()
+        )?;
+        let rows = crate::fleet::diagnostic_rows(s).take(o.max_diagnostics);
+        crate::shown::html(out, rows, &crate::fleet::DIAGNOSTICS_SHOWN)?;
         writeln!(out, "</table></div>")?;
         more(
             out,

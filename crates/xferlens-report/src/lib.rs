@@ -22,6 +22,7 @@ pub mod modules;
 pub mod parquet;
 pub mod rows;
 pub mod schema;
+pub mod shown;
 pub mod style;
 pub mod terminal;
 pub mod time;

@@ -138,19 +138,9 @@ pub fn session<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
     }
     if !s.diagnostics.is_empty() {
         writeln!(out, "### Diagnostics\n")?;
-        table_header(out, &["File", "Line", "Kind", "Message"])?;
         let shown = o.max_diagnostics.min(rows(o));
-        for d in s.diagnostics.iter().take(shown) {
-            row(
-                out,
-                &[
-                    m(&d.source),
-                    d.line.to_string(),
-                    d.kind.code().to_owned(),
-                    m(&d.kind.to_string()),
-                ],
-            )?;
-        }
+        let rows = crate::fleet::diagnostic_rows(s).take(shown);
+        crate::shown::markdown(out, rows, &crate::fleet::DIAGNOSTICS_SHOWN[..4])?;
         more(out, s.diagnostics.len(), shown, "`xferlens check`")?;
     }
     Ok(())

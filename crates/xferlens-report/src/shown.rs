@@ -1,0 +1,146 @@
+//! Report tables drawn from view rows: each column of a Markdown or HTML
+//! report table is one line naming its heading, the view column it shows
+//! (see [`crate::view`]) and how. The cell's value comes from the row's
+//! own column, so a report and the CSV/JSON of the same rows cannot
+//! disagree; escaping is done here, per medium.
+
+use std::io::{self, Write};
+
+use crate::escape::{html as h, markdown as m, markdown_code};
+use crate::view::{position, Row};
+
+/// How a column's cell is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum How {
+    /// Text from the logs: escaped for the medium.
+    Text,
+    /// A number: right-aligned in HTML.
+    Number,
+    /// A log excerpt: a code span.
+    Code,
+}
+
+/// One column of a report table.
+#[derive(Clone, Copy, Debug)]
+pub struct Shown {
+    /// The heading people read.
+    pub heading: &'static str,
+    /// The view column it shows.
+    pub column: &'static str,
+    /// How.
+    pub how: How,
+}
+
+/// A column of a report table: `heading` shows view column `column`, `how`.
+pub const fn shown(heading: &'static str, column: &'static str, how: How) -> Shown {
+    Shown {
+        heading,
+        column,
+        how,
+    }
+}
+
+/// Writes an HTML table's heading row and one row per item of `rows`
+/// (the caller writes the `<table>` around them).
+pub fn html<W: Write, R: Row>(
+    out: &mut W,
+    rows: impl IntoIterator<Item = R>,
+    cols: &[Shown],
+) -> io::Result<()> {
+    let at: Vec<usize> = cols.iter().map(|c| position::<R>(c.column)).collect();
+    write!(out, "<tr>")?;
+    for c in cols {
+        write!(out, "<th>{}</th>", c.heading)?;
+    }
+    writeln!(out, "</tr>")?;
+    for r in rows {
+        let cells = r.cells();
+        let cells = cells.as_ref();
+        write!(out, "<tr>")?;
+        for (c, &i) in cols.iter().zip(&at) {
+            let text = cells[i].to_text();
+            match c.how {
+                How::Text => write!(out, "<td>{}</td>", h(&text))?,
+                How::Number => write!(out, "<td class=\"num\">{}</td>", h(&text))?,
+                How::Code => write!(out, "<td><code>{}</code></td>", h(&text))?,
+            }
+        }
+        writeln!(out, "</tr>")?;
+    }
+    Ok(())
+}
+
+/// Writes a Markdown table: heading row, rule, and one row per item of
+/// `rows`.
+pub fn markdown<W: Write, R: Row>(
+    out: &mut W,
+    rows: impl IntoIterator<Item = R>,
+    cols: &[Shown],
+) -> io::Result<()> {
+    let at: Vec<usize> = cols.iter().map(|c| position::<R>(c.column)).collect();
+    let headings: Vec<&str> = cols.iter().map(|c| c.heading).collect();
+    writeln!(out, "| {} |", headings.join(" | "))?;
+    writeln!(out, "|{}|", vec!["---"; cols.len()].join("|"))?;
+    for r in rows {
+        let cells = r.cells();
+        let cells = cells.as_ref();
+        let texts: Vec<String> = cols
+            .iter()
+            .zip(&at)
+            .map(|(c, &i)| {
+                let text = cells[i].to_text();
+                let shown = match c.how {
+                    How::Text => m(&text),
+                    How::Number => text.into_owned(),
+                    How::Code => markdown_code(&text),
+                };
+                // An empty cell still needs its space.
+                if shown.is_empty() {
+                    " ".to_owned()
+                } else {
+                    shown
+                }
+            })
+            .collect();
+        writeln!(out, "| {} |", texts.join(" | "))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::view::Cell;
+
+    struct Demo(&'static str, u64);
+
+    crate::columns! { Demo as r => DEMO_COLUMNS {
+        "name" => Cell::text(r.0),
+        "n" => Cell::count(r.1),
+    } }
+
+    const SHOWN: [Shown; 3] = [
+        shown("Count", "n", How::Number),
+        shown("Name", "name", How::Text),
+        shown("As code", "name", How::Code),
+    ];
+
+    #[test]
+    fn columns_are_picked_by_name_and_escaped_per_medium() {
+        let rows = [Demo("<b>|x`", 7), Demo("", 0)];
+        let mut out = Vec::new();
+        html(&mut out, rows.iter().map(|d| Demo(d.0, d.1)), &SHOWN).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "<tr><th>Count</th><th>Name</th><th>As code</th></tr>\n\
+             <tr><td class=\"num\">7</td><td>&lt;b&gt;|x`</td><td><code>&lt;b&gt;|x`</code></td></tr>\n\
+             <tr><td class=\"num\">0</td><td></td><td><code></code></td></tr>\n"
+        );
+        let mut out = Vec::new();
+        markdown(&mut out, rows, &SHOWN[..2]).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "| Count | Name |\n|---|---|\n| 7 | &lt;b&gt;\\|x\\` |\n| 0 |   |\n"
+        );
+    }
+}
