@@ -40,6 +40,20 @@ pub const fn shown(heading: &'static str, column: &'static str, how: How) -> Sho
     }
 }
 
+/// For each row, the text of each shown column, in order (picked by
+/// name once, before the rows).
+fn texts<R: Row>(rows: impl IntoIterator<Item = R>, cols: &[Shown]) -> Vec<Vec<String>> {
+    let at: Vec<usize> = cols.iter().map(|c| position::<R>(c.column)).collect();
+    rows.into_iter()
+        .map(|r| {
+            let cells = r.cells();
+            at.iter()
+                .map(|&i| cells.as_ref()[i].to_text().into_owned())
+                .collect()
+        })
+        .collect()
+}
+
 /// Writes an HTML table's heading row and one row per item of `rows`
 /// (the caller writes the `<table>` around them).
 pub fn html<W: Write, R: Row>(
@@ -47,22 +61,18 @@ pub fn html<W: Write, R: Row>(
     rows: impl IntoIterator<Item = R>,
     cols: &[Shown],
 ) -> io::Result<()> {
-    let at: Vec<usize> = cols.iter().map(|c| position::<R>(c.column)).collect();
     write!(out, "<tr>")?;
     for c in cols {
         write!(out, "<th>{}</th>", c.heading)?;
     }
     writeln!(out, "</tr>")?;
-    for r in rows {
-        let cells = r.cells();
-        let cells = cells.as_ref();
+    for row in texts(rows, cols) {
         write!(out, "<tr>")?;
-        for (c, &i) in cols.iter().zip(&at) {
-            let text = cells[i].to_text();
+        for (c, text) in cols.iter().zip(&row) {
             match c.how {
-                How::Text => write!(out, "<td>{}</td>", h(&text))?,
-                How::Number => write!(out, "<td class=\"num\">{}</td>", h(&text))?,
-                How::Code => write!(out, "<td><code>{}</code></td>", h(&text))?,
+                How::Text => write!(out, "<td>{}</td>", h(text))?,
+                How::Number => write!(out, "<td class=\"num\">{}</td>", h(text))?,
+                How::Code => write!(out, "<td><code>{}</code></td>", h(text))?,
             }
         }
         writeln!(out, "</tr>")?;
@@ -77,22 +87,18 @@ pub fn markdown<W: Write, R: Row>(
     rows: impl IntoIterator<Item = R>,
     cols: &[Shown],
 ) -> io::Result<()> {
-    let at: Vec<usize> = cols.iter().map(|c| position::<R>(c.column)).collect();
     let headings: Vec<&str> = cols.iter().map(|c| c.heading).collect();
     writeln!(out, "| {} |", headings.join(" | "))?;
     writeln!(out, "|{}|", vec!["---"; cols.len()].join("|"))?;
-    for r in rows {
-        let cells = r.cells();
-        let cells = cells.as_ref();
-        let texts: Vec<String> = cols
+    for row in texts(rows, cols) {
+        let shown: Vec<String> = cols
             .iter()
-            .zip(&at)
-            .map(|(c, &i)| {
-                let text = cells[i].to_text();
+            .zip(&row)
+            .map(|(c, text)| {
                 let shown = match c.how {
-                    How::Text => m(&text),
-                    How::Number => text.into_owned(),
-                    How::Code => markdown_code(&text),
+                    How::Text => m(text),
+                    How::Number => text.clone(),
+                    How::Code => markdown_code(text),
                 };
                 // An empty cell still needs its space.
                 if shown.is_empty() {
@@ -102,7 +108,7 @@ pub fn markdown<W: Write, R: Row>(
                 }
             })
             .collect();
-        writeln!(out, "| {} |", texts.join(" | "))?;
+        writeln!(out, "| {} |", shown.join(" | "))?;
     }
     Ok(())
 }
