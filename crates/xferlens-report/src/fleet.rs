@@ -638,6 +638,41 @@ columns! { HostRow<'a> as r => HOST_COLUMNS {
     "accounts_failed_last" => Cell::count(r.failed),
 } }
 
+/// The source hosts table of the fleet reports, from the same columns.
+pub const HOSTS_SHOWN: [Shown; 7] = [
+    shown("Host", "remote_host", How::Text),
+    shown("Sessions", "sessions", How::Number),
+    shown("Failed items", "failed_items", How::Number),
+    shown("Moved", "bytes", How::Bytes),
+    shown("Median session", "median_session_s", How::Duration),
+    shown("Throughput p50", "throughput_p50_bps", How::Rate),
+    shown("p90", "throughput_p90_bps", How::Rate),
+];
+
+/// One row per source host (most sessions first), with account counts
+/// from the joined histories.
+pub fn host_rows<'a>(f: &'a FleetStats, histories: &[History]) -> Vec<HostRow<'a>> {
+    let mut per: HashMap<&str, (u64, u64, u64)> = HashMap::default();
+    for h in histories.iter().filter(|h| h.key.is_account()) {
+        let e = per.entry(&*h.key.remote_host).or_default();
+        e.0 += 1;
+        e.1 += u64::from(h.to_rerun());
+        e.2 += u64::from(h.last().status == ItemStatus::Failed);
+    }
+    f.hosts()
+        .into_iter()
+        .map(|h| {
+            let (accounts, rerun, failed) = per.get(h.host.as_str()).copied().unwrap_or_default();
+            HostRow {
+                h,
+                accounts,
+                rerun,
+                failed,
+            }
+        })
+        .collect()
+}
+
 /// Writes hosts.csv: per source host, with account counts from the
 /// joined histories.
 pub fn hosts_csv<W: Write>(
@@ -646,23 +681,10 @@ pub fn hosts_csv<W: Write>(
     raw: bool,
     out: W,
 ) -> io::Result<()> {
-    let mut per: HashMap<&str, (u64, u64, u64)> = HashMap::default();
-    for h in histories.iter().filter(|h| h.key.is_account()) {
-        let e = per.entry(&*h.key.remote_host).or_default();
-        e.0 += 1;
-        e.1 += u64::from(h.to_rerun());
-        e.2 += u64::from(h.last().status == ItemStatus::Failed);
-    }
     let mut c = CsvOut::new(out, raw);
     c.header_of::<HostRow>()?;
-    for h in f.hosts() {
-        let (accounts, rerun, failed) = per.get(h.host.as_str()).copied().unwrap_or_default();
-        c.record(&HostRow {
-            h,
-            accounts,
-            rerun,
-            failed,
-        })?;
+    for r in host_rows(f, histories) {
+        c.record(&r)?;
     }
     c.finish()
 }

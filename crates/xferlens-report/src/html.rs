@@ -671,24 +671,17 @@ fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<(
         writeln!(out, "</table></div>")?;
         more(out, causes.len(), ANSWER_ROWS, "causes.csv")?;
     }
-    let hosts = a.fleet.hosts();
+    let hosts = crate::fleet::host_rows(a.fleet, a.histories);
     if !hosts.is_empty() {
-        writeln!(out, "<h2 id=\"hosts\">Source hosts</h2><div class=\"wide\"><table><tr><th>Host</th><th>Sessions</th><th>Failed items</th><th>Moved</th><th>Median session</th><th>Throughput p50</th><th>p90</th></tr>")?;
-        for hs in hosts.iter().take(ANSWER_ROWS) {
-            writeln!(
-                out,
-                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-                h(&hs.host),
-                hs.sessions,
-                hs.failed_items,
-                bytes(hs.bytes as f64),
-                crate::modules::dur(hs.median_s()),
-                hs.throughput_p50().map(|t| format!("{}/s", bytes(t))).unwrap_or_default(),
-                hs.throughput_p90().map(|t| format!("{}/s", bytes(t))).unwrap_or_default()
-            )?;
-        }
+        write!(
+            out,
+            "<h2 id=\"hosts\">Source hosts</h2><div class=\"wide\"><table>"
+        )?;
+        let total = hosts.len();
+        let rows = hosts.into_iter().take(ANSWER_ROWS);
+        crate::shown::html(out, rows, &crate::fleet::HOSTS_SHOWN)?;
         writeln!(out, "</table></div>")?;
-        more(out, hosts.len(), ANSWER_ROWS, "hosts.csv")?;
+        more(out, total, ANSWER_ROWS, "hosts.csv")?;
     }
     per_day(a.fleet, out)?;
     for (title, runs) in a.fleet.account_lists() {

@@ -458,40 +458,13 @@ pub fn answers<W: Write>(
         }
         more(out, causes.len(), n, "causes.csv")?;
     }
-    let hosts = a.fleet.hosts();
+    let hosts = crate::fleet::host_rows(a.fleet, a.histories);
     if !hosts.is_empty() {
         writeln!(out, "## Source hosts\n")?;
-        table_header(
-            out,
-            &[
-                "Host",
-                "Sessions",
-                "Failed items",
-                "Moved",
-                "Median session",
-                "Throughput p50",
-                "p90",
-            ],
-        )?;
-        for h in hosts.iter().take(n) {
-            row(
-                out,
-                &[
-                    m(&h.host),
-                    h.sessions.to_string(),
-                    h.failed_items.to_string(),
-                    bytes(h.bytes as f64),
-                    crate::modules::dur(h.median_s()),
-                    h.throughput_p50()
-                        .map(|t| format!("{}/s", bytes(t)))
-                        .unwrap_or_default(),
-                    h.throughput_p90()
-                        .map(|t| format!("{}/s", bytes(t)))
-                        .unwrap_or_default(),
-                ],
-            )?;
-        }
-        more(out, hosts.len(), n, "hosts.csv")?;
+        let total = hosts.len();
+        let rows = hosts.into_iter().take(n);
+        crate::shown::markdown(out, rows, &crate::fleet::HOSTS_SHOWN)?;
+        more(out, total, n, "hosts.csv")?;
     }
     for (title, runs) in a.fleet.account_lists() {
         if runs.is_empty() {

@@ -7,7 +7,9 @@
 use std::io::{self, Write};
 
 use crate::escape::{html as h, markdown as m, markdown_code};
-use crate::view::{position, Row};
+use crate::modules::dur;
+use crate::time::bytes;
+use crate::view::{position, Cell, Row};
 
 /// How a column's cell is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,6 +20,33 @@ pub enum How {
     Number,
     /// A log excerpt: a code span.
     Code,
+    /// A byte count, in units for people (`1.5 GB`).
+    Bytes,
+    /// Seconds, as a duration for people (`3m 09s`; `-` when unknown).
+    Duration,
+    /// Bytes per second, in units for people (`49.7 MB/s`).
+    Rate,
+}
+
+impl How {
+    /// The cell as shown (before escaping): numbers in units for people
+    /// where the column asks for them.
+    fn show(self, cell: &Cell<'_>) -> String {
+        let n = |c: &Cell<'_>| c.to_text().parse::<f64>().ok();
+        match self {
+            How::Text | How::Number | How::Code => cell.to_text().into_owned(),
+            How::Bytes => n(cell).map(bytes).unwrap_or_default(),
+            How::Duration => dur(n(cell).map(|s| s as i64)),
+            How::Rate => n(cell)
+                .map(|r| format!("{}/s", bytes(r)))
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Right-aligned in HTML.
+    fn numeric(self) -> bool {
+        !matches!(self, How::Text | How::Code)
+    }
 }
 
 /// One column of a report table.
@@ -47,8 +76,9 @@ fn texts<R: Row>(rows: impl IntoIterator<Item = R>, cols: &[Shown]) -> Vec<Vec<S
     rows.into_iter()
         .map(|r| {
             let cells = r.cells();
-            at.iter()
-                .map(|&i| cells.as_ref()[i].to_text().into_owned())
+            cols.iter()
+                .zip(&at)
+                .map(|(c, &i)| c.how.show(&cells.as_ref()[i]))
                 .collect()
         })
         .collect()
@@ -70,9 +100,9 @@ pub fn html<W: Write, R: Row>(
         write!(out, "<tr>")?;
         for (c, text) in cols.iter().zip(&row) {
             match c.how {
-                How::Text => write!(out, "<td>{}</td>", h(text))?,
-                How::Number => write!(out, "<td class=\"num\">{}</td>", h(text))?,
                 How::Code => write!(out, "<td><code>{}</code></td>", h(text))?,
+                how if how.numeric() => write!(out, "<td class=\"num\">{}</td>", h(text))?,
+                _ => write!(out, "<td>{}</td>", h(text))?,
             }
         }
         writeln!(out, "</tr>")?;
@@ -97,8 +127,8 @@ pub fn markdown<W: Write, R: Row>(
             .map(|(c, text)| {
                 let shown = match c.how {
                     How::Text => m(text),
-                    How::Number => text.clone(),
                     How::Code => markdown_code(text),
+                    _ => text.clone(),
                 };
                 // An empty cell still needs its space.
                 if shown.is_empty() {
@@ -116,7 +146,6 @@ pub fn markdown<W: Write, R: Row>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::view::Cell;
 
     struct Demo(&'static str, u64);
 
