@@ -10,6 +10,7 @@ use xferlens_replay::{ItemStatus, Session, SessionState};
 
 use crate::columns;
 use crate::csv::CsvOut;
+use crate::shown::{shown, How, Shown};
 use crate::view::Cell;
 
 /// The host key of a session without `remotehost`.
@@ -247,6 +248,16 @@ columns! { RetryRow<'a> as r => RETRY_COLUMNS {
     "last_status" => Cell::text(r.0.last().status.as_str()),
     "reason" => Cell::opt(r.0.last().reason.as_deref()),
 } }
+
+/// The re-queue table of the fleet reports, from the same columns.
+pub const RETRY_SHOWN: [Shown; 6] = [
+    shown("Source host", "remote_host", How::Text),
+    shown("Account", "item", How::Text),
+    shown("Attempts", "attempts", How::Number),
+    shown("Last", "last_status", How::Status),
+    shown("Session", "last_session_id", How::Id),
+    shown("Reason", "reason", How::Text),
+];
 
 /// One account's history across sessions (`batch`'s accounts.csv: every
 /// account, not only those to re-run).

@@ -619,21 +619,15 @@ fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<(
         )?;
     }
     if !list.accounts.is_empty() {
-        writeln!(out, "<div class=\"wide\"><table class=\"sortable\"><thead><tr><th>Source host</th><th>Account</th><th>Attempts</th><th>Last</th><th>Session</th><th>Reason</th></tr></thead><tbody>")?;
-        for hst in list.accounts.iter().take(ANSWER_ROWS) {
-            let l = hst.last();
-            writeln!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"st {}\">{}</td><td>{}</td><td>{}</td></tr>",
-                h(&hst.key.remote_host),
-                h(&hst.key.item),
-                hst.attempts.len(),
-                l.status.as_str().to_uppercase(),
-                l.status.as_str(),
-                h(&l.session_id),
-                h(l.reason.as_deref().unwrap_or(""))
-            )?;
-        }
+        write!(out, "<div class=\"wide\"><table class=\"sortable\"><thead>")?;
+        crate::shown::html_head(out, &crate::accounts::RETRY_SHOWN)?;
+        writeln!(out, "</thead><tbody>")?;
+        let rows = list
+            .accounts
+            .iter()
+            .take(ANSWER_ROWS)
+            .map(|h| crate::accounts::RetryRow(h));
+        crate::shown::html_rows(out, rows, &crate::accounts::RETRY_SHOWN)?;
         writeln!(out, "</tbody></table></div>")?;
         more(
             out,

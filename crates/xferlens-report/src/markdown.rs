@@ -399,31 +399,12 @@ pub fn answers<W: Write>(
         )?;
     }
     if !list.accounts.is_empty() {
-        table_header(
-            out,
-            &[
-                "Source host",
-                "Account",
-                "Attempts",
-                "Last",
-                "Session",
-                "Reason",
-            ],
-        )?;
-        for h in list.accounts.iter().take(n) {
-            let l = h.last();
-            row(
-                out,
-                &[
-                    m(&h.key.remote_host),
-                    m(&h.key.item),
-                    h.attempts.len().to_string(),
-                    l.status.as_str().to_owned(),
-                    code(&l.session_id),
-                    m(l.reason.as_deref().unwrap_or("")),
-                ],
-            )?;
-        }
+        let rows = list
+            .accounts
+            .iter()
+            .take(n)
+            .map(|h| crate::accounts::RetryRow(h));
+        crate::shown::markdown(out, rows, &crate::accounts::RETRY_SHOWN)?;
         more(
             out,
             list.accounts.len(),

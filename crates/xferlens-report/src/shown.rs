@@ -26,6 +26,10 @@ pub enum How {
     Duration,
     /// Bytes per second, in units for people (`49.7 MB/s`).
     Rate,
+    /// An id (a session's): a code span in Markdown, text in HTML.
+    Id,
+    /// An item status (`failed`): styled by its value in HTML.
+    Status,
 }
 
 impl How {
@@ -34,7 +38,9 @@ impl How {
     fn show(self, cell: &Cell<'_>) -> String {
         let n = |c: &Cell<'_>| c.to_text().parse::<f64>().ok();
         match self {
-            How::Text | How::Number | How::Code => cell.to_text().into_owned(),
+            How::Text | How::Number | How::Code | How::Id | How::Status => {
+                cell.to_text().into_owned()
+            }
             How::Bytes => n(cell).map(bytes).unwrap_or_default(),
             How::Duration => dur(n(cell).map(|s| s as i64)),
             How::Rate => n(cell)
@@ -45,7 +51,7 @@ impl How {
 
     /// Right-aligned in HTML.
     fn numeric(self) -> bool {
-        !matches!(self, How::Text | How::Code)
+        matches!(self, How::Number | How::Bytes | How::Duration | How::Rate)
     }
 }
 
@@ -91,16 +97,38 @@ pub fn html<W: Write, R: Row>(
     rows: impl IntoIterator<Item = R>,
     cols: &[Shown],
 ) -> io::Result<()> {
+    html_head(out, cols)?;
+    writeln!(out)?;
+    html_rows(out, rows, cols)
+}
+
+/// Writes an HTML table's heading row, without a line break (a sortable
+/// table puts it in `<thead>`).
+pub fn html_head<W: Write>(out: &mut W, cols: &[Shown]) -> io::Result<()> {
     write!(out, "<tr>")?;
     for c in cols {
         write!(out, "<th>{}</th>", c.heading)?;
     }
-    writeln!(out, "</tr>")?;
+    write!(out, "</tr>")
+}
+
+/// Writes one HTML row, on its own line, per item of `rows`.
+pub fn html_rows<W: Write, R: Row>(
+    out: &mut W,
+    rows: impl IntoIterator<Item = R>,
+    cols: &[Shown],
+) -> io::Result<()> {
     for row in texts(rows, cols) {
         write!(out, "<tr>")?;
         for (c, text) in cols.iter().zip(&row) {
             match c.how {
                 How::Code => write!(out, "<td><code>{}</code></td>", h(text))?,
+                How::Status => write!(
+                    out,
+                    "<td class=\"st {}\">{}</td>",
+                    h(&text.to_uppercase()),
+                    h(text)
+                )?,
                 how if how.numeric() => write!(out, "<td class=\"num\">{}</td>", h(text))?,
                 _ => write!(out, "<td>{}</td>", h(text))?,
             }
@@ -126,8 +154,8 @@ pub fn markdown<W: Write, R: Row>(
             .zip(&row)
             .map(|(c, text)| {
                 let shown = match c.how {
-                    How::Text => m(text),
-                    How::Code => markdown_code(text),
+                    How::Text | How::Status => m(text),
+                    How::Code | How::Id => markdown_code(text),
                     _ => text.clone(),
                 };
                 // An empty cell still needs its space.
