@@ -317,6 +317,25 @@ impl AccountRun {
     }
 }
 
+columns! { AccountRun as r => ACCOUNT_RUN_COLUMNS {
+    "item" => Cell::text(&r.item),
+    "remote_host" => Cell::text(&r.host),
+    "session_id" => Cell::text(&r.session_id),
+    "size_bytes" => Cell::count(r.size),
+    "duration_s" => Cell::Int(Some(r.duration_s)),
+    "throughput_bps" => Cell::Fixed(Some(r.throughput()), 0),
+} }
+
+/// The account lists of the fleet reports (slowest, lowest throughput).
+pub const ACCOUNT_RUNS_SHOWN: [Shown; 6] = [
+    shown("Account", "item", How::Text),
+    shown("Host", "remote_host", How::Text),
+    shown("Session", "session_id", How::Id),
+    shown("Size", "size_bytes", How::Bytes),
+    shown("Duration", "duration_s", How::Duration),
+    shown("Throughput", "throughput_bps", How::Rate),
+];
+
 /// One day (UTC, by session start).
 #[derive(Clone, Debug, Default)]
 pub struct DayStat {

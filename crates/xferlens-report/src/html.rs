@@ -682,19 +682,8 @@ fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<(
         if runs.is_empty() {
             continue;
         }
-        writeln!(out, "<h2>{title}</h2><div class=\"wide\"><table><tr><th>Account</th><th>Host</th><th>Session</th><th>Size</th><th>Duration</th><th>Throughput</th></tr>")?;
-        for r in runs.iter().take(10) {
-            writeln!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}/s</td></tr>",
-                h(&r.item),
-                h(&r.host),
-                h(&r.session_id),
-                bytes(r.size as f64),
-                duration(r.duration_s),
-                bytes(r.throughput())
-            )?;
-        }
+        write!(out, "<h2>{title}</h2><div class=\"wide\"><table>")?;
+        crate::shown::html(out, runs.iter().take(10), &crate::fleet::ACCOUNT_RUNS_SHOWN)?;
         writeln!(out, "</table></div>")?;
     }
     module_table(a.modules, "Restore modules over all sessions", true, out)

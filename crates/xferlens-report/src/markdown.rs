@@ -379,7 +379,6 @@ pub fn answers<W: Write>(
     o: &Options,
     out: &mut W,
 ) -> io::Result<()> {
-    use crate::time::bytes;
     let n = rows(o);
     let list = crate::accounts::retry_list(a.histories);
     let accounts = a.histories.iter().filter(|h| h.key.is_account()).count();
@@ -452,30 +451,8 @@ pub fn answers<W: Write>(
             continue;
         }
         writeln!(out, "## {title}\n")?;
-        table_header(
-            out,
-            &[
-                "Account",
-                "Host",
-                "Session",
-                "Size",
-                "Duration",
-                "Throughput",
-            ],
-        )?;
-        for r in runs.iter().take(n.min(10)) {
-            row(
-                out,
-                &[
-                    m(&r.item),
-                    m(&r.host),
-                    code(&r.session_id),
-                    bytes(r.size as f64),
-                    duration(r.duration_s),
-                    format!("{}/s", bytes(r.throughput())),
-                ],
-            )?;
-        }
+        let rows = runs.iter().take(n.min(10));
+        crate::shown::markdown(out, rows, &crate::fleet::ACCOUNT_RUNS_SHOWN)?;
         writeln!(out)?;
     }
     module_stats(a.modules, out)?;

@@ -36,7 +36,11 @@ impl How {
     /// The cell as shown (before escaping): numbers in units for people
     /// where the column asks for them.
     fn show(self, cell: &Cell<'_>) -> String {
-        let n = |c: &Cell<'_>| c.to_text().parse::<f64>().ok();
+        // A fixed-point cell keeps its exact value for people's units.
+        let n = |c: &Cell<'_>| match c {
+            Cell::Fixed(x, _) => *x,
+            _ => c.to_text().parse::<f64>().ok(),
+        };
         match self {
             How::Text | How::Number | How::Code | How::Id | How::Status => {
                 cell.to_text().into_owned()

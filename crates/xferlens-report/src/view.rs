@@ -90,6 +90,18 @@ pub trait Row {
     fn cells(&self) -> Self::Cells<'_>;
 }
 
+/// A borrowed row is a row: tables can be drawn from a slice.
+impl<T: Row> Row for &T {
+    const COLUMNS: &'static [&'static str] = T::COLUMNS;
+    type Cells<'r>
+        = T::Cells<'r>
+    where
+        Self: 'r;
+    fn cells(&self) -> Self::Cells<'_> {
+        (**self).cells()
+    }
+}
+
 /// Where column `name` sits among `R`'s columns. Panics on a name the row
 /// does not have: a programming error, caught by the tests of every table.
 pub fn position<R: Row>(name: &str) -> usize {
