@@ -326,15 +326,16 @@ fn progress_event<'a>(p: &ProgressLine<'a>, percentage_times: bool) -> Event<'a>
         ..Event::default()
     };
     let c = &mut ev.contents;
-    let (action, msg) = match p.progress {
+    let text = |name| Some(Msg::Text(Cow::Borrowed(name)));
+    match p.progress {
         Progress::Percentage(v) => {
+            c.action = Some(Action::Percentage);
             c.percentage = Some(v);
-            (Action::Percentage, None)
         }
-        Progress::StartModule(name) => (Action::StartModule, Some(name)),
-        Progress::EndModule => (Action::EndModule, None),
-        Progress::StartAction(name) => (Action::StartAction, Some(name)),
-        Progress::EndAction => (Action::EndAction, None),
+        Progress::StartModule(name) => (c.action, c.msg) = (Some(Action::StartModule), text(name)),
+        Progress::EndModule => c.action = Some(Action::EndModule),
+        Progress::StartAction(name) => (c.action, c.msg) = (Some(Action::StartAction), text(name)),
+        Progress::EndAction => c.action = Some(Action::EndAction),
         Progress::ModuleStatus {
             module,
             status,
@@ -344,15 +345,11 @@ fn progress_event<'a>(p: &ProgressLine<'a>, percentage_times: bool) -> Event<'a>
             c.module = Some(Cow::Borrowed(module));
             c.status = Some(status);
             c.statusmsg = statusmsg.map(Cow::Borrowed);
-            c.time = p.time();
-            return ev;
         }
-    };
-    if percentage_times || action != Action::Percentage {
+    }
+    if percentage_times || !matches!(p.progress, Progress::Percentage(_)) {
         c.time = p.time();
     }
-    c.action = Some(action);
-    c.msg = msg.map(|m| Msg::Text(Cow::Borrowed(m)));
     ev
 }
 

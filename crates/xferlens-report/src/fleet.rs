@@ -745,13 +745,7 @@ pub fn diagnostic_rows(s: &Session) -> impl Iterator<Item = DiagnosticRow<'_>> {
 
 /// Writes one session's diagnostics as CSV rows (no header).
 pub fn diagnostics_rows<W: Write>(s: &Session, c: &mut CsvOut<W>) -> io::Result<()> {
-    for d in &s.diagnostics {
-        c.record(&DiagnosticRow {
-            session_id: &s.id,
-            d,
-        })?;
-    }
-    Ok(())
+    diagnostic_rows(s).try_for_each(|r| c.record(&r))
 }
 
 /// Everything the fleet reports answer, gathered over many sessions.

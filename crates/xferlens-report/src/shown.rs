@@ -36,18 +36,14 @@ impl How {
     /// The cell as shown (before escaping): numbers in units for people
     /// where the column asks for them.
     fn show(self, cell: &Cell<'_>) -> String {
-        // A fixed-point cell keeps its exact value for people's units.
-        let n = |c: &Cell<'_>| match c {
-            Cell::Fixed(x, _) => *x,
-            _ => c.to_text().parse::<f64>().ok(),
-        };
         match self {
             How::Text | How::Number | How::Code | How::Id | How::Status => {
                 cell.to_text().into_owned()
             }
-            How::Bytes => n(cell).map(bytes).unwrap_or_default(),
-            How::Duration => dur(n(cell).map(|s| s as i64)),
-            How::Rate => n(cell)
+            How::Bytes => cell.number().map(bytes).unwrap_or_default(),
+            How::Duration => dur(cell.number().map(|s| s as i64)),
+            How::Rate => cell
+                .number()
                 .map(|r| format!("{}/s", bytes(r)))
                 .unwrap_or_default(),
         }

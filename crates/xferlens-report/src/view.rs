@@ -48,6 +48,17 @@ impl<'a> Cell<'a> {
         matches!(self, Cell::Text(_))
     }
 
+    /// The cell's value as a number, if it holds one (a fixed-point
+    /// cell gives its exact value, not the rounded one it shows).
+    pub fn number(&self) -> Option<f64> {
+        match self {
+            Cell::Text(t) => t.as_deref()?.parse().ok(),
+            Cell::UInt(n) => n.map(|n| n as f64),
+            Cell::Int(n) => n.map(|n| n as f64),
+            Cell::Fixed(x, _) => *x,
+        }
+    }
+
     /// The cell as plain text: what CSV and tables show (empty when
     /// unknown), before any escaping.
     pub fn to_text(&self) -> Cow<'a, str> {

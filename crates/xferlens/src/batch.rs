@@ -64,16 +64,12 @@ struct Rendered {
     /// The session, item and diagnostic rows typed for Parquet, when it is
     /// written: made from the same view rows as the CSV, never from its
     /// text.
-    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
     typed: Option<Typed>,
 }
 
-/// The session, item and diagnostic rows of one session for Parquet.
-#[cfg(feature = "parquet")]
-type Typed = [xferlens_report::parquet::TypedRows; 3];
-/// Without Parquet, nothing.
-#[cfg(not(feature = "parquet"))]
-type Typed = std::convert::Infallible;
+/// The session, item and diagnostic rows of one session for Parquet
+/// (with no `parquet` feature, a type with no value).
+type Typed = [crate::tables::Typed; 3];
 
 /// The Parquet rows of `s` (see [`Rendered::typed`]).
 #[cfg(feature = "parquet")]
@@ -88,11 +84,8 @@ fn typed_rows(s: &Session) -> Result<Typed> {
     for it in s.items_by_queue() {
         t[1].push(&ItemRow::new(s, it))?;
     }
-    for d in &s.diagnostics {
-        t[2].push(&xferlens_report::fleet::DiagnosticRow {
-            session_id: &s.id,
-            d,
-        })?;
+    for d in xferlens_report::fleet::diagnostic_rows(s) {
+        t[2].push(&d)?;
     }
     Ok(t)
 }
@@ -162,13 +155,10 @@ impl Sink {
     fn emit(&mut self, ctx: &Ctx, bar: &ProgressBar, r: Result<Rendered>) -> Result<()> {
         match r {
             Ok(r) => {
-                #[cfg(feature = "parquet")]
                 let [typed_sessions, typed_items, typed_diagnostics] = match r.typed {
                     Some([a, b, c]) => [Some(a), Some(b), Some(c)],
                     None => [None, None, None],
                 };
-                #[cfg(not(feature = "parquet"))]
-                let [typed_sessions, typed_items, typed_diagnostics] = [None, None, None];
                 self.sessions.rows(&r.session_row, typed_sessions)?;
                 self.items.rows(&r.item_rows, typed_items)?;
                 self.outcome.diagnostics += r.session.diagnostics.len();
