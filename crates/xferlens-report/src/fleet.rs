@@ -12,7 +12,7 @@ use xferlens_replay::{Diagnostic, Item, ItemStatus, Session, RESTORE, TRANSFER};
 use crate::accounts::{History, UNKNOWN_HOST};
 use crate::columns;
 use crate::csv::CsvOut;
-use crate::shown::{shown, How, Shown};
+use crate::shown::{shown, How, Join, Shown};
 use crate::view::Cell;
 
 /// Longest cause kept, in characters.
@@ -584,7 +584,7 @@ impl FleetStats {
     /// The causes that do not follow from another, most failed items
     /// first, each with the RESTORE cascade its TRANSFER failures caused
     /// (the reports show a cascade under its cause, never as a cause).
-    pub fn independent_causes(&self) -> Vec<(&CauseStat, Option<&CauseStat>)> {
+    pub fn independent_causes(&self) -> Vec<CauseLine<'_>> {
         self.causes()
             .into_iter()
             .filter(|c| !c.is_cascade())
@@ -595,7 +595,7 @@ impl FleetStats {
                         self.causes.get(&key)
                     })
                     .flatten();
-                (c, cascade)
+                CauseLine { c, cascade }
             })
             .collect()
     }
@@ -619,6 +619,60 @@ columns! { CauseStat as r => CAUSE_COLUMNS {
     "example_item" => Cell::text(&r.example.1),
     "example_message" => Cell::text(&r.example.2),
 } }
+
+/// A cause as the reports show it: with the RESTORE items that failed in
+/// cascade of it (a cascade follows from its TRANSFER cause, so it is
+/// shown with it, never as a cause of its own).
+pub struct CauseLine<'a> {
+    /// The cause.
+    pub c: &'a CauseStat,
+    /// The RESTORE failures that followed from it, if any.
+    pub cascade: Option<&'a CauseStat>,
+}
+
+columns! { CauseLine<'a> as r => CAUSE_LINE_COLUMNS: CauseStat = r.c; {
+    "cascade_items" => Cell::UInt(r.cascade.map(|x| x.items)),
+} }
+
+/// A cause with its cascade note (the same in both reports).
+const CAUSE: Shown = shown("Cause", "cause", How::Text).then(
+    Join::BelowAside,
+    "cascade_items",
+    How::Note("and {} RESTORE item(s) failed in cascade"),
+);
+
+/// The fleet causes table of the HTML report.
+pub const CAUSES_HTML: [Shown; 7] = [
+    shown("Queue", "queue", How::Text),
+    shown("Module", "module", How::Text),
+    CAUSE,
+    shown("Items", "items", How::Number),
+    shown("Accounts", "accounts", How::Number),
+    shown("Sessions", "sessions", How::Number),
+    shown("Example", "example_item", How::Text)
+        .then(Join::Muted, "example_session_id", How::Text)
+        .then(Join::Below, "example_message", How::Text),
+];
+
+/// The fleet causes table of the Markdown report.
+pub const CAUSES_MARKDOWN: [Shown; 7] = [
+    shown("Queue", "queue", How::Text),
+    shown("Module", "module", How::Text),
+    CAUSE,
+    shown("Items", "items", How::Number),
+    shown("Accounts", "accounts", How::Number),
+    shown("Sessions", "sessions", How::Number),
+    shown("Example", "example_session_id", How::Id).then(Join::Space, "example_item", How::Text),
+];
+
+/// The causes table of one session's Markdown report.
+pub const SESSION_CAUSES_MARKDOWN: [Shown; 5] = [
+    shown("Queue", "queue", How::Text),
+    shown("Module", "module", How::Text),
+    CAUSE,
+    shown("Items", "items", How::Number),
+    shown("Example", "example_item", How::Text),
+];
 
 /// Writes causes.csv, most failed items first.
 pub fn causes_csv<W: Write>(f: &FleetStats, raw: bool, out: W) -> io::Result<()> {

@@ -638,30 +638,12 @@ fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<(
     }
     let causes = a.fleet.independent_causes();
     if !causes.is_empty() {
-        writeln!(out, "<h2 id=\"causes\">Top failure causes</h2><div class=\"wide\"><table><tr><th>Queue</th><th>Module</th><th>Cause</th><th>Items</th><th>Accounts</th><th>Sessions</th><th>Example</th></tr>")?;
-        for (c, cascade) in causes.iter().take(ANSWER_ROWS) {
-            let extra = cascade
-                .map(|x| {
-                    format!(
-                        "<br><span class=\"muted\">and {} RESTORE item(s) failed in cascade</span>",
-                        x.items
-                    )
-                })
-                .unwrap_or_default();
-            writeln!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td>{}{extra}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{} <span class=\"muted\">{}</span><br>{}</td></tr>",
-                h(&c.queue),
-                h(c.module.as_deref().unwrap_or("")),
-                h(&c.cause),
-                c.items,
-                c.accounts(),
-                c.sessions,
-                h(&c.example.1),
-                h(&c.example.0),
-                h(&c.example.2)
-            )?;
-        }
+        write!(
+            out,
+            "<h2 id=\"causes\">Top failure causes</h2><div class=\"wide\"><table>"
+        )?;
+        let rows = causes.iter().take(ANSWER_ROWS);
+        crate::shown::html(out, rows, &crate::fleet::CAUSES_HTML)?;
         writeln!(out, "</table></div>")?;
         more(out, causes.len(), ANSWER_ROWS, "causes.csv")?;
     }

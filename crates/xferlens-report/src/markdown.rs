@@ -307,34 +307,9 @@ fn causes<W: Write>(out: &mut W, s: &Session, o: &Options) -> io::Result<()> {
     f.add(s);
     let causes = f.independent_causes();
     writeln!(out, "### Failure causes ({})\n", causes.len())?;
-    table_header(out, &["Queue", "Module", "Cause", "Items", "Example"])?;
-    for (c, cascade) in causes.iter().take(rows(o)) {
-        let cause = cause_cell(c, *cascade);
-        row(
-            out,
-            &[
-                m(&c.queue),
-                m(c.module.as_deref().unwrap_or("")),
-                cause,
-                c.items.to_string(),
-                m(&c.example.1),
-            ],
-        )?;
-    }
+    let shown = causes.iter().take(rows(o));
+    crate::shown::markdown(out, shown, &crate::fleet::SESSION_CAUSES_MARKDOWN)?;
     more(out, causes.len(), rows(o), "`xferlens report --full`")
-}
-
-/// A cause, escaped, with the count of RESTORE items that failed in
-/// cascade of it.
-fn cause_cell(c: &crate::fleet::CauseStat, cascade: Option<&crate::fleet::CauseStat>) -> String {
-    let mut cause = m(&c.cause);
-    if let Some(x) = cascade {
-        cause.push_str(&format!(
-            " (and {} RESTORE item(s) failed in cascade)",
-            x.items
-        ));
-    }
-    cause
 }
 
 /// The slowest restores of a session with their three longest steps.
@@ -414,28 +389,9 @@ pub fn answers<W: Write>(
     let causes = a.fleet.independent_causes();
     if !causes.is_empty() {
         writeln!(out, "## Top failure causes\n")?;
-        table_header(
-            out,
-            &[
-                "Queue", "Module", "Cause", "Items", "Accounts", "Sessions", "Example",
-            ],
-        )?;
-        for (c, cascade) in causes.iter().take(n) {
-            // A cascade follows from its TRANSFER cause: shown with it.
-            let cause = cause_cell(c, *cascade);
-            row(
-                out,
-                &[
-                    m(&c.queue),
-                    m(c.module.as_deref().unwrap_or("")),
-                    cause,
-                    c.items.to_string(),
-                    c.accounts().to_string(),
-                    c.sessions.to_string(),
-                    format!("{} {}", code(&c.example.0), m(&c.example.1)),
-                ],
-            )?;
-        }
+        // A cascade follows from its TRANSFER cause: shown with it.
+        let rows = causes.iter().take(n);
+        crate::shown::markdown(out, rows, &crate::fleet::CAUSES_MARKDOWN)?;
         more(out, causes.len(), n, "causes.csv")?;
     }
     let hosts = crate::fleet::host_rows(a.fleet, a.histories);

@@ -30,13 +30,30 @@ pub enum How {
     Id,
     /// An item status (`failed`): styled by its value in HTML.
     Status,
+    /// A percentage: a bar and its figure in HTML, the figure in Markdown
+    /// (`12.3%`).
+    Bar,
+    /// As [`How::Bar`], with a narrow bar (for a table of many columns).
+    SmallBar,
+    /// A share in percent: a bar alone in HTML, titled `12.3% of <what>`;
+    /// the figure in Markdown.
+    Share(&'static str),
+    /// An RFC 3339 time as `2024-05-01 12:00:00`, on one line.
+    Clock,
+    /// A count as a sentence, `{}` standing for it: nothing when the count
+    /// is zero or unknown.
+    Note(&'static str),
+    /// A fixed mark when the count is above zero, nothing otherwise.
+    Flag(&'static str),
 }
 
 impl How {
-    /// The cell as shown (before escaping): numbers in units for people
-    /// where the column asks for them.
-    fn show(self, cell: &Cell<'_>) -> String {
-        match self {
+    /// The cell as shown, before escaping: numbers in units for people
+    /// where the column asks for them. `None` for a note or mark that is
+    /// not shown.
+    fn show(self, cell: &Cell<'_>) -> Option<String> {
+        let above_zero = cell.number().is_some_and(|n| n > 0.0);
+        Some(match self {
             How::Text | How::Number | How::Code | How::Id | How::Status => {
                 cell.to_text().into_owned()
             }
@@ -46,14 +63,118 @@ impl How {
                 .number()
                 .map(|r| format!("{}/s", bytes(r)))
                 .unwrap_or_default(),
+            How::Bar | How::SmallBar | How::Share(_) => cell
+                .number()
+                .map(|p| format!("{p:.1}%"))
+                .unwrap_or_default(),
+            How::Clock => cell.to_text().replace('T', " ").replace('Z', ""),
+            How::Note(text) => {
+                let n = cell.to_text();
+                return above_zero.then(|| text.replace("{}", &n));
+            }
+            How::Flag(mark) => return above_zero.then(|| mark.to_owned()),
+        })
+    }
+
+    /// The class of an HTML cell shown this way, if any.
+    fn class(self) -> Option<&'static str> {
+        match self {
+            How::Number | How::Bytes | How::Duration | How::Rate => Some("num"),
+            How::Bar | How::SmallBar | How::Clock => Some("nw"),
+            _ => None,
         }
     }
 
-    /// Right-aligned in HTML.
-    fn numeric(self) -> bool {
-        matches!(self, How::Number | How::Bytes | How::Duration | How::Rate)
+    /// `text` (from [`How::show`]) as HTML.
+    fn html(self, cell: &Cell<'_>, text: &str) -> String {
+        let bar = |class: &str, title: String, width: f64, figure: &str| {
+            format!("<span class=\"{class}\" title=\"{title}\"><span style=\"width:{width:.1}%\"></span></span>{figure}")
+        };
+        let pct = cell.number().unwrap_or(0.0);
+        match self {
+            How::Code => format!("<code>{}</code>", h(text)),
+            How::Bar => bar("bar", format!("{pct:.1}%"), pct.clamp(0.0, 100.0), &format!(" {pct:.1}%")),
+            How::SmallBar => bar("bar s", format!("{pct:.1}%"), pct.clamp(0.0, 100.0), &format!(" {pct:.1}%")),
+            How::Share(of) => bar("bar", format!("{pct:.1}% of {of}"), pct, ""),
+            _ => h(text),
+        }
+    }
+
+    /// `text` (from [`How::show`]) as Markdown.
+    fn markdown(self, text: &str) -> String {
+        match self {
+            How::Text | How::Status | How::Note(_) | How::Flag(_) => m(text),
+            // An empty code span would show two backticks.
+            How::Code | How::Id if text.is_empty() => String::new(),
+            How::Code | How::Id => markdown_code(text),
+            _ => text.to_owned(),
+        }
     }
 }
+
+/// How a further part of a cell follows what comes before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Join {
+    /// After a space.
+    Space,
+    /// After a space, de-emphasised: a muted span in HTML, plain in
+    /// Markdown.
+    Muted,
+    /// After a space, as an aside: a muted span in HTML, in parentheses in
+    /// Markdown.
+    Aside,
+    /// In parentheses, after a space.
+    Paren,
+    /// On a new line in HTML, after a space in Markdown.
+    Below,
+    /// As an aside on a new line: a muted span after a line break in HTML,
+    /// in parentheses in Markdown.
+    BelowAside,
+    /// After a comma in Markdown, on a new line in HTML (one of a list).
+    Next,
+    /// After ` of ` (`3.1 GB of 4.0 GB`).
+    Of,
+}
+
+impl Join {
+    /// `part` (already escaped) after this join, as HTML.
+    fn html(self, part: &str) -> String {
+        match self {
+            Join::Space => format!(" {part}"),
+            Join::Muted | Join::Aside => format!(" <span class=\"muted\">{part}</span>"),
+            Join::Paren => format!(" ({part})"),
+            Join::Below | Join::Next => format!("<br>{part}"),
+            Join::BelowAside => format!("<br><span class=\"muted\">{part}</span>"),
+            Join::Of => format!(" of {part}"),
+        }
+    }
+
+    /// `part` (already escaped) after this join, as Markdown.
+    fn markdown(self, part: &str) -> String {
+        match self {
+            Join::Space | Join::Muted | Join::Below => format!(" {part}"),
+            Join::Aside | Join::Paren | Join::BelowAside => format!(" ({part})"),
+            Join::Next => format!(", {part}"),
+            Join::Of => format!(" of {part}"),
+        }
+    }
+}
+
+/// A further part of a cell: another column of the same row, shown after
+/// the column before it. A part whose cell is empty or unknown (or a note
+/// or mark with nothing to say) is left out with its join.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Part {
+    /// How it follows.
+    pub join: Join,
+    /// The view column it shows.
+    pub column: &'static str,
+    /// How.
+    pub how: How,
+}
+
+/// Parts a cell can have after its column.
+const PARTS: usize = 8;
 
 /// One column of a report table.
 #[derive(Clone, Copy, Debug)]
@@ -64,6 +185,16 @@ pub struct Shown {
     pub column: &'static str,
     /// How.
     pub how: How,
+    /// Further parts of the same cell, in order.
+    pub parts: [Option<Part>; PARTS],
+    /// HTML: the column whose value sorts this one in a sortable table
+    /// (`data-v`), and the key of an unknown value.
+    pub key: Option<(&'static str, &'static str)>,
+    /// HTML: the column holding the anchor this cell links to (no link
+    /// where it is empty).
+    pub link: Option<&'static str>,
+    /// HTML: kept on one line.
+    pub nowrap: bool,
 }
 
 /// A column of a report table: `heading` shows view column `column`, `how`.
@@ -72,22 +203,77 @@ pub const fn shown(heading: &'static str, column: &'static str, how: How) -> Sho
         heading,
         column,
         how,
+        parts: [None; PARTS],
+        key: None,
+        link: None,
+        nowrap: false,
     }
 }
 
-/// For each row, the text of each shown column, in order (picked by
-/// name once, before the rows).
-fn texts<R: Row>(rows: impl IntoIterator<Item = R>, cols: &[Shown]) -> Vec<Vec<String>> {
-    let at: Vec<usize> = cols.iter().map(|c| position::<R>(c.column)).collect();
-    rows.into_iter()
-        .map(|r| {
-            let cells = r.cells();
-            cols.iter()
-                .zip(&at)
-                .map(|(c, &i)| c.how.show(&cells.as_ref()[i]))
-                .collect()
+impl Shown {
+    /// The same, with column `column` shown `how` after it in the same
+    /// cell, joined by `join`.
+    pub const fn then(mut self, join: Join, column: &'static str, how: How) -> Shown {
+        let mut i = 0;
+        while self.parts[i].is_some() {
+            i += 1;
+        }
+        self.parts[i] = Some(Part { join, column, how });
+        self
+    }
+
+    /// The same, sorted by column `column` in a sortable HTML table
+    /// (`unknown` where it has no value).
+    pub const fn sorted_by(mut self, column: &'static str, unknown: &'static str) -> Shown {
+        self.key = Some((column, unknown));
+        self
+    }
+
+    /// The same, linked in HTML to the anchor in column `column`.
+    pub const fn linked_by(mut self, column: &'static str) -> Shown {
+        self.link = Some(column);
+        self
+    }
+
+    /// The same, kept on one line in HTML.
+    pub const fn nowrap(mut self) -> Shown {
+        self.nowrap = true;
+        self
+    }
+}
+
+/// Where the columns a [`Shown`] reads sit in row type `R`.
+struct At {
+    main: usize,
+    parts: Vec<(Part, usize)>,
+    key: Option<(usize, &'static str)>,
+    link: Option<usize>,
+}
+
+impl At {
+    /// The positions of `col`'s columns in `R` (panics on a name `R` does
+    /// not have: a programming error, caught by every table's test).
+    fn of<R: Row>(col: &Shown) -> At {
+        At {
+            main: position::<R>(col.column),
+            parts: col
+                .parts
+                .iter()
+                .flatten()
+                .map(|p| (*p, position::<R>(p.column)))
+                .collect(),
+            key: col.key.map(|(c, unknown)| (position::<R>(c), unknown)),
+            link: col.link.map(position::<R>),
+        }
+    }
+
+    /// The parts shown, each with its text (before escaping).
+    fn parts<'c>(&'c self, cells: &'c [Cell<'_>]) -> impl Iterator<Item = (Part, &'c Cell<'c>, String)> + 'c {
+        self.parts.iter().filter_map(move |&(p, i)| {
+            let text = p.how.show(&cells[i])?;
+            (!text.is_empty()).then(|| (p, &cells[i], text))
         })
-        .collect()
+    }
 }
 
 /// Writes an HTML table's heading row and one row per item of `rows`
@@ -118,20 +304,54 @@ pub fn html_rows<W: Write, R: Row>(
     rows: impl IntoIterator<Item = R>,
     cols: &[Shown],
 ) -> io::Result<()> {
-    for row in texts(rows, cols) {
+    html_rows_with(out, rows, cols, |_, _| String::new())
+}
+
+/// As [`html_rows`], with `inside(row, column)` (HTML, already escaped)
+/// written at the end of each cell: for content nested in a cell that is
+/// no column, such as an item's detail records under its reason.
+pub fn html_rows_with<W: Write, R: Row>(
+    out: &mut W,
+    rows: impl IntoIterator<Item = R>,
+    cols: &[Shown],
+    inside: impl Fn(&R, &Shown) -> String,
+) -> io::Result<()> {
+    let at: Vec<At> = cols.iter().map(At::of::<R>).collect();
+    for row in rows {
+        let cells = row.cells();
+        let cells = cells.as_ref();
         write!(out, "<tr>")?;
-        for (c, text) in cols.iter().zip(&row) {
-            match c.how {
-                How::Code => write!(out, "<td><code>{}</code></td>", h(text))?,
-                How::Status => write!(
-                    out,
-                    "<td class=\"st {}\">{}</td>",
-                    h(&text.to_uppercase()),
-                    h(text)
-                )?,
-                how if how.numeric() => write!(out, "<td class=\"num\">{}</td>", h(text))?,
-                _ => write!(out, "<td>{}</td>", h(text))?,
+        for (c, at) in cols.iter().zip(&at) {
+            let cell = &cells[at.main];
+            let text = c.how.show(cell).unwrap_or_default();
+            write!(out, "<td")?;
+            let class = match c.how {
+                How::Status => Some(format!("st {}", h(&text.to_uppercase()))),
+                how => how
+                    .class()
+                    .or(c.nowrap.then_some("nw"))
+                    .map(str::to_owned),
+            };
+            if let Some(class) = class {
+                write!(out, " class=\"{class}\"")?;
             }
+            if let Some((i, unknown)) = at.key {
+                let key = cells[i].to_text();
+                let key = if key.is_empty() { unknown } else { &key };
+                write!(out, " data-v=\"{}\"", h(key))?;
+            }
+            write!(out, ">")?;
+            let shown = c.how.html(cell, &text);
+            match at.link.map(|i| cells[i].to_text()) {
+                Some(anchor) if !anchor.is_empty() => {
+                    write!(out, "<a href=\"#{}\">{shown}</a>", h(&anchor))?
+                }
+                _ => write!(out, "{shown}")?,
+            }
+            for (p, cell, text) in at.parts(cells) {
+                write!(out, "{}", p.join.html(&p.how.html(cell, &text)))?;
+            }
+            write!(out, "{}</td>", inside(&row, c))?;
         }
         writeln!(out, "</tr>")?;
     }
@@ -148,16 +368,19 @@ pub fn markdown<W: Write, R: Row>(
     let headings: Vec<&str> = cols.iter().map(|c| c.heading).collect();
     writeln!(out, "| {} |", headings.join(" | "))?;
     writeln!(out, "|{}|", vec!["---"; cols.len()].join("|"))?;
-    for row in texts(rows, cols) {
+    let at: Vec<At> = cols.iter().map(At::of::<R>).collect();
+    for row in rows {
+        let cells = row.cells();
+        let cells = cells.as_ref();
         let shown: Vec<String> = cols
             .iter()
-            .zip(&row)
-            .map(|(c, text)| {
-                let shown = match c.how {
-                    How::Text | How::Status => m(text),
-                    How::Code | How::Id => markdown_code(text),
-                    _ => text.clone(),
-                };
+            .zip(&at)
+            .map(|(c, at)| {
+                let text = c.how.show(&cells[at.main]).unwrap_or_default();
+                let mut shown = c.how.markdown(&text);
+                for (p, _, text) in at.parts(cells) {
+                    shown.push_str(&p.join.markdown(&p.how.markdown(&text)));
+                }
                 // An empty cell still needs its space.
                 if shown.is_empty() {
                     " ".to_owned()

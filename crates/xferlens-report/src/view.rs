@@ -137,6 +137,24 @@ impl<R: Row> Serialize for Json<'_, R> {
     }
 }
 
+/// `a` then `b`, as one array of `N` names: the columns of a row that
+/// extends another (see [`columns!`](crate::columns!)).
+pub const fn joined<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {
+    assert!(a.len() + b.len() == N, "N is the sum of both lengths");
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < a.len() {
+        out[i] = a[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < b.len() {
+        out[i + j] = b[j];
+        j += 1;
+    }
+    out
+}
+
 /// Declares a row type's columns, one line each:
 ///
 /// ```ignore
@@ -148,8 +166,36 @@ impl<R: Row> Serialize for Json<'_, R> {
 ///
 /// This implements [`Row`] for the type and defines the public constant
 /// of its column names.
+///
+/// A row that shows another row with more columns (a report's line, with
+/// what only that report needs) names the other row's type and the field
+/// that holds it; its columns come first, unchanged:
+///
+/// ```ignore
+/// columns! { CauseLine<'a> as r => CAUSE_LINE_COLUMNS: CauseStat = r.c; {
+///     "cascade_items" => Cell::UInt(r.cascade.map(|c| c.items)),
+/// } }
+/// ```
 #[macro_export]
 macro_rules! columns {
+    ($ty:ident $(<$lt:lifetime>)? as $r:ident => $names:ident : $base:ty = $field:expr; { $($name:literal => $cell:expr),+ $(,)? }) => {
+        /// Column names of this table, in order: the columns of the row it
+        /// extends, then its own.
+        pub const $names: &[&str] = &$crate::view::joined::<
+            { <$base as $crate::view::Row>::COLUMNS.len() + [$($name),+].len() },
+        >(<$base as $crate::view::Row>::COLUMNS, &[$($name),+]);
+
+        impl$(<$lt>)? $crate::view::Row for $ty$(<$lt>)? {
+            const COLUMNS: &'static [&'static str] = $names;
+            type Cells<'r> = [$crate::view::Cell<'r>; $names.len()] where Self: 'r;
+            fn cells(&self) -> Self::Cells<'_> {
+                let $r = self;
+                let base = $crate::view::Row::cells(&$field);
+                let mut all = base.as_ref().iter().cloned().chain([$($cell),+]);
+                ::std::array::from_fn(|_| all.next().expect("one cell per column"))
+            }
+        }
+    };
     ($ty:ident $(<$lt:lifetime>)? as $r:ident => $names:ident { $($name:literal => $cell:expr),+ $(,)? }) => {
         /// Column names of this table, in order.
         pub const $names: &[&str] = &[$($name),+];
@@ -204,6 +250,28 @@ mod tests {
             serde_json::to_string(&Cell::Fixed(None, 1)).unwrap(),
             "null"
         );
+    }
+
+    struct Wider<'a> {
+        d: &'a Demo,
+        extra: u64,
+    }
+
+    columns! { Wider<'a> as r => WIDER_COLUMNS: Demo = r.d; {
+        "extra" => Cell::count(r.extra),
+    } }
+
+    #[test]
+    fn a_row_that_extends_another_keeps_its_columns_first() {
+        let d = Demo {
+            name: "x".into(),
+            size: Some(3),
+            pct: 1.0,
+        };
+        let w = Wider { d: &d, extra: 9 };
+        assert_eq!(WIDER_COLUMNS, ["name", "size", "pct", "extra"]);
+        let texts: Vec<String> = w.cells().iter().map(|c| c.to_text().into_owned()).collect();
+        assert_eq!(texts, ["x", "3", "1.0", "9"]);
     }
 
     #[test]

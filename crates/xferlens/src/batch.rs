@@ -442,7 +442,8 @@ pub fn run(ctx: &Ctx, roots: &[PathBuf], filters: &Filters, o: &BatchOptions) ->
         fleet.failed_items,
         fleet.failed_accounts
     )?;
-    for (c, _) in fleet.independent_causes().into_iter().take(3) {
+    for line in fleet.independent_causes().into_iter().take(3) {
+        let c = line.c;
         writeln!(
             out,
             "  {:>5}x {} {}{}",
