@@ -10,6 +10,8 @@ use std::io::{self, Write};
 use xferlens_replay::{detail_kinds, whm_state, Item, ItemStatus, Session, RESTORE};
 
 use crate::escape::html as h;
+use crate::json::QueueProgress;
+use crate::rows::{QueueLine, QUEUES_SHOWN};
 use crate::modules::ModuleStats;
 use crate::time::{bytes, duration, rfc3339, rfc3339_opt};
 use crate::Options;
@@ -302,23 +304,9 @@ fn session<W: Write>(s: &Session, n: usize, o: &Options, out: &mut W) -> io::Res
         writeln!(out, "<tr><th>{k}</th><td>{v}</td></tr>")?;
     }
     writeln!(out, "</table>")?;
-    writeln!(out, "<h3>Queues</h3><div class=\"wide\"><table><tr><th>Queue</th><th>State</th><th>Items</th><th>Completed</th><th>Had warnings</th><th>Failed</th><th>Running</th><th>Pending</th><th>Bytes</th><th>Progress</th></tr>")?;
-    for q in &s.queues {
-        writeln!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"nw\">{}</td><td class=\"nw\">{}</td></tr>",
-            h(&q.name),
-            h(&q.state.whm_name(&q.name)),
-            q.items_total,
-            q.completed(),
-            q.warning,
-            q.failed,
-            q.running,
-            q.pending,
-            if q.bytes_total > 0 { format!("{} of {}", bytes(q.bytes_done), bytes(q.bytes_total as f64)) } else { String::new() },
-            bar(q.percent)
-        )?;
-    }
+    write!(out, "<h3>Queues</h3><div class=\"wide\"><table>")?;
+    let queues = s.queues.iter().map(|q| QueueLine(QueueProgress(q)));
+    crate::shown::html(out, queues, &QUEUES_SHOWN)?;
     writeln!(out, "</table></div>")?;
     gantt(s, out)?;
     module_breakdown(s, out)?;

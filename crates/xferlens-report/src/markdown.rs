@@ -9,8 +9,9 @@ use xferlens_replay::{detail_kinds, whm_state, Item, ItemStatus, Session};
 
 use crate::escape::markdown as m;
 use crate::escape::markdown_code as code;
-use crate::rows::{AccountRow, ItemRow, ACCOUNT_COLUMNS, ITEM_COLUMNS};
-use crate::time::{bytes, duration, rfc3339_opt};
+use crate::json::QueueProgress;
+use crate::rows::{AccountRow, ItemRow, QueueLine, ACCOUNT_COLUMNS, ITEM_COLUMNS};
+use crate::time::{duration, rfc3339_opt};
 use crate::view::{Cell, Row};
 use crate::Options;
 
@@ -78,42 +79,8 @@ pub fn session<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
     }
     writeln!(out)?;
     writeln!(out, "### Queues\n")?;
-    table_header(
-        out,
-        &[
-            "Queue",
-            "State",
-            "Items",
-            "Completed",
-            "Had warnings",
-            "Failed",
-            "Running",
-            "Pending",
-            "Bytes",
-            "Percent",
-        ],
-    )?;
-    for q in &s.queues {
-        row(
-            out,
-            &[
-                m(&q.name),
-                q.state.whm_name(&m(&q.name)),
-                q.items_total.to_string(),
-                q.completed().to_string(),
-                q.warning.to_string(),
-                q.failed.to_string(),
-                q.running.to_string(),
-                q.pending.to_string(),
-                if q.bytes_total > 0 {
-                    format!("{} of {}", bytes(q.bytes_done), bytes(q.bytes_total as f64))
-                } else {
-                    String::new()
-                },
-                format!("{:.1}%", q.percent),
-            ],
-        )?;
-    }
+    let queues = s.queues.iter().map(|q| QueueLine(QueueProgress(q)));
+    crate::shown::markdown(out, queues, &crate::rows::QUEUES_MARKDOWN)?;
     writeln!(out)?;
     causes(out, s, o)?;
     problems(out, s, ItemStatus::Failed, "Failed items", o)?;

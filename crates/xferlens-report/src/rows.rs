@@ -6,6 +6,8 @@
 use xferlens_replay::{whm_state, Account, Item, Session, RESTORE, TRANSFER};
 
 use crate::columns;
+use crate::json::QueueProgress;
+use crate::shown::{shown, How, Join, Shown};
 use crate::time::rfc3339;
 use crate::view::Cell;
 
@@ -277,3 +279,38 @@ columns! { EventRow<'a> as r => EVENT_COLUMNS {
     "item_type" => Cell::opt(r.item_type),
     "msg" => Cell::opt(r.msg.as_deref()),
 } }
+
+/// One queue as the reports show it: its progress columns, and the counts
+/// and byte totals people read.
+pub struct QueueLine<'a>(pub QueueProgress<'a>);
+
+columns! { QueueLine<'a> as r => QUEUE_LINE_COLUMNS: QueueProgress = r.0; {
+    "completed" => Cell::count(r.0 .0.completed()),
+    // Bytes moved and to move, unknown when the log gives no sizes.
+    "sized_done" => Cell::Fixed((r.0 .0.bytes_total > 0).then_some(r.0 .0.bytes_done), 0),
+    "sized_total" => Cell::UInt((r.0 .0.bytes_total > 0).then_some(r.0 .0.bytes_total)),
+} }
+
+/// The queue table of a session's HTML report.
+pub const QUEUES_SHOWN: [Shown; 10] = [
+    shown("Queue", "queue", How::Text),
+    shown("State", "state", How::State),
+    shown("Items", "items_total", How::Number),
+    shown("Completed", "completed", How::Number),
+    shown("Had warnings", "warning", How::Number),
+    shown("Failed", "failed", How::Number),
+    shown("Running", "running", How::Number),
+    shown("Pending", "pending", How::Number),
+    shown("Bytes", "sized_done", How::Bytes)
+        .then(Join::Of, "sized_total", How::Bytes)
+        .nowrap(),
+    shown("Progress", "percent", How::Bar),
+];
+
+/// The queue table of a session's Markdown report: the same, its last
+/// heading "Percent".
+pub const QUEUES_MARKDOWN: [Shown; 10] = {
+    let mut t = QUEUES_SHOWN;
+    t[9].heading = "Percent";
+    t
+};

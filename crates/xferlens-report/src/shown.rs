@@ -38,6 +38,9 @@ pub enum How {
     /// A share in percent: a bar alone in HTML, titled `12.3% of <what>`;
     /// the figure in Markdown.
     Share(&'static str),
+    /// A WHM queue state (`TRANSFER_PENDING`): the queue's name from the
+    /// logs, escaped, and the state word, ours, as it is.
+    State,
     /// An RFC 3339 time as `2024-05-01 12:00:00`, on one line.
     Clock,
     /// A count as a sentence, `{}` standing for it: nothing when the count
@@ -54,7 +57,7 @@ impl How {
     fn show(self, cell: &Cell<'_>) -> Option<String> {
         let above_zero = cell.number().is_some_and(|n| n > 0.0);
         Some(match self {
-            How::Text | How::Number | How::Code | How::Id | How::Status => {
+            How::Text | How::Number | How::Code | How::Id | How::Status | How::State => {
                 cell.to_text().into_owned()
             }
             How::Bytes => cell.number().map(bytes).unwrap_or_default(),
@@ -104,6 +107,13 @@ impl How {
     fn markdown(self, text: &str) -> String {
         match self {
             How::Text | How::Status | How::Note(_) | How::Flag(_) => m(text),
+            How::State => {
+                let word = ["_PENDING", "_INPROGRESS"]
+                    .into_iter()
+                    .find(|w| text.ends_with(w))
+                    .unwrap_or("");
+                format!("{}{word}", m(&text[..text.len() - word.len()]))
+            }
             // An empty code span would show two backticks.
             How::Code | How::Id if text.is_empty() => String::new(),
             How::Code | How::Id => markdown_code(text),
@@ -193,7 +203,8 @@ pub struct Shown {
     /// HTML: the column holding the anchor this cell links to (no link
     /// where it is empty).
     pub link: Option<&'static str>,
-    /// HTML: kept on one line.
+    /// HTML: kept on one line, and aligned as text (a cell of two
+    /// figures, `1.5 GB of 2.0 GB`).
     pub nowrap: bool,
 }
 
@@ -327,10 +338,7 @@ pub fn html_rows_with<W: Write, R: Row>(
             write!(out, "<td")?;
             let class = match c.how {
                 How::Status => Some(format!("st {}", h(&text.to_uppercase()))),
-                how => how
-                    .class()
-                    .or(c.nowrap.then_some("nw"))
-                    .map(str::to_owned),
+                how => c.nowrap.then_some("nw").or(how.class()).map(str::to_owned),
             };
             if let Some(class) = class {
                 write!(out, " class=\"{class}\"")?;
