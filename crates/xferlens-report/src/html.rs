@@ -11,7 +11,7 @@ use xferlens_replay::{detail_kinds, whm_state, Item, ItemStatus, Session, RESTOR
 
 use crate::escape::html as h;
 use crate::json::QueueProgress;
-use crate::rows::{QueueLine, QUEUES_SHOWN};
+use crate::rows::{QueueLine, SessionLine, QUEUES_SHOWN, SESSIONS_SHOWN};
 use crate::modules::ModuleStats;
 use crate::time::{bytes, duration, rfc3339, rfc3339_opt};
 use crate::Options;
@@ -222,43 +222,18 @@ fn overview<W: Write>(
         "<p>{}</p>",
         crate::FleetTotals::of(worst.iter().copied()).sentence()
     )?;
-    writeln!(out, "<div class=\"wide\"><table class=\"sortable\"><thead><tr><th>Session</th><th>State</th><th>Source host</th><th>Started (UTC)</th><th>Duration</th><th>Failed</th><th>Warnings</th><th>Pending</th><th>Progress</th><th>Diagnostics</th></tr></thead><tbody>")?;
-    for (n, s) in worst.iter().enumerate() {
-        let failed = s.items_with(ItemStatus::Failed).count();
-        let pending: u64 = s
-            .queues
-            .iter()
-            .map(|q| q.pending)
-            .fold(0, u64::saturating_add);
-        let warned: u64 = s
-            .queues
-            .iter()
-            .map(|q| q.warning)
-            .fold(0, u64::saturating_add);
-        let id = if linked(s) {
-            format!("<a href=\"#{}\">{}</a>", anchor(n), h(&s.id))
-        } else {
-            h(&s.id)
-        };
-        let pct = s.percent();
-        writeln!(
-            out,
-            "<tr><td data-v=\"{n}\">{id}</td><td class=\"st {st}\">{st}</td><td>{host}</td><td class=\"nw\" data-v=\"{t}\">{start}</td><td class=\"num\" data-v=\"{ds}\">{dur}</td><td class=\"num\">{failed}</td><td class=\"num\">{warned}</td><td class=\"num\">{pending}</td><td class=\"nw\" data-v=\"{pct:.1}\">{bar}</td><td class=\"num\">{d}</td></tr>",
-            st = s.state.as_str(),
-            host = h(s.remote_host.as_deref().unwrap_or("")),
-            t = s.started_at.unwrap_or(0),
-            start = s.started_at.map(|t| rfc3339(t).replace('T', " ").replace('Z', "")).unwrap_or_default(),
-            ds = s.duration_s().unwrap_or(-1),
-            dur = s.duration_s().map(duration).unwrap_or_default(),
-            bar = bar(pct).replacen("class=\"bar\"", "class=\"bar s\"", 1),
-            d = s.diagnostics.len(),
-        )?;
-    }
+    write!(
+        out,
+        "<div class=\"wide\"><table class=\"sortable\"><thead>"
+    )?;
+    crate::shown::html_head(out, &SESSIONS_SHOWN)?;
+    writeln!(out, "</thead><tbody>")?;
+    let rows = worst
+        .iter()
+        .enumerate()
+        .map(|(n, s)| SessionLine::new(s, n, linked(s).then(|| anchor(n))));
+    crate::shown::html_rows(out, rows, &SESSIONS_SHOWN)?;
     writeln!(out, "</tbody></table></div>")
-}
-
-fn bar(pct: f64) -> String {
-    format!("<span class=\"bar\" title=\"{pct:.1}%\"><span style=\"width:{:.1}%\"></span></span> {pct:.1}%", pct.clamp(0.0, 100.0))
 }
 
 /// Writes one session's section: facts, queues, the timeline by worker,

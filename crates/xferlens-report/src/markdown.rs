@@ -477,51 +477,13 @@ pub fn report<W: Write>(sessions: &[Session], o: &Options, out: &mut W) -> io::R
 /// The overview table of many sessions, worst first.
 pub fn fleet_overview<W: Write>(sessions: &[Session], o: &Options, out: &mut W) -> io::Result<()> {
     writeln!(out, "{}\n", crate::FleetTotals::of(sessions).sentence())?;
-    table_header(
-        out,
-        &[
-            "Session",
-            "State",
-            "Source host",
-            "Started",
-            "Duration",
-            "Failed",
-            "Warnings",
-            "Pending",
-            "Percent",
-            "Diagnostics",
-            "Skipped lines",
-        ],
-    )?;
     let worst = crate::worst_first(sessions);
-    for s in worst.iter().take(rows(o)) {
-        let count = |st: ItemStatus| s.items_with(st).count();
-        let pending: u64 = s
-            .queues
-            .iter()
-            .map(|q| q.pending)
-            .fold(0, u64::saturating_add);
-        row(
-            out,
-            &[
-                code(&s.id),
-                s.state.as_str().to_owned(),
-                m(s.remote_host.as_deref().unwrap_or("")),
-                rfc3339_opt(s.started_at),
-                s.duration_s().map(duration).unwrap_or_default(),
-                count(ItemStatus::Failed).to_string(),
-                s.queues
-                    .iter()
-                    .map(|q| q.warning)
-                    .fold(0, u64::saturating_add)
-                    .to_string(),
-                pending.to_string(),
-                format!("{:.1}%", s.percent()),
-                s.diagnostics.len().to_string(),
-                s.skipped_lines.to_string(),
-            ],
-        )?;
-    }
+    let lines = worst
+        .iter()
+        .take(rows(o))
+        .enumerate()
+        .map(|(n, s)| crate::rows::SessionLine::new(s, n, None));
+    crate::shown::markdown(out, lines, &crate::rows::SESSIONS_MARKDOWN)?;
     more(out, worst.len(), rows(o), "sessions.csv (`xferlens batch`)")
 }
 

@@ -314,3 +314,70 @@ pub const QUEUES_MARKDOWN: [Shown; 10] = {
     t[9].heading = "Percent";
     t
 };
+
+/// One session as the reports' session lists show it: its row, where it
+/// stands in the list, and the link to its section.
+pub struct SessionLine<'a> {
+    /// The session's row.
+    pub row: SessionRow<'a>,
+    /// Its place in the list, from 0 (the list's own order).
+    pub rank: usize,
+    /// The anchor of its section on the page; `None` when it has none.
+    pub anchor: Option<String>,
+}
+
+impl<'a> SessionLine<'a> {
+    /// The line of `s`, at `rank`, linked to `anchor`.
+    pub fn new(s: &'a Session, rank: usize, anchor: Option<String>) -> SessionLine<'a> {
+        SessionLine {
+            row: SessionRow::new(s),
+            rank,
+            anchor,
+        }
+    }
+}
+
+/// The sum of one count over a session's queues.
+fn queue_sum(s: &Session, count: fn(&xferlens_replay::Queue) -> u64) -> u64 {
+    s.queues.iter().map(count).fold(0, u64::saturating_add)
+}
+
+columns! { SessionLine<'a> as r => SESSION_LINE_COLUMNS: SessionRow = r.row; {
+    "rank" => Cell::count(r.rank as u64),
+    "anchor" => Cell::opt(r.anchor.as_deref()),
+    "started_unix" => Cell::Int(r.row.s.started_at),
+    "failed_items" => Cell::count(r.row.s.items_with(xferlens_replay::ItemStatus::Failed).count() as u64),
+    "warned_items" => Cell::count(queue_sum(r.row.s, |q| q.warning)),
+    "pending_items" => Cell::count(queue_sum(r.row.s, |q| q.pending)),
+} }
+
+/// The sortable session list of the HTML reports.
+pub const SESSIONS_SHOWN: [Shown; 10] = [
+    shown("Session", "session_id", How::Text)
+        .sorted_by("rank", "")
+        .linked_by("anchor"),
+    shown("State", "state", How::Status),
+    shown("Source host", "remote_host", How::Text),
+    shown("Started (UTC)", "started_at", How::Clock).sorted_by("started_unix", "0"),
+    shown("Duration", "duration_s", How::Elapsed).sorted_by("duration_s", "-1"),
+    shown("Failed", "failed_items", How::Number),
+    shown("Warnings", "warned_items", How::Number),
+    shown("Pending", "pending_items", How::Number),
+    shown("Progress", "percent", How::SmallBar).sorted_by("percent", ""),
+    shown("Diagnostics", "diagnostics", How::Number),
+];
+
+/// The session list of the Markdown reports.
+pub const SESSIONS_MARKDOWN: [Shown; 11] = [
+    shown("Session", "session_id", How::Id),
+    shown("State", "state", How::Status),
+    shown("Source host", "remote_host", How::Text),
+    shown("Started", "started_at", How::Text),
+    shown("Duration", "duration_s", How::Elapsed),
+    shown("Failed", "failed_items", How::Number),
+    shown("Warnings", "warned_items", How::Number),
+    shown("Pending", "pending_items", How::Number),
+    shown("Percent", "percent", How::Bar),
+    shown("Diagnostics", "diagnostics", How::Number),
+    shown("Skipped lines", "skipped_lines", How::Number),
+];

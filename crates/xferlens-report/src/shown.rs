@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use crate::escape::{html as h, markdown as m, markdown_code};
 use crate::modules::dur;
-use crate::time::bytes;
+use crate::time::{bytes, duration};
 use crate::view::{position, Cell, Row};
 
 /// How a column's cell is shown.
@@ -24,6 +24,8 @@ pub enum How {
     Bytes,
     /// Seconds, as a duration for people (`3m 09s`; `-` when unknown).
     Duration,
+    /// Seconds, as a duration for people; empty when unknown.
+    Elapsed,
     /// Bytes per second, in units for people (`49.7 MB/s`).
     Rate,
     /// An id (a session's): a code span in Markdown, text in HTML.
@@ -62,6 +64,10 @@ impl How {
             }
             How::Bytes => cell.number().map(bytes).unwrap_or_default(),
             How::Duration => dur(cell.number().map(|s| s as i64)),
+            How::Elapsed => cell
+                .number()
+                .map(|s| duration(s as i64))
+                .unwrap_or_default(),
             How::Rate => cell
                 .number()
                 .map(|r| format!("{}/s", bytes(r)))
@@ -82,7 +88,7 @@ impl How {
     /// The class of an HTML cell shown this way, if any.
     fn class(self) -> Option<&'static str> {
         match self {
-            How::Number | How::Bytes | How::Duration | How::Rate => Some("num"),
+            How::Number | How::Bytes | How::Duration | How::Elapsed | How::Rate => Some("num"),
             How::Bar | How::SmallBar | How::Clock => Some("nw"),
             _ => None,
         }
