@@ -12,7 +12,7 @@ use xferlens_replay::{detail_kinds, whm_state, Item, ItemStatus, Session, RESTOR
 use crate::escape::html as h;
 use crate::json::QueueProgress;
 use crate::rows::{QueueLine, SessionLine, QUEUES_SHOWN, SESSIONS_SHOWN};
-use crate::modules::ModuleStats;
+use crate::modules::{ModuleLine, ModuleStats};
 use crate::time::{bytes, duration, rfc3339, rfc3339_opt};
 use crate::Options;
 
@@ -690,41 +690,14 @@ fn module_table<W: Write>(
     if stats.is_empty() {
         return Ok(());
     }
-    let all: i64 = stats
-        .modules
-        .iter()
-        .map(|m| m.total_s())
-        .sum::<i64>()
-        .max(1);
     let id = if with_session { " id=\"modules\"" } else { "" };
-    writeln!(out, "<h3{id}>{}</h3><div class=\"wide\"><table><tr><th>Module</th><th>Runs</th><th>Failed</th><th>Median</th><th>p90</th><th>Total time</th><th>Longest runs</th></tr>", h(title))?;
-    for st in stats.by_total_time() {
-        let share = st.total_s() as f64 / all as f64 * 100.0;
-        let slow: Vec<String> = st
-            .slowest
-            .iter()
-            .map(|(d, sid, item)| {
-                let sid = if with_session {
-                    format!(" <span class=\"muted\">{}</span>", h(sid))
-                } else {
-                    String::new()
-                };
-                format!("{}{sid} {}", h(item), duration(*d))
-            })
-            .collect();
-        writeln!(
-            out,
-            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{} {}</td><td>{}</td></tr>",
-            h(&st.name),
-            st.runs,
-            st.failed,
-            crate::modules::dur(st.quantile(0.5)),
-            crate::modules::dur(st.quantile(0.9)),
-            format_args!("<span class=\"bar\" title=\"{share:.1}% of module time\"><span style=\"width:{share:.1}%\"></span></span>"),
-            duration(st.total_s()),
-            slow.join("<br>")
-        )?;
-    }
+    write!(out, "<h3{id}>{}</h3><div class=\"wide\"><table>", h(title))?;
+    let shown = if with_session {
+        &crate::modules::MODULES_FLEET_HTML
+    } else {
+        &crate::modules::MODULES_SESSION_HTML
+    };
+    crate::shown::html(out, ModuleLine::of(stats), shown)?;
     writeln!(out, "</table></div>")
 }
 

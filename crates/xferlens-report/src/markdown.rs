@@ -413,31 +413,8 @@ pub fn module_stats<W: Write>(stats: &crate::modules::ModuleStats, out: &mut W) 
         "## Restore modules
 "
     )?;
-    table_header(
-        out,
-        &[
-            "Module", "Runs", "Failed", "Median", "p90", "Total", "Slowest",
-        ],
-    )?;
-    for st in stats.by_total_time() {
-        let slow: Vec<String> = st
-            .slowest
-            .iter()
-            .map(|(d, sid, item)| format!("{} {} ({})", code(sid), m(item), duration(*d)))
-            .collect();
-        row(
-            out,
-            &[
-                m(&st.name),
-                st.runs.to_string(),
-                st.failed.to_string(),
-                crate::modules::dur(st.quantile(0.5)),
-                crate::modules::dur(st.quantile(0.9)),
-                duration(st.total_s()),
-                slow.join(", "),
-            ],
-        )?;
-    }
+    let lines = crate::modules::ModuleLine::of(stats);
+    crate::shown::markdown(out, lines, &crate::modules::MODULES_MARKDOWN)?;
     writeln!(out)
 }
 

@@ -11,6 +11,7 @@ use xferlens_replay::{Item, ModuleState, Session};
 
 use crate::columns;
 use crate::csv::CsvOut;
+use crate::shown::{shown, How, Join, Shown};
 use crate::time::duration;
 use crate::view::{Cell, Row};
 
@@ -202,6 +203,9 @@ pub const MODULE_NAMES_MAX: usize = 200;
 /// How many slowest runs [`ModuleStat`] keeps per module.
 const SLOWEST_KEPT: usize = 3;
 
+// The module tables show each kept run in columns of its own.
+const _: () = assert!(SLOWEST_KEPT == 3, "ModuleLine has columns for three runs");
+
 /// One module over many sessions.
 #[derive(Clone, Debug, Default)]
 pub struct ModuleStat {
@@ -342,6 +346,116 @@ columns! { ModuleStat as r => STAT_COLUMNS {
         r.slowest.iter().map(|(d, _, _)| d.to_string()).collect::<Vec<_>>().join(" ").into()
     )),
 } }
+
+/// One module as the reports' module tables show it: its statistics, its
+/// share of all module time, and its slowest runs one column each.
+pub struct ModuleLine<'a> {
+    /// The module's statistics.
+    pub st: &'a ModuleStat,
+    /// Its share of the time of every module, in percent.
+    pub share: f64,
+}
+
+impl<'a> ModuleLine<'a> {
+    /// The lines of `stats`, most total time first.
+    pub fn of(stats: &'a ModuleStats) -> impl Iterator<Item = ModuleLine<'a>> {
+        let all = stats.modules.iter().map(|m| m.total_s()).sum::<i64>().max(1);
+        stats.by_total_time().into_iter().map(move |st| ModuleLine {
+            st,
+            share: st.total_s() as f64 / all as f64 * 100.0,
+        })
+    }
+
+    /// Slowest run `k` (from 0): seconds, session id, item.
+    fn run(&self, k: usize) -> Option<&'a (i64, String, String)> {
+        self.st.slowest.get(k)
+    }
+}
+
+columns! { ModuleLine<'a> as r => MODULE_LINE_COLUMNS: ModuleStat = r.st; {
+    "share" => Cell::Fixed(Some(r.share), 1),
+    "run1_s" => Cell::Int(r.run(0).map(|x| x.0)),
+    "run1_session" => Cell::opt(r.run(0).map(|x| x.1.as_str())),
+    "run1_item" => Cell::opt(r.run(0).map(|x| x.2.as_str())),
+    "run2_s" => Cell::Int(r.run(1).map(|x| x.0)),
+    "run2_session" => Cell::opt(r.run(1).map(|x| x.1.as_str())),
+    "run2_item" => Cell::opt(r.run(1).map(|x| x.2.as_str())),
+    "run3_s" => Cell::Int(r.run(2).map(|x| x.0)),
+    "run3_session" => Cell::opt(r.run(2).map(|x| x.1.as_str())),
+    "run3_item" => Cell::opt(r.run(2).map(|x| x.2.as_str())),
+} }
+
+/// The first columns of every module table.
+const MODULE_FIRST: [Shown; 5] = [
+    shown("Module", "module", How::Text),
+    shown("Runs", "runs", How::Number),
+    shown("Failed", "failed", How::Number),
+    shown("Median", "median_s", How::Duration),
+    shown("p90", "p90_s", How::Duration),
+];
+
+/// The total time of a module, with its share as a bar (HTML).
+const MODULE_TOTAL: Shown = shown("Total time", "share", How::Share("module time")).then(
+    Join::Space,
+    "total_s",
+    How::Elapsed,
+);
+
+/// The module table of a fleet's HTML report: where each module took
+/// longest, with the session.
+pub const MODULES_FLEET_HTML: [Shown; 7] = [
+    MODULE_FIRST[0],
+    MODULE_FIRST[1],
+    MODULE_FIRST[2],
+    MODULE_FIRST[3],
+    MODULE_FIRST[4],
+    MODULE_TOTAL,
+    shown("Longest runs", "run1_item", How::Text)
+        .then(Join::Muted, "run1_session", How::Text)
+        .then(Join::Space, "run1_s", How::Elapsed)
+        .then(Join::Next, "run2_item", How::Text)
+        .then(Join::Muted, "run2_session", How::Text)
+        .then(Join::Space, "run2_s", How::Elapsed)
+        .then(Join::Next, "run3_item", How::Text)
+        .then(Join::Muted, "run3_session", How::Text)
+        .then(Join::Space, "run3_s", How::Elapsed),
+];
+
+/// The module table of one session's HTML report (its runs are all of
+/// this session).
+pub const MODULES_SESSION_HTML: [Shown; 7] = [
+    MODULE_FIRST[0],
+    MODULE_FIRST[1],
+    MODULE_FIRST[2],
+    MODULE_FIRST[3],
+    MODULE_FIRST[4],
+    MODULE_TOTAL,
+    shown("Longest runs", "run1_item", How::Text)
+        .then(Join::Space, "run1_s", How::Elapsed)
+        .then(Join::Next, "run2_item", How::Text)
+        .then(Join::Space, "run2_s", How::Elapsed)
+        .then(Join::Next, "run3_item", How::Text)
+        .then(Join::Space, "run3_s", How::Elapsed),
+];
+
+/// The module table of the Markdown reports.
+pub const MODULES_MARKDOWN: [Shown; 7] = [
+    MODULE_FIRST[0],
+    MODULE_FIRST[1],
+    MODULE_FIRST[2],
+    MODULE_FIRST[3],
+    MODULE_FIRST[4],
+    shown("Total", "total_s", How::Elapsed),
+    shown("Slowest", "run1_session", How::Id)
+        .then(Join::Space, "run1_item", How::Text)
+        .then(Join::Paren, "run1_s", How::Elapsed)
+        .then(Join::Next, "run2_session", How::Id)
+        .then(Join::Space, "run2_item", How::Text)
+        .then(Join::Paren, "run2_s", How::Elapsed)
+        .then(Join::Next, "run3_session", How::Id)
+        .then(Join::Space, "run3_item", How::Text)
+        .then(Join::Paren, "run3_s", How::Elapsed),
+];
 
 /// Writes the per-module statistics as CSV (`modules.csv` in `batch`
 /// output), most total time first.
