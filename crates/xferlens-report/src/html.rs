@@ -11,7 +11,7 @@ use xferlens_replay::{detail_kinds, whm_state, Item, ItemStatus, Session, RESTOR
 
 use crate::escape::html as h;
 use crate::json::QueueProgress;
-use crate::rows::{QueueLine, SessionLine, QUEUES_SHOWN, SESSIONS_SHOWN};
+use crate::rows::{ItemLine, QueueLine, SessionLine, QUEUES_SHOWN, SESSIONS_SHOWN};
 use crate::modules::{ModuleLine, ModuleStats};
 use crate::time::{bytes, duration, rfc3339, rfc3339_opt};
 use crate::Options;
@@ -360,7 +360,7 @@ fn failures<W: Write>(s: &Session, details: bool, out: &mut W) -> io::Result<()>
         )?;
         // Log lines per item only where they can differ enough to help:
         // in a cause shared by many items they repeat the cause.
-        item_table(out, &g.items, details && g.items.len() <= 10)?;
+        item_table(out, s, &g.items, details && g.items.len() <= 10)?;
         if !g.cascades.is_empty() {
             let names: Vec<String> = g
                 .cascades
@@ -396,7 +396,7 @@ fn warnings<W: Write>(s: &Session, details: bool, out: &mut W) -> io::Result<()>
         if list.len() <= 20 { " open" } else { "" },
         list.len()
     )?;
-    item_table(out, &list, details)?;
+    item_table(out, s, &list, details)?;
     writeln!(out, "</details>")
 }
 
@@ -762,78 +762,68 @@ fn module_breakdown<W: Write>(s: &Session, out: &mut W) -> io::Result<()> {
 /// A table of items: queue, item, local name, reason (with its markers
 /// and, with `details`, its log lines and detail records) and the count
 /// columns that are not all zeros. At most [`ITEM_ROWS`] rows.
-fn item_table<W: Write>(out: &mut W, list: &[&Item], details: bool) -> io::Result<()> {
-    let shown = &list[..list.len().min(ITEM_ROWS)];
-    let counts = crate::nonzero_counts(shown);
-    write!(
-        out,
-        "<div class=\"wide\"><table><tr><th>Queue</th><th>Item</th><th>Local name</th><th>Reason</th>"
-    )?;
-    for (name, _) in &counts {
-        write!(out, "<th>{name}</th>")?;
-    }
-    writeln!(out, "</tr>")?;
-    for it in shown {
-        let mut reason = h(&crate::modules::reason(it).unwrap_or_default());
-        if it.cascaded {
-            reason.push_str(" <span class=\"muted\">(cascade)</span>");
+fn item_table<W: Write>(
+    out: &mut W,
+    s: &Session,
+    list: &[&Item],
+    details: bool,
+) -> io::Result<()> {
+    let shown: Vec<ItemLine> = list[..list.len().min(ITEM_ROWS)]
+        .iter()
+        .map(|it| ItemLine::new(s, it))
+        .collect();
+    let cols = crate::rows::items_shown(&shown);
+    let count = shown.len();
+    write!(out, "<div class=\"wide\"><table>")?;
+    crate::shown::html_head(out, &cols)?;
+    writeln!(out)?;
+    crate::shown::html_rows_with(out, shown, &cols, |line, col| {
+        if details && col.column == "reason" {
+            details_list(line.it)
+        } else {
+            String::new()
         }
-        if it.worker_crashed {
-            reason.push_str(" <span class=\"muted\">(worker crashed)</span>");
-        }
-        let mut extra = String::new();
-        if details {
-            for (kind, recs) in detail_kinds(&it.details) {
-                for d in recs {
-                    let origin = crate::detail_origin(d);
-                    extra.push_str(&format!(
-                        "<li>{kind}: <span class=\"muted\">{}</span> {}</li>",
-                        h(&origin),
-                        h(&d.text)
-                    ));
-                }
-            }
-            if let Some(log) = &it.log {
-                // Log lines that only repeat the reason are left out.
-                let said = crate::modules::reason(it).unwrap_or_default();
-                for l in log
-                    .errors
-                    .iter()
-                    .filter(|l| !said.contains(l.text.trim()))
-                    .take(5)
-                {
-                    extra.push_str(&format!(
-                        "<li><code>{}:{}</code> {}</li>",
-                        h(&log.file),
-                        l.line,
-                        h(&l.text)
-                    ));
-                }
-            }
-        }
-        if !extra.is_empty() {
-            reason.push_str(&format!("<ul class=\"d\">{extra}</ul>"));
-        }
-        write!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
-            h(&it.queue),
-            h(&it.label()),
-            h(it.local_item.as_deref().unwrap_or("")),
-            reason,
-        )?;
-        for (_, f) in &counts {
-            write!(out, "<td class=\"num\">{}</td>", f(it))?;
-        }
-        writeln!(out, "</tr>")?;
-    }
+    })?;
     writeln!(out, "</table></div>")?;
-    more(
-        out,
-        list.len(),
-        shown.len(),
-        "items.csv or `xferlens items`",
-    )
+    more(out, list.len(), count, "items.csv or `xferlens items`")
+}
+
+/// An item's detail records and the log lines that say more than its
+/// reason, as a list nested in its reason's cell (empty when none).
+fn details_list(it: &Item) -> String {
+    let mut extra = String::new();
+    for (kind, recs) in detail_kinds(&it.details) {
+        for d in recs {
+            let origin = crate::detail_origin(d);
+            extra.push_str(&format!(
+                "<li>{kind}: <span class=\"muted\">{}</span> {}</li>",
+                h(&origin),
+                h(&d.text)
+            ));
+        }
+    }
+    if let Some(log) = &it.log {
+        // Log lines that only repeat the reason are left out.
+        let said = crate::modules::reason(it).unwrap_or_default();
+        for l in log
+            .errors
+            .iter()
+            .filter(|l| !said.contains(l.text.trim()))
+            .take(5)
+        {
+            extra.push_str(&format!(
+                "<li><code>{}:{}</code> {}</li>",
+                h(&log.file),
+                l.line,
+                h(&l.text)
+            ));
+        }
+    }
+    if extra.is_empty() {
+        extra
+    } else {
+        format!("<ul class=\"d\">{extra}</ul>")
+    }
 }
 
 /// A tick step for a time axis of `span` seconds: the first of the usual

@@ -97,26 +97,6 @@ impl DiagnosticCounts {
     }
 }
 
-/// A count column of the problem tables: its heading and its value.
-pub type CountColumn = (&'static str, fn(&Item) -> u64);
-
-/// The summary counts an item can carry, as table columns.
-pub const COUNT_COLUMNS: [CountColumn; 4] = [
-    ("Warnings", |i| i.counts.warnings),
-    ("Skipped", |i| i.counts.skipped_items),
-    ("Dangerous", |i| i.counts.dangerous_items),
-    ("Altered", |i| i.counts.altered_items),
-];
-
-/// The count columns that are not all zeros over these items (a column
-/// of zeros says nothing and takes room).
-pub fn nonzero_counts(items: &[&Item]) -> Vec<CountColumn> {
-    COUNT_COLUMNS
-        .into_iter()
-        .filter(|(_, f)| items.iter().any(|i| f(i) > 0))
-        .collect()
-}
-
 /// How long (seconds) a running session has gone without a new log line,
 /// when that is longer than `o.stale_after_s`: the writer probably died
 /// (or the logs are an old copy), so its ETA means nothing. Paused and

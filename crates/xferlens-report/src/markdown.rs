@@ -10,7 +10,9 @@ use xferlens_replay::{detail_kinds, whm_state, Item, ItemStatus, Session};
 use crate::escape::markdown as m;
 use crate::escape::markdown_code as code;
 use crate::json::QueueProgress;
-use crate::rows::{AccountRow, ItemRow, QueueLine, ACCOUNT_COLUMNS, ITEM_COLUMNS};
+use crate::rows::{
+    AccountRow, ItemLine, ItemRow, QueueLine, ACCOUNT_COLUMNS, ITEMS_SHOWN, ITEM_COLUMNS,
+};
 use crate::time::{duration, rfc3339_opt};
 use crate::view::{Cell, Row};
 use crate::Options;
@@ -113,19 +115,6 @@ pub fn session<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
     Ok(())
 }
 
-/// The reason of a failed or warned item, escaped, with the markers every
-/// output uses: "(cascade)" and "(worker crashed)".
-fn reason_cell(it: &Item) -> String {
-    let mut reason = m(&crate::modules::reason(it).unwrap_or_default());
-    if it.cascaded {
-        reason.push_str(" (cascade)");
-    }
-    if it.worker_crashed {
-        reason.push_str(" (worker crashed)");
-    }
-    reason
-}
-
 /// Rows shown per list: all with `--full`, else `o.md_rows`.
 fn rows(o: &Options) -> usize {
     if o.full {
@@ -208,20 +197,9 @@ fn problems<W: Write>(
     writeln!(out, "### {title} ({})\n", list.len())?;
     let total = list.len();
     let list: Vec<&Item> = list.into_iter().take(rows(o)).collect();
-    let counts = crate::nonzero_counts(&list);
-    let mut header = vec!["Queue", "Item", "Local name", "Reason"];
-    header.extend(counts.iter().map(|(h, _)| *h));
-    table_header(out, &header)?;
-    for it in &list {
-        let mut cells = vec![
-            m(&it.queue),
-            item_label(it),
-            m(it.local_item.as_deref().unwrap_or("")),
-            reason_cell(it),
-        ];
-        cells.extend(counts.iter().map(|(_, f)| f(it).to_string()));
-        row(out, &cells)?;
-    }
+    let lines: Vec<ItemLine> = list.iter().map(|it| ItemLine::new(s, it)).collect();
+    let cols = crate::rows::items_shown(&lines);
+    crate::shown::markdown(out, lines, &cols)?;
     more(
         out,
         total,
@@ -290,18 +268,8 @@ fn slowest<W: Write>(out: &mut W, s: &Session) -> io::Result<()> {
         "### Slowest items, by restore step
 "
     )?;
-    table_header(out, &["Queue", "Item", "Duration", "Longest steps"])?;
-    for it in slow {
-        row(
-            out,
-            &[
-                m(&it.queue),
-                item_label(it),
-                it.duration_s().map(duration).unwrap_or_default(),
-                m(&crate::modules::breakdown(it, 3)),
-            ],
-        )?;
-    }
+    let lines = slow.into_iter().map(|it| ItemLine::new(s, it));
+    crate::shown::markdown(out, lines, &crate::rows::SLOWEST_SHOWN)?;
     writeln!(out)
 }
 
@@ -506,10 +474,9 @@ pub fn fleet<W: Write>(
         fleet_overview(sessions, o, out)?;
         for (s, failed) in failing.iter().take(rows(o)) {
             writeln!(out, "## {}: {} failed item(s)\n", code(&s.id), failed.len())?;
-            table_header(out, &["Queue", "Item", "Reason"])?;
-            for it in failed.iter().take(rows(o)) {
-                row(out, &[m(&it.queue), item_label(it), reason_cell(it)])?;
-            }
+            let lines = failed.iter().take(rows(o)).map(|it| ItemLine::new(s, it));
+            let cols = [ITEMS_SHOWN[0], ITEMS_SHOWN[1], ITEMS_SHOWN[3]];
+            crate::shown::markdown(out, lines, &cols)?;
             more(out, failed.len(), rows(o), "items.csv")?;
         }
         if failing.len() > rows(o) {

@@ -9,7 +9,7 @@ use crate::columns;
 use crate::json::QueueProgress;
 use crate::shown::{shown, How, Join, Shown};
 use crate::time::rfc3339;
-use crate::view::Cell;
+use crate::view::{Cell, Row};
 
 /// One item of one queue, flattened.
 #[derive(Clone, Debug)]
@@ -380,4 +380,73 @@ pub const SESSIONS_MARKDOWN: [Shown; 11] = [
     shown("Percent", "percent", How::Bar),
     shown("Diagnostics", "diagnostics", How::Number),
     shown("Skipped lines", "skipped_lines", How::Number),
+];
+
+/// One item as the reports' item tables show it: its row, with its label,
+/// the reason people read (the failing restore step where there is one),
+/// its markers and its slowest restore steps.
+pub struct ItemLine<'a> {
+    /// The item's row.
+    pub row: ItemRow<'a>,
+    /// The item, for what a report nests under its reason.
+    pub it: &'a Item,
+}
+
+impl<'a> ItemLine<'a> {
+    /// The line of `it` in `s`.
+    pub fn new(s: &'a Session, it: &'a Item) -> ItemLine<'a> {
+        ItemLine {
+            row: ItemRow::new(s, it),
+            it,
+        }
+    }
+}
+
+columns! { ItemLine<'a> as r => ITEM_LINE_COLUMNS: ItemRow = r.row; {
+    "label" => Cell::Text(Some(r.it.label().into())),
+    "reason" => Cell::Text(crate::modules::reason(r.it).map(Into::into)),
+    "cascaded" => Cell::count(u64::from(r.it.cascaded)),
+    "worker_crashed" => Cell::count(u64::from(r.it.worker_crashed)),
+    "steps" => Cell::Text(Some(crate::modules::breakdown(r.it, 3).into())),
+} }
+
+/// The first columns of the reports' item tables: queue, item, reason
+/// with its markers.
+pub const ITEMS_SHOWN: [Shown; 4] = [
+    shown("Queue", "queue", How::Text),
+    shown("Item", "label", How::Text),
+    shown("Local name", "local_item", How::Text),
+    shown("Reason", "reason", How::Text)
+        .then(Join::Muted, "cascaded", How::Flag("(cascade)"))
+        .then(Join::Muted, "worker_crashed", How::Flag("(worker crashed)")),
+];
+
+/// The count columns an item can carry; a table shows those that are not
+/// all zeros (see [`items_shown`]).
+pub const COUNTS_SHOWN: [Shown; 4] = [
+    shown("Warnings", "warnings", How::Number),
+    shown("Skipped", "skipped_items", How::Number),
+    shown("Dangerous", "dangerous_items", How::Number),
+    shown("Altered", "altered_items", How::Number),
+];
+
+/// The item table of a problem list: [`ITEMS_SHOWN`] and the count
+/// columns that are not all zeros over `lines` (a column of zeros says
+/// nothing and takes room).
+pub fn items_shown(lines: &[ItemLine<'_>]) -> Vec<Shown> {
+    let cells: Vec<_> = lines.iter().map(|l| l.cells()).collect();
+    let mut shown = ITEMS_SHOWN.to_vec();
+    shown.extend(COUNTS_SHOWN.into_iter().filter(|c| {
+        let at = crate::view::position::<ItemLine<'_>>(c.column);
+        cells.iter().any(|r| r[at].number().is_some_and(|n| n > 0.0))
+    }));
+    shown
+}
+
+/// The slowest items of a session's Markdown report.
+pub const SLOWEST_SHOWN: [Shown; 4] = [
+    shown("Queue", "queue", How::Text),
+    shown("Item", "label", How::Text),
+    shown("Duration", "duration_s", How::Elapsed),
+    shown("Longest steps", "steps", How::Text),
 ];
