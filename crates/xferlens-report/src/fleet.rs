@@ -347,6 +347,29 @@ pub struct DayStat {
     pub failed: u64,
 }
 
+/// One day's counts as the reports show them.
+pub struct DayLine<'a> {
+    /// `YYYY-MM-DD` (UTC), or `unknown`.
+    pub day: &'a str,
+    /// Its counts.
+    pub st: &'a DayStat,
+}
+
+columns! { DayLine<'a> as r => DAY_COLUMNS {
+    "day" => Cell::text(r.day),
+    "sessions" => Cell::count(r.st.sessions),
+    "moved" => Cell::count(r.st.moved),
+    "failed" => Cell::count(r.st.failed),
+} }
+
+/// The per-day table of the Markdown fleet report.
+pub const DAYS_SHOWN: [Shown; 4] = [
+    shown("Day (UTC)", "day", How::Text),
+    shown("Sessions", "sessions", How::Number),
+    shown("Accounts moved", "moved", How::Number),
+    shown("Accounts failed", "failed", How::Number),
+];
+
 /// Answers over many sessions.
 #[derive(Clone, Debug, Default)]
 pub struct FleetStats {

@@ -90,19 +90,11 @@ pub fn session<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
     slowest(out, s)?;
     if !s.child_failures.is_empty() {
         writeln!(out, "### Worker crashes\n")?;
-        table_header(out, &["Queue", "Child", "Retry", "Master line", "Item"])?;
-        for c in &s.child_failures {
-            row(
-                out,
-                &[
-                    m(c.queue.as_deref().unwrap_or("")),
-                    c.child.map(|x| x.to_string()).unwrap_or_default(),
-                    m(c.retry.as_deref().unwrap_or("")),
-                    c.line.to_string(),
-                    c.item.map(|i| m(&s.items[i].key())).unwrap_or_default(),
-                ],
-            )?;
-        }
+        let rows = s
+            .child_failures
+            .iter()
+            .map(|c| crate::rows::ChildFailureRow::new(s, c));
+        crate::shown::markdown(out, rows, &crate::rows::CHILD_FAILURES_SHOWN)?;
         writeln!(out)?;
     }
     if !s.diagnostics.is_empty() {
@@ -349,22 +341,13 @@ pub fn answers<W: Write>(
     module_stats(a.modules, out)?;
     if !a.fleet.days.is_empty() {
         writeln!(out, "## Per day\n")?;
-        table_header(
-            out,
-            &["Day (UTC)", "Sessions", "Accounts moved", "Accounts failed"],
-        )?;
-        let days: Vec<_> = a.fleet.days.iter().collect();
-        for (d, st) in days.iter().rev().take(n) {
-            row(
-                out,
-                &[
-                    m(d),
-                    st.sessions.to_string(),
-                    st.moved.to_string(),
-                    st.failed.to_string(),
-                ],
-            )?;
-        }
+        let days = &a.fleet.days;
+        let lines = days
+            .iter()
+            .rev()
+            .take(n)
+            .map(|(day, st)| crate::fleet::DayLine { day, st });
+        crate::shown::markdown(out, lines, &crate::fleet::DAYS_SHOWN)?;
         more(out, days.len(), n, "sessions.csv")?;
     }
     Ok(())

@@ -450,3 +450,38 @@ pub const SLOWEST_SHOWN: [Shown; 4] = [
     shown("Duration", "duration_s", How::Elapsed),
     shown("Longest steps", "steps", How::Text),
 ];
+
+/// A worker death (`child-failed`) as a session report lists it.
+pub struct ChildFailureRow<'a> {
+    /// The death.
+    pub c: &'a xferlens_replay::ChildFailure,
+    /// The key of the item the worker held (`TRANSFER account bob`).
+    pub item: Option<String>,
+}
+
+impl<'a> ChildFailureRow<'a> {
+    /// The row of `c` in `s`.
+    pub fn new(s: &Session, c: &'a xferlens_replay::ChildFailure) -> ChildFailureRow<'a> {
+        ChildFailureRow {
+            c,
+            item: c.item.map(|i| s.items[i].key()),
+        }
+    }
+}
+
+columns! { ChildFailureRow<'a> as r => CHILD_FAILURE_COLUMNS {
+    "queue" => Cell::opt(r.c.queue.as_deref()),
+    "child" => Cell::UInt(r.c.child),
+    "retry" => Cell::opt(r.c.retry.as_deref()),
+    "line" => Cell::count(r.c.line),
+    "item" => Cell::opt(r.item.as_deref()),
+} }
+
+/// The worker crashes of a session's Markdown report.
+pub const CHILD_FAILURES_SHOWN: [Shown; 5] = [
+    shown("Queue", "queue", How::Text),
+    shown("Child", "child", How::Number),
+    shown("Retry", "retry", How::Text),
+    shown("Master line", "line", How::Number),
+    shown("Item", "item", How::Text),
+];
