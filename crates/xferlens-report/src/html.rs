@@ -11,8 +11,8 @@ use xferlens_replay::{detail_kinds, whm_state, Item, ItemStatus, Session, RESTOR
 
 use crate::escape::html as h;
 use crate::json::QueueProgress;
-use crate::rows::{ItemLine, QueueLine, SessionLine, QUEUES_SHOWN, SESSIONS_SHOWN};
 use crate::modules::{ModuleLine, ModuleStats};
+use crate::rows::{ItemLine, QueueLine, SessionLine, QUEUES_SHOWN, SESSIONS_SHOWN};
 use crate::time::{bytes, duration, rfc3339, rfc3339_opt};
 use crate::Options;
 
@@ -222,10 +222,7 @@ fn overview<W: Write>(
         "<p>{}</p>",
         crate::FleetTotals::of(worst.iter().copied()).sentence()
     )?;
-    write!(
-        out,
-        "<div class=\"wide\"><table class=\"sortable\"><thead>"
-    )?;
+    write!(out, "<div class=\"wide\"><table class=\"sortable\"><thead>")?;
     crate::shown::html_head(out, &SESSIONS_SHOWN)?;
     writeln!(out, "</thead><tbody>")?;
     let rows = worst
@@ -762,12 +759,7 @@ fn module_breakdown<W: Write>(s: &Session, out: &mut W) -> io::Result<()> {
 /// A table of items: queue, item, local name, reason (with its markers
 /// and, with `details`, its log lines and detail records) and the count
 /// columns that are not all zeros. At most [`ITEM_ROWS`] rows.
-fn item_table<W: Write>(
-    out: &mut W,
-    s: &Session,
-    list: &[&Item],
-    details: bool,
-) -> io::Result<()> {
+fn item_table<W: Write>(out: &mut W, s: &Session, list: &[&Item], details: bool) -> io::Result<()> {
     let shown: Vec<ItemLine> = list[..list.len().min(ITEM_ROWS)]
         .iter()
         .map(|it| ItemLine::new(s, it))

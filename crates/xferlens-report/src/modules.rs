@@ -359,7 +359,12 @@ pub struct ModuleLine<'a> {
 impl<'a> ModuleLine<'a> {
     /// The lines of `stats`, most total time first.
     pub fn of(stats: &'a ModuleStats) -> impl Iterator<Item = ModuleLine<'a>> {
-        let all = stats.modules.iter().map(|m| m.total_s()).sum::<i64>().max(1);
+        let all = stats
+            .modules
+            .iter()
+            .map(|m| m.total_s())
+            .sum::<i64>()
+            .max(1);
         stats.by_total_time().into_iter().map(move |st| ModuleLine {
             st,
             share: st.total_s() as f64 / all as f64 * 100.0,

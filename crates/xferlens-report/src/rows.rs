@@ -438,7 +438,9 @@ pub fn items_shown(lines: &[ItemLine<'_>]) -> Vec<Shown> {
     let mut shown = ITEMS_SHOWN.to_vec();
     shown.extend(COUNTS_SHOWN.into_iter().filter(|c| {
         let at = crate::view::position::<ItemLine<'_>>(c.column);
-        cells.iter().any(|r| r[at].number().is_some_and(|n| n > 0.0))
+        cells
+            .iter()
+            .any(|r| r[at].number().is_some_and(|n| n > 0.0))
     }));
     shown
 }

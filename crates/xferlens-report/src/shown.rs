@@ -102,8 +102,18 @@ impl How {
         let pct = cell.number().unwrap_or(0.0);
         match self {
             How::Code => format!("<code>{}</code>", h(text)),
-            How::Bar => bar("bar", format!("{pct:.1}%"), pct.clamp(0.0, 100.0), &format!(" {pct:.1}%")),
-            How::SmallBar => bar("bar s", format!("{pct:.1}%"), pct.clamp(0.0, 100.0), &format!(" {pct:.1}%")),
+            How::Bar => bar(
+                "bar",
+                format!("{pct:.1}%"),
+                pct.clamp(0.0, 100.0),
+                &format!(" {pct:.1}%"),
+            ),
+            How::SmallBar => bar(
+                "bar s",
+                format!("{pct:.1}%"),
+                pct.clamp(0.0, 100.0),
+                &format!(" {pct:.1}%"),
+            ),
             How::Share(of) => bar("bar", format!("{pct:.1}% of {of}"), pct, ""),
             _ => h(text),
         }
@@ -285,7 +295,10 @@ impl At {
     }
 
     /// The parts shown, each with its text (before escaping).
-    fn parts<'c>(&'c self, cells: &'c [Cell<'_>]) -> impl Iterator<Item = (Part, &'c Cell<'c>, String)> + 'c {
+    fn parts<'c>(
+        &'c self,
+        cells: &'c [Cell<'_>],
+    ) -> impl Iterator<Item = (Part, &'c Cell<'c>, String)> + 'c {
         self.parts.iter().filter_map(move |&(p, i)| {
             let text = p.how.show(&cells[i])?;
             (!text.is_empty()).then(|| (p, &cells[i], text))
@@ -441,6 +454,74 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "| Count | Name |\n|---|---|\n| 7 | &lt;b&gt;\\|x\\` |\n| 0 |   |\n"
+        );
+    }
+
+    struct Rich {
+        name: &'static str,
+        of: Option<u64>,
+        cascade: u64,
+        anchor: Option<&'static str>,
+        pct: f64,
+        state: &'static str,
+    }
+
+    crate::columns! { Rich as r => RICH_COLUMNS {
+        "name" => Cell::text(r.name),
+        "of" => Cell::UInt(r.of),
+        "cascade" => Cell::count(r.cascade),
+        "anchor" => Cell::opt(r.anchor),
+        "pct" => Cell::Fixed(Some(r.pct), 1),
+        "state" => Cell::text(r.state),
+    } }
+
+    const RICH: [Shown; 3] = [
+        shown("Name", "name", How::Text)
+            .then(Join::Of, "of", How::Bytes)
+            .then(Join::BelowAside, "cascade", How::Note("and {} more"))
+            .then(Join::Muted, "cascade", How::Flag("(cascade)"))
+            .sorted_by("of", "-1")
+            .linked_by("anchor"),
+        shown("Done", "pct", How::Bar),
+        shown("State", "state", How::State),
+    ];
+
+    #[test]
+    fn parts_notes_keys_and_links_are_shown_only_when_they_have_a_value() {
+        let rows = [
+            Rich {
+                name: "a_b",
+                of: Some(1500),
+                cascade: 2,
+                anchor: Some("s1"),
+                pct: 150.0,
+                state: "Q_x_PENDING",
+            },
+            Rich {
+                name: "<c>",
+                of: None,
+                cascade: 0,
+                anchor: None,
+                pct: 0.0,
+                state: "COMPLETED",
+            },
+        ];
+        let mut out = Vec::new();
+        html_rows(&mut out, &rows, &RICH).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "<tr><td data-v=\"1500\"><a href=\"#s1\">a_b</a> of 1.5 kB<br><span class=\"muted\">and 2 more</span> <span class=\"muted\">(cascade)</span></td>\
+             <td class=\"nw\"><span class=\"bar\" title=\"150.0%\"><span style=\"width:100.0%\"></span></span> 150.0%</td><td>Q_x_PENDING</td></tr>\n\
+             <tr><td data-v=\"-1\">&lt;c&gt;</td>\
+             <td class=\"nw\"><span class=\"bar\" title=\"0.0%\"><span style=\"width:0.0%\"></span></span> 0.0%</td><td>COMPLETED</td></tr>\n"
+        );
+        let mut out = Vec::new();
+        markdown(&mut out, &rows, &RICH).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "| Name | Done | State |\n|---|---|---|\n\
+             | a\\_b of 1.5 kB (and 2 more) (cascade) | 150.0% | Q\\_x_PENDING |\n\
+             | &lt;c&gt; | 0.0% | COMPLETED |\n"
         );
     }
 }
