@@ -12,7 +12,7 @@ use xferlens_replay::{Diagnostic, Item, ItemStatus, Session, RESTORE, TRANSFER};
 use crate::accounts::{History, UNKNOWN_HOST};
 use crate::columns;
 use crate::csv::CsvOut;
-use crate::shown::{shown, How, Join, Shown};
+use crate::shown::{shown, table, How, Join, Shown};
 use crate::view::Cell;
 
 /// Longest cause kept, in characters.
@@ -664,38 +664,45 @@ const CAUSE: Shown = shown("Cause", "cause", How::Text).then(
     How::Note("and {} RESTORE item(s) failed in cascade"),
 );
 
-/// The fleet causes table of the HTML report.
-pub const CAUSES_HTML: [Shown; 7] = [
+/// The first columns of the fleet reports' cause tables.
+const CAUSE_FIRST: [Shown; 6] = [
     shown("Queue", "queue", How::Text),
     shown("Module", "module", How::Text),
     CAUSE,
     shown("Items", "items", How::Number),
     shown("Accounts", "accounts", How::Number),
     shown("Sessions", "sessions", How::Number),
-    shown("Example", "example_item", How::Text)
-        .then(Join::Muted, "example_session_id", How::Text)
-        .then(Join::Below, "example_message", How::Text),
 ];
+
+/// The fleet causes table of the HTML report.
+pub const CAUSES_HTML: [Shown; 7] = table(&[
+    &CAUSE_FIRST,
+    &[shown("Example", "example_item", How::Text)
+        .then(Join::Muted, "example_session_id", How::Text)
+        .then(Join::Below, "example_message", How::Text)],
+]);
 
 /// The fleet causes table of the Markdown report.
-pub const CAUSES_MARKDOWN: [Shown; 7] = [
-    shown("Queue", "queue", How::Text),
-    shown("Module", "module", How::Text),
-    CAUSE,
-    shown("Items", "items", How::Number),
-    shown("Accounts", "accounts", How::Number),
-    shown("Sessions", "sessions", How::Number),
-    shown("Example", "example_session_id", How::Id).then(Join::Space, "example_item", How::Text),
-];
+pub const CAUSES_MARKDOWN: [Shown; 7] =
+    table(&[
+        &CAUSE_FIRST,
+        &[shown("Example", "example_session_id", How::Id).then(
+            Join::Space,
+            "example_item",
+            How::Text,
+        )],
+    ]);
 
 /// The causes table of one session's Markdown report.
-pub const SESSION_CAUSES_MARKDOWN: [Shown; 5] = [
-    shown("Queue", "queue", How::Text),
-    shown("Module", "module", How::Text),
-    CAUSE,
-    shown("Items", "items", How::Number),
-    shown("Example", "example_item", How::Text),
-];
+pub const SESSION_CAUSES_MARKDOWN: [Shown; 5] = table(&[
+    &[
+        CAUSE_FIRST[0],
+        CAUSE_FIRST[1],
+        CAUSE_FIRST[2],
+        CAUSE_FIRST[3],
+    ],
+    &[shown("Example", "example_item", How::Text)],
+]);
 
 /// Writes causes.csv, most failed items first.
 pub fn causes_csv<W: Write>(f: &FleetStats, raw: bool, out: W) -> io::Result<()> {

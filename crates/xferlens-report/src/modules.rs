@@ -11,7 +11,7 @@ use xferlens_replay::{Item, ModuleState, Session};
 
 use crate::columns;
 use crate::csv::CsvOut;
-use crate::shown::{shown, How, Join, Shown};
+use crate::shown::{shown, table, How, Join, Shown};
 use crate::time::duration;
 use crate::view::{Cell, Row};
 
@@ -202,9 +202,6 @@ pub const MODULE_NAMES_MAX: usize = 200;
 
 /// How many slowest runs [`ModuleStat`] keeps per module.
 const SLOWEST_KEPT: usize = 3;
-
-// The module tables show each kept run in columns of its own.
-const _: () = assert!(SLOWEST_KEPT == 3, "ModuleLine has columns for three runs");
 
 /// One module over many sessions.
 #[derive(Clone, Debug, Default)]
@@ -406,61 +403,62 @@ const MODULE_TOTAL: Shown = shown("Total time", "share", How::Share("module time
     How::Elapsed,
 );
 
+/// The columns of each kept run: item, session, seconds.
+const RUNS: [[&str; 3]; SLOWEST_KEPT] = [
+    ["run1_item", "run1_session", "run1_s"],
+    ["run2_item", "run2_session", "run2_s"],
+    ["run3_item", "run3_session", "run3_s"],
+];
+
+/// The slowest runs in one HTML cell, one per line: item, (muted) session
+/// when `with_session`, and time.
+const fn runs_html(with_session: bool) -> Shown {
+    let mut s = shown("Longest runs", RUNS[0][0], How::Text);
+    let mut k = 0;
+    while k < RUNS.len() {
+        if k > 0 {
+            s = s.then(Join::Next, RUNS[k][0], How::Text);
+        }
+        if with_session {
+            s = s.then(Join::Muted, RUNS[k][1], How::Text);
+        }
+        s = s.then(Join::Space, RUNS[k][2], How::Elapsed);
+        k += 1;
+    }
+    s
+}
+
+/// The slowest runs in one Markdown cell, after commas: `session` item
+/// (time).
+const fn runs_markdown() -> Shown {
+    let mut s = shown("Slowest", RUNS[0][1], How::Id);
+    let mut k = 0;
+    while k < RUNS.len() {
+        if k > 0 {
+            s = s.then(Join::Next, RUNS[k][1], How::Id);
+        }
+        s = s.then(Join::Space, RUNS[k][0], How::Text);
+        s = s.then(Join::Paren, RUNS[k][2], How::Elapsed);
+        k += 1;
+    }
+    s
+}
+
 /// The module table of a fleet's HTML report: where each module took
 /// longest, with the session.
-pub const MODULES_FLEET_HTML: [Shown; 7] = [
-    MODULE_FIRST[0],
-    MODULE_FIRST[1],
-    MODULE_FIRST[2],
-    MODULE_FIRST[3],
-    MODULE_FIRST[4],
-    MODULE_TOTAL,
-    shown("Longest runs", "run1_item", How::Text)
-        .then(Join::Muted, "run1_session", How::Text)
-        .then(Join::Space, "run1_s", How::Elapsed)
-        .then(Join::Next, "run2_item", How::Text)
-        .then(Join::Muted, "run2_session", How::Text)
-        .then(Join::Space, "run2_s", How::Elapsed)
-        .then(Join::Next, "run3_item", How::Text)
-        .then(Join::Muted, "run3_session", How::Text)
-        .then(Join::Space, "run3_s", How::Elapsed),
-];
+pub const MODULES_FLEET_HTML: [Shown; 7] =
+    table(&[&MODULE_FIRST, &[MODULE_TOTAL, runs_html(true)]]);
 
 /// The module table of one session's HTML report (its runs are all of
 /// this session).
-pub const MODULES_SESSION_HTML: [Shown; 7] = [
-    MODULE_FIRST[0],
-    MODULE_FIRST[1],
-    MODULE_FIRST[2],
-    MODULE_FIRST[3],
-    MODULE_FIRST[4],
-    MODULE_TOTAL,
-    shown("Longest runs", "run1_item", How::Text)
-        .then(Join::Space, "run1_s", How::Elapsed)
-        .then(Join::Next, "run2_item", How::Text)
-        .then(Join::Space, "run2_s", How::Elapsed)
-        .then(Join::Next, "run3_item", How::Text)
-        .then(Join::Space, "run3_s", How::Elapsed),
-];
+pub const MODULES_SESSION_HTML: [Shown; 7] =
+    table(&[&MODULE_FIRST, &[MODULE_TOTAL, runs_html(false)]]);
 
 /// The module table of the Markdown reports.
-pub const MODULES_MARKDOWN: [Shown; 7] = [
-    MODULE_FIRST[0],
-    MODULE_FIRST[1],
-    MODULE_FIRST[2],
-    MODULE_FIRST[3],
-    MODULE_FIRST[4],
-    shown("Total", "total_s", How::Elapsed),
-    shown("Slowest", "run1_session", How::Id)
-        .then(Join::Space, "run1_item", How::Text)
-        .then(Join::Paren, "run1_s", How::Elapsed)
-        .then(Join::Next, "run2_session", How::Id)
-        .then(Join::Space, "run2_item", How::Text)
-        .then(Join::Paren, "run2_s", How::Elapsed)
-        .then(Join::Next, "run3_session", How::Id)
-        .then(Join::Space, "run3_item", How::Text)
-        .then(Join::Paren, "run3_s", How::Elapsed),
-];
+pub const MODULES_MARKDOWN: [Shown; 7] = table(&[
+    &MODULE_FIRST,
+    &[shown("Total", "total_s", How::Elapsed), runs_markdown()],
+]);
 
 /// Writes the per-module statistics as CSV (`modules.csv` in `batch`
 /// output), most total time first.

@@ -237,6 +237,24 @@ pub const fn shown(heading: &'static str, column: &'static str, how: How) -> Sho
     }
 }
 
+/// The columns of `pieces`, in order, as one table of `N` columns (for
+/// tables that share their first columns).
+pub const fn table<const N: usize>(pieces: &[&[Shown]]) -> [Shown; N] {
+    let mut out = [shown("", "", How::Text); N];
+    let (mut n, mut p) = (0, 0);
+    while p < pieces.len() {
+        let mut i = 0;
+        while i < pieces[p].len() {
+            out[n] = pieces[p][i];
+            n += 1;
+            i += 1;
+        }
+        p += 1;
+    }
+    assert!(n == N, "N is the number of columns");
+    out
+}
+
 impl Shown {
     /// The same, with column `column` shown `how` after it in the same
     /// cell, joined by `join`.
