@@ -12,7 +12,11 @@ use xferlens_replay::{detail_kinds, whm_state, Item, ItemStatus, Session, RESTOR
 use crate::escape::html as h;
 use crate::json::QueueProgress;
 use crate::modules::{ModuleLine, ModuleStats};
-use crate::rows::{ItemLine, QueueLine, SessionLine, QUEUES_SHOWN, SESSIONS_SHOWN};
+use crate::rows::{
+    AccountSpan, ItemLine, QueueLine, SessionLine, ACCOUNT_SPANS_SHOWN, QUEUES_SHOWN,
+    SESSIONS_SHOWN,
+};
+use crate::shown::{How, RowClass, Shown};
 use crate::time::{bytes, duration, rfc3339, rfc3339_opt};
 use crate::Options;
 
@@ -410,31 +414,15 @@ fn account_timeline<W: Write>(s: &Session, n: usize, out: &mut W) -> io::Result<
     if accounts.is_empty() {
         return Ok(());
     }
-    let item = |i: Option<usize>| i.map(|i| &s.items[i]);
-    let span = |a: &xferlens_replay::Account| {
-        let its = [item(a.transfer), item(a.restore)];
-        let start = its.iter().flatten().filter_map(|i| i.started_at).min();
-        let end = its
-            .iter()
-            .flatten()
-            .filter_map(|i| i.finished_at.or(i.started_at.and(s.last_event_at)))
-            .max();
-        (start, end)
-    };
-    let mut rows: Vec<(&xferlens_replay::Account, Option<i64>, Option<i64>)> = accounts
-        .iter()
-        .map(|a| {
-            let (b, e) = span(a);
-            (a, b, e)
-        })
-        .collect();
-    rows.sort_by_key(|(_, b, _)| b.unwrap_or(i64::MAX));
-    let t0 = rows.iter().filter_map(|r| r.1).min();
-    let t1 = rows.iter().filter_map(|r| r.2).max();
+    let mut rows: Vec<AccountSpan> = accounts.iter().map(|a| AccountSpan::new(s, a)).collect();
+    rows.sort_by_key(|r| r.start.unwrap_or(i64::MAX));
+    let t0 = rows.iter().filter_map(|r| r.start).min();
+    let t1 = rows.iter().filter_map(|r| r.end).max();
     let count = |st: &str| {
         rows.iter()
-            .filter(|(a, _, _)| {
-                a.overall.as_str() == st || (st == "pending" && a.overall.as_str() == "running")
+            .filter(|r| {
+                let o = r.a.overall.as_str();
+                o == st || (st == "pending" && o == "running")
             })
             .count()
     };
@@ -466,49 +454,41 @@ fn account_timeline<W: Write>(s: &Session, n: usize, out: &mut W) -> io::Result<
         ),
         _ => "no times in this log".into(),
     };
-    writeln!(
-        out,
-        "<div class=\"wide\"><table class=\"sortable\"><thead><tr><th>Account</th><th>Status</th><th>Size</th><th>Duration</th><th>{}</th><th>Reason</th></tr></thead><tbody>",
-        h(&axis)
-    )?;
-    let width = t1.zip(t0).map(|(b, a)| (b - a).max(1) as f64);
-    for (a, b, e) in &rows {
-        let st = a.overall.as_str();
-        let its = [item(a.transfer), item(a.restore)];
-        let size = its.iter().flatten().filter_map(|i| i.size).max();
-        let dur = b.zip(*e).map(|(b, e)| (e - b).max(0));
-        let mut tl = String::new();
-        if let (Some(t0), Some(w)) = (t0, width) {
-            for (cls, it) in [("T", item(a.transfer)), ("R", item(a.restore))] {
-                let Some(it) = it else { continue };
-                let Some(x) = it.started_at else { continue };
-                let y = it.finished_at.or(s.last_event_at).unwrap_or(x).max(x);
-                tl.push_str(&format!(
-                    "<span class=\"{cls} {}\" style=\"left:{:.1}%;width:{:.1}%\"></span>",
-                    it.status.as_str(),
-                    (x - t0) as f64 / w * 100.0,
-                    ((y - x) as f64 / w * 100.0).max(0.3),
-                ));
-            }
+    write!(out, "<div class=\"wide\"><table class=\"sortable\"><thead>")?;
+    crate::shown::html_head_with(out, &ACCOUNT_SPANS_SHOWN, |c| {
+        if c.how == How::Blank {
+            h(&axis)
+        } else {
+            c.heading.to_owned()
         }
-        let reason = its
-            .iter()
-            .flatten()
-            .filter(|i| matches!(i.status, ItemStatus::Failed | ItemStatus::Warning))
-            .find_map(|i| crate::modules::reason(i))
-            .unwrap_or_default();
-        writeln!(
-            out,
-            "<tr class=\"r k-{st}\"><td class=\"nw\">{}</td><td class=\"st {st}\">{st}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"tl\" data-v=\"{}\">{tl}</td><td>{}</td></tr>",
-            h(&a.label()),
-            size.unwrap_or(0),
-            size.map(|b| bytes(b as f64)).unwrap_or_default(),
-            dur.unwrap_or(-1),
-            dur.map(duration).unwrap_or_default(),
-            b.unwrap_or(0),
-            h(&reason)
-        )?;
-    }
+    })?;
+    writeln!(out, "</thead><tbody>")?;
+    let width = t1.zip(t0).map(|(b, a)| (b - a).max(1) as f64);
+    // Each account's TRANSFER and RESTORE as bars on the axis.
+    let bars = |r: &AccountSpan, c: &Shown| {
+        let mut tl = String::new();
+        let (Some(t0), Some(w), How::Blank) = (t0, width, c.how) else {
+            return tl;
+        };
+        for (cls, it) in ["T", "R"].into_iter().zip(r.items) {
+            let Some(it) = it else { continue };
+            let Some(x) = it.started_at else { continue };
+            let y = it.finished_at.or(s.last_event_at).unwrap_or(x).max(x);
+            tl.push_str(&format!(
+                "<span class=\"{cls} {}\" style=\"left:{:.1}%;width:{:.1}%\"></span>",
+                it.status.as_str(),
+                (x - t0) as f64 / w * 100.0,
+                ((y - x) as f64 / w * 100.0).max(0.3),
+            ));
+        }
+        tl
+    };
+    let by_outcome = RowClass {
+        fixed: "r",
+        prefix: "k-",
+        column: "overall",
+    };
+    crate::shown::html_rows_with(out, rows, &ACCOUNT_SPANS_SHOWN, Some(by_outcome), bars)?;
     writeln!(out, "</tbody></table></div></div></details>")
 }
 
@@ -769,7 +749,7 @@ fn item_table<W: Write>(out: &mut W, s: &Session, list: &[&Item], details: bool)
     write!(out, "<div class=\"wide\"><table>")?;
     crate::shown::html_head(out, &cols)?;
     writeln!(out)?;
-    crate::shown::html_rows_with(out, shown, &cols, |line, col| {
+    crate::shown::html_rows_with(out, shown, &cols, None, |line, col| {
         if details && col.column == "reason" {
             details_list(line.it)
         } else {

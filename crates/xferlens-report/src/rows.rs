@@ -3,7 +3,7 @@
 //! columns are declared once, with [`crate::columns!`] (see
 //! [`crate::view`]).
 
-use xferlens_replay::{whm_state, Account, Item, Session, RESTORE, TRANSFER};
+use xferlens_replay::{whm_state, Account, Item, ItemStatus, Session, RESTORE, TRANSFER};
 
 use crate::columns;
 use crate::json::QueueProgress;
@@ -486,4 +486,68 @@ pub const CHILD_FAILURES_SHOWN: [Shown; 5] = [
     shown("Retry", "retry", How::Text),
     shown("Master line", "line", How::Number),
     shown("Item", "item", How::Text),
+];
+
+/// One account on a session's time axis: its row, its TRANSFER and
+/// RESTORE items, and when it started and ended.
+pub struct AccountSpan<'a> {
+    /// The account's row.
+    pub row: AccountRow<'a>,
+    /// The account.
+    pub a: &'a Account,
+    /// Its TRANSFER and RESTORE items, where seen.
+    pub items: [Option<&'a Item>; 2],
+    /// Its first start (Unix seconds).
+    pub start: Option<i64>,
+    /// Its last end, or the session's last line for a running item.
+    pub end: Option<i64>,
+}
+
+impl<'a> AccountSpan<'a> {
+    /// The span of account `a` in `s`.
+    pub fn new(s: &'a Session, a: &'a Account) -> AccountSpan<'a> {
+        let item = |i: Option<usize>| i.map(|i| &s.items[i]);
+        let items = [item(a.transfer), item(a.restore)];
+        let start = items.iter().flatten().filter_map(|i| i.started_at).min();
+        let end = items
+            .iter()
+            .flatten()
+            .filter_map(|i| i.finished_at.or(i.started_at.and(s.last_event_at)))
+            .max();
+        AccountSpan {
+            row: AccountRow::new(s, a),
+            a,
+            items,
+            start,
+            end,
+        }
+    }
+}
+
+columns! { AccountSpan<'a> as r => ACCOUNT_SPAN_COLUMNS: AccountRow = r.row; {
+    "label" => Cell::Text(Some(r.a.label().into())),
+    "size_bytes" => Cell::UInt(r.items.iter().flatten().filter_map(|i| i.size).max()),
+    "span_s" => Cell::Int(r.start.zip(r.end).map(|(b, e)| (e - b).max(0))),
+    "started_unix" => Cell::Int(r.start),
+    "reason" => Cell::Text(
+        r.items
+            .iter()
+            .flatten()
+            .filter(|i| matches!(i.status, ItemStatus::Failed | ItemStatus::Warning))
+            .find_map(|i| crate::modules::reason(i))
+            .map(Into::into),
+    ),
+} }
+
+/// The accounts of a session's HTML report on one time axis (the axis
+/// column is drawn by the caller; its heading says the axis).
+pub const ACCOUNT_SPANS_SHOWN: [Shown; 6] = [
+    shown("Account", "label", How::Text).nowrap(),
+    shown("Status", "overall", How::Outcome),
+    shown("Size", "size_bytes", How::Bytes).sorted_by("size_bytes", "0"),
+    shown("Duration", "span_s", How::Elapsed).sorted_by("span_s", "-1"),
+    shown("Timeline", "started_unix", How::Blank)
+        .sorted_by("started_unix", "0")
+        .classed("tl"),
+    shown("Reason", "reason", How::Text),
 ];

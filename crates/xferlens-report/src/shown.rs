@@ -30,8 +30,15 @@ pub enum How {
     Rate,
     /// An id (a session's): a code span in Markdown, text in HTML.
     Id,
-    /// An item status (`failed`): styled by its value in HTML.
+    /// An item status or session state (`failed`): styled in HTML by
+    /// its value in capitals (`st FAILED`).
     Status,
+    /// An account's or item's outcome (`failed`): styled in HTML by its
+    /// value as it is (`st failed`, the class the filters also read).
+    Outcome,
+    /// Nothing: a cell whose content the caller nests in it (a chart), or
+    /// that only carries a sort key.
+    Blank,
     /// A percentage: a bar and its figure in HTML, the figure in Markdown
     /// (`12.3%`).
     Bar,
@@ -59,9 +66,14 @@ impl How {
     fn show(self, cell: &Cell<'_>) -> Option<String> {
         let above_zero = cell.number().is_some_and(|n| n > 0.0);
         Some(match self {
-            How::Text | How::Number | How::Code | How::Id | How::Status | How::State => {
-                cell.to_text().into_owned()
-            }
+            How::Text
+            | How::Number
+            | How::Code
+            | How::Id
+            | How::Status
+            | How::Outcome
+            | How::State => cell.to_text().into_owned(),
+            How::Blank => String::new(),
             How::Bytes => cell.number().map(bytes).unwrap_or_default(),
             How::Duration => dur(cell.number().map(|s| s as i64)),
             How::Elapsed => cell
@@ -122,7 +134,7 @@ impl How {
     /// `text` (from [`How::show`]) as Markdown.
     fn markdown(self, text: &str) -> String {
         match self {
-            How::Text | How::Status | How::Note(_) | How::Flag(_) => m(text),
+            How::Text | How::Status | How::Outcome | How::Note(_) | How::Flag(_) => m(text),
             How::State => {
                 let word = ["_PENDING", "_INPROGRESS"]
                     .into_iter()
@@ -219,9 +231,10 @@ pub struct Shown {
     /// HTML: the column holding the anchor this cell links to (no link
     /// where it is empty).
     pub link: Option<&'static str>,
-    /// HTML: kept on one line, and aligned as text (a cell of two
+    /// HTML: the cell's class, in place of the one its `how` gives
+    /// (`nw`: kept on one line and aligned as text, as a cell of two
     /// figures, `1.5 GB of 2.0 GB`).
-    pub nowrap: bool,
+    pub class: Option<&'static str>,
 }
 
 /// A column of a report table: `heading` shows view column `column`, `how`.
@@ -233,7 +246,7 @@ pub const fn shown(heading: &'static str, column: &'static str, how: How) -> Sho
         parts: [None; PARTS],
         key: None,
         link: None,
-        nowrap: false,
+        class: None,
     }
 }
 
@@ -281,8 +294,13 @@ impl Shown {
     }
 
     /// The same, kept on one line in HTML.
-    pub const fn nowrap(mut self) -> Shown {
-        self.nowrap = true;
+    pub const fn nowrap(self) -> Shown {
+        self.classed("nw")
+    }
+
+    /// The same, with class `class` in HTML.
+    pub const fn classed(mut self, class: &'static str) -> Shown {
+        self.class = Some(class);
         self
     }
 }
@@ -339,11 +357,34 @@ pub fn html<W: Write, R: Row>(
 /// Writes an HTML table's heading row, without a line break (a sortable
 /// table puts it in `<thead>`).
 pub fn html_head<W: Write>(out: &mut W, cols: &[Shown]) -> io::Result<()> {
+    html_head_with(out, cols, |c| c.heading.to_owned())
+}
+
+/// As [`html_head`], each heading given (as HTML) by `heading`: for a
+/// heading that says something about the rows (the time axis of a chart
+/// column).
+pub fn html_head_with<W: Write>(
+    out: &mut W,
+    cols: &[Shown],
+    heading: impl Fn(&Shown) -> String,
+) -> io::Result<()> {
     write!(out, "<tr>")?;
     for c in cols {
-        write!(out, "<th>{}</th>", c.heading)?;
+        write!(out, "<th>{}</th>", heading(c))?;
     }
     write!(out, "</tr>")
+}
+
+/// The class of each row of an HTML table: fixed classes, and a prefix
+/// before a column's value (`r k-failed`, for filters that hide rows).
+#[derive(Clone, Copy, Debug)]
+pub struct RowClass {
+    /// Classes every row has.
+    pub fixed: &'static str,
+    /// Put before the column's value.
+    pub prefix: &'static str,
+    /// The view column.
+    pub column: &'static str,
 }
 
 /// Writes one HTML row, on its own line, per item of `rows`.
@@ -352,30 +393,44 @@ pub fn html_rows<W: Write, R: Row>(
     rows: impl IntoIterator<Item = R>,
     cols: &[Shown],
 ) -> io::Result<()> {
-    html_rows_with(out, rows, cols, |_, _| String::new())
+    html_rows_with(out, rows, cols, None, |_, _| String::new())
 }
 
-/// As [`html_rows`], with `inside(row, column)` (HTML, already escaped)
-/// written at the end of each cell: for content nested in a cell that is
-/// no column, such as an item's detail records under its reason.
+/// As [`html_rows`], each row classed by `row_class`, and with
+/// `inside(row, column)` (HTML, already escaped) written at the end of
+/// each cell: for content nested in a cell that is no column, such as an
+/// item's detail records under its reason or a chart.
 pub fn html_rows_with<W: Write, R: Row>(
     out: &mut W,
     rows: impl IntoIterator<Item = R>,
     cols: &[Shown],
+    row_class: Option<RowClass>,
     inside: impl Fn(&R, &Shown) -> String,
 ) -> io::Result<()> {
     let at: Vec<At> = cols.iter().map(At::of::<R>).collect();
+    let class_at = row_class.map(|rc| (rc, position::<R>(rc.column)));
     for row in rows {
         let cells = row.cells();
         let cells = cells.as_ref();
-        write!(out, "<tr>")?;
+        match class_at {
+            Some((rc, i)) => write!(
+                out,
+                "<tr class=\"{} {}{}\">",
+                rc.fixed,
+                rc.prefix,
+                h(&cells[i].to_text())
+            )?,
+            None => write!(out, "<tr>")?,
+        }
         for (c, at) in cols.iter().zip(&at) {
             let cell = &cells[at.main];
             let text = c.how.show(cell).unwrap_or_default();
             write!(out, "<td")?;
-            let class = match c.how {
-                How::Status => Some(format!("st {}", h(&text.to_uppercase()))),
-                how => c.nowrap.then_some("nw").or(how.class()).map(str::to_owned),
+            let class = match (c.class, c.how) {
+                (Some(class), _) => Some(class.to_owned()),
+                (None, How::Status) => Some(format!("st {}", h(&text.to_uppercase()))),
+                (None, How::Outcome) => Some(format!("st {}", h(&text))),
+                (None, how) => how.class().map(str::to_owned),
             };
             if let Some(class) = class {
                 write!(out, " class=\"{class}\"")?;
