@@ -175,7 +175,32 @@ fn report_peak_rss() {
     }
 }
 
+/// mimalloc, when built with it (the default `mimalloc` feature): see
+/// [`tune_allocator`].
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// `mi_option_purge_delay` in mimalloc 3's `mi_option_e` (the sys crate
+/// is pinned to the version this was read from; a test checks its
+/// default).
+#[cfg(feature = "mimalloc")]
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Has mimalloc give freed memory back at once rather than 1 s later:
+/// with threads that allocate and free in bursts, the delay holds more
+/// pages at the peak (batch with Parquet: 62 MB against 54 MB; glibc's
+/// malloc: 55 MB). It costs no measurable time (docs/PERFORMANCE.md).
+fn tune_allocator() {
+    #[cfg(feature = "mimalloc")]
+    // SAFETY: sets a global option; mimalloc reads it at each purge.
+    unsafe {
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0)
+    };
+}
+
 fn main() -> ExitCode {
+    tune_allocator();
     let code = real_main();
     report_peak_rss();
     code
@@ -309,5 +334,19 @@ fn run(cli: Cli, ctx: &Ctx) -> anyhow::Result<Outcome> {
             man_pages(&dir)?;
             Ok(Outcome::default())
         }
+    }
+}
+
+#[cfg(all(test, feature = "mimalloc"))]
+mod tests {
+    #[test]
+    fn the_purge_delay_option_is_the_one_mimalloc_documents() {
+        // Its default (1,000 ms, in mimalloc's options.c) where nothing
+        // set it: the options near that index default to 0 or 1.
+        // SAFETY: reads a global option.
+        assert_eq!(
+            unsafe { libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY) },
+            1000
+        );
     }
 }
