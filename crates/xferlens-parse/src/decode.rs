@@ -18,21 +18,8 @@ use serde_json::Value;
 
 use crate::diagnostic::DiagnosticKind;
 use crate::event::{
-    Action, Contents, Detail, DetailLists, Event, Finished, Msg, MsgLines, MsgType,
+    unquote, Action, Contents, Detail, DetailLists, Event, Finished, Msg, MsgLines, MsgType,
 };
-
-/// Decodes a JSON string literal (with its quotes): borrowed when it holds
-/// no escapes.
-pub(crate) fn unquote(s: &str) -> Cow<'_, str> {
-    let inner = s.strip_prefix('"').and_then(|t| t.strip_suffix('"'));
-    match inner {
-        Some(inner) if !inner.as_bytes().contains(&b'\\') => Cow::Borrowed(inner),
-        _ => match serde_json::from_str::<String>(s) {
-            Ok(v) => Cow::Owned(v),
-            Err(_) => Cow::Borrowed(s),
-        },
-    }
-}
 
 /// A string that borrows when it can; numbers and booleans become text.
 struct Str<'a>(Cow<'a, str>);

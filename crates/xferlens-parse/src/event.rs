@@ -371,7 +371,7 @@ impl<'a> MsgLines<'a> {
         let lone = (0..b.len()).all(|i| {
             b[i] != b'"' || b[..i].iter().rev().take_while(|&&c| c == b'\\').count() % 2 == 1
         });
-        lone.then(|| crate::decode::unquote(inner))
+        lone.then(|| unquote(inner))
     }
 
     /// The strings joined with `sep`.
@@ -389,7 +389,7 @@ impl<'a> MsgLines<'a> {
 pub fn raw_to_text(raw: &RawValue) -> Cow<'_, str> {
     let s = raw.get();
     if s.starts_with('"') {
-        crate::decode::unquote(s)
+        unquote(s)
     } else {
         Cow::Borrowed(s)
     }
@@ -453,6 +453,19 @@ pub struct Detail {
     pub text: String,
     /// The optional link (third element), as raw JSON.
     pub link: Option<String>,
+}
+
+/// Decodes a JSON string literal (with its quotes): borrowed when it holds
+/// no escapes.
+pub(crate) fn unquote(s: &str) -> Cow<'_, str> {
+    let inner = s.strip_prefix('"').and_then(|t| t.strip_suffix('"'));
+    match inner {
+        Some(inner) if !inner.as_bytes().contains(&b'\\') => Cow::Borrowed(inner),
+        _ => match serde_json::from_str::<String>(s) {
+            Ok(v) => Cow::Owned(v),
+            Err(_) => Cow::Borrowed(s),
+        },
+    }
 }
 
 #[cfg(test)]

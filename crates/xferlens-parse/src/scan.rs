@@ -635,13 +635,11 @@ pub(crate) fn progress<'a>(
     time_at: Option<usize>,
 ) -> Option<ProgressLine<'a>> {
     static ACTION: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| key(b"\"action\":"));
-    static PERCENT: LazyLock<memmem::Finder<'static>> =
-        LazyLock::new(|| key(b"\"percentage\":"));
+    static PERCENT: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| key(b"\"percentage\":"));
     static MSG: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| key(b"\"msg\":"));
     static MODULE: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| key(b"\"module\":"));
     static STATUS: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| key(b"\"status\":"));
-    static STATUSMSG: LazyLock<memmem::Finder<'static>> =
-        LazyLock::new(|| key(b"\"statusmsg\":"));
+    static STATUSMSG: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| key(b"\"statusmsg\":"));
     let progress = match kind {
         b"control" => {
             let (action, rest) = plain_string(once_after(t, &ACTION)?)?;

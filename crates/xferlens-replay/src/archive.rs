@@ -17,9 +17,10 @@ use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
 
-use crate::builder::{file_diagnostic, SessionBuilder};
+use crate::builder::SessionBuilder;
 use crate::dir::ReadOptions;
 use crate::files::{classify, FileRole};
+use crate::limits::file_diagnostic;
 use crate::model::Session;
 
 /// Largest tar extension header (GNU long name or link, PAX record set)

@@ -6,11 +6,11 @@ use crate::hash::{Map, Set};
 use std::io::{self, Read};
 use std::sync::Arc;
 
-use xferlens_parse::{parse_input, Diagnostic, DiagnosticKind, ParseOptions, ParseSummary};
+use xferlens_parse::{parse_input, Diagnostic, ParseOptions, ParseSummary};
 
 use crate::files::{classify, default_log_name, item_log_parts, FileRole};
 use crate::itemlog::ItemLogReplay;
-use crate::limits::{self, DiagnosticBudget};
+use crate::limits::{self, file_diagnostic, DiagnosticBudget};
 use crate::master::MasterReplay;
 use crate::model::{Item, ItemLog, ItemStatus, LogFile, Session, Volume, ERROR_LOG_KEEP};
 use crate::progress::compute_queues;
@@ -436,11 +436,6 @@ fn settle_at_end(s: &mut Session) {
             }
         }
     }
-}
-
-/// A diagnostic about a whole file (line 0).
-pub(crate) fn file_diagnostic(source: &str, code: &'static str, message: String) -> Diagnostic {
-    Diagnostic::about_file(source, DiagnosticKind::Anomaly { code, message })
 }
 
 #[cfg(test)]

@@ -18,8 +18,9 @@ use xferlens_parse::Diagnostic;
 
 use std::sync::Arc;
 
-use crate::builder::{file_diagnostic, replay_item_log_in, SessionBuilder};
+use crate::builder::{replay_item_log_in, SessionBuilder};
 use crate::files::{classify, FileRole};
+use crate::limits::file_diagnostic;
 use crate::limits::DiagnosticBudget;
 use crate::model::{ItemLog, Session};
 use crate::open::{open_dir, open_in_dir, open_in_session};

@@ -260,7 +260,7 @@ impl ItemLogReplay {
                     let mut summary = summary.map(|s| *s);
                     let cut = summary.as_mut().map_or(0, limits::clip_details);
                     if cut > 0 && self.keep.admit(self.diagnostics.len()) {
-                        self.diagnostics.push(crate::builder::file_diagnostic(
+                        self.diagnostics.push(crate::limits::file_diagnostic(
                             &self.log.path,
                             "details-truncated",
                             format!(

@@ -9,7 +9,7 @@
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use xferlens_parse::{Detail, DetailLists};
+use xferlens_parse::{Detail, DetailLists, Diagnostic, DiagnosticKind};
 
 /// Longest name kept (queue, item type, item, local item, item name,
 /// module, host), in bytes. Real names are at most a few hundred bytes
@@ -170,6 +170,11 @@ impl DiagnosticBudget {
     }
 }
 
+/// A diagnostic about a whole file (line 0).
+pub(crate) fn file_diagnostic(source: &str, code: &'static str, message: String) -> Diagnostic {
+    Diagnostic::about_file(source, DiagnosticKind::Anomaly { code, message })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,7 +226,7 @@ pub(crate) fn over_budget(
     max: usize,
     dropped: u64,
 ) -> xferlens_parse::Diagnostic {
-    crate::builder::file_diagnostic(
+    file_diagnostic(
         source,
         "over-budget",
         format!("more than {max} {what}: {dropped} lines about further ones not kept"),
@@ -264,7 +269,7 @@ impl Keep {
     /// budget reports them for the whole session.
     pub(crate) fn notice(&self, source: &str) -> Option<xferlens_parse::Diagnostic> {
         (self.budget.is_none() && self.dropped > 0).then(|| {
-            crate::builder::file_diagnostic(
+            file_diagnostic(
                 source,
                 "diagnostics-truncated",
                 format!(

@@ -13,6 +13,7 @@ use crate::accounts::{History, UNKNOWN_HOST};
 use crate::columns;
 use crate::csv::CsvOut;
 use crate::shown::{shown, table, How, Join, Shown};
+use crate::stats::quantile;
 use crate::view::Cell;
 
 /// Longest cause kept, in characters.
@@ -263,17 +264,6 @@ pub struct HostStat {
     durations: Vec<i64>,
     /// Per-account throughput, bytes per second.
     throughputs: Vec<f64>,
-}
-
-/// The `q` quantile (0..=1) of `v`, nearest rank; None when empty.
-pub fn quantile<T: Copy + PartialOrd>(v: &[T], q: f64) -> Option<T> {
-    if v.is_empty() {
-        return None;
-    }
-    let mut s = v.to_vec();
-    s.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-    let rank = ((q * s.len() as f64).ceil() as usize).clamp(1, s.len());
-    Some(s[rank - 1])
 }
 
 impl HostStat {

@@ -10,8 +10,8 @@ use std::io::{self, Write};
 use xferlens_replay::{detail_kinds, whm_state, Item, ItemStatus, Session, RESTORE};
 
 use crate::escape::html as h;
-use crate::json::QueueProgress;
 use crate::modules::{ModuleLine, ModuleStats};
+use crate::rows::QueueProgress;
 use crate::rows::{
     AccountSpan, ItemLine, QueueLine, SessionLine, ACCOUNT_SPANS_SHOWN, QUEUES_SHOWN,
     SESSIONS_SHOWN,

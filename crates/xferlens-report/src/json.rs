@@ -4,12 +4,11 @@
 use std::io::{self, Write};
 
 use serde::Serialize;
-use xferlens_replay::{whm_state, Queue, Session};
+use xferlens_replay::{whm_state, Session};
 
-use crate::columns;
 use crate::rows::{AccountRow, ItemRow};
 use crate::schema::ReportJson;
-use crate::view::{Cell, Json};
+use crate::view::Json;
 
 pub use crate::schema::REPORT_SCHEMA;
 
@@ -20,31 +19,7 @@ pub fn report<W: Write>(sessions: &[Session], mut out: W) -> io::Result<()> {
     out.write_all(b"\n")
 }
 
-/// Progress of one queue, as `progress --format json` writes it (one
-/// JSON object per queue, from its columns).
-pub struct QueueProgress<'a>(pub &'a Queue);
-
-columns! { QueueProgress<'a> as r => QUEUE_PROGRESS_COLUMNS {
-    "queue" => Cell::text(&r.0.name),
-    "state" => Cell::Text(Some(r.0.state.whm_name(&r.0.name).into())),
-    "items_total" => Cell::count(r.0.items_total),
-    "success" => Cell::count(r.0.success),
-    "warning" => Cell::count(r.0.warning),
-    "failed" => Cell::count(r.0.failed),
-    "running" => Cell::count(r.0.running),
-    "pending" => Cell::count(r.0.pending),
-    "bytes_total" => Cell::count(r.0.bytes_total),
-    "bytes_done" => Cell::count(r.0.bytes_done.round() as u64),
-    "percent" => Cell::Fixed(Some(r.0.percent), 1),
-    "throughput_bps" => Cell::Fixed(r.0.throughput_bps, 1),
-    "eta_s" => Cell::Fixed(r.0.eta_s, 0),
-} }
-
-impl Serialize for QueueProgress<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        Json(self).serialize(s)
-    }
-}
+pub use crate::rows::QueueProgress;
 
 /// Progress of one session, as `progress --format json` writes it.
 #[derive(Serialize)]

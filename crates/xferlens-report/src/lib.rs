@@ -23,6 +23,7 @@ pub mod parquet;
 pub mod rows;
 pub mod schema;
 pub mod shown;
+pub mod stats;
 pub mod style;
 pub mod terminal;
 pub mod time;

@@ -9,7 +9,7 @@ use xferlens_replay::{detail_kinds, whm_state, Item, ItemStatus, Session};
 
 use crate::escape::markdown as m;
 use crate::escape::markdown_code as code;
-use crate::json::QueueProgress;
+use crate::rows::QueueProgress;
 use crate::rows::{
     AccountRow, ItemLine, ItemRow, QueueLine, ACCOUNT_COLUMNS, ITEMS_SHOWN, ITEM_COLUMNS,
 };

@@ -223,7 +223,7 @@ pub struct ModuleStat {
 impl ModuleStat {
     /// The `q` quantile (0..=1) of the durations, nearest rank.
     pub fn quantile(&self, q: f64) -> Option<i64> {
-        crate::fleet::quantile(&self.durations, q).map(i64::from)
+        crate::stats::quantile(&self.durations, q).map(i64::from)
     }
 
     /// Total seconds over the runs with a duration.
@@ -469,11 +469,6 @@ pub fn stats_csv<W: Write>(stats: &ModuleStats, raw: bool, out: W) -> io::Result
         c.record(m)?;
     }
     c.finish()
-}
-
-/// A short text of a duration, or `-`.
-pub fn dur(d: Option<i64>) -> String {
-    d.map(duration).unwrap_or_else(|| "-".into())
 }
 
 #[cfg(test)]

@@ -3,13 +3,13 @@
 //! columns are declared once, with [`crate::columns!`] (see
 //! [`crate::view`]).
 
-use xferlens_replay::{whm_state, Account, Item, ItemStatus, Session, RESTORE, TRANSFER};
+use serde::Serialize;
+use xferlens_replay::{whm_state, Account, Item, ItemStatus, Queue, Session, RESTORE, TRANSFER};
 
 use crate::columns;
-use crate::json::QueueProgress;
 use crate::shown::{shown, How, Join, Shown};
 use crate::time::rfc3339;
-use crate::view::{Cell, Row};
+use crate::view::{Cell, Json, Row};
 
 /// One item of one queue, flattened.
 #[derive(Clone, Debug)]
@@ -279,6 +279,32 @@ columns! { EventRow<'a> as r => EVENT_COLUMNS {
     "item_type" => Cell::opt(r.item_type),
     "msg" => Cell::opt(r.msg.as_deref()),
 } }
+
+/// Progress of one queue, as `progress --format json` writes it (one
+/// JSON object per queue, from its columns).
+pub struct QueueProgress<'a>(pub &'a Queue);
+
+columns! { QueueProgress<'a> as r => QUEUE_PROGRESS_COLUMNS {
+    "queue" => Cell::text(&r.0.name),
+    "state" => Cell::Text(Some(r.0.state.whm_name(&r.0.name).into())),
+    "items_total" => Cell::count(r.0.items_total),
+    "success" => Cell::count(r.0.success),
+    "warning" => Cell::count(r.0.warning),
+    "failed" => Cell::count(r.0.failed),
+    "running" => Cell::count(r.0.running),
+    "pending" => Cell::count(r.0.pending),
+    "bytes_total" => Cell::count(r.0.bytes_total),
+    "bytes_done" => Cell::count(r.0.bytes_done.round() as u64),
+    "percent" => Cell::Fixed(Some(r.0.percent), 1),
+    "throughput_bps" => Cell::Fixed(r.0.throughput_bps, 1),
+    "eta_s" => Cell::Fixed(r.0.eta_s, 0),
+} }
+
+impl Serialize for QueueProgress<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Json(self).serialize(s)
+    }
+}
 
 /// One queue as the reports show it: its progress columns, and the counts
 /// and byte totals people read.

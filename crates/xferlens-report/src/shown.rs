@@ -7,8 +7,7 @@
 use std::io::{self, Write};
 
 use crate::escape::{html as h, markdown as m, markdown_code};
-use crate::modules::dur;
-use crate::time::{bytes, duration};
+use crate::time::{bytes, dur, duration};
 use crate::view::{position, Cell, Row};
 
 /// How a column's cell is shown.

@@ -471,7 +471,7 @@ pub fn modules_table<W: Write>(
                 t(&format!("{} {}", r.queue, r.item)),
                 t(r.module),
                 r.started_at.clone().unwrap_or_default(),
-                crate::modules::dur(r.duration_s),
+                crate::time::dur(r.duration_s),
                 r.status.to_owned(),
                 t(r.message.unwrap_or("")),
             ]

@@ -85,6 +85,11 @@ pub fn bytes(n: f64) -> String {
     }
 }
 
+/// A short text of a duration, or `-`.
+pub fn dur(d: Option<i64>) -> String {
+    d.map(duration).unwrap_or_else(|| "-".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
