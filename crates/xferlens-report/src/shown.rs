@@ -596,4 +596,36 @@ mod tests {
              | &lt;c&gt; | 0.0% | COMPLETED |\n"
         );
     }
+
+    #[test]
+    fn every_report_table_names_columns_its_rows_have() {
+        // A wrong name would only panic when that table is drawn; here
+        // every list is checked against its row type.
+        fn check<R: Row>(cols: &[Shown]) {
+            for c in cols {
+                At::of::<R>(c);
+            }
+        }
+        use crate::{accounts, fleet, modules, rows};
+        check::<fleet::AccountRun>(&fleet::ACCOUNT_RUNS_SHOWN);
+        check::<fleet::DayLine>(&fleet::DAYS_SHOWN);
+        check::<fleet::CauseLine>(&fleet::CAUSES_HTML);
+        check::<fleet::CauseLine>(&fleet::CAUSES_MARKDOWN);
+        check::<fleet::CauseLine>(&fleet::SESSION_CAUSES_MARKDOWN);
+        check::<fleet::HostRow>(&fleet::HOSTS_SHOWN);
+        check::<fleet::DiagnosticRow>(&fleet::DIAGNOSTICS_SHOWN);
+        check::<accounts::RetryRow>(&accounts::RETRY_SHOWN);
+        check::<rows::QueueLine>(&rows::QUEUES_SHOWN);
+        check::<rows::QueueLine>(&rows::QUEUES_MARKDOWN);
+        check::<rows::SessionLine>(&rows::SESSIONS_SHOWN);
+        check::<rows::SessionLine>(&rows::SESSIONS_MARKDOWN);
+        check::<rows::ItemLine>(&rows::ITEMS_SHOWN);
+        check::<rows::ItemLine>(&rows::COUNTS_SHOWN);
+        check::<rows::ItemLine>(&rows::SLOWEST_SHOWN);
+        check::<rows::ChildFailureRow>(&rows::CHILD_FAILURES_SHOWN);
+        check::<rows::AccountSpan>(&rows::ACCOUNT_SPANS_SHOWN);
+        check::<modules::ModuleLine>(&modules::MODULES_FLEET_HTML);
+        check::<modules::ModuleLine>(&modules::MODULES_SESSION_HTML);
+        check::<modules::ModuleLine>(&modules::MODULES_MARKDOWN);
+    }
 }
