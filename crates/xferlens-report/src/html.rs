@@ -226,15 +226,25 @@ fn overview<W: Write>(
         "<p>{}</p>",
         crate::FleetTotals::of(worst.iter().copied()).sentence()
     )?;
-    write!(out, "<div class=\"wide\"><table class=\"sortable\"><thead>")?;
-    crate::shown::html_head(out, &SESSIONS_SHOWN)?;
-    writeln!(out, "</thead><tbody>")?;
+    sortable_head(out, &SESSIONS_SHOWN, |c| c.heading.to_owned())?;
     let rows = worst
         .iter()
         .enumerate()
         .map(|(n, s)| SessionLine::new(s, n, linked(s).then(|| anchor(n))));
     crate::shown::html_rows(out, rows, &SESSIONS_SHOWN)?;
     writeln!(out, "</tbody></table></div>")
+}
+
+/// Opens a sortable table (see [`SCRIPT`]): its heading row, each
+/// heading given by `heading`, in `<thead>`; then `<tbody>`.
+fn sortable_head<W: Write>(
+    out: &mut W,
+    cols: &[Shown],
+    heading: impl Fn(&Shown) -> String,
+) -> io::Result<()> {
+    write!(out, "<div class=\"wide\"><table class=\"sortable\"><thead>")?;
+    crate::shown::html_head_with(out, cols, heading)?;
+    writeln!(out, "</thead><tbody>")
 }
 
 /// Writes one session's section: facts, queues, the timeline by worker,
@@ -454,15 +464,13 @@ fn account_timeline<W: Write>(s: &Session, n: usize, out: &mut W) -> io::Result<
         ),
         _ => "no times in this log".into(),
     };
-    write!(out, "<div class=\"wide\"><table class=\"sortable\"><thead>")?;
-    crate::shown::html_head_with(out, &ACCOUNT_SPANS_SHOWN, |c| {
+    sortable_head(out, &ACCOUNT_SPANS_SHOWN, |c| {
         if c.how == How::Blank {
             h(&axis)
         } else {
             c.heading.to_owned()
         }
     })?;
-    writeln!(out, "</thead><tbody>")?;
     let width = t1.zip(t0).map(|(b, a)| (b - a).max(1) as f64);
     // Each account's TRANSFER and RESTORE as bars on the axis.
     let bars = |r: &AccountSpan, c: &Shown| {
@@ -559,9 +567,7 @@ fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<(
         )?;
     }
     if !list.accounts.is_empty() {
-        write!(out, "<div class=\"wide\"><table class=\"sortable\"><thead>")?;
-        crate::shown::html_head(out, &crate::accounts::RETRY_SHOWN)?;
-        writeln!(out, "</thead><tbody>")?;
+        sortable_head(out, &crate::accounts::RETRY_SHOWN, |c| c.heading.to_owned())?;
         let rows = list
             .accounts
             .iter()

@@ -460,13 +460,14 @@ pub const COUNTS_SHOWN: [Shown; 4] = [
 /// columns that are not all zeros over `lines` (a column of zeros says
 /// nothing and takes room).
 pub fn items_shown(lines: &[ItemLine<'_>]) -> Vec<Shown> {
-    let cells: Vec<_> = lines.iter().map(|l| l.cells()).collect();
     let mut shown = ITEMS_SHOWN.to_vec();
     shown.extend(COUNTS_SHOWN.into_iter().filter(|c| {
-        let at = crate::view::position::<ItemLine<'_>>(c.column);
-        cells
+        // The counts are the item row's own columns: read from it, not
+        // from the line's (whose reason and steps cost more to make).
+        let at = crate::view::position::<ItemRow<'_>>(c.column);
+        lines
             .iter()
-            .any(|r| r[at].number().is_some_and(|n| n > 0.0))
+            .any(|l| l.row.cells()[at].number().is_some_and(|n| n > 0.0))
     }));
     shown
 }
