@@ -65,7 +65,8 @@ pub struct ParseSummary {
     pub blank_lines: u64,
     /// Usable lines: events delivered plus lines filtered by `skip_types`.
     pub events: u64,
-    /// Lines of a skipped type: checked, counted, not decoded.
+    /// Lines of a skipped type (checked, counted, not decoded), and lines
+    /// the sink declined in [`EventSink::line`] (not checked).
     pub filtered: u64,
     /// Diagnostics delivered.
     pub diagnostics: u64,
@@ -92,13 +93,17 @@ pub(crate) struct LineCtx<'s, S> {
     /// Progress lines go to [`EventSink::progress`] when the scanner can
     /// read them.
     progress: bool,
+    /// The sink sees each line's text first ([`EventSink::line`]).
+    lines: bool,
     pub(crate) summary: ParseSummary,
 }
 
 impl<'s, S: EventSink> LineCtx<'s, S> {
     pub(crate) fn new(source: &'s str, sink: S, opts: &ParseOptions) -> Self {
         let progress = sink.takes_progress() && !opts.validate_all;
+        let lines = sink.takes_lines();
         LineCtx {
+            lines,
             source,
             sink,
             cap: opts.max_line_len as u64,
@@ -190,6 +195,10 @@ impl<'s, S: EventSink> LineCtx<'s, S> {
             Some(s) => Cow::Borrowed(s),
             None => Cow::Owned(String::from_utf8_lossy(l).into_owned()),
         };
+        if self.lines && !self.sink.line(self.pos, &text) {
+            self.summary.filtered += 1;
+            return ControlFlow::Continue(());
+        }
         let mut ev = Event::default();
         match decode_line(&text, &mut ev) {
             Ok(()) => {

@@ -41,6 +41,25 @@ pub trait EventSink {
         let _ = (pos, line);
         ControlFlow::Continue(())
     }
+
+    /// True when this sink wants to see each line's text before it is
+    /// decoded ([`EventSink::line`]), to choose which lines to decode (a
+    /// log viewer's search, say). Asked once per input; the default is
+    /// false.
+    fn takes_lines(&self) -> bool {
+        false
+    }
+
+    /// Called, for a sink that [takes lines](EventSink::takes_lines), with
+    /// the text of each non-blank line (decoded lossily if it is not
+    /// UTF-8, without its line end) before it is decoded. Returning false
+    /// leaves the line undecoded: it is counted in
+    /// [`crate::ParseSummary::filtered`], and no event or diagnostic is
+    /// delivered for it. The default decodes every line.
+    fn line(&mut self, pos: Position, text: &str) -> bool {
+        let _ = (pos, text);
+        true
+    }
 }
 
 impl<S: EventSink + ?Sized> EventSink for &mut S {
@@ -55,6 +74,12 @@ impl<S: EventSink + ?Sized> EventSink for &mut S {
     }
     fn progress(&mut self, pos: Position, line: &ProgressLine<'_>) -> ControlFlow<()> {
         (**self).progress(pos, line)
+    }
+    fn takes_lines(&self) -> bool {
+        (**self).takes_lines()
+    }
+    fn line(&mut self, pos: Position, text: &str) -> bool {
+        (**self).line(pos, text)
     }
 }
 

@@ -93,6 +93,12 @@ impl<W: Write> CsvOut<W> {
         self.w.write_record(None::<&[u8]>).map_err(to_io)
     }
 
+    /// Flushes the CSV buffer and the inner writer (a stream that goes
+    /// on, such as a followed log).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.w.flush()
+    }
+
     /// Flushes the CSV buffer and returns the inner writer (to collect
     /// rows rendered into memory).
     pub fn into_inner(self) -> io::Result<W> {

@@ -16,6 +16,7 @@ pub mod escape;
 pub mod fleet;
 pub mod html;
 pub mod json;
+pub mod logtext;
 pub mod markdown;
 pub mod modules;
 #[cfg(feature = "parquet")]

@@ -13,6 +13,8 @@ pub enum Style {
     Bold,
     /// Secondary text.
     Dim,
+    /// A restore module's heading in a log.
+    Blue,
 }
 
 impl Style {
@@ -23,6 +25,7 @@ impl Style {
             Style::Yellow => "33",
             Style::Bold => "1",
             Style::Dim => "2",
+            Style::Blue => "1;34",
         }
     }
 

@@ -10,7 +10,8 @@ use crate::filters::Filters;
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0  success
-  1  `check` found diagnostics, or `--fail-on` matched an item
+  1  `check` found diagnostics, `--fail-on` matched an item, or
+     `log --grep` matched no line
   2  usage error; an input that is unreadable, damaged, not a transfer log
      or a device; an output path that is an input; or diagnostics under
      `--strict` (other inputs are still processed; their errors come last)";
@@ -234,6 +235,14 @@ pub enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Reads an account's logs as cPanel's Transfer Session page and
+    /// `view_transfer` show them: each item log (TRANSFER, then RESTORE)
+    /// line by line, indented, styled by type, with its time and module;
+    /// or the master log with --master. Searchable like grep.
+    #[command(
+        after_help = "Examples:\n  xferlens log --account bob /var/cpanel/transfer_sessions/<id>\n  xferlens log --account 'shop*' --queue RESTORE --module Mysql <dir>\n  xferlens log --level error --relative -n <dir>\n  xferlens log --grep 'quota|disk' -C 2 /backups/transfer_sessions\n  xferlens log --follow --account bob /var/cpanel/transfer_sessions/<id>\n  xferlens log --master <dir>\n  xferlens log --format csv <dir> > lines.csv\n\nWith --grep, exit status 1 means no line matched."
+    )]
+    Log(LogArgs),
     /// Validates logs: lists every diagnostic as `file:line: kind: message:
     /// excerpt`; exits 1 if there is any.
     #[command(after_help = "Example:\n  xferlens check /var/cpanel/transfer_sessions")]
@@ -303,6 +312,104 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+}
+
+/// The flags of `xferlens log`.
+#[derive(Args, Debug, Clone)]
+pub struct LogArgs {
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Only accounts whose source or local name matches this glob
+    /// (`*` and `?`).
+    #[arg(long, value_name = "GLOB")]
+    pub account: Option<String>,
+    /// Only this queue's logs (TRANSFER, RESTORE); repeat or separate
+    /// with commas.
+    #[arg(long, value_name = "QUEUE", value_delimiter = ',')]
+    pub queue: Vec<String>,
+    /// Only lines inside a restore module matching this glob (e.g. Mysql).
+    #[arg(long, value_name = "GLOB")]
+    pub module: Option<String>,
+    /// Only warnings and errors (warn), or errors only (error).
+    #[arg(long, value_enum)]
+    pub level: Option<LogLevel>,
+    /// Only lines from this date or time on, UTC (a line without a time
+    /// takes the last time before it).
+    #[arg(long, value_name = "DATE", value_parser = crate::filters::parse_date)]
+    pub since: Option<i64>,
+    /// Only lines before this date or time, UTC.
+    #[arg(long, value_name = "DATE", value_parser = crate::filters::parse_date)]
+    pub until: Option<i64>,
+    /// Keep reading a live session: follow its active (dot) files as they
+    /// grow and when they are renamed, and item logs as they appear;
+    /// stop when they are complete and the session has ended.
+    #[arg(short, long)]
+    pub follow: bool,
+    /// With --follow: seconds between polls.
+    #[arg(long, value_name = "SECS", default_value = "1", value_parser = parse_interval)]
+    pub interval: f64,
+    /// Show the master log instead of the item logs.
+    #[arg(long)]
+    pub master: bool,
+    /// Times relative to each log's first time (`+1:05`).
+    #[arg(long)]
+    pub relative: bool,
+    /// No time column.
+    #[arg(long)]
+    pub no_time: bool,
+    /// Prefix each line with its file and line number.
+    #[arg(short = 'n', long)]
+    pub line_number: bool,
+    /// Only lines whose message matches this regular expression (Rust
+    /// regex syntax).
+    #[arg(short = 'e', long, value_name = "PATTERN")]
+    pub grep: Option<String>,
+    /// With --grep: match case-insensitively.
+    #[arg(short = 'i', long)]
+    pub ignore_case: bool,
+    /// With --grep: show N shown lines before and after each match.
+    #[arg(short = 'C', long, value_name = "N")]
+    pub context: Option<usize>,
+    /// With --grep: N lines before each match.
+    #[arg(short = 'B', long, value_name = "N")]
+    pub before: Option<usize>,
+    /// With --grep: N lines after each match.
+    #[arg(short = 'A', long, value_name = "N")]
+    pub after: Option<usize>,
+    /// Text: also the lines cPanel does not draw (percentages, action
+    /// ends, the master's bookkeeping actions). CSV and NDJSON always
+    /// have every line.
+    #[arg(long)]
+    pub all: bool,
+    /// text (readable), csv or ndjson: one row per log line.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: LogFormat,
+    /// Write CSV cells as they are (no guard against spreadsheet formulas).
+    #[arg(long)]
+    pub raw_csv: bool,
+    /// Write to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// The output of `xferlens log`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Readable lines.
+    Text,
+    /// One row per log line.
+    Csv,
+    /// One JSON object per log line.
+    Ndjson,
+}
+
+/// `xferlens log --level`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogLevel {
+    /// Warnings and errors.
+    Warn,
+    /// Errors only.
+    Error,
 }
 
 /// An age such as `90`, `90s`, `30m`, `1h` or `2d`, in seconds.

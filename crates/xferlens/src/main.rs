@@ -7,6 +7,7 @@ mod commands;
 mod events;
 mod filters;
 mod input;
+mod log;
 mod output;
 mod tables;
 mod watch;
@@ -286,6 +287,7 @@ fn run(cli: Cli, ctx: &Ctx) -> anyhow::Result<Outcome> {
             full,
         } => commands::report(ctx, &paths, &filters, format, full, output.as_deref()),
         Command::Check { paths } => commands::check(ctx, &paths),
+        Command::Log(args) => log::run(ctx, &args),
         Command::Batch {
             roots,
             filters,

@@ -1,0 +1,823 @@
+//! Reading a log to show it to a person: every line of an item log (or of
+//! the master log) as a [`LogEntry`], in order, with the module it belongs
+//! to, its time, indent and text, the way cPanel's Transfer Session page
+//! and `view_transfer` show it (docs/FORMAT.md, "Reading a log").
+//!
+//! Unlike item-log replay, which skips `out` lines unread, this decodes
+//! every line it is asked for; a caller that searches can pass a
+//! prefilter that rejects lines from their raw text before they are
+//! decoded. Memory is bounded by one line (the parser's line cap) plus the
+//! open module names and, with a before-context, that many raw lines.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::ops::ControlFlow;
+
+use xferlens_parse::{
+    Action, Detail, DetailLists, Diagnostic, DiagnosticKind, Event, EventSink, Msg, MsgType,
+    ParseOptions, Position,
+};
+
+use crate::limits;
+
+/// What a shown line is, after cPanel's renderers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryKind {
+    /// The item's `start` line ("Starting “RESTORE” for ...").
+    Start,
+    /// Ordinary output (`out`).
+    Out,
+    /// Debugging output (`debug`).
+    Debug,
+    /// A section header (`header`).
+    Header,
+    /// A warning (`warn`).
+    Warn,
+    /// An error line (`error`).
+    Error,
+    /// The item failed (`failed`).
+    Failed,
+    /// The item succeeded (`success`).
+    Success,
+    /// A restore module begins (`start_module`).
+    ModuleStart,
+    /// A restore module ends (`end_module`).
+    ModuleEnd,
+    /// A step inside a module begins (`start_action`).
+    ActionStart,
+    /// A step inside a module ends (`end_action`).
+    ActionEnd,
+    /// A module's status line (`modulestatus`); `ok` is its status.
+    ModuleStatus {
+        /// The status was 1.
+        ok: bool,
+    },
+    /// The item's progress (`percentage`).
+    Percentage,
+    /// One record of the restore `summary` (warning, skipped, altered or
+    /// dangerous item).
+    Summary {
+        /// The record is a dangerous item (shown as an error).
+        dangerous: bool,
+    },
+    /// A master-log control line, or another control action.
+    Control,
+    /// A line that is not JSON at all: stderr of a program or a Perl
+    /// `warn` that the writer sent into the log (cPanel shows it as an
+    /// error line).
+    Stderr,
+    /// A line that looks like JSON but cannot be read (cut or damaged).
+    Broken,
+    /// A line of a `type` nothing knows, shown as written.
+    Other,
+}
+
+/// How serious a line is, for `--level`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Everything else.
+    Info,
+    /// Warnings, skipped and altered items.
+    Warning,
+    /// Errors, failures, stderr text, failed modules, dangerous items,
+    /// damaged lines.
+    Error,
+}
+
+impl Level {
+    /// The level's name in rows (`info`, `warning`, `error`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Info => "info",
+            Level::Warning => "warning",
+            Level::Error => "error",
+        }
+    }
+}
+
+impl EntryKind {
+    /// The line's level.
+    pub fn level(self) -> Level {
+        match self {
+            EntryKind::Warn | EntryKind::Summary { dangerous: false } => Level::Warning,
+            EntryKind::Error
+            | EntryKind::Failed
+            | EntryKind::Stderr
+            | EntryKind::Broken
+            | EntryKind::ModuleStatus { ok: false }
+            | EntryKind::Summary { dangerous: true } => Level::Error,
+            _ => Level::Info,
+        }
+    }
+
+    /// Whether cPanel's pages show the line as a line of text (progress
+    /// lines move a bar, `end_action` closes a section, the master's
+    /// bookkeeping actions are not drawn).
+    pub fn shown(self) -> bool {
+        !matches!(
+            self,
+            EntryKind::Percentage | EntryKind::ActionEnd | EntryKind::Control
+        )
+    }
+}
+
+/// One line of a log, as shown.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogEntry<'a> {
+    /// The line number in its file (a message continued over `partial`
+    /// lines: its first line).
+    pub line: u64,
+    /// What the line is.
+    pub kind: EntryKind,
+    /// The `type` as written (`""` for a line that is not JSON).
+    pub type_name: &'a str,
+    /// The control `action`, if any.
+    pub action: Option<&'a str>,
+    /// The display indentation (`indent`, at most 16).
+    pub indent: u32,
+    /// `contents.time`, epoch seconds.
+    pub time: Option<i64>,
+    /// The restore module the line is in.
+    pub module: Option<&'a str>,
+    /// The master-log worker slot (`TRANSFER:1`, or `MASTER`), master
+    /// logs only.
+    pub worker: Option<&'a str>,
+    /// The text: message lines joined by newlines. Untrusted.
+    pub text: &'a str,
+    /// The text came from the remote server (`source`).
+    pub remote: bool,
+    /// The item's progress at this line (the last `percentage` so far).
+    pub percent: Option<f64>,
+}
+
+/// Most modules kept open at once (a hostile log cannot grow the stack).
+const OPEN_MODULES_MAX: usize = 64;
+
+/// Deepest indent shown.
+const INDENT_MAX: i64 = 16;
+
+/// A log read as [`LogEntry`] values, handed to a closure in order.
+pub struct LogView<F, P> {
+    f: F,
+    prefilter: Option<P>,
+    master: bool,
+    modules: Vec<String>,
+    percent: Option<f64>,
+    /// A `partial` message waiting for its end: (first line, kind, text).
+    pending: Option<(u64, EntryKind, String, Event<'static>)>,
+    /// Raw lines the prefilter rejected since the last decoded one, kept
+    /// for a before-context (most recent last).
+    ring: VecDeque<(u64, String)>,
+    ring_cap: usize,
+    replaying: bool,
+    first_time: Option<i64>,
+    worker: String,
+    /// Added to the parser's line numbers (a log read in slices).
+    line_base: u64,
+    /// Lines read, decoded or not.
+    pub lines: u64,
+    /// Lines of text that are not JSON (stderr in the log).
+    pub stderr_lines: u64,
+    /// Lines that look like JSON and cannot be read.
+    pub broken_lines: u64,
+    stopped: bool,
+}
+
+/// The entry closure's answer: go on or stop reading.
+pub type Flow = ControlFlow<()>;
+
+impl<F, P> LogView<F, P>
+where
+    F: FnMut(&LogEntry<'_>) -> Flow,
+    P: FnMut(&str) -> bool,
+{
+    /// A view that hands each entry to `f`. `master`: the log is a
+    /// master log (control lines get cPanel's texts and a worker).
+    pub fn new(master: bool, f: F) -> LogView<F, P> {
+        LogView {
+            f,
+            prefilter: None,
+            master,
+            modules: Vec::new(),
+            percent: None,
+            pending: None,
+            ring: VecDeque::new(),
+            ring_cap: 0,
+            replaying: false,
+            first_time: None,
+            worker: String::new(),
+            line_base: 0,
+            lines: 0,
+            stderr_lines: 0,
+            broken_lines: 0,
+            stopped: false,
+        }
+    }
+
+    /// Only lines whose raw text passes `p` are decoded (a search's cheap
+    /// first test: it must never reject a line the search would keep).
+    /// Lines that open or close a module, and the lines before the first
+    /// time, are always decoded, so modules and times stay right. The
+    /// last `keep` rejected lines are kept and decoded before the next
+    /// decoded line, for a before-context.
+    pub fn with_prefilter(mut self, p: P, keep: usize) -> LogView<F, P> {
+        self.prefilter = Some(p);
+        self.ring_cap = keep;
+        self
+    }
+
+    /// The earliest time a decoded line carried (the item's start, for
+    /// times relative to it).
+    pub fn first_time(&self) -> Option<i64> {
+        self.first_time
+    }
+
+    /// Reads `input` (plain, gzip or a saved API response) named `name`.
+    pub fn read<R: std::io::Read>(
+        &mut self,
+        name: &str,
+        input: R,
+        opts: &ParseOptions,
+    ) -> std::io::Result<()> {
+        xferlens_parse::parse_input(name, input, &mut *self, opts)?;
+        self.finish();
+        Ok(())
+    }
+
+    /// Reads the next slice of a log that is read in parts (a file that
+    /// grows): `bytes` must end at a line end; line numbers go on from
+    /// the last slice.
+    pub fn read_slice(&mut self, name: &str, bytes: &[u8], opts: &ParseOptions) {
+        let summary = xferlens_parse::parse_slice(name, bytes, &mut *self, opts);
+        self.line_base += summary.lines;
+    }
+
+    /// Hands on a `partial` message still waiting at the end of the log.
+    pub fn finish(&mut self) {
+        if let Some((line, kind, text, ev)) = self.pending.take() {
+            self.emit(line, kind, &ev, &text);
+        }
+    }
+
+    fn emit(&mut self, line: u64, kind: EntryKind, ev: &Event<'_>, text: &str) {
+        if self.stopped {
+            return;
+        }
+        let time = ev.contents.time;
+        if let Some(t) = time {
+            self.first_time = Some(self.first_time.map_or(t, |f| f.min(t)));
+        }
+        let worker = self.master.then(|| {
+            self.worker.clear();
+            match (&ev.contents.queue, ev.contents.child_number) {
+                (Some(q), Some(c)) if c > 0 => {
+                    use std::fmt::Write as _;
+                    let _ = write!(self.worker, "{q}:{c}");
+                }
+                _ => self.worker.push_str("MASTER"),
+            }
+            self.worker.as_str()
+        });
+        let e = LogEntry {
+            line,
+            kind,
+            type_name: ev.kind.as_str(),
+            action: ev.action().map(|a| a.as_str()),
+            indent: ev.indent.unwrap_or(0).clamp(0, INDENT_MAX) as u32,
+            time,
+            module: self.modules.last().map(String::as_str),
+            worker,
+            text,
+            remote: ev.source.is_some(),
+            percent: self.percent,
+        };
+        if (self.f)(&e).is_break() {
+            self.stopped = true;
+        }
+    }
+
+    fn emit_plain(&mut self, line: u64, kind: EntryKind, text: &str) {
+        self.emit(line, kind, &Event::default(), text);
+    }
+
+    /// The summary records of a restore, one entry each, worded as
+    /// `view_transfer` words them.
+    fn emit_summary(&mut self, line: u64, ev: &Event<'_>, lists: &DetailLists) {
+        let groups: [(&[Detail], &str, bool); 4] = [
+            (&lists.warnings, "Warning", false),
+            (&lists.skipped_items, "Skipped item", false),
+            (&lists.altered_items, "Altered item", false),
+            (&lists.dangerous_items, "Dangerous item", true),
+        ];
+        for (records, word, dangerous) in groups {
+            for d in records {
+                let place = match (&d.module, &d.function) {
+                    (Some(m), Some(f)) => format!("{m}::{f}"),
+                    (Some(m), None) => m.clone(),
+                    _ => String::new(),
+                };
+                let text = match (place.is_empty(), d.line) {
+                    (true, _) => format!("{word}: {}", d.text),
+                    (false, Some(l)) => format!("{word} (“{place}”, line {l}): {}", d.text),
+                    (false, None) => format!("{word} (“{place}”): {}", d.text),
+                };
+                self.emit(line, EntryKind::Summary { dangerous }, ev, &text);
+            }
+        }
+    }
+
+    fn control(&mut self, line: u64, ev: &Event<'_>) {
+        let Some(action) = ev.action() else {
+            return self.emit(line, EntryKind::Control, ev, "");
+        };
+        let msg = message(ev);
+        let kind = match action {
+            Action::StartModule => {
+                if self.modules.len() < OPEN_MODULES_MAX {
+                    let name = limits::clip(&msg, limits::NAME_MAX);
+                    self.modules.push(name);
+                }
+                EntryKind::ModuleStart
+            }
+            Action::EndModule => {
+                self.emit(line, EntryKind::ModuleEnd, ev, &msg);
+                self.modules.pop();
+                return;
+            }
+            Action::StartAction => EntryKind::ActionStart,
+            Action::EndAction => EntryKind::ActionEnd,
+            Action::Percentage => {
+                self.percent = ev.contents.percentage.or(self.percent);
+                let text = match self.percent {
+                    Some(p) => format!("Progress: {}%", trim_number(p)),
+                    None => "Progress".to_owned(),
+                };
+                return self.emit(line, EntryKind::Percentage, ev, &text);
+            }
+            Action::Summary => {
+                if let Some(lists) = &ev.contents.summary {
+                    return self.emit_summary(line, ev, lists);
+                }
+                EntryKind::Control
+            }
+            _ if self.master => return self.master_control(line, ev, action, &msg),
+            _ => EntryKind::Control,
+        };
+        self.emit(line, kind, ev, &msg);
+    }
+
+    /// A master-log control line, in the words of cPanel's terminal
+    /// renderer (Master.pm); bookkeeping lines keep their action name.
+    fn master_control(&mut self, line: u64, ev: &Event<'_>, action: &Action<'_>, msg: &str) {
+        let c = &ev.contents;
+        let label = c
+            .item_name
+            .as_deref()
+            .or(c.item_type.as_deref())
+            .unwrap_or("Item");
+        let item = c.item.as_deref().unwrap_or("");
+        let named = match c.local_item.as_deref() {
+            Some(l) if l != item => format!("{label} “{item}” → “{l}”"),
+            _ => format!("{label} “{item}”"),
+        };
+        let (kind, text) = match action {
+            Action::Start if c.item.is_some() => (EntryKind::Start, format!("Starting {named}")),
+            Action::Start => (EntryKind::Header, "Start Session".to_owned()),
+            Action::Version => (EntryKind::Out, format!("Version: {msg}")),
+            Action::Initiator => (EntryKind::Out, format!("Initiator: {msg}")),
+            Action::RemoteHost => (EntryKind::Header, format!("Remote Host: {msg}")),
+            Action::QueueCount => {
+                let q = c.queue.as_deref().unwrap_or("");
+                (EntryKind::Out, format!("Queue “{q}” items: {msg}"))
+            }
+            Action::Pausing => (EntryKind::Header, "Pausing".to_owned()),
+            Action::Pause => (EntryKind::Header, "Paused".to_owned()),
+            Action::Resume => (EntryKind::Header, "Resumed".to_owned()),
+            Action::Aborting => (EntryKind::Header, "Aborting …".to_owned()),
+            Action::Abort => (EntryKind::Failed, "Session Aborted".to_owned()),
+            Action::Fail => (EntryKind::Failed, "Session Failed".to_owned()),
+            Action::Complete if c.child_number.unwrap_or(0) > 0 => {
+                (EntryKind::Out, "Child Complete".to_owned())
+            }
+            Action::Complete => (EntryKind::Success, "Session Complete".to_owned()),
+            Action::ChildFailed => (
+                EntryKind::Error,
+                format!(
+                    "Child process “{}” died (retry {msg}).",
+                    ev.pid.map(|p| p.to_string()).unwrap_or_default()
+                ),
+            ),
+            Action::SuccessItem | Action::WarningItem | Action::FailedItem => {
+                let (kind, word) = match action {
+                    Action::SuccessItem => (EntryKind::Success, "Success"),
+                    Action::WarningItem => (EntryKind::Warn, "Warning"),
+                    _ => (EntryKind::Failed, "Failed"),
+                };
+                let why = match &c.msg {
+                    Some(Msg::Finished(f)) => f.failure.clone().or_else(|| f.message.clone()),
+                    _ => None,
+                };
+                let why = why.filter(|w| !w.is_empty());
+                (kind, format!("{named}: {}", why.as_deref().unwrap_or(word)))
+            }
+            other => (
+                EntryKind::Control,
+                format!("{} {msg}", other.as_str()).trim_end().to_owned(),
+            ),
+        };
+        self.emit(line, kind, ev, &text);
+    }
+
+    fn accept(&mut self, pos: Position, ev: &mut Event<'_>) {
+        let line = pos.line;
+        let kind = match &ev.kind {
+            MsgType::Control => return self.control(line, ev),
+            MsgType::ModuleStatus => {
+                let ok = ev.contents.status.unwrap_or(0) == 1;
+                let text = ev
+                    .contents
+                    .statusmsg
+                    .as_deref()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| message(ev).into_owned());
+                return self.emit(line, EntryKind::ModuleStatus { ok }, ev, &text);
+            }
+            MsgType::Out => EntryKind::Out,
+            MsgType::Debug => EntryKind::Debug,
+            MsgType::Header => EntryKind::Header,
+            MsgType::Warn => EntryKind::Warn,
+            MsgType::Error => EntryKind::Error,
+            MsgType::Failed => EntryKind::Failed,
+            MsgType::Success => EntryKind::Success,
+            MsgType::Start => EntryKind::Start,
+            MsgType::Missing | MsgType::Unknown(_) => EntryKind::Other,
+        };
+        let text = message(ev);
+        if ev.partial || self.pending.is_some() {
+            return self.continue_partial(line, kind, ev, &text);
+        }
+        self.emit(line, kind, ev, &text);
+    }
+
+    /// A message continued over `partial` lines is one entry, with the
+    /// first line's number, kind and fields.
+    fn continue_partial(&mut self, line: u64, kind: EntryKind, ev: &Event<'_>, text: &str) {
+        match &mut self.pending {
+            Some((_, _, t, _)) => {
+                if t.len() < limits::TEXT_MAX {
+                    t.push_str(text);
+                    limits::clip_owned(t, limits::TEXT_MAX);
+                }
+            }
+            None => {
+                let head = owned_head(ev);
+                self.pending = Some((line, kind, text.to_owned(), head));
+            }
+        }
+        if !ev.partial {
+            self.finish();
+        }
+    }
+
+    fn replay_ring(&mut self) {
+        if self.ring.is_empty() {
+            return;
+        }
+        self.replaying = true;
+        let ring = std::mem::take(&mut self.ring);
+        let opts = ParseOptions::default();
+        for (line, text) in &ring {
+            let mut one = OneLine {
+                view: self,
+                line: *line,
+            };
+            xferlens_parse::parse_slice("", text.as_bytes(), &mut one, &opts);
+        }
+        self.ring = ring;
+        self.ring.clear();
+        self.replaying = false;
+    }
+}
+
+/// Decodes one kept raw line at its own line number.
+struct OneLine<'v, F, P> {
+    view: &'v mut LogView<F, P>,
+    line: u64,
+}
+
+impl<F, P> EventSink for OneLine<'_, F, P>
+where
+    F: FnMut(&LogEntry<'_>) -> Flow,
+    P: FnMut(&str) -> bool,
+{
+    fn event(&mut self, _pos: Position, event: &mut Event<'_>) -> ControlFlow<()> {
+        let pos = Position {
+            line: self.line,
+            byte: 0,
+        };
+        self.view.accept(pos, event);
+        ControlFlow::Continue(())
+    }
+    fn takes_lines(&self) -> bool {
+        true
+    }
+    fn line(&mut self, _pos: Position, text: &str) -> bool {
+        let line = self.line;
+        !self.view.plain_text(line, text)
+    }
+}
+
+impl<F, P> LogView<F, P>
+where
+    F: FnMut(&LogEntry<'_>) -> Flow,
+    P: FnMut(&str) -> bool,
+{
+    /// A line that cannot be JSON (it does not open with `{`) is shown
+    /// as the stderr text it is; true when it was.
+    fn plain_text(&mut self, line: u64, text: &str) -> bool {
+        if text.trim_start().starts_with('{') {
+            return false;
+        }
+        self.finish();
+        self.stderr_lines += 1;
+        let t = limits::clip(text.trim_end(), limits::TEXT_MAX);
+        self.emit_plain(line, EntryKind::Stderr, &t);
+        true
+    }
+}
+
+impl<F, P> EventSink for LogView<F, P>
+where
+    F: FnMut(&LogEntry<'_>) -> Flow,
+    P: FnMut(&str) -> bool,
+{
+    fn event(&mut self, pos: Position, event: &mut Event<'_>) -> ControlFlow<()> {
+        let pos = Position {
+            line: pos.line + self.line_base,
+            byte: pos.byte,
+        };
+        self.accept(pos, event);
+        if self.stopped {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
+
+    fn diagnostic(&mut self, d: Diagnostic) -> ControlFlow<()> {
+        if d.line == 0 {
+            return ControlFlow::Continue(());
+        }
+        self.finish();
+        self.broken_lines += 1;
+        let line = d.line + self.line_base;
+        let text = match &d.kind {
+            DiagnosticKind::PartialLine => format!("(a line still being written) {}", d.excerpt),
+            k => format!("({}) {}", k.code(), d.excerpt),
+        };
+        self.emit_plain(line, EntryKind::Broken, &text);
+        if self.stopped {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
+
+    fn takes_lines(&self) -> bool {
+        true
+    }
+
+    fn line(&mut self, pos: Position, text: &str) -> bool {
+        self.lines += 1;
+        let pos = Position {
+            line: pos.line + self.line_base,
+            byte: pos.byte,
+        };
+        if self.plain_text(pos.line, text) {
+            return false;
+        }
+        let Some(p) = self.prefilter.as_mut() else {
+            return true;
+        };
+        let keep = self.first_time.is_none()
+            || self.pending.is_some()
+            || memchr::memmem::find(text.as_bytes(), b"_module").is_some()
+            || continues(text)
+            || p(text);
+        if keep {
+            self.replay_ring();
+        } else if self.ring_cap > 0 {
+            if self.ring.len() == self.ring_cap {
+                if let Some((_, mut old)) = self.ring.pop_front() {
+                    old.clear();
+                    old.push_str(text);
+                    self.ring.push_back((pos.line, old));
+                }
+            } else {
+                self.ring.push_back((pos.line, text.to_owned()));
+            }
+        }
+        keep
+    }
+}
+
+/// Whether a raw line may say `"partial":1` (its message goes on in the
+/// next line, so it must be decoded to be joined).
+fn continues(text: &str) -> bool {
+    let b = text.as_bytes();
+    memchr::memmem::find_iter(b, b"\"partial\"").any(|i| {
+        b[i + 9..]
+            .iter()
+            .find(|c| !matches!(c, b' ' | b':' | b'"' | b'\t'))
+            .is_some_and(|&c| c != b'0')
+    })
+}
+
+/// The text of a line: `msg` lines joined by newlines (as cPanel's
+/// terminal renderer prints them), a plain-string `contents`, or the
+/// message of a finished item.
+fn message<'e>(ev: &'e Event<'_>) -> Cow<'e, str> {
+    match &ev.contents.msg {
+        Some(Msg::Lines(l)) => match l.single() {
+            Some(one) => one,
+            None => Cow::Owned(l.joined("\n")),
+        },
+        Some(Msg::Text(t)) => Cow::Borrowed(t),
+        Some(Msg::Raw(r)) => Cow::Borrowed(r),
+        Some(m) => Cow::Owned(m.joined("\n").unwrap_or_default()),
+        None => Cow::Borrowed(ev.contents.text.as_deref().unwrap_or("")),
+    }
+}
+
+/// The fields of an event a continued message keeps (owned).
+fn owned_head(ev: &Event<'_>) -> Event<'static> {
+    let mut e = Event {
+        pid: ev.pid,
+        kind: match &ev.kind {
+            MsgType::Unknown(s) => MsgType::Unknown(Cow::Owned(s.to_string())),
+            k => MsgType::from_str_cow(Cow::Owned(k.as_str().to_owned())),
+        },
+        indent: ev.indent,
+        partial: false,
+        source: ev.source.as_ref().map(|s| Cow::Owned(s.to_string())),
+        ..Event::default()
+    };
+    e.contents.time = ev.contents.time;
+    e
+}
+
+/// `42` for 42.0, `42.5` otherwise.
+fn trim_number(p: f64) -> String {
+    if p.fract() == 0.0 && p.abs() < 1e15 {
+        format!("{}", p as i64)
+    } else {
+        format!("{p:.1}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(log: &str, master: bool) -> Vec<(u64, EntryKind, String, Option<String>)> {
+        let mut out = Vec::new();
+        let mut v: LogView<_, fn(&str) -> bool> = LogView::new(master, |e: &LogEntry<'_>| {
+            out.push((
+                e.line,
+                e.kind,
+                e.text.to_owned(),
+                e.module.map(str::to_owned),
+            ));
+            ControlFlow::Continue(())
+        });
+        v.read("t", log.as_bytes(), &ParseOptions::default())
+            .unwrap();
+        drop(v);
+        out
+    }
+
+    #[test]
+    fn every_line_type_reads_as_cpanel_shows_it() {
+        let log = concat!(
+            r#"{"type":"control","contents":{"action":"percentage","percentage":0,"time":10}}"#,
+            "\n",
+            r#"{"type":"start","contents":{"msg":["Starting “RESTORE” for “Account” “bob”."],"time":10}}"#,
+            "\n",
+            r#"{"type":"control","contents":{"action":"start_module","msg":["Mysql"]}}"#,
+            "\n",
+            r#"{"type":"out","contents":{"msg":["a","b"]},"indent":1}"#,
+            "\n",
+            r#"{"type":"out","contents":"plain \u201cq\u201d","partial":1}"#,
+            "\n",
+            r#"{"type":"out","contents":{"msg":[" tail"]}}"#,
+            "\n",
+            "DBD::mysql::st execute failed: Table 'x' doesn't exist at Foo.pm line 3.\n",
+            r#"{"type":"warn","contents":{"msg":["careful"]}}"#,
+            "\n",
+            r#"{"type":"modulestatus","contents":{"module":"Mysql","status":0,"statusmsg":"Mysql failed"}}"#,
+            "\n",
+            r#"{"type":"control","contents":{"action":"end_module","msg":["Mysql"]}}"#,
+            "\n",
+            r#"{"type":"failed","contents":{"msg":["Failed: x"]}}"#,
+            "\n",
+            r#"{"type":"control","contents":{"action":"summary","dangerous_items":[[["Mysql","restore",7],"bad"]],"warnings":[[["Homedir","f",2],"w"]]}}"#,
+            "\n",
+            r#"{"type":"out","contents":{"#,
+            "\n",
+        );
+        let got = view(log, false);
+        let kinds: Vec<EntryKind> = got.iter().map(|g| g.1).collect();
+        assert_eq!(
+            kinds,
+            [
+                EntryKind::Percentage,
+                EntryKind::Start,
+                EntryKind::ModuleStart,
+                EntryKind::Out,
+                EntryKind::Out,
+                EntryKind::Stderr,
+                EntryKind::Warn,
+                EntryKind::ModuleStatus { ok: false },
+                EntryKind::ModuleEnd,
+                EntryKind::Failed,
+                EntryKind::Summary { dangerous: false },
+                EntryKind::Summary { dangerous: true },
+                EntryKind::Broken,
+            ]
+        );
+        assert_eq!(got[3].2, "a\nb");
+        assert_eq!(got[3].3.as_deref(), Some("Mysql"));
+        assert_eq!((got[4].0, got[4].2.as_str()), (5, "plain “q” tail"));
+        assert!(got[5].2.starts_with("DBD::mysql"));
+        assert_eq!(
+            got[8].3.as_deref(),
+            Some("Mysql"),
+            "end_module is in its module"
+        );
+        assert_eq!(got[9].3, None);
+        assert_eq!(got[10].2, "Warning (“Homedir::f”, line 2): w");
+        assert_eq!(got[11].2, "Dangerous item (“Mysql::restore”, line 7): bad");
+        assert_eq!(EntryKind::Stderr.level(), Level::Error);
+        assert!(!EntryKind::Percentage.shown());
+    }
+
+    #[test]
+    fn master_lines_read_in_cpanels_words() {
+        let log = concat!(
+            r#"{"pid":1,"type":"control","contents":{"action":"start","child_number":0,"time":5}}"#,
+            "\n",
+            r#"{"pid":2,"type":"control","contents":{"action":"start","child_number":1,"queue":"TRANSFER","item":"bob","local_item":"bob2","item_name":"Account"}}"#,
+            "\n",
+            r#"{"pid":2,"type":"control","contents":{"action":"failed-item","child_number":1,"queue":"TRANSFER","item":"bob","item_name":"Account","msg":{"failure":"no space","size":3}}}"#,
+            "\n",
+            r#"{"pid":1,"type":"control","contents":{"action":"complete","child_number":0}}"#,
+            "\n",
+        );
+        let got = view(log, true);
+        let texts: Vec<&str> = got.iter().map(|g| g.2.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "Start Session",
+                "Starting Account “bob” → “bob2”",
+                "Account “bob”: no space",
+                "Session Complete"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_prefilter_skips_lines_but_keeps_modules_times_and_context() {
+        let log = concat!(
+            r#"{"type":"control","contents":{"action":"percentage","percentage":0,"time":10}}"#,
+            "\n",
+            r#"{"type":"control","contents":{"action":"start_module","msg":["Mail"]}}"#,
+            "\n",
+            r#"{"type":"out","contents":{"msg":["one"]}}"#,
+            "\n",
+            r#"{"type":"out","contents":{"msg":["two"]}}"#,
+            "\n",
+            r#"{"type":"error","contents":{"msg":["needle"]}}"#,
+            "\n",
+            r#"{"type":"out","contents":{"msg":["three"]}}"#,
+            "\n",
+        );
+        let mut out = Vec::new();
+        let mut v = LogView::new(false, |e: &LogEntry<'_>| {
+            out.push((e.line, e.text.to_owned(), e.module.map(str::to_owned)));
+            ControlFlow::Continue(())
+        })
+        .with_prefilter(|t: &str| t.contains("needle"), 1);
+        v.read("t", log.as_bytes(), &ParseOptions::default())
+            .unwrap();
+        assert_eq!(v.lines, 6);
+        drop(v);
+        let lines: Vec<u64> = out.iter().map(|o| o.0).collect();
+        assert_eq!(
+            lines,
+            [1, 2, 4, 5],
+            "line 3 dropped, line 4 kept as context"
+        );
+        assert_eq!(out[3].2.as_deref(), Some("Mail"));
+    }
+}

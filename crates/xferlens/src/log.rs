@@ -1,0 +1,729 @@
+//! `xferlens log`: an account's item logs (or a master log) as readable
+//! text, or as one row per log line in CSV or NDJSON, with grep-like
+//! search and `tail -F`-like following of a live session.
+//!
+//! The files of a session directory are chosen from its master log (in
+//! the master's order, each account's TRANSFER before its RESTORE), then
+//! any item log the master does not name. Names taken from the log are
+//! only opened inside the session directory (docs/FORMAT.md).
+
+use std::cell::RefCell;
+use std::fs;
+use std::io::{self, Read, Write};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use regex::Regex;
+use xferlens_parse::ParseOptions;
+use xferlens_replay::{
+    classify, default_log_name, item_log_parts, open_in_session, read_session_dir, safe_file_name,
+    walk_tar, FileRole, Level, LogEntry, LogView, ReadOptions, RESTORE, TRANSFER,
+};
+use xferlens_report::csv::CsvOut;
+use xferlens_report::logtext::{heading, text_line, LogRow, LogSource, TextLayout};
+use xferlens_report::view::Json;
+
+use crate::cli::{LogArgs, LogFormat, LogLevel};
+use crate::commands::paths_or_default;
+use crate::filters::glob;
+use crate::input::{discover, Source};
+use crate::output::{check_not_input, stdout_closed, Output};
+use crate::{Ctx, Outcome};
+
+/// Bytes read from a log file at a time.
+const SLICE: usize = 4 << 20;
+
+/// One log file to show.
+#[derive(Clone, Debug)]
+struct Target {
+    session_id: String,
+    queue: String,
+    item_type: String,
+    item: String,
+    /// The completed name (`item-…`, `master.log`).
+    name: String,
+    dir: PathBuf,
+}
+
+impl Target {
+    fn source(&self) -> LogSource<'_> {
+        LogSource {
+            session_id: &self.session_id,
+            queue: &self.queue,
+            item_type: &self.item_type,
+            item: &self.item,
+            file: &self.name,
+        }
+    }
+}
+
+/// What the filters, search and layout ask, shared by every file.
+struct Printer {
+    out: Dest,
+    format: LogFormat,
+    layout: TextLayout,
+    relative: bool,
+    module: Option<String>,
+    level: Level,
+    since: Option<i64>,
+    until: Option<i64>,
+    grep: Option<Regex>,
+    before: usize,
+    after: usize,
+    all: bool,
+    matched: u64,
+    printed: u64,
+    buf: String,
+}
+
+/// Where the printer writes: straight out, or through the CSV writer.
+enum Dest {
+    Plain(Output),
+    Csv(Box<CsvOut<Output>>),
+}
+
+impl Dest {
+    fn finish(self) -> Result<()> {
+        match self {
+            Dest::Plain(o) => o.finish(),
+            Dest::Csv(c) => c.into_inner()?.finish(),
+        }
+    }
+}
+
+impl Write for Dest {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Dest::Plain(o) => o.write(buf),
+            Dest::Csv(_) => Err(io::Error::other("CSV output takes rows, not text")),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Dest::Plain(o) => o.flush(),
+            Dest::Csv(c) => c.flush(),
+        }
+    }
+}
+
+/// The per-file state of the printer: its heading, context and times.
+#[derive(Default)]
+struct FileState {
+    headed: bool,
+    /// Shown lines kept for a before-context: (place, rendered text).
+    ring: std::collections::VecDeque<(u64, String)>,
+    /// Lines that passed the filters so far (a line's place among them
+    /// decides where a context group ends).
+    seq: u64,
+    /// Lines still to print after a match.
+    after_left: usize,
+    last_printed: Option<u64>,
+    first_time: Option<i64>,
+    last_time: Option<i64>,
+}
+
+impl Printer {
+    /// Whether a line passes every filter but the search.
+    fn passes(&self, e: &LogEntry<'_>, time: Option<i64>) -> bool {
+        if !self.all && self.format == LogFormat::Text && !e.kind.shown() {
+            return false;
+        }
+        if e.kind.level() < self.level {
+            return false;
+        }
+        if let Some(m) = &self.module {
+            if !e.module.is_some_and(|name| glob(m, name)) {
+                return false;
+            }
+        }
+        match time {
+            Some(t) => self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u),
+            None => self.since.is_none() && self.until.is_none(),
+        }
+    }
+
+    fn entry(&mut self, st: &mut FileState, target: &Target, e: &LogEntry<'_>) -> io::Result<()> {
+        if let Some(t) = e.time {
+            st.first_time.get_or_insert(t);
+            st.last_time = Some(t);
+        }
+        if !self.passes(e, e.time.or(st.last_time)) {
+            return Ok(());
+        }
+        st.seq += 1;
+        let place = st.seq;
+        let hit = self.grep.as_ref().is_none_or(|re| re.is_match(e.text));
+        if hit {
+            self.matched += 1;
+        }
+        let src = target.source();
+        if self.format != LogFormat::Text {
+            return if hit { self.row(&src, e) } else { Ok(()) };
+        }
+        let mut layout = self.layout.clone();
+        if self.relative {
+            layout.relative_to = st.first_time;
+        }
+        self.buf.clear();
+        text_line(e, &src, &layout, &mut self.buf);
+        if !hit {
+            if st.after_left > 0 {
+                st.after_left -= 1;
+                let text = std::mem::take(&mut self.buf);
+                return self.print(st, target, place, &text);
+            }
+            if self.before > 0 {
+                if st.ring.len() == self.before {
+                    st.ring.pop_front();
+                }
+                st.ring.push_back((place, self.buf.clone()));
+            }
+            return Ok(());
+        }
+        for (line, text) in std::mem::take(&mut st.ring) {
+            self.print(st, target, line, &text)?;
+        }
+        st.after_left = self.after;
+        let text = std::mem::take(&mut self.buf);
+        self.print(st, target, place, &text)
+    }
+
+    fn print(
+        &mut self,
+        st: &mut FileState,
+        target: &Target,
+        place: u64,
+        text: &str,
+    ) -> io::Result<()> {
+        if !st.headed {
+            if self.printed > 0 {
+                self.out.write_all(b"\n")?;
+            }
+            let h = heading(&target.source(), "", self.layout.color);
+            writeln!(self.out, "{h}")?;
+            st.headed = true;
+        } else if self.grep.is_some()
+            && (self.before > 0 || self.after > 0)
+            && st.last_printed.is_some_and(|l| place > l + 1)
+        {
+            self.out.write_all(b"--\n")?;
+        }
+        st.last_printed = Some(place);
+        self.printed += 1;
+        self.out.write_all(text.as_bytes())
+    }
+
+    fn row(&mut self, src: &LogSource<'_>, e: &LogEntry<'_>) -> io::Result<()> {
+        let row = LogRow { src, e };
+        self.printed += 1;
+        match &mut self.out {
+            Dest::Csv(c) => c.record(&row),
+            Dest::Plain(o) => {
+                serde_json::to_writer(&mut *o, &Json(&row))?;
+                o.write_all(b"\n")
+            }
+        }
+    }
+}
+
+/// Where a view's entries go.
+type EntryFn = Box<dyn FnMut(&LogEntry<'_>) -> ControlFlow<()>>;
+/// A search's cheap first test of a raw line.
+type Prefilter = Box<dyn FnMut(&str) -> bool>;
+
+/// A file being read, kept between polls when following.
+struct Open {
+    target: Target,
+    /// The name it was last read under (with the dot while active).
+    file_name: String,
+    offset: u64,
+    carry: Vec<u8>,
+    view: LogView<EntryFn, Prefilter>,
+    done: bool,
+}
+
+/// A prefilter for a search: a line whose raw text the pattern does not
+/// match cannot match once decoded, unless JSON escapes change the text
+/// (a `\`) or the pattern can see what decoding changes (anchors, word
+/// boundaries, newlines between message lines). `None`: decode all.
+fn prefilter(pattern: &str, re: &Regex) -> Option<Prefilter> {
+    const UNSAFE: [&str; 14] = [
+        "^", "$", "\\b", "\\B", "\\A", "\\z", "\\s", "\\W", "\\D", "\\n", "[^", "(?", "\\p", "\\P",
+    ];
+    if UNSAFE.iter().any(|u| pattern.contains(u)) {
+        return None;
+    }
+    let re = re.clone();
+    Some(Box::new(move |raw: &str| {
+        raw.contains('\\') || re.is_match(raw)
+    }))
+}
+
+/// Runs `xferlens log`.
+pub fn run(ctx: &Ctx, a: &LogArgs) -> Result<Outcome> {
+    let paths = paths_or_default(&a.paths)?;
+    let (sources, errs) = discover(&paths);
+    let mut outcome = Outcome {
+        input_errors: errs.len(),
+        errors: errs.iter().map(|e| format!("{e:#}")).collect(),
+        ..Outcome::default()
+    };
+    if let Some(o) = &a.output {
+        check_not_input(&[o.as_path()], &sources)?;
+    }
+    let grep = a
+        .grep
+        .as_deref()
+        .map(|p| {
+            regex::RegexBuilder::new(p)
+                .case_insensitive(a.ignore_case)
+                .size_limit(1 << 24)
+                .build()
+                .with_context(|| format!("--grep {p}: not a valid pattern"))
+        })
+        .transpose()?;
+    let text = a.format == LogFormat::Text;
+    let out = Output::open(a.output.as_deref(), !text)?;
+    let out = if a.format == LogFormat::Csv {
+        let mut c = CsvOut::new(out, a.raw_csv);
+        c.header_of::<LogRow>()?;
+        Dest::Csv(Box::new(c))
+    } else {
+        Dest::Plain(out)
+    };
+    let context = a.context.unwrap_or(0);
+    let printer = Rc::new(RefCell::new(Printer {
+        out,
+        format: a.format,
+        layout: TextLayout {
+            color: ctx.color && a.output.is_none(),
+            times: !a.no_time,
+            relative_to: None,
+            modules: !a.master,
+            line_numbers: a.line_number,
+            width: if a.output.is_none() {
+                crate::terminal_width()
+            } else {
+                None
+            },
+        },
+        relative: a.relative,
+        module: a.module.clone(),
+        level: match a.level {
+            None => Level::Info,
+            Some(LogLevel::Warn) => Level::Warning,
+            Some(LogLevel::Error) => Level::Error,
+        },
+        since: a.since,
+        until: a.until,
+        grep,
+        before: a.before.unwrap_or(context),
+        after: a.after.unwrap_or(context),
+        all: a.all,
+        matched: 0,
+        printed: 0,
+        buf: String::new(),
+    }));
+    let opts = ctx.read.parse.clone();
+    let mut open: Vec<Open> = Vec::new();
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for src in &sources {
+        if stdout_closed() {
+            break;
+        }
+        let r = match src {
+            Source::Dir(d) => {
+                dirs.push(d.clone());
+                for t in targets(ctx, d, a) {
+                    let mut o = start(t, &printer, a);
+                    read_more(&mut o, &opts, a.follow);
+                    open.push(o);
+                }
+                Ok(())
+            }
+            Source::File(p) => show_file(ctx, p, a, &printer, &opts),
+            Source::Stdin => {
+                let t = lone_target(Path::new("<stdin>"), ctx, "<stdin>");
+                show_stream(t, io::stdin().lock(), a, &printer, &opts)
+            }
+        };
+        if let Err(e) = r {
+            outcome.input_errors += 1;
+            outcome.errors.push(format!("{e:#}"));
+        }
+        if !a.follow {
+            open.clear();
+        }
+    }
+    if a.follow {
+        follow(ctx, a, &dirs, &mut open, &printer, &opts)?;
+    }
+    for o in &mut open {
+        o.view.finish();
+    }
+    drop(open);
+    let p = Rc::try_unwrap(printer)
+        .map_err(|_| anyhow::anyhow!("log printer still shared"))?
+        .into_inner();
+    if a.grep.is_some() && p.matched == 0 {
+        outcome.found = true;
+    }
+    p.out.finish()?;
+    Ok(outcome)
+}
+
+/// The log files of a session directory, in the order they are shown.
+fn targets(ctx: &Ctx, dir: &Path, a: &LogArgs) -> Vec<Target> {
+    let session_id = xferlens_replay::id_for_dir(dir);
+    let listing = listing(dir);
+    let mk = |queue: &str, item_type: &str, item: &str, name: String| Target {
+        session_id: session_id.clone(),
+        queue: queue.to_owned(),
+        item_type: item_type.to_owned(),
+        item: item.to_owned(),
+        name,
+        dir: dir.to_owned(),
+    };
+    if a.master {
+        return vec![mk("", "", "", "master.log".to_owned())];
+    }
+    let mut out: Vec<Target> = Vec::new();
+    let read = ReadOptions {
+        master_only: true,
+        ..ctx.read.clone()
+    };
+    if let Ok(s) = read_session_dir(dir, ctx.global.session_id.as_deref(), &read) {
+        // Each account once, in the master's order, TRANSFER then RESTORE.
+        let mut seen: Vec<(&str, &str)> = Vec::new();
+        for it in &s.items {
+            if !seen.contains(&(&it.item_type, &it.item)) {
+                seen.push((&it.item_type, &it.item));
+            }
+        }
+        for (ty, name) in seen {
+            for q in [TRANSFER, RESTORE] {
+                let Some(it) = s
+                    .items
+                    .iter()
+                    .find(|i| i.queue == q && i.item_type == ty && i.item == name)
+                else {
+                    continue;
+                };
+                let names = [it.item.as_str(), it.local_item.as_deref().unwrap_or("")];
+                if !chosen(a, q, &names) {
+                    continue;
+                }
+                let file = it
+                    .logfile
+                    .clone()
+                    .filter(|f| safe_file_name(f))
+                    .unwrap_or_else(|| default_log_name(q, ty, name));
+                out.push(mk(q, ty, name, file));
+            }
+        }
+    }
+    // Item logs the master does not name (or no master at all).
+    let mut rest: Vec<&String> = listing
+        .iter()
+        .filter(|n| !out.iter().any(|t| &t.name == *n))
+        .collect();
+    rest.sort_by_key(|n| (item_log_parts(n).map(|p| p.0 != TRANSFER), n.to_string()));
+    for n in rest {
+        if let Some((q, ty, item)) = item_log_parts(n) {
+            if chosen(a, q, &[item]) {
+                out.push(mk(q, ty, item, n.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Whether an item of queue `q` named `names` is asked for.
+fn chosen(a: &LogArgs, q: &str, names: &[&str]) -> bool {
+    let queue_ok = a.queue.is_empty() || a.queue.iter().any(|x| x.eq_ignore_ascii_case(q));
+    let name_ok = a
+        .account
+        .as_deref()
+        .is_none_or(|g| names.iter().any(|n| !n.is_empty() && glob(g, n)));
+    queue_ok && name_ok
+}
+
+/// The completed names of the item logs in a directory.
+fn listing(dir: &Path) -> Vec<String> {
+    let Ok(rd) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = rd
+        .flatten()
+        .filter_map(|e| match classify(&e.file_name().to_string_lossy()) {
+            FileRole::ItemLog { name, .. } => Some(name),
+            _ => None,
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// The file a target is under now: its completed name, its active dot
+/// name, or an archived `.gz` copy.
+fn locate(t: &Target) -> Option<String> {
+    [
+        t.name.clone(),
+        format!(".{}", t.name),
+        format!("{}.gz", t.name),
+    ]
+    .into_iter()
+    .find(|n| fs::symlink_metadata(t.dir.join(n)).is_ok_and(|m| m.is_file()))
+}
+
+/// A view of one target whose entries go to the printer.
+fn start(target: Target, printer: &Rc<RefCell<Printer>>, a: &LogArgs) -> Open {
+    let p = Rc::clone(printer);
+    let t = target.clone();
+    let mut st = FileState::default();
+    let f: EntryFn = Box::new(move |e| {
+        let mut pr = p.borrow_mut();
+        if pr.entry(&mut st, &t, e).is_err() || stdout_closed() {
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    });
+    let master = target.queue.is_empty();
+    let mut view = LogView::new(master, f);
+    let pr = printer.borrow();
+    if let (Some(re), Some(pattern)) = (&pr.grep, a.grep.as_deref()) {
+        if let Some(pf) = prefilter(pattern, re) {
+            view = view.with_prefilter(pf, pr.before * 4 + 8);
+        }
+    }
+    drop(pr);
+    Open {
+        target,
+        file_name: String::new(),
+        offset: 0,
+        carry: Vec::new(),
+        view,
+        done: false,
+    }
+}
+
+/// Reads what is new in a target's file. A completed file is read to
+/// its end once; an active one up to its last line end (the rest waits
+/// for the next poll when following).
+fn read_more(o: &mut Open, opts: &ParseOptions, follow: bool) {
+    if o.done {
+        return;
+    }
+    let Some(name) = locate(&o.target) else {
+        return;
+    };
+    let active = name.starts_with('.');
+    let path = o.target.dir.join(&name);
+    if name.ends_with(".gz") {
+        if let Ok(f) = open_in_session(&path) {
+            let _ = o.view.read(&o.target.name, f, opts);
+        }
+        o.done = true;
+        return;
+    }
+    o.file_name = name;
+    let Ok(mut f) = open_in_session(&path) else {
+        return;
+    };
+    use std::io::Seek;
+    if f.seek(io::SeekFrom::Start(o.offset)).is_err() {
+        return;
+    }
+    let mut chunk = vec![0u8; SLICE];
+    loop {
+        let n = match f.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        o.offset += n as u64;
+        o.carry.extend_from_slice(&chunk[..n]);
+        if let Some(end) = memchr::memrchr(b'\n', &o.carry) {
+            o.view.read_slice(&o.target.name, &o.carry[..=end], opts);
+            o.carry.drain(..=end);
+        }
+        if o.carry.len() > opts.max_line_len {
+            // A line over the cap: shown as cut, never held whole.
+            o.view.read_slice(&o.target.name, &o.carry, opts);
+            o.carry.clear();
+        }
+        if stdout_closed() {
+            o.done = true;
+            return;
+        }
+    }
+    if !active || !follow {
+        if !o.carry.is_empty() {
+            let rest = std::mem::take(&mut o.carry);
+            o.view.read_slice(&o.target.name, &rest, opts);
+        }
+        o.view.finish();
+        o.done = !active || !follow;
+    }
+}
+
+/// Follows live session directories: new lines of active files, files
+/// renamed when they complete, item logs that appear, until every file
+/// shown is complete and its session has ended (or, with `--account`,
+/// every chosen account's RESTORE log is complete).
+fn follow(
+    ctx: &Ctx,
+    a: &LogArgs,
+    dirs: &[PathBuf],
+    open: &mut Vec<Open>,
+    printer: &Rc<RefCell<Printer>>,
+    opts: &ParseOptions,
+) -> Result<()> {
+    let interval = Duration::from_secs_f64(a.interval);
+    loop {
+        printer.borrow_mut().out.flush()?;
+        let all_done = open.iter().all(|o| o.done);
+        let ended = dirs.iter().all(|d| session_ended(d));
+        let accounts_done = a.account.is_some()
+            && !open.is_empty()
+            && open.iter().filter(|o| o.target.queue == RESTORE).count() > 0
+            && open.iter().all(|o| o.done);
+        if stdout_closed() || (all_done && (ended || accounts_done)) {
+            return Ok(());
+        }
+        std::thread::sleep(interval);
+        for d in dirs {
+            for t in targets(ctx, d, a) {
+                if !open
+                    .iter()
+                    .any(|o| o.target.name == t.name && o.target.dir == t.dir)
+                {
+                    open.push(start(t, printer, a));
+                }
+            }
+        }
+        for o in open.iter_mut() {
+            read_more(o, opts, true);
+        }
+    }
+}
+
+/// A session has ended when its master log is no longer the active dot
+/// file (the writer renames it when the session is done).
+fn session_ended(dir: &Path) -> bool {
+    !dir.join(".master.log").exists()
+}
+
+/// The target of a file given on its own: an item log by its name, or a
+/// master log (any other name; a master-log reading shows item-log
+/// lines as they are).
+fn lone_target(p: &Path, ctx: &Ctx, display: &str) -> Target {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| display.to_owned());
+    let id = xferlens_replay::id_for_file(p, ctx.global.session_id.as_deref());
+    match classify(&name) {
+        FileRole::ItemLog { name, .. } => {
+            let (q, ty, item) = item_log_parts(&name).unwrap_or(("", "", ""));
+            Target {
+                session_id: id,
+                queue: q.to_owned(),
+                item_type: ty.to_owned(),
+                item: item.to_owned(),
+                name: name.clone(),
+                dir: PathBuf::new(),
+            }
+        }
+        _ => Target {
+            session_id: id,
+            queue: String::new(),
+            item_type: String::new(),
+            item: String::new(),
+            name,
+            dir: PathBuf::new(),
+        },
+    }
+}
+
+/// Shows one stream (plain, gzip or a saved API response).
+fn show_stream<R: Read>(
+    t: Target,
+    r: R,
+    a: &LogArgs,
+    printer: &Rc<RefCell<Printer>>,
+    opts: &ParseOptions,
+) -> Result<()> {
+    let display = t.name.clone();
+    let mut o = start(t, printer, a);
+    o.view
+        .read(&display, r, opts)
+        .with_context(|| format!("{display}: cannot read"))?;
+    Ok(())
+}
+
+/// Shows a file given on its own: a log, or each chosen log of a tar
+/// archive in archive order.
+fn show_file(
+    ctx: &Ctx,
+    p: &Path,
+    a: &LogArgs,
+    printer: &Rc<RefCell<Printer>>,
+    opts: &ParseOptions,
+) -> Result<()> {
+    let (f, _) =
+        xferlens_replay::open_input(p).with_context(|| format!("{}: cannot open", p.display()))?;
+    let (tar, stream) = xferlens_replay::sniff_stream(f)
+        .with_context(|| format!("{}: cannot read", p.display()))?;
+    if !tar {
+        let t = lone_target(p, ctx, &p.display().to_string());
+        if a.master && !t.queue.is_empty() {
+            return Ok(());
+        }
+        if !t.queue.is_empty() && !chosen(a, &t.queue, &[&t.item]) {
+            return Ok(());
+        }
+        return show_stream(t, stream, a, printer, opts);
+    }
+    walk_tar(stream, |m| {
+        if !m.regular || stdout_closed() {
+            return Ok(());
+        }
+        let member = Path::new(&m.path);
+        let Some(file) = member.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+            return Ok(());
+        };
+        let session_id = member
+            .parent()
+            .and_then(|d| d.file_name())
+            .map(|d| d.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (queue, item_type, item, name) = match classify(&file) {
+            FileRole::Master { .. } if a.master => {
+                (String::new(), String::new(), String::new(), file)
+            }
+            FileRole::ItemLog { name, .. } if !a.master => match item_log_parts(&name) {
+                Some((q, ty, it)) if chosen(a, q, &[it]) => {
+                    (q.to_owned(), ty.to_owned(), it.to_owned(), name.clone())
+                }
+                _ => return Ok(()),
+            },
+            _ => return Ok(()),
+        };
+        let t = Target {
+            session_id,
+            queue,
+            item_type,
+            item,
+            name,
+            dir: PathBuf::new(),
+        };
+        let display = format!("{}:{}", p.display(), m.path);
+        let mut o = start(t, printer, a);
+        o.view.read(&display, m.reader, opts)
+    })
+    .with_context(|| format!("{}: cannot read the archive", p.display()))
+}
