@@ -63,6 +63,62 @@ impl<'de> Deserialize<'de> for Str<'de> {
 /// straight from the token (no raw capture), borrowing escape-free strings.
 struct OptStr<'a>(Option<Cow<'a, str>>);
 
+/// `source`: a host name, or cPanel's `{"host": ...}` object (its host,
+/// or empty when it names none); anything else present counts as set.
+struct SourceHost<'a>(Option<Cow<'a, str>>);
+
+impl<'de> Deserialize<'de> for SourceHost<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SourceHost<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a host name or an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<SourceHost<'de>, A::Error> {
+                let mut host = None;
+                while let Some(k) = a.next_key::<Cow<'de, str>>()? {
+                    if k == "host" {
+                        host = a.next_value::<OptStr<'de>>()?.0;
+                    } else {
+                        a.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(SourceHost(Some(host.unwrap_or_default())))
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<SourceHost<'de>, E> {
+                Ok(SourceHost(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<SourceHost<'de>, E> {
+                Ok(SourceHost(Some(Cow::Owned(v.to_owned()))))
+            }
+            fn visit_unit<E>(self) -> Result<SourceHost<'de>, E> {
+                Ok(SourceHost(None))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<SourceHost<'de>, E> {
+                Ok(SourceHost(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<SourceHost<'de>, E> {
+                Ok(SourceHost(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<SourceHost<'de>, E> {
+                Ok(SourceHost(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<SourceHost<'de>, E> {
+                Ok(SourceHost(v.then_some(Cow::Borrowed(""))))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<SourceHost<'de>, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(SourceHost(Some(Cow::Borrowed(""))))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 impl<'de> Deserialize<'de> for OptStr<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -249,7 +305,7 @@ impl<'de> Visitor<'de> for TopV<'_, 'de> {
                 })?,
                 "indent" => self.ev.indent = m.next_value::<Num>()?.i64(),
                 "partial" => self.ev.partial = m.next_value::<Num>()?.0.unwrap_or(0.0) != 0.0,
-                "source" => self.ev.source = m.next_value::<OptStr<'de>>()?.0,
+                "source" => self.ev.source = m.next_value::<SourceHost<'de>>()?.0,
                 _ => {
                     m.next_value::<IgnoredAny>()?;
                 }

@@ -110,14 +110,43 @@ impl EntryKind {
         }
     }
 
-    /// Whether cPanel's pages show the line as a line of text (progress
-    /// lines move a bar, `end_action` closes a section, the master's
-    /// bookkeeping actions are not drawn).
+    /// Whether cPanel's Transfer Session page draws a line of this kind
+    /// as text (TransferLogRender.js): a progress line moves a bar, an
+    /// `end_module` or `end_action` closes its section, and control
+    /// actions it does not know are not drawn.
     pub fn shown(self) -> bool {
         !matches!(
             self,
-            EntryKind::Percentage | EntryKind::ActionEnd | EntryKind::Control
+            EntryKind::Percentage
+                | EntryKind::ActionEnd
+                | EntryKind::ModuleEnd
+                | EntryKind::Control
         )
+    }
+
+    /// A kind whose line is its message (the page draws nothing for such a
+    /// line without one).
+    fn is_message(self) -> bool {
+        matches!(
+            self,
+            EntryKind::Start
+                | EntryKind::Out
+                | EntryKind::Debug
+                | EntryKind::Header
+                | EntryKind::Warn
+                | EntryKind::Error
+                | EntryKind::Failed
+                | EntryKind::Success
+                | EntryKind::Other
+        )
+    }
+}
+
+impl LogEntry<'_> {
+    /// Whether cPanel's page draws this line ([`EntryKind::shown`], and a
+    /// message line only when it has text).
+    pub fn shown(&self) -> bool {
+        self.kind.shown() && !(self.kind.is_message() && self.text.is_empty())
     }
 }
 
@@ -309,6 +338,15 @@ where
             (&lists.altered_items, "Altered item", false),
             (&lists.dangerous_items, "Dangerous item", true),
         ];
+        if groups.iter().all(|g| g.0.is_empty()) {
+            // Still a row: one per line of the log.
+            return self.emit(
+                line,
+                EntryKind::Control,
+                ev,
+                "Summary: no warnings or skipped, altered or dangerous items",
+            );
+        }
         for (records, word, dangerous) in groups {
             for d in records {
                 let place = match (&d.module, &d.function) {

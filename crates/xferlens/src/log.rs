@@ -128,7 +128,7 @@ struct FileState {
 impl Printer {
     /// Whether a line passes every filter but the search.
     fn passes(&self, e: &LogEntry<'_>, time: Option<i64>) -> bool {
-        if !self.all && self.format == LogFormat::Text && !e.kind.shown() {
+        if !self.all && self.format == LogFormat::Text && !e.shown() {
             return false;
         }
         if e.kind.level() < self.level {
