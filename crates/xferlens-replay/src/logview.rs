@@ -218,7 +218,7 @@ pub type Flow = ControlFlow<()>;
 impl<F, P> LogView<F, P>
 where
     F: FnMut(&LogEntry<'_>) -> Flow,
-    P: FnMut(&str) -> bool,
+    P: FnMut(u64, &str) -> bool,
 {
     /// A view that hands each entry to `f`. `master`: the log is a
     /// master log (control lines get cPanel's texts and a worker).
@@ -243,12 +243,14 @@ where
         }
     }
 
-    /// Only lines whose raw text passes `p` are decoded (a search's cheap
-    /// first test: it must never reject a line the search would keep).
-    /// Lines that open or close a module, and the lines before the first
-    /// time, are always decoded, so modules and times stay right. The
-    /// last `keep` rejected lines are kept and decoded before the next
-    /// decoded line, for a before-context.
+    /// Only lines whose raw text passes `p` (given the line's number and
+    /// text) are decoded (a search's cheap first test: it must never
+    /// reject a line the search would keep, nor a line that opens or
+    /// closes a module or continues a message: [`structural_lines`] finds
+    /// those in bulk). The lines before the first time are always
+    /// decoded, so times stay right. The last `keep` rejected lines are
+    /// kept and decoded before the next decoded line, for a
+    /// before-context.
     pub fn with_prefilter(mut self, p: P, keep: usize) -> LogView<F, P> {
         self.prefilter = Some(p);
         self.ring_cap = keep;
@@ -279,6 +281,14 @@ where
     pub fn read_slice(&mut self, name: &str, bytes: &[u8], opts: &ParseOptions) {
         let summary = xferlens_parse::parse_slice(name, bytes, &mut *self, opts);
         self.line_base += summary.lines;
+    }
+
+    /// Reads one line (without its line end) as line `number` of its
+    /// log: a search that has found the lines it wants reads only those.
+    pub fn read_line_at(&mut self, name: &str, line: &[u8], number: u64, opts: &ParseOptions) {
+        self.line_base = number.saturating_sub(1);
+        xferlens_parse::parse_slice(name, line, &mut *self, opts);
+        self.line_base = number;
     }
 
     /// Hands on a `partial` message still waiting at the end of the log.
@@ -546,7 +556,7 @@ struct OneLine<'v, F, P> {
 impl<F, P> EventSink for OneLine<'_, F, P>
 where
     F: FnMut(&LogEntry<'_>) -> Flow,
-    P: FnMut(&str) -> bool,
+    P: FnMut(u64, &str) -> bool,
 {
     fn event(&mut self, _pos: Position, event: &mut Event<'_>) -> ControlFlow<()> {
         let pos = Position {
@@ -568,7 +578,7 @@ where
 impl<F, P> LogView<F, P>
 where
     F: FnMut(&LogEntry<'_>) -> Flow,
-    P: FnMut(&str) -> bool,
+    P: FnMut(u64, &str) -> bool,
 {
     /// A line that cannot be JSON (it does not open with `{`) is shown
     /// as the stderr text it is; true when it was.
@@ -587,7 +597,7 @@ where
 impl<F, P> EventSink for LogView<F, P>
 where
     F: FnMut(&LogEntry<'_>) -> Flow,
-    P: FnMut(&str) -> bool,
+    P: FnMut(u64, &str) -> bool,
 {
     fn event(&mut self, pos: Position, event: &mut Event<'_>) -> ControlFlow<()> {
         let pos = Position {
@@ -637,11 +647,7 @@ where
         let Some(p) = self.prefilter.as_mut() else {
             return true;
         };
-        let keep = self.first_time.is_none()
-            || self.pending.is_some()
-            || memchr::memmem::find(text.as_bytes(), b"_module").is_some()
-            || continues(text)
-            || p(text);
+        let keep = self.first_time.is_none() || self.pending.is_some() || p(pos.line, text);
         if keep {
             self.replay_ring();
         } else if self.ring_cap > 0 {
@@ -659,16 +665,122 @@ where
     }
 }
 
-/// Whether a raw line may say `"partial":1` (its message goes on in the
-/// next line, so it must be decoded to be joined).
-fn continues(text: &str) -> bool {
-    let b = text.as_bytes();
-    memchr::memmem::find_iter(b, b"\"partial\"").any(|i| {
-        b[i + 9..]
-            .iter()
-            .find(|c| !matches!(c, b' ' | b':' | b'"' | b'\t'))
-            .is_some_and(|&c| c != b'0')
-    })
+/// The text of `chunk` (whole log lines) with JSON string escapes
+/// decoded, into `out`, and where each line starts in it, into `starts`
+/// (one entry per line, then the end). A search run over this text finds
+/// every line whose decoded message could match: a message is a run of
+/// this text. `\n` escapes become newlines, so a pattern that cannot
+/// match a newline matches within one message line, as on the decoded
+/// message. Escapes that do not decode are kept as written.
+pub fn unescape_lines(chunk: &[u8], out: &mut Vec<u8>, starts: &mut Vec<usize>) {
+    out.clear();
+    starts.clear();
+    let mut rest = chunk;
+    while !rest.is_empty() {
+        starts.push(out.len());
+        let end = memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
+        unescape_into(&rest[..end], out);
+        rest = &rest[end..];
+    }
+    starts.push(out.len());
+}
+
+/// One line's bytes with escapes decoded, appended to `out`.
+fn unescape_into(line: &[u8], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while let Some(j) = memchr::memchr(b'\\', &line[i..]) {
+        let at = i + j;
+        out.extend_from_slice(&line[i..at]);
+        let Some(&c) = line.get(at + 1) else {
+            out.push(b'\\');
+            return;
+        };
+        i = at + 2;
+        match c {
+            b'n' => out.push(b'\n'),
+            b't' => out.push(b'\t'),
+            b'r' => out.push(b'\r'),
+            b'b' => out.push(8),
+            b'f' => out.push(12),
+            b'u' => match hex4(&line[at + 2..]) {
+                Some(hi) => {
+                    i = at + 6;
+                    let mut cp = u32::from(hi);
+                    if (0xd800..0xdc00).contains(&cp) && line.get(i..i + 2) == Some(b"\\u") {
+                        if let Some(lo) =
+                            hex4(&line[i + 2..]).filter(|l| (0xdc00..0xe000).contains(l))
+                        {
+                            cp = 0x10000 + ((cp - 0xd800) << 10) + (u32::from(lo) - 0xdc00);
+                            i += 6;
+                        }
+                    }
+                    let ch = char::from_u32(cp).unwrap_or('\u{fffd}');
+                    let mut b = [0u8; 4];
+                    out.extend_from_slice(ch.encode_utf8(&mut b).as_bytes());
+                }
+                None => out.extend_from_slice(b"\\u"),
+            },
+            other => out.push(other),
+        }
+    }
+    out.extend_from_slice(&line[i..]);
+}
+
+/// Four hex digits at the start of `b`.
+fn hex4(b: &[u8]) -> Option<u16> {
+    let h = std::str::from_utf8(b.get(..4)?).ok()?;
+    u16::from_str_radix(h, 16).ok()
+}
+
+/// The lines of `chunk` (whole lines, the first numbered `first`) that a
+/// prefilter must keep whatever it searches for: those that may open or
+/// close a module (`_module`) or continue a message (`"partial"` not 0,
+/// with the line after it), and with `progress` those that may set the
+/// item's percentage. Searched over the whole chunk, not line by line.
+pub fn structural_lines(chunk: &[u8], first: u64, progress: bool) -> Vec<u64> {
+    use std::sync::LazyLock;
+    static MODULE: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"_module"));
+    static PARTIAL: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"\"partial\""));
+    static PERCENT: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"percentage"));
+    // (byte offset, and whether the next line is wanted too)
+    let mut hits: Vec<(usize, bool)> = MODULE.find_iter(chunk).map(|i| (i, false)).collect();
+    hits.extend(
+        PARTIAL
+            .find_iter(chunk)
+            .filter(|&i| partial_set(&chunk[i + 9..]))
+            .map(|i| (i, true)),
+    );
+    if progress {
+        hits.extend(PERCENT.find_iter(chunk).map(|i| (i, false)));
+    }
+    hits.sort_unstable();
+    let mut out: Vec<u64> = Vec::new();
+    let (mut line, mut at) = (first, 0);
+    for (h, next) in hits {
+        line += memchr::memchr_iter(b'\n', &chunk[at..h]).count() as u64;
+        at = h;
+        if out.last() != Some(&line) {
+            out.push(line);
+        }
+        if next {
+            out.push(line + 1);
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Whether the bytes after a `"partial"` key may give it a value other
+/// than 0 (what follows up to the value: spaces, the colon, a quote).
+fn partial_set(after: &[u8]) -> bool {
+    after
+        .iter()
+        .find(|c| !matches!(c, b' ' | b':' | b'"' | b'\t'))
+        .is_some_and(|&c| c != b'0' && c != b'\n')
 }
 
 /// The text of a line: `msg` lines joined by newlines (as cPanel's
@@ -719,7 +831,7 @@ mod tests {
 
     fn view(log: &str, master: bool) -> Vec<(u64, EntryKind, String, Option<String>)> {
         let mut out = Vec::new();
-        let mut v: LogView<_, fn(&str) -> bool> = LogView::new(master, |e: &LogEntry<'_>| {
+        let mut v: LogView<_, fn(u64, &str) -> bool> = LogView::new(master, |e: &LogEntry<'_>| {
             out.push((
                 e.line,
                 e.kind,
@@ -800,6 +912,38 @@ mod tests {
     }
 
     #[test]
+    fn unescaped_text_holds_every_decoded_message() {
+        let chunk = concat!(
+            r#"{"contents":{"msg":["a \u201cq\u201d \"x\" \\ \ud83d\ude00 \/"]}}"#,
+            "\n",
+            r#"{"contents":{"msg":["two\nlines"]}}"#,
+            "\n"
+        );
+        let (mut out, mut starts) = (Vec::new(), Vec::new());
+        unescape_lines(chunk.as_bytes(), &mut out, &mut starts);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains(r#"a “q” "x" \ 😀 /"#), "{text}");
+        assert!(text.contains("two\nlines"));
+        assert_eq!(starts.len(), 3);
+        assert!(text[starts[1]..].starts_with(r#"{"contents""#));
+    }
+
+    #[test]
+    fn structural_lines_are_found_in_bulk() {
+        let chunk = concat!(
+            r#"{"contents":{"action":"start_module","msg":["A"]}}"#,
+            "\n",
+            r#"{"contents":{"msg":["x"]},"partial":0}"#,
+            "\n",
+            r#"{"contents":{"msg":["y"]},"partial": 1}"#,
+            "\n",
+            r#"{"contents":{"action":"end_module","msg":["A"]},"partial":"0"}"#,
+            "\n",
+        );
+        assert_eq!(structural_lines(chunk.as_bytes(), 10, false), [10, 12, 13]);
+    }
+
+    #[test]
     fn master_lines_read_in_cpanels_words() {
         let log = concat!(
             r#"{"pid":1,"type":"control","contents":{"action":"start","child_number":0,"time":5}}"#,
@@ -845,7 +989,10 @@ mod tests {
             out.push((e.line, e.text.to_owned(), e.module.map(str::to_owned)));
             ControlFlow::Continue(())
         })
-        .with_prefilter(|t: &str| t.contains("needle"), 1);
+        .with_prefilter(
+            |_, t: &str| t.contains("needle") || t.contains("_module"),
+            1,
+        );
         v.read("t", log.as_bytes(), &ParseOptions::default())
             .unwrap();
         assert_eq!(v.lines, 6);

@@ -33,8 +33,8 @@ use crate::input::{discover, Source};
 use crate::output::{check_not_input, stdout_closed, Output};
 use crate::{Ctx, Outcome};
 
-/// Bytes read from a log file at a time.
-const SLICE: usize = 4 << 20;
+/// Bytes read from a live log file at a time.
+const SLICE: usize = 1 << 20;
 
 /// One log file to show.
 #[derive(Clone, Debug)]
@@ -71,6 +71,8 @@ struct Printer {
     since: Option<i64>,
     until: Option<i64>,
     grep: Option<Regex>,
+    /// The same pattern over bytes, for the search in bulk.
+    bulk: Option<regex::bytes::Regex>,
     before: usize,
     after: usize,
     all: bool,
@@ -231,8 +233,8 @@ impl Printer {
 
 /// Where a view's entries go.
 type EntryFn = Box<dyn FnMut(&LogEntry<'_>) -> ControlFlow<()>>;
-/// A search's cheap first test of a raw line.
-type Prefilter = Box<dyn FnMut(&str) -> bool>;
+/// A search's cheap first test of a raw line (by its number).
+type Prefilter = Box<dyn FnMut(u64, &str) -> bool>;
 
 /// A file being read, kept between polls when following.
 struct Open {
@@ -243,26 +245,57 @@ struct Open {
     carry: Vec<u8>,
     view: LogView<EntryFn, Prefilter>,
     done: bool,
+    /// The search over unescaped text, when the pattern allows it.
+    bulk: Option<regex::bytes::Regex>,
+    /// Raw lines read around each candidate (before, after): enough for
+    /// the shown lines of a context.
+    context: (usize, usize),
+    /// Rows are written (their percent column needs progress lines).
+    rows: bool,
+    /// The number of the next line to read.
+    next_line: u64,
 }
 
-/// A prefilter for a search: a line whose raw text the pattern does not
-/// match cannot match once decoded, unless JSON escapes change the text
-/// (a `\`) or the pattern can see what decoding changes (anchors, word
-/// boundaries, newlines between message lines). `None`: decode all.
-fn prefilter(pattern: &str, re: &Regex) -> Option<Prefilter> {
+/// Whether a pattern can be searched for in a log's text with its JSON
+/// escapes decoded ([`xferlens_replay::unescape_lines`]) rather than
+/// message by message: not when it can see what differs between the two
+/// (anchors and word boundaries at a message's ends, newlines between
+/// message lines, flags).
+fn searchable_in_bulk(pattern: &str) -> bool {
     const UNSAFE: [&str; 14] = [
         "^", "$", "\\b", "\\B", "\\A", "\\z", "\\s", "\\W", "\\D", "\\n", "[^", "(?", "\\p", "\\P",
     ];
-    if UNSAFE.iter().any(|u| pattern.contains(u)) {
-        return None;
-    }
-    let re = re.clone();
-    Some(Box::new(move |raw: &str| {
-        raw.contains('\\') || re.is_match(raw)
-    }))
+    !UNSAFE.iter().any(|u| pattern.contains(u))
 }
 
-/// Runs `xferlens log`.
+/// The lines of `chunk` (starting at line `first`) whose decoded text
+/// `re` may match: every message is a run of the unescaped text.
+fn candidates(
+    chunk: &[u8],
+    first: u64,
+    re: &regex::bytes::Regex,
+    buf: &mut (Vec<u8>, Vec<usize>),
+) -> Vec<u64> {
+    let (text, starts) = buf;
+    xferlens_replay::unescape_lines(chunk, text, starts);
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(m) = re.find_at(text, at) {
+        // The line the match starts in; the search goes on at the next.
+        let i = starts.partition_point(|&s| s <= m.start()) - 1;
+        out.push(first + i as u64);
+        at = match starts.get(i + 1) {
+            Some(&next) if next > m.start() => next,
+            _ => break,
+        };
+        if at >= text.len() {
+            break;
+        }
+    }
+    out
+}
+
+/// Runs `xferlens log`./// Runs `xferlens log`.
 pub fn run(ctx: &Ctx, a: &LogArgs) -> Result<Outcome> {
     let paths = paths_or_default(&a.paths)?;
     let (sources, errs) = discover(&paths);
@@ -319,6 +352,15 @@ pub fn run(ctx: &Ctx, a: &LogArgs) -> Result<Outcome> {
         },
         since: a.since,
         until: a.until,
+        bulk: match &a.grep {
+            Some(p) => Some(
+                regex::bytes::RegexBuilder::new(p)
+                    .case_insensitive(a.ignore_case)
+                    .size_limit(1 << 24)
+                    .build()?,
+            ),
+            None => None,
+        },
         grep,
         before: a.before.unwrap_or(context),
         after: a.after.unwrap_or(context),
@@ -340,7 +382,9 @@ pub fn run(ctx: &Ctx, a: &LogArgs) -> Result<Outcome> {
                 for t in targets(ctx, d, a) {
                     let mut o = start(t, &printer, a);
                     read_more(&mut o, &opts, a.follow);
-                    open.push(o);
+                    if a.follow {
+                        open.push(o);
+                    }
                 }
                 Ok(())
             }
@@ -493,15 +537,21 @@ fn start(target: Target, printer: &Rc<RefCell<Printer>>, a: &LogArgs) -> Open {
         ControlFlow::Continue(())
     });
     let master = target.queue.is_empty();
-    let mut view = LogView::new(master, f);
+    let view = LogView::new(master, f);
     let pr = printer.borrow();
-    if let (Some(re), Some(pattern)) = (&pr.grep, a.grep.as_deref()) {
-        if let Some(pf) = prefilter(pattern, re) {
-            view = view.with_prefilter(pf, pr.before * 4 + 8);
-        }
-    }
+    let bulk = match (&pr.grep, a.grep.as_deref()) {
+        (Some(_), Some(pattern)) if searchable_in_bulk(pattern) => pr.bulk.clone(),
+        _ => None,
+    };
+    let widen = |n: usize| if n > 0 { n * 4 + 8 } else { 0 };
+    let context = (widen(pr.before), widen(pr.after));
+    let rows = pr.format != LogFormat::Text;
     drop(pr);
     Open {
+        bulk,
+        context,
+        rows,
+        next_line: 1,
         target,
         file_name: String::new(),
         offset: 0,
@@ -509,6 +559,65 @@ fn start(target: Target, printer: &Rc<RefCell<Printer>>, a: &LogArgs) -> Open {
         view,
         done: false,
     }
+}
+
+thread_local! {
+    /// The read buffer, kept between files.
+    static CHUNK: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// The unescaped text of a slice and its line starts, kept between slices.
+    static SCRATCH: RefCell<(Vec<u8>, Vec<usize>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+impl Open {
+    /// Reads one slice of whole lines. With a search in bulk, only the
+    /// lines it may match are decoded, with the lines around them that a
+    /// context or the view's state (modules, continued messages, the
+    /// first time) needs.
+    fn slice(&mut self, bytes: &[u8], opts: &ParseOptions) {
+        let first = self.next_line;
+        let Some(re) = &self.bulk else {
+            self.next_line += lines_in(bytes);
+            return self.view.read_slice(&self.target.name, bytes, opts);
+        };
+        let raw: Vec<usize> = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1))
+            .collect();
+        let count = raw.len() as u64 - u64::from(raw.last() == Some(&bytes.len()));
+        let mut want = SCRATCH.with_borrow_mut(|s| candidates(bytes, first, re, s));
+        let (before, after) = self.context;
+        let mut around: Vec<u64> = Vec::new();
+        for &l in &want {
+            around.extend(l.saturating_sub(before as u64).max(first)..l);
+            around.extend(l + 1..=l + after as u64);
+        }
+        want.extend(around);
+        want.extend(xferlens_replay::structural_lines(bytes, first, self.rows));
+        want.sort_unstable();
+        want.dedup();
+        let line_of = |n: u64| -> &[u8] {
+            let i = (n - first) as usize;
+            let end = raw.get(i + 1).map_or(bytes.len(), |&e| e - 1);
+            &bytes[raw[i]..end.max(raw[i])]
+        };
+        let mut next = first;
+        // Until a line has given the log's first time, every line is read.
+        while next < first + count && self.view.first_time().is_none() {
+            self.view
+                .read_line_at(&self.target.name, line_of(next), next, opts);
+            next += 1;
+        }
+        for n in want.into_iter().filter(|&n| n >= next && n < first + count) {
+            self.view
+                .read_line_at(&self.target.name, line_of(n), n, opts);
+        }
+        self.next_line = first + count;
+    }
+}
+
+/// Line count of a slice (a last line without its end counts).
+fn lines_in(bytes: &[u8]) -> u64 {
+    let n = memchr::memchr_iter(b'\n', bytes).count() as u64;
+    n + u64::from(!bytes.is_empty() && !bytes.ends_with(b"\n"))
 }
 
 /// Reads what is new in a target's file. A completed file is read to
@@ -538,22 +647,28 @@ fn read_more(o: &mut Open, opts: &ParseOptions, follow: bool) {
     if f.seek(io::SeekFrom::Start(o.offset)).is_err() {
         return;
     }
-    let mut chunk = vec![0u8; SLICE];
     loop {
-        let n = match f.read(&mut chunk) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
+        let n = CHUNK.with_borrow_mut(|chunk| {
+            chunk.resize(SLICE, 0);
+            let n = f.read(chunk).unwrap_or(0);
+            o.carry.extend_from_slice(&chunk[..n]);
+            n
+        });
+        if n == 0 {
+            break;
+        }
         o.offset += n as u64;
-        o.carry.extend_from_slice(&chunk[..n]);
         if let Some(end) = memchr::memrchr(b'\n', &o.carry) {
-            o.view.read_slice(&o.target.name, &o.carry[..=end], opts);
+            let slice = std::mem::take(&mut o.carry);
+            o.slice(&slice[..=end], opts);
+            o.carry = slice;
             o.carry.drain(..=end);
+            o.carry.shrink_to(SLICE);
         }
         if o.carry.len() > opts.max_line_len {
             // A line over the cap: shown as cut, never held whole.
-            o.view.read_slice(&o.target.name, &o.carry, opts);
-            o.carry.clear();
+            let slice = std::mem::take(&mut o.carry);
+            o.slice(&slice, opts);
         }
         if stdout_closed() {
             o.done = true;
@@ -563,7 +678,7 @@ fn read_more(o: &mut Open, opts: &ParseOptions, follow: bool) {
     if !active || !follow {
         if !o.carry.is_empty() {
             let rest = std::mem::take(&mut o.carry);
-            o.view.read_slice(&o.target.name, &rest, opts);
+            o.slice(&rest, opts);
         }
         o.view.finish();
         o.done = !active || !follow;
