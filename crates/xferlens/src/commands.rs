@@ -313,9 +313,8 @@ pub fn report(
     filters.apply(&mut l.sessions);
     let mut out = open_output(output, &l, true)?;
     let o = xferlens_report::Options {
-        color: false,
         full,
-        ..Default::default()
+        ..ctx.document()
     };
     match format {
         ReportFormat::Md => markdown::report(&l.sessions, &o, &mut out)?,
