@@ -15,7 +15,7 @@
 //! time outside years 1 to 9999, the range engines' timestamps share, or
 //! an integer of 2^63 or more) is a null in Parquet, and the table keeps
 //! a note of it ([`Nulled`], see [`ParquetTable::nulls`]) for the caller
-//! to report. The CSV keeps the value.
+//! to report. The CSV table keeps the value.
 //!
 //! Rows are buffered per column and written in row groups of
 //! [`ROW_GROUP`] rows, so memory stays bounded whatever the table's size.
@@ -155,7 +155,7 @@ impl std::fmt::Display for Nulled {
         }
         write!(
             f,
-            "row {}, column {}: `{}` is {what}; NULL in Parquet (the CSV keeps it)",
+            "row {}, column {}: `{}` is {what}; NULL in Parquet",
             self.row, self.column, self.cell
         )
     }
@@ -845,7 +845,7 @@ mod tests {
         assert_eq!(
             typed.nulls().kept()[0].to_string(),
             "t.parquet: session s1, row 2, column started_at: `33658-09-27T01:46:39Z` \
-             is a time outside years 1 to 9999; NULL in Parquet (the CSV keeps it)"
+             is a time outside years 1 to 9999; NULL in Parquet"
         );
         let mut a = ParquetTable::new(Vec::new(), "t", DEMO_COLUMNS, "h1").unwrap();
         a.push_csv(&csv.into_inner().unwrap()[..], false).unwrap();

@@ -499,8 +499,9 @@ pub fn run(ctx: &Ctx, roots: &[PathBuf], filters: &Filters, o: &BatchOptions) ->
     // The output is whole (every row and session written), so these are
     // no error: one line per cell, after the diagnostics line.
     if !ctx.global.quiet {
+        let kept = if layout.csv { ", kept in the CSV" } else { "" };
         for line in &nulled {
-            report_line(ctx, line);
+            report_line(ctx, &format!("{line}{kept}"));
         }
     }
     // The process ends after this: freeing thousands of kept sessions and

@@ -160,10 +160,30 @@ fn a_value_parquet_cannot_hold_is_null_there_and_costs_no_session() {
                 .lines()
                 .any(|l| l.contains(&format!("{table}.parquet"))
                     && l.contains(&format!("column {column}"))
-                    && l.contains("session s1")),
+                    && l.contains("session s1")
+                    && l.ends_with("NULL in Parquet, kept in the CSV")),
             "{table} {column}: {stderr}"
         );
     }
+
+    // With Parquet alone, the same lines, without the CSV's part.
+    let parquet_only = tmp.path().join("parquet");
+    let (code, _, stderr) = run(&[
+        "batch",
+        "--no-progress",
+        "--format",
+        "parquet",
+        logs.to_str().unwrap(),
+        "-o",
+        parquet_only.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("items.parquet: session s1, row 1, column started_at: `33658")
+            && stderr.contains("; NULL in Parquet\n")
+            && !stderr.contains("kept in the CSV"),
+        "{stderr}"
+    );
 
     // With CSV alone, the same CSV files.
     let csv_only = tmp.path().join("csv");
