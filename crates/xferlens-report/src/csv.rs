@@ -1,12 +1,11 @@
 //! CSV output. Every text cell taken from log content goes through
-//! [`crate::escape::csv_cell`] unless raw output was asked for.
+//! [`crate::escape::csv_cell`] unless raw output was asked for. The
+//! writer knows rows only through [`crate::view`]; each table's writer
+//! lives with its row type (`rows::items_csv`, `fleet::causes_csv`, ...).
 
 use std::io::{self, Write};
 
-use xferlens_replay::Session;
-
 use crate::escape::csv_cell;
-use crate::rows::{AccountRow, ItemRow, SessionRow};
 use crate::view::{Cell, Row};
 
 /// A CSV table writer that guards cells against formula injection.
@@ -111,38 +110,4 @@ impl<W: Write> CsvOut<W> {
         let mut inner = self.w.into_inner().map_err(|e| e.into_error())?;
         inner.flush()
     }
-}
-
-/// Writes the item rows of `sessions` (header included).
-pub fn items<W: Write>(sessions: &[Session], raw: bool, out: W) -> io::Result<()> {
-    let mut c = CsvOut::new(out, raw);
-    c.header_of::<ItemRow>()?;
-    for s in sessions {
-        for it in s.items_by_queue() {
-            c.record(&ItemRow::new(s, it))?;
-        }
-    }
-    c.finish()
-}
-
-/// Writes one row per account (TRANSFER and RESTORE side by side).
-pub fn accounts<W: Write>(sessions: &[Session], raw: bool, out: W) -> io::Result<()> {
-    let mut c = CsvOut::new(out, raw);
-    c.header_of::<AccountRow>()?;
-    for s in sessions {
-        for a in s.accounts() {
-            c.record(&AccountRow::new(s, &a))?;
-        }
-    }
-    c.finish()
-}
-
-/// Writes one row per session.
-pub fn sessions<W: Write>(sessions: &[Session], raw: bool, out: W) -> io::Result<()> {
-    let mut c = CsvOut::new(out, raw);
-    c.header_of::<SessionRow>()?;
-    for s in sessions {
-        c.record(&SessionRow::new(s))?;
-    }
-    c.finish()
 }

@@ -281,10 +281,7 @@ fn session<W: Write>(s: &Session, n: usize, o: &Options, out: &mut W) -> io::Res
         ));
     }
     if let Some(age) = crate::stale_for(s, o) {
-        facts.push((
-            "Stale",
-            format!("no new lines for {}: no ETA", duration(age)),
-        ));
+        facts.push(("Stale", crate::stale_fact(s, age)));
     }
     for (k, v) in facts.into_iter().filter(|(_, v)| !v.is_empty()) {
         writeln!(out, "<tr><th>{k}</th><td>{v}</td></tr>")?;

@@ -111,6 +111,18 @@ pub fn stale_for(s: &Session, o: &Options) -> Option<i64> {
     (age > o.stale_after_s).then_some(age)
 }
 
+/// What every view says of a session stale for `age` seconds (see
+/// [`stale_for`]): "no new lines for 2d 03h (newest
+/// 2025-11-28T14:00:51Z); no ETA". The terminal prints it after
+/// "stale: ", the reports as their "Stale" fact.
+pub fn stale_fact(s: &Session, age: i64) -> String {
+    let newest = s.newest_time().map(time::rfc3339).unwrap_or_default();
+    format!(
+        "no new lines for {} (newest {newest}); no ETA",
+        time::duration(age)
+    )
+}
+
 /// Items the log counts (`queue_count`) but never names: they were
 /// queued and never started, so no row can say which they are.
 pub fn unnamed_items(s: &Session) -> u64 {

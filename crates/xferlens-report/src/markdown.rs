@@ -76,6 +76,9 @@ pub fn session<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
             format!("{}: {}", s.unmentioned_logs.len(), names.join(", ")),
         ));
     }
+    if let Some(age) = crate::stale_for(s, o) {
+        facts.push(("Stale", crate::stale_fact(s, age)));
+    }
     for (k, v) in facts.into_iter().filter(|(_, v)| !v.is_empty()) {
         writeln!(out, "- **{k}:** {v}")?;
     }

@@ -3,10 +3,13 @@
 //! columns are declared once, with [`crate::columns!`] (see
 //! [`crate::view`]).
 
+use std::io::{self, Write};
+
 use serde::Serialize;
 use xferlens_replay::{whm_state, Account, Item, ItemStatus, Queue, Session, RESTORE, TRANSFER};
 
 use crate::columns;
+use crate::csv::CsvOut;
 use crate::shown::{shown, How, Join, Shown};
 use crate::time::rfc3339;
 use crate::view::{Cell, Json, Row};
@@ -279,6 +282,40 @@ columns! { EventRow<'a> as r => EVENT_COLUMNS {
     "item_type" => Cell::opt(r.item_type),
     "msg" => Cell::opt(r.msg.as_deref()),
 } }
+
+/// Writes the item rows of `sessions` as CSV (header included).
+pub fn items_csv<W: Write>(sessions: &[Session], raw: bool, out: W) -> io::Result<()> {
+    let mut c = CsvOut::new(out, raw);
+    c.header_of::<ItemRow>()?;
+    for s in sessions {
+        for it in s.items_by_queue() {
+            c.record(&ItemRow::new(s, it))?;
+        }
+    }
+    c.finish()
+}
+
+/// Writes one CSV row per account (TRANSFER and RESTORE side by side).
+pub fn accounts_csv<W: Write>(sessions: &[Session], raw: bool, out: W) -> io::Result<()> {
+    let mut c = CsvOut::new(out, raw);
+    c.header_of::<AccountRow>()?;
+    for s in sessions {
+        for a in s.accounts() {
+            c.record(&AccountRow::new(s, &a))?;
+        }
+    }
+    c.finish()
+}
+
+/// Writes one CSV row per session.
+pub fn sessions_csv<W: Write>(sessions: &[Session], raw: bool, out: W) -> io::Result<()> {
+    let mut c = CsvOut::new(out, raw);
+    c.header_of::<SessionRow>()?;
+    for s in sessions {
+        c.record(&SessionRow::new(s))?;
+    }
+    c.finish()
+}
 
 /// Progress of one queue, as `progress --format json` writes it (one
 /// JSON object per queue, from its columns).

@@ -304,11 +304,7 @@ pub fn progress<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<(
 
 /// "stale: no new lines for 3d 4h (newest 2026-08-01T12:00:00Z)".
 pub fn stale_line(s: &Session, age: i64) -> String {
-    let newest = s.newest_time().map(rfc3339).unwrap_or_default();
-    format!(
-        "stale: no new lines for {} (newest {newest}); no ETA",
-        duration(age)
-    )
+    format!("stale: {}", crate::stale_fact(s, age))
 }
 
 /// The parts of one queue's progress line, most important first; the

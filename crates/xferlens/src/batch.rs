@@ -27,7 +27,7 @@ use xferlens_report::fleet::{
 use xferlens_report::modules::{ModuleStats, STAT_COLUMNS};
 use xferlens_report::time::bytes;
 
-use crate::commands::{diagnostics_line, print_diagnostics};
+use crate::commands::{diagnostics_line, print_diagnostics, report_line};
 use crate::filters::Filters;
 use crate::input::{damage, discover, load, load_each, Source};
 use crate::output::{check_not_input, Output};
@@ -71,23 +71,24 @@ struct Rendered {
 /// (with no `parquet` feature, a type with no value).
 type Typed = [crate::tables::Typed; 3];
 
-/// The Parquet rows of `s` (see [`Rendered::typed`]).
+/// The Parquet rows of `s` (see [`Rendered::typed`]). A cell Parquet
+/// cannot hold is a null there, noted in the rows; it costs no row.
 #[cfg(feature = "parquet")]
-fn typed_rows(s: &Session) -> Result<Typed> {
+fn typed_rows(s: &Session) -> Typed {
     use xferlens_report::parquet::TypedRows;
     let mut t = [
         TypedRows::new("sessions", SESSION_COLUMNS),
         TypedRows::new("items", ITEM_COLUMNS),
         TypedRows::new("diagnostics", DIAGNOSTIC_COLUMNS),
     ];
-    t[0].push(&SessionRow::new(s))?;
+    t[0].push(&SessionRow::new(s));
     for it in s.items_by_queue() {
-        t[1].push(&ItemRow::new(s, it))?;
+        t[1].push(&ItemRow::new(s, it));
     }
     for d in xferlens_report::fleet::diagnostic_rows(s) {
-        t[2].push(&d)?;
+        t[2].push(&d);
     }
-    Ok(t)
+    t
 }
 
 fn render(s: Session, layout: &Layout) -> Result<Rendered> {
@@ -107,11 +108,7 @@ fn render(s: Session, layout: &Layout) -> Result<Rendered> {
     })?;
     let diagnostic_rows = csv(&|c| diagnostics_rows(&s, c))?;
     #[cfg(feature = "parquet")]
-    let typed = if layout.parquet {
-        Some(typed_rows(&s)?)
-    } else {
-        None
-    };
+    let typed = layout.parquet.then(|| typed_rows(&s));
     #[cfg(not(feature = "parquet"))]
     let typed = None;
     let mut modules = ModuleStats::default();
@@ -370,37 +367,54 @@ pub fn run(ctx: &Ctx, roots: &[PathBuf], filters: &Filters, o: &BatchOptions) ->
         histories: &histories,
     };
     let mut done: Vec<Output> = Vec::new();
+    // Cells that Parquet cannot hold, written there as NULL: one line each.
+    let mut nulled = Vec::new();
     for t in [sessions, items, diagnostics] {
-        done.extend(t.finish()?);
+        done.extend(t.finish(&mut nulled)?);
     }
     // The fleet tables and the two reports are independent: written side by side.
     let whole = |name: &str,
                  header: &[&str],
-                 render: &dyn Fn(bool, &mut Vec<u8>) -> std::io::Result<()>|
+                 render: &dyn Fn(bool, &mut Vec<u8>) -> std::io::Result<()>,
+                 nulled: &mut Vec<String>|
      -> Result<Vec<Output>> {
         let mut t = TableOut::open(outdir, name, header, layout)?;
         t.whole(layout, render)?;
-        t.finish()
+        t.finish(nulled)
     };
-    let tables = || -> Result<Vec<Output>> {
-        let mut done = whole("modules", STAT_COLUMNS, &|raw, b| {
-            xferlens_report::modules::stats_csv(&modules, raw, b)
-        })?;
-        done.extend(whole("accounts", ACCOUNT_HISTORY_COLUMNS, &|raw, b| {
-            histories_csv(&histories, raw, b)
-        })?);
-        done.extend(whole("causes", CAUSE_COLUMNS, &|raw, b| {
-            causes_csv(&fleet, raw, b)
-        })?);
-        done.extend(whole("hosts", HOST_COLUMNS, &|raw, b| {
-            hosts_csv(&fleet, &histories, raw, b)
-        })?);
+    let tables = || -> Result<(Vec<Output>, Vec<String>)> {
+        let mut nulled = Vec::new();
+        let n = &mut nulled;
+        let mut done = whole(
+            "modules",
+            STAT_COLUMNS,
+            &|raw, b| xferlens_report::modules::stats_csv(&modules, raw, b),
+            n,
+        )?;
+        done.extend(whole(
+            "accounts",
+            ACCOUNT_HISTORY_COLUMNS,
+            &|raw, b| histories_csv(&histories, raw, b),
+            n,
+        )?);
+        done.extend(whole(
+            "causes",
+            CAUSE_COLUMNS,
+            &|raw, b| causes_csv(&fleet, raw, b),
+            n,
+        )?);
+        done.extend(whole(
+            "hosts",
+            HOST_COLUMNS,
+            &|raw, b| hosts_csv(&fleet, &histories, raw, b),
+            n,
+        )?);
         if o.events {
             done.extend(crate::events::batch_table(
-                ctx, filters, &sources, outdir, layout,
+                ctx, filters, &sources, outdir, layout, n,
             )?);
         }
-        Ok(done)
+        Ok((done, nulled))
     };
     let md = || -> Result<Output> {
         let mut md = Output::file(&outdir.join(REPORTS[0]))?;
@@ -417,7 +431,9 @@ pub fn run(ctx: &Ctx, roots: &[PathBuf], filters: &Filters, o: &BatchOptions) ->
         Ok(page)
     };
     let (tables, (md, page)) = rayon::join(tables, || rayon::join(md, page));
-    done.extend(tables?);
+    let (tables, more_nulled) = tables?;
+    done.extend(tables);
+    nulled.extend(more_nulled);
     done.push(md?);
     done.push(page?);
     // Everything is written; put the files in place together.
@@ -479,6 +495,14 @@ pub fn run(ctx: &Ctx, roots: &[PathBuf], filters: &Filters, o: &BatchOptions) ->
         diagnostics_line(&kinds, &listed).filter(|_| !ctx.global.quiet && !ctx.global.verbose)
     {
         eprintln!("{line}");
+    }
+    // The output is whole (every row and session written), so these are
+    // no error: one line per cell, after the diagnostics line.
+    if !ctx.global.quiet {
+        let kept = if layout.csv { ", kept in the CSV" } else { "" };
+        for line in &nulled {
+            report_line(ctx, &format!("{line}{kept}"));
+        }
     }
     // The process ends after this: freeing thousands of kept sessions and
     // account histories piece by piece would only delay the exit.

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use xferlens_replay::{ItemStatus, Session};
 use xferlens_report::escape::terminal as t;
 use xferlens_report::style::Style;
-use xferlens_report::{accounts, csv, html, json, markdown, modules, terminal, DiagnosticCounts};
+use xferlens_report::{accounts, html, json, markdown, modules, rows, terminal, DiagnosticCounts};
 
 use crate::cli::{ItemsFormat, ModulesFormat, ProgressFormat, ReportFormat, RetryFormat};
 use crate::filters::Filters;
@@ -221,8 +221,8 @@ pub fn items(
             let width = output.map_or_else(crate::terminal_width, |_| None);
             terminal::items_table(&l.sessions, accounts, width, &mut out)?
         }
-        ItemsFormat::Csv if accounts => csv::accounts(&l.sessions, raw_csv, &mut out)?,
-        ItemsFormat::Csv => csv::items(&l.sessions, raw_csv, &mut out)?,
+        ItemsFormat::Csv if accounts => rows::accounts_csv(&l.sessions, raw_csv, &mut out)?,
+        ItemsFormat::Csv => rows::items_csv(&l.sessions, raw_csv, &mut out)?,
         ItemsFormat::Json => json::items(&l.sessions, accounts, false, &mut out)?,
         ItemsFormat::Ndjson => json::items(&l.sessions, accounts, true, &mut out)?,
         ItemsFormat::Md => markdown::items(&l.sessions, accounts, &mut out)?,
@@ -313,9 +313,8 @@ pub fn report(
     filters.apply(&mut l.sessions);
     let mut out = open_output(output, &l, true)?;
     let o = xferlens_report::Options {
-        color: false,
         full,
-        ..Default::default()
+        ..ctx.document()
     };
     match format {
         ReportFormat::Md => markdown::report(&l.sessions, &o, &mut out)?,

@@ -230,13 +230,15 @@ fn stream_all(
 /// `batch --events`: the events of every source as batch's `events`
 /// table, in CSV and/or Parquet. Parquet is fed from an unguarded CSV
 /// pass written to a scratch file in `outdir` (removed afterwards), so
-/// memory stays bounded whatever the number of events.
+/// memory stays bounded whatever the number of events. Cells Parquet
+/// cannot hold are added to `nulled` (see [`TableOut::finish`]).
 pub fn batch_table(
     ctx: &Ctx,
     filters: &Filters,
     sources: &[Source],
     outdir: &Path,
     layout: &Layout,
+    nulled: &mut Vec<String>,
 ) -> Result<Vec<Output>> {
     let mut done = Vec::new();
     // Every source's events as CSV into `path`, guarded unless `raw`.
@@ -271,7 +273,9 @@ pub fn batch_table(
             .and_then(|f| t.parquet_from(std::io::BufReader::new(f)));
         let _ = std::fs::remove_file(&scratch);
         fed?;
-        done.extend(t.finish()?);
+        done.extend(t.finish(nulled)?);
     }
+    #[cfg(not(feature = "parquet"))]
+    let _ = nulled;
     Ok(done)
 }

@@ -67,9 +67,18 @@ impl Ctx {
     pub fn render(&self) -> xferlens_report::Options {
         xferlens_report::Options {
             color: self.color,
+            width: terminal_width(),
+            ..self.document()
+        }
+    }
+
+    /// Renderer options for a document (a report, to a file or a pipe):
+    /// no colour and no width, but the same clock and `--stale-after` as
+    /// stdout's, so a report calls a session stale when `summary` does.
+    pub fn document(&self) -> xferlens_report::Options {
+        xferlens_report::Options {
             now: now(),
             stale_after_s: self.global.stale_after,
-            width: terminal_width(),
             ..Default::default()
         }
     }

@@ -182,16 +182,22 @@ impl TableOut {
     }
 
     /// Finishes every format; files are put in place by [`Output::finish`]
-    /// (all of them at the end of batch, together).
-    pub fn finish(self) -> Result<Vec<Output>> {
+    /// (all of them at the end of batch, together). The cells the Parquet
+    /// file holds as NULL because its types cannot hold them (a time past
+    /// year 9999, an integer of 2^63 or more) are added to `nulled`, one
+    /// line each, for the caller to print.
+    pub fn finish(self, nulled: &mut Vec<String>) -> Result<Vec<Output>> {
         let mut outs = Vec::new();
         if let Some(c) = self.csv {
             outs.push(c);
         }
         #[cfg(feature = "parquet")]
         if let Some(p) = self.parquet {
+            nulled.extend(p.nulls().lines());
             outs.push(p.finish()?);
         }
+        #[cfg(not(feature = "parquet"))]
+        let _ = nulled;
         Ok(outs)
     }
 }
