@@ -213,25 +213,28 @@ fn wrap(s: &str, room: Option<usize>) -> Vec<&str> {
     out
 }
 
-/// The heading line above an item's log: queue, label, name, file.
-pub fn heading(src: &LogSource<'_>, extra: &str, color: bool) -> String {
-    let what = if src.queue.is_empty() {
-        format!("{} · {}", t(src.session_id), t(src.file))
-    } else {
-        format!(
-            "{} {} {} · {} · {}",
+/// The heading line above an item's log: queue, type, name, then the
+/// session and file while they fit `width`.
+pub fn heading(src: &LogSource<'_>, width: Option<usize>, color: bool) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if !src.queue.is_empty() {
+        parts.push(format!(
+            "{} {} {}",
             t(src.queue),
             t(src.item_type),
-            t(src.item),
-            t(src.session_id),
-            t(src.file)
-        )
-    };
-    let line = if extra.is_empty() {
-        format!("── {what} ──")
-    } else {
-        format!("── {what} · {} ──", t(extra))
-    };
+            t(src.item)
+        ));
+    }
+    parts.push(t(src.session_id));
+    parts.push(t(src.file));
+    let mut line = format!("── {} ──", parts[0]);
+    for n in 2..=parts.len() {
+        let longer = format!("── {} ──", parts[..n].join(" · "));
+        if width.is_some_and(|w| longer.chars().count() > w) {
+            break;
+        }
+        line = longer;
+    }
     Style::Bold.paint(color, &line)
 }
 

@@ -204,7 +204,7 @@ impl Printer {
             if self.printed > 0 {
                 self.out.write_all(b"\n")?;
             }
-            let h = heading(&target.source(), "", self.layout.color);
+            let h = heading(&target.source(), self.layout.width, self.layout.color);
             writeln!(self.out, "{h}")?;
             st.headed = true;
         } else if self.grep.is_some()
