@@ -457,7 +457,7 @@ fn completions_and_man_page() {
         .lines()
         .filter_map(|l| l.strip_prefix("xferlens\\-")?.strip_suffix("(1)"))
         .collect();
-    assert_eq!(cited.len(), 11, "{out}");
+    assert_eq!(cited.len(), 12, "{out}");
     for name in cited {
         let page = dir.path().join(format!("xferlens-{name}.1"));
         assert!(
@@ -466,7 +466,7 @@ fn completions_and_man_page() {
             page.display()
         );
     }
-    assert_eq!(listed.lines().count(), 12, "{listed}");
+    assert_eq!(listed.lines().count(), 13, "{listed}");
     let items = std::fs::read_to_string(dir.path().join("xferlens-items.1")).unwrap();
     assert!(
         items.contains("raw\\-csv") && items.contains("status"),
