@@ -675,61 +675,84 @@ where
 pub fn unescape_lines(chunk: &[u8], out: &mut Vec<u8>, starts: &mut Vec<usize>) {
     out.clear();
     starts.clear();
-    let mut rest = chunk;
-    while !rest.is_empty() {
-        starts.push(out.len());
-        let end = memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
-        unescape_into(&rest[..end], out);
-        rest = &rest[end..];
-    }
-    starts.push(out.len());
-}
-
-/// One line's bytes with escapes decoded, appended to `out`.
-fn unescape_into(line: &[u8], out: &mut Vec<u8>) {
+    out.reserve(chunk.len());
+    starts.push(0);
+    // One pass for both line ends and escapes.
     let mut i = 0;
-    while let Some(j) = memchr::memchr(b'\\', &line[i..]) {
-        let at = i + j;
-        out.extend_from_slice(&line[i..at]);
-        let Some(&c) = line.get(at + 1) else {
-            out.push(b'\\');
-            return;
-        };
-        i = at + 2;
-        match c {
-            b'n' => out.push(b'\n'),
-            b't' => out.push(b'\t'),
-            b'r' => out.push(b'\r'),
-            b'b' => out.push(8),
-            b'f' => out.push(12),
-            b'u' => match hex4(&line[at + 2..]) {
-                Some(hi) => {
-                    i = at + 6;
-                    let mut cp = u32::from(hi);
-                    if (0xd800..0xdc00).contains(&cp) && line.get(i..i + 2) == Some(b"\\u") {
-                        if let Some(lo) =
-                            hex4(&line[i + 2..]).filter(|l| (0xdc00..0xe000).contains(l))
-                        {
-                            cp = 0x10000 + ((cp - 0xd800) << 10) + (u32::from(lo) - 0xdc00);
-                            i += 6;
-                        }
-                    }
-                    let ch = char::from_u32(cp).unwrap_or('\u{fffd}');
-                    let mut b = [0u8; 4];
-                    out.extend_from_slice(ch.encode_utf8(&mut b).as_bytes());
-                }
-                None => out.extend_from_slice(b"\\u"),
-            },
-            other => out.push(other),
+    for at in memchr::memchr2_iter(b'\n', b'\\', chunk) {
+        if at < i {
+            continue; // inside an escape already decoded
+        }
+        out.extend_from_slice(&chunk[i..at]);
+        if chunk[at] == b'\n' {
+            out.push(b'\n');
+            starts.push(out.len());
+            i = at + 1;
+        } else {
+            i = unescape_one(chunk, at, out);
         }
     }
-    out.extend_from_slice(&line[i..]);
+    out.extend_from_slice(&chunk[i..]);
+    if *starts.last().unwrap_or(&0) != out.len() {
+        starts.push(out.len());
+    }
+}
+
+/// Decodes the escape at `chunk[at]` (a backslash) into `out`; returns
+/// where the text goes on.
+fn unescape_one(chunk: &[u8], at: usize, out: &mut Vec<u8>) -> usize {
+    let Some(&c) = chunk.get(at + 1) else {
+        out.push(b'\\');
+        return at + 1;
+    };
+    match c {
+        b'n' => out.push(b'\n'),
+        b't' => out.push(b'\t'),
+        b'r' => out.push(b'\r'),
+        b'b' => out.push(8),
+        b'f' => out.push(12),
+        b'u' => {
+            let Some(hi) = hex4(&chunk[at + 2..]) else {
+                out.extend_from_slice(b"\\u");
+                return at + 2;
+            };
+            let mut next = at + 6;
+            let mut cp = u32::from(hi);
+            if (0xd800..0xdc00).contains(&cp) && chunk.get(next..next + 2) == Some(b"\\u") {
+                if let Some(lo) = hex4(&chunk[next + 2..]).filter(|l| (0xdc00..0xe000).contains(l))
+                {
+                    cp = 0x10000 + ((cp - 0xd800) << 10) + (u32::from(lo) - 0xdc00);
+                    next += 6;
+                }
+            }
+            let ch = char::from_u32(cp).unwrap_or('\u{fffd}');
+            let mut b = [0u8; 4];
+            out.extend_from_slice(ch.encode_utf8(&mut b).as_bytes());
+            return next;
+        }
+        b'\n' => {
+            // A backslash at a line's end: the line end stays one.
+            out.push(b'\\');
+            return at + 1;
+        }
+        other => out.push(other),
+    }
+    at + 2
 }
 
 /// Four hex digits at the start of `b`.
 fn hex4(b: &[u8]) -> Option<u16> {
-    let h = std::str::from_utf8(b.get(..4)?).ok()?;
-    u16::from_str_radix(h, 16).ok()
+    let mut v: u16 = 0;
+    for &c in b.get(..4)? {
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => return None,
+        };
+        v = v << 4 | u16::from(d);
+    }
+    Some(v)
 }
 
 /// The lines of `chunk` (whole lines, the first numbered `first`) that a

@@ -76,6 +76,7 @@ struct Printer {
     before: usize,
     after: usize,
     all: bool,
+    raw_csv: bool,
     matched: u64,
     printed: u64,
     buf: String,
@@ -84,14 +85,50 @@ struct Printer {
 /// Where the printer writes: straight out, or through the CSV writer.
 enum Dest {
     Plain(Output),
-    Csv(Box<CsvOut<Output>>),
+    /// CSV rows, written through a buffer the output drains.
+    Csv(Box<CsvOut<Shared>>, Shared, Output),
+    /// Into memory: one file's lines, searched beside others.
+    Mem(Vec<u8>),
+    /// Rows into memory, likewise.
+    MemCsv(Box<CsvOut<Vec<u8>>>),
 }
 
 impl Dest {
     fn finish(self) -> Result<()> {
         match self {
             Dest::Plain(o) => o.finish(),
-            Dest::Csv(c) => c.into_inner()?.finish(),
+            Dest::Csv(c, shared, mut out) => {
+                c.finish()?;
+                out.write_all(&shared.take())?;
+                out.finish()
+            }
+            Dest::Mem(_) | Dest::MemCsv(_) => Ok(()),
+        }
+    }
+
+    /// What a memory destination holds.
+    fn into_bytes(self) -> io::Result<Vec<u8>> {
+        match self {
+            Dest::Mem(v) => Ok(v),
+            Dest::MemCsv(c) => c.into_inner(),
+            Dest::Plain(_) | Dest::Csv(..) => Ok(Vec::new()),
+        }
+    }
+
+    /// Writes bytes rendered elsewhere (rows already in this format).
+    fn write_rendered(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match self {
+            Dest::Plain(o) => o.write_all(bytes),
+            Dest::Csv(c, shared, out) => {
+                c.flush()?;
+                out.write_all(&shared.take())?;
+                out.write_all(bytes)
+            }
+            Dest::Mem(v) => {
+                v.extend_from_slice(bytes);
+                Ok(())
+            }
+            Dest::MemCsv(_) => Err(io::Error::other("rows are not joined into memory")),
         }
     }
 }
@@ -100,14 +137,50 @@ impl Write for Dest {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Dest::Plain(o) => o.write(buf),
-            Dest::Csv(_) => Err(io::Error::other("CSV output takes rows, not text")),
+            Dest::Mem(v) => v.write(buf),
+            Dest::Csv(..) | Dest::MemCsv(_) => {
+                Err(io::Error::other("CSV output takes rows, not text"))
+            }
         }
     }
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Dest::Plain(o) => o.flush(),
-            Dest::Csv(c) => c.flush(),
+            Dest::Csv(c, shared, out) => {
+                c.flush()?;
+                out.write_all(&shared.take())?;
+                out.flush()
+            }
+            Dest::Mem(_) => Ok(()),
+            Dest::MemCsv(c) => c.flush(),
         }
+    }
+}
+
+/// A byte buffer two writers share: the CSV writer fills it, the
+/// output drains it.
+#[derive(Clone, Default)]
+struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Shared {
+    fn buf(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.buf())
+    }
+    fn len(&self) -> usize {
+        self.buf().len()
+    }
+}
+
+impl Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.buf().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -128,6 +201,49 @@ struct FileState {
 }
 
 impl Printer {
+    /// A printer with the same settings that writes into memory.
+    fn fork(&self) -> Printer {
+        Printer {
+            out: match self.out {
+                Dest::Csv(..) | Dest::MemCsv(_) => {
+                    Dest::MemCsv(Box::new(CsvOut::new(Vec::new(), self.raw_csv)))
+                }
+                _ => Dest::Mem(Vec::new()),
+            },
+            format: self.format,
+            layout: self.layout.clone(),
+            relative: self.relative,
+            module: self.module.clone(),
+            level: self.level,
+            since: self.since,
+            until: self.until,
+            grep: self.grep.clone(),
+            bulk: self.bulk.clone(),
+            before: self.before,
+            after: self.after,
+            all: self.all,
+            raw_csv: self.raw_csv,
+            matched: 0,
+            printed: 0,
+            buf: String::new(),
+        }
+    }
+
+    /// Takes in what a forked printer wrote, in order.
+    fn join(&mut self, other: Printer) -> io::Result<()> {
+        let (printed, matched) = (other.printed, other.matched);
+        let bytes = other.out.into_bytes()?;
+        if !bytes.is_empty() {
+            if self.printed > 0 && self.format == LogFormat::Text {
+                self.out.write_all(b"\n")?;
+            }
+            self.out.write_rendered(&bytes)?;
+        }
+        self.printed += printed;
+        self.matched += matched;
+        Ok(())
+    }
+
     /// Whether a line passes every filter but the search.
     fn passes(&self, e: &LogEntry<'_>, time: Option<i64>) -> bool {
         if !self.all && self.format == LogFormat::Text && !e.shown() {
@@ -222,10 +338,18 @@ impl Printer {
         let row = LogRow { src, e };
         self.printed += 1;
         match &mut self.out {
-            Dest::Csv(c) => c.record(&row),
-            Dest::Plain(o) => {
-                serde_json::to_writer(&mut *o, &Json(&row))?;
-                o.write_all(b"\n")
+            Dest::Csv(c, shared, out) => {
+                c.record(&row)?;
+                if shared.len() >= SLICE {
+                    c.flush()?;
+                    out.write_all(&shared.take())?;
+                }
+                Ok(())
+            }
+            Dest::MemCsv(c) => c.record(&row),
+            out => {
+                serde_json::to_writer(&mut *out, &Json(&row))?;
+                out.write_all(b"\n")
             }
         }
     }
@@ -321,9 +445,10 @@ pub fn run(ctx: &Ctx, a: &LogArgs) -> Result<Outcome> {
     let text = a.format == LogFormat::Text;
     let out = Output::open(a.output.as_deref(), !text)?;
     let out = if a.format == LogFormat::Csv {
-        let mut c = CsvOut::new(out, a.raw_csv);
+        let shared = Shared::default();
+        let mut c = CsvOut::new(shared.clone(), a.raw_csv);
         c.header_of::<LogRow>()?;
-        Dest::Csv(Box::new(c))
+        Dest::Csv(Box::new(c), shared, out)
     } else {
         Dest::Plain(out)
     };
@@ -365,6 +490,7 @@ pub fn run(ctx: &Ctx, a: &LogArgs) -> Result<Outcome> {
         before: a.before.unwrap_or(context),
         after: a.after.unwrap_or(context),
         all: a.all,
+        raw_csv: a.raw_csv,
         matched: 0,
         printed: 0,
         buf: String::new(),
@@ -377,6 +503,9 @@ pub fn run(ctx: &Ctx, a: &LogArgs) -> Result<Outcome> {
             break;
         }
         let r = match src {
+            Source::Dir(d) if a.grep.is_some() && !a.follow => {
+                search_dir(ctx, d, a, &printer, &opts).map_err(anyhow::Error::from)
+            }
             Source::Dir(d) => {
                 dirs.push(d.clone());
                 for t in targets(ctx, d, a) {
@@ -417,6 +546,70 @@ pub fn run(ctx: &Ctx, a: &LogArgs) -> Result<Outcome> {
     }
     p.out.finish()?;
     Ok(outcome)
+}
+
+/// Files at most this large are searched beside others, their lines
+/// kept in memory until their turn; a larger one is streamed alone.
+const SEARCH_IN_MEMORY_MAX: u64 = 64 << 20;
+
+/// What one file's search gave: lines printed, lines matched, its bytes.
+type Searched = (u64, u64, io::Result<Vec<u8>>);
+
+/// Searches the logs of a session directory on every core, a window of
+/// files at a time, writing each file's lines in order (as ripgrep does).
+fn search_dir(
+    ctx: &Ctx,
+    dir: &Path,
+    a: &LogArgs,
+    printer: &Rc<RefCell<Printer>>,
+    opts: &ParseOptions,
+) -> io::Result<()> {
+    use rayon::prelude::*;
+    let all = targets(ctx, dir, a);
+    let window = rayon::current_num_threads().max(1) * 4;
+    for group in all.chunks(window) {
+        if stdout_closed() {
+            break;
+        }
+        let big = |t: &Target| {
+            locate(t)
+                .and_then(|n| fs::symlink_metadata(t.dir.join(n)).ok())
+                .is_some_and(|m| m.len() > SEARCH_IN_MEMORY_MAX)
+        };
+        let forks: Vec<Printer> = group.iter().map(|_| printer.borrow().fork()).collect();
+        let done: Vec<Option<Searched>> = group
+            .par_iter()
+            .zip(forks)
+            .map(|(t, fork)| {
+                if big(t) {
+                    return None;
+                }
+                let p = Rc::new(RefCell::new(fork));
+                let mut o = start(t.clone(), &p, a);
+                read_more(&mut o, opts, false);
+                drop(o);
+                let p = Rc::try_unwrap(p).ok()?.into_inner();
+                Some((p.printed, p.matched, p.out.into_bytes()))
+            })
+            .collect();
+        for (t, r) in group.iter().zip(done) {
+            match r {
+                Some((printed, matched, bytes)) => {
+                    let mut pr = printer.borrow_mut();
+                    let mut part = pr.fork();
+                    part.printed = printed;
+                    part.matched = matched;
+                    part.out = Dest::Mem(bytes?);
+                    pr.join(part)?;
+                }
+                None => {
+                    let mut o = start(t.clone(), printer, a);
+                    read_more(&mut o, opts, false);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The log files of a session directory, in the order they are shown.
@@ -647,33 +840,38 @@ fn read_more(o: &mut Open, opts: &ParseOptions, follow: bool) {
     if f.seek(io::SeekFrom::Start(o.offset)).is_err() {
         return;
     }
-    loop {
-        let n = CHUNK.with_borrow_mut(|chunk| {
-            chunk.resize(SLICE, 0);
-            let n = f.read(chunk).unwrap_or(0);
-            o.carry.extend_from_slice(&chunk[..n]);
-            n
-        });
+    // The tail of the last read (the start of a line) goes first in the
+    // buffer, new bytes after it: whole lines are read where they lie.
+    let closed = CHUNK.with_borrow_mut(|buf| loop {
+        let tail = o.carry.len();
+        if buf.len() < tail + SLICE {
+            buf.resize(tail + SLICE, 0);
+        }
+        buf[..tail].copy_from_slice(&o.carry);
+        o.carry.clear();
+        let n = f.read(&mut buf[tail..]).unwrap_or(0);
         if n == 0 {
-            break;
+            o.carry.extend_from_slice(&buf[..tail]);
+            return false;
         }
         o.offset += n as u64;
-        if let Some(end) = memchr::memrchr(b'\n', &o.carry) {
-            let slice = std::mem::take(&mut o.carry);
-            o.slice(&slice[..=end], opts);
-            o.carry = slice;
-            o.carry.drain(..=end);
-            o.carry.shrink_to(SLICE);
-        }
-        if o.carry.len() > opts.max_line_len {
+        let data = &buf[..tail + n];
+        match memchr::memrchr(b'\n', data) {
+            Some(end) => {
+                o.slice(&data[..=end], opts);
+                o.carry.extend_from_slice(&data[end + 1..]);
+            }
             // A line over the cap: shown as cut, never held whole.
-            let slice = std::mem::take(&mut o.carry);
-            o.slice(&slice, opts);
+            None if data.len() > opts.max_line_len => o.slice(data, opts),
+            None => o.carry.extend_from_slice(data),
         }
         if stdout_closed() {
-            o.done = true;
-            return;
+            return true;
         }
+    });
+    if closed {
+        o.done = true;
+        return;
     }
     if !active || !follow {
         if !o.carry.is_empty() {

@@ -455,3 +455,41 @@ fn follow_reads_a_live_file_as_it_grows_and_when_it_is_renamed() {
     );
     assert!(!out.contains("still being written"), "{out}");
 }
+
+#[test]
+fn the_search_in_bulk_finds_what_a_search_message_by_message_finds() {
+    // The realistic line mix: random key orders, `\u201c` escapes, Perl
+    // warnings, partial lines.
+    let dir = tempfile::tempdir().unwrap();
+    let o = xferlens_gen::GenOptions {
+        accounts: 40,
+        lines_per_item: 30,
+        scenario: xferlens_gen::Scenario::Mixed,
+        profile: xferlens_gen::Profile::Realistic,
+        ..Default::default()
+    };
+    let ex = xferlens_gen::generate_session(dir.path(), &o).unwrap();
+    let s = dir.path().join(&ex.id);
+    for (bulk, by_message) in [
+        ("already exists", "(?:already exists)"),
+        ("“public_html", "(?:“public_html)"),
+        ("done", "(?:done)"),
+        ("quota for [a-z]+0", "(?:quota for [a-z]+0)"),
+    ] {
+        for extra in [&[][..], &["-C", "2"][..], &["--format", "ndjson"][..]] {
+            let mut a = vec!["-n", "--grep", bulk];
+            a.extend_from_slice(extra);
+            let (c1, one, _) = log(&a, &s);
+            a[2] = by_message;
+            let (c2, two, _) = log(&a, &s);
+            assert_eq!((c1, &one), (c2, &two), "{bulk} {extra:?}");
+            if extra.is_empty() && bulk == "done" {
+                assert!(one.lines().count() > 100, "{one}");
+            }
+        }
+        // Files searched beside each other print as one file after another.
+        let (_, parallel, _) = log(&["--grep", bulk], &s);
+        let (_, serial, _) = log(&["--grep", bulk, "--follow"], &s);
+        assert_eq!(parallel, serial, "{bulk}");
+    }
+}
