@@ -168,8 +168,8 @@ pub struct LogEntry<'a> {
     pub time: Option<i64>,
     /// The restore module the line is in.
     pub module: Option<&'a str>,
-    /// The master-log worker slot (`TRANSFER:1`, or `MASTER`), master
-    /// logs only.
+    /// The master-log worker slot (`TRANSFER:1`, or `MASTER`) of a
+    /// master-log line that names its child number.
     pub worker: Option<&'a str>,
     /// The text: message lines joined by newlines. Untrusted.
     pub text: &'a str,
@@ -306,7 +306,9 @@ where
         if let Some(t) = time {
             self.first_time = Some(self.first_time.map_or(t, |f| f.min(t)));
         }
-        let worker = self.master.then(|| {
+        // Master-log lines name their worker slot; item-log lines read in
+        // a master-log reading (an unnamed file) carry no child number.
+        let worker = (self.master && ev.contents.child_number.is_some()).then(|| {
             self.worker.clear();
             match (&ev.contents.queue, ev.contents.child_number) {
                 (Some(q), Some(c)) if c > 0 => {

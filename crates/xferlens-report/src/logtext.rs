@@ -159,10 +159,7 @@ pub fn text_line(e: &LogEntry<'_>, src: &LogSource<'_>, l: &TextLayout, out: &mu
             .collect();
         gutter.push_str(&format!("{m:<MODULE_WIDTH$} "));
     }
-    if let Some(w) = e
-        .worker
-        .filter(|w| *w != "MASTER" || e.kind != EntryKind::Out)
-    {
+    if let Some(w) = e.worker {
         gutter.push_str(&format!("[{:<10}] ", t(w)));
     }
     let indent = "  ".repeat(e.indent as usize);

@@ -519,7 +519,7 @@ pub fn run(ctx: &Ctx, a: &LogArgs) -> Result<Outcome> {
             }
             Source::File(p) => show_file(ctx, p, a, &printer, &opts),
             Source::Stdin => {
-                let t = lone_target(Path::new("<stdin>"), ctx, "<stdin>");
+                let t = lone_target(Path::new("stdin"), ctx, "stdin");
                 show_stream(t, io::stdin().lock(), a, &printer, &opts)
             }
         };
@@ -614,7 +614,13 @@ fn search_dir(
 
 /// The log files of a session directory, in the order they are shown.
 fn targets(ctx: &Ctx, dir: &Path, a: &LogArgs) -> Vec<Target> {
-    let session_id = xferlens_replay::id_for_dir(dir);
+    let mut session_id = xferlens_replay::id_for_dir(dir);
+    if matches!(session_id.as_str(), "." | ".." | "") {
+        // `xferlens log .` from inside the session: its own name.
+        if let Some(n) = dir.canonicalize().ok().as_deref().and_then(Path::file_name) {
+            session_id = n.to_string_lossy().into_owned();
+        }
+    }
     let listing = listing(dir);
     let mk = |queue: &str, item_type: &str, item: &str, name: String| Target {
         session_id: session_id.clone(),
