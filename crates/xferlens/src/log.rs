@@ -376,6 +376,8 @@ struct Open {
     context: (usize, usize),
     /// Rows are written (their percent column needs progress lines).
     rows: bool,
+    /// A plain-text pattern's characters, and whether case is ignored.
+    literal: Option<(Vec<u8>, bool)>,
     /// The number of the next line to read.
     next_line: u64,
 }
@@ -402,10 +404,15 @@ fn candidates(
 ) -> Vec<u64> {
     let (text, starts) = buf;
     xferlens_replay::unescape_lines(chunk, text, starts);
+    lines_matching(text, starts, first, re)
+}
+
+/// The lines of `text` (lines starting at `starts`, the first numbered
+/// `first`) where `re` finds a match; the search goes on at the next line.
+fn lines_matching(text: &[u8], starts: &[usize], first: u64, re: &regex::bytes::Regex) -> Vec<u64> {
     let mut out = Vec::new();
     let mut at = 0;
     while let Some(m) = re.find_at(text, at) {
-        // The line the match starts in; the search goes on at the next.
         let i = starts.partition_point(|&s| s <= m.start()) - 1;
         out.push(first + i as u64);
         at = match starts.get(i + 1) {
@@ -419,7 +426,65 @@ fn candidates(
     out
 }
 
-/// Runs `xferlens log`./// Runs `xferlens log`.
+/// The characters of a pattern that is plain text (no regex syntax, no
+/// control characters, ASCII only), lowercased when the search ignores
+/// case: such a pattern can be searched in the raw text of a slice whose
+/// escapes decode to none of them ([`escapes_matter`]).
+fn plain_literal(pattern: &str, ignore_case: bool) -> Option<Vec<u8>> {
+    let plain = !pattern.is_empty()
+        && pattern
+            .bytes()
+            .all(|b| b.is_ascii() && !b.is_ascii_control() && !br".^$*+?()[]{}|\".contains(&b));
+    plain.then(|| {
+        let mut v: Vec<u8> = pattern
+            .bytes()
+            .map(|b| {
+                if ignore_case {
+                    b.to_ascii_lowercase()
+                } else {
+                    b
+                }
+            })
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    })
+}
+
+/// Whether a JSON escape in `chunk` decodes to one of `chars` (then the
+/// raw text may hide a match the decoded text has): `\uXXXX` of an ASCII
+/// character, `\"` and `\/`. Other escapes decode to characters a plain
+/// ASCII pattern does not have.
+fn escapes_matter(chunk: &[u8], chars: &[u8], ignore_case: bool) -> bool {
+    let has = |c: u8| {
+        chars
+            .binary_search(&if ignore_case {
+                c.to_ascii_lowercase()
+            } else {
+                c
+            })
+            .is_ok()
+    };
+    if (has(b'"') && memchr::memmem::find(chunk, b"\\\"").is_some())
+        || (has(b'/') && memchr::memmem::find(chunk, b"\\/").is_some())
+    {
+        return true;
+    }
+    let nibble = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    memchr::memmem::find_iter(chunk, b"\\u00").any(|i| {
+        // Only \u0000 to \u007f decode to ASCII.
+        match (
+            chunk.get(i + 4).copied().and_then(nibble),
+            chunk.get(i + 5).copied().and_then(nibble),
+        ) {
+            (Some(hi), Some(lo)) if hi < 8 => has(hi << 4 | lo),
+            _ => false,
+        }
+    })
+}
+
+/// Runs `xferlens log`.
 pub fn run(ctx: &Ctx, a: &LogArgs) -> Result<Outcome> {
     let paths = paths_or_default(&a.paths)?;
     let (sources, errs) = discover(&paths);
@@ -746,10 +811,16 @@ fn start(target: Target, printer: &Rc<RefCell<Printer>>, a: &LogArgs) -> Open {
     let context = (widen(pr.before), widen(pr.after));
     let rows = pr.format != LogFormat::Text;
     drop(pr);
+    let literal = a
+        .grep
+        .as_deref()
+        .and_then(|p| plain_literal(p, a.ignore_case))
+        .map(|c| (c, a.ignore_case));
     Open {
         bulk,
         context,
         rows,
+        literal,
         next_line: 1,
         target,
         file_name: String::new(),
@@ -782,7 +853,12 @@ impl Open {
             .chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1))
             .collect();
         let count = raw.len() as u64 - u64::from(raw.last() == Some(&bytes.len()));
-        let mut want = SCRATCH.with_borrow_mut(|s| candidates(bytes, first, re, s));
+        let mut want = match &self.literal {
+            Some((chars, ci)) if !escapes_matter(bytes, chars, *ci) => {
+                lines_matching(bytes, &raw, first, re)
+            }
+            _ => SCRATCH.with_borrow_mut(|s| candidates(bytes, first, re, s)),
+        };
         let (before, after) = self.context;
         let mut around: Vec<u64> = Vec::new();
         for &l in &want {
