@@ -11,6 +11,7 @@ Markdown.
 #![deny(missing_docs)]
 
 pub mod accounts;
+pub mod cpanel;
 pub mod csv;
 pub mod escape;
 pub mod fleet;
