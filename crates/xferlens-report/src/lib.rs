@@ -30,6 +30,7 @@ pub mod style;
 pub mod terminal;
 pub mod time;
 pub mod view;
+pub mod whmapi1;
 
 use xferlens_replay::{Detail, Item, ItemStatus, Session, SessionState, RESTORE, TRANSFER};
 
