@@ -2,7 +2,7 @@
 //! (same source host, item type and source name) joined in order of
 //! session start, and the re-queue list of those whose latest attempt
 //! failed or never got restored (`xferlens retry`, `batch`'s accounts.csv;
-//! the `whmapi1` script is `crate::whmapi1`).
+//! the `whmapi1` script is written by `whmapi1.rs`).
 
 use std::io::{self, Write};
 use xferlens_replay::hash::Map as HashMap;
