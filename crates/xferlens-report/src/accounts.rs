@@ -1,7 +1,8 @@
 //! Accounts across sessions: every attempt at moving the same account
 //! (same source host, item type and source name) joined in order of
 //! session start, and the re-queue list of those whose latest attempt
-//! failed or never got restored (`xferlens retry`, `batch`'s accounts.csv).
+//! failed or never got restored (`xferlens retry`, `batch`'s accounts.csv;
+//! the `whmapi1` script is written by `whmapi1.rs`).
 
 use std::io::{self, Write};
 use xferlens_replay::hash::Map as HashMap;
@@ -319,9 +320,12 @@ pub fn retry_text<W: Write>(list: &RetryList<'_>, out: &mut W) -> io::Result<()>
             Some(x) if x != h.key.item => format!(" -> {}", t(x)),
             _ => String::new(),
         };
+        let refused = crate::cpanel::refusal(&h.key.item_type, &h.key.item, h.local_item())
+            .map(|why| format!(" [not re-queued by --format whmapi1: {why}]"))
+            .unwrap_or_default();
         writeln!(
             out,
-            "  {}  {} {}{local}  {} attempt(s), last {} in {}: {}",
+            "  {}  {} {}{local}  {} attempt(s), last {} in {}: {}{refused}",
             t(&h.key.remote_host),
             t(&h.key.item_type),
             t(&h.key.item),
@@ -358,75 +362,4 @@ pub fn retry_text<W: Write>(list: &RetryList<'_>, out: &mut W) -> io::Result<()>
         }
     }
     Ok(())
-}
-
-/// `s` as one POSIX shell word: single-quoted, a `'` written as `'\''`.
-/// Names come from untrusted logs; inside single quotes nothing is
-/// interpreted.
-pub fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
-/// Writes the re-queue list as `whmapi1 enqueue_transfer_item` commands,
-/// one per account, grouped by source host (a transfer session has one).
-pub fn retry_whmapi1<W: Write>(list: &RetryList<'_>, out: &mut W) -> io::Result<()> {
-    writeln!(
-        out,
-        "#!/bin/sh\n\
-# Re-queue the accounts whose latest transfer failed or was never restored.\n\
-# For each source host below: create a session first, for example\n\
-#   whmapi1 create_remote_root_transfer_session remote_server_type=cpanel host=HOST user=root password=...\n\
-# set NEW_SESSION_ID to the transfer_session_id it returns, run that\n\
-# host's lines, then start the session:\n\
-#   whmapi1 start_transfer_session transfer_session_id=\"$NEW_SESSION_ID\"\n\
-# Names come from the logs: every value is single-quoted for the shell.\n\
-: \"${{NEW_SESSION_ID:?set NEW_SESSION_ID to the new transfer session id}}\""
-    )?;
-    let mut host: Option<&str> = None;
-    for h in &list.accounts {
-        if host != Some(&*h.key.remote_host) {
-            host = Some(&h.key.remote_host);
-            let clean = crate::escape::terminal(&h.key.remote_host).replace('\n', " ");
-            writeln!(out, "\n# source host: {clean}")?;
-        }
-        let local = h.local_item().unwrap_or(&h.key.item);
-        let size = h.size().map(|n| format!(" size={n}")).unwrap_or_default();
-        writeln!(
-            out,
-            "whmapi1 enqueue_transfer_item transfer_session_id=\"$NEW_SESSION_ID\" module={} user={} localuser={}{size}",
-            shell_quote(&h.key.item_type),
-            shell_quote(&h.key.item),
-            shell_quote(local)
-        )?;
-    }
-    if list.in_progress > 0 {
-        writeln!(
-            out,
-            "\n# {} account(s) still in progress in a running session are not listed.",
-            list.in_progress
-        )?;
-    }
-    for h in &list.others {
-        let clean = crate::escape::terminal(&format!("{} {}", h.key.item_type, h.key.item));
-        writeln!(out, "# also failed (not an account): {clean}")?;
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shell_quoting_survives_hostile_names() {
-        assert_eq!(shell_quote("bob"), "'bob'");
-        assert_eq!(shell_quote("a'b"), r"'a'\''b'");
-        let evil = "x'; rm -rf / #$(id)`id`\n";
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!("printf %s {}", shell_quote(evil)))
-            .output()
-            .unwrap();
-        assert_eq!(String::from_utf8_lossy(&out.stdout), evil);
-    }
 }

@@ -1,6 +1,34 @@
 //! Neutralising untrusted text (log content comes from remote servers)
 //! for each place it is written to.
 
+/// `s` as printable ASCII, every other character visible as an escape
+/// (`\\`, `\n`, `\r`, `\t`, `\0`, `\x1b`, `\u202e`, `\U0001f600`), cut
+/// after `max` characters of output with the input's length in bytes.
+/// For text written where nothing may act on it: a shell script's
+/// comments (`retry --format whmapi1`), which an admin also reads with
+/// `cat`.
+pub fn visible_ascii(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max) + 2);
+    for c in s.chars() {
+        if out.len() >= max {
+            out.push_str(&format!("...({} bytes)", s.len()));
+            break;
+        }
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\0' => out.push_str("\\0"),
+            ' '..='~' => out.push(c),
+            c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) <= 0xffff => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+        }
+    }
+    out
+}
+
 /// Makes text safe for a terminal: removes ANSI/VT escape sequences (CSI,
 /// OSC, DCS and the like) and every other control character, turns
 /// newlines, tabs and carriage returns into spaces, and replaces Unicode
@@ -144,6 +172,23 @@ fn is_plain_number(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn visible_ascii_leaves_nothing_raw() {
+        assert_eq!(visible_ascii("bob", 10), "bob");
+        assert_eq!(
+            visible_ascii(
+                "a\nb\r\t\0\u{1b}[31m\u{7}\u{85}\u{202e}\u{200b}\\\u{1f600}é",
+                200
+            ),
+            r"a\nb\r\t\0\x1b[31m\x07\u0085\u202e\u200b\\\U0001f600\u00e9"
+        );
+        assert_eq!(visible_ascii(&"x".repeat(600), 8), "xxxxxxxx...(600 bytes)");
+        let all: String = (0..0x11_0000u32).filter_map(char::from_u32).collect();
+        assert!(visible_ascii(&all, usize::MAX)
+            .bytes()
+            .all(|b| (0x20..0x7f).contains(&b)));
+    }
 
     #[test]
     fn terminal_strips_escapes_and_controls() {

@@ -11,6 +11,7 @@ Markdown.
 #![deny(missing_docs)]
 
 pub mod accounts;
+pub mod cpanel;
 pub mod csv;
 pub mod escape;
 pub mod fleet;
@@ -29,6 +30,7 @@ pub mod style;
 pub mod terminal;
 pub mod time;
 pub mod view;
+pub mod whmapi1;
 
 use xferlens_replay::{Detail, Item, ItemStatus, Session, SessionState, RESTORE, TRANSFER};
 

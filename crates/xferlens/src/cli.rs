@@ -184,9 +184,11 @@ pub enum Command {
         paths: Vec<PathBuf>,
         #[command(flatten)]
         filters: Filters,
-        /// text: a readable list with reasons; csv; whmapi1: one
-        /// `whmapi1 enqueue_transfer_item` line per account, values quoted
-        /// for a POSIX shell.
+        /// text: a readable list with reasons; csv; whmapi1: a POSIX shell
+        /// script, one self-contained `whmapi1` line per account, a block
+        /// per source host and session kind, each session through its own
+        /// guarded variable; names no cPanel account can have are only
+        /// listed, escaped, in comments.
         #[arg(long, value_enum, default_value = "text")]
         format: RetryFormat,
         /// Write CSV cells as they are (no guard against spreadsheet formulas).

@@ -272,7 +272,7 @@ pub fn retry(
     match format {
         RetryFormat::Text => accounts::retry_text(&list, &mut out)?,
         RetryFormat::Csv => accounts::retry_csv(&list, raw_csv, &mut out)?,
-        RetryFormat::Whmapi1 => accounts::retry_whmapi1(&list, &mut out)?,
+        RetryFormat::Whmapi1 => xferlens_report::whmapi1::retry_whmapi1(&list, &mut out)?,
     }
     out.finish()?;
     Ok(outcome(&l))

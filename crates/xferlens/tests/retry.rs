@@ -157,61 +157,392 @@ fn retry_joins_attempts_across_sessions() {
     assert!(!bob.contains("running"), "{bob}");
 }
 
+/// `s` as the inside of a JSON string (for names with quotes, control
+/// characters and NUL).
+fn json_str(s: &str) -> String {
+    let q = serde_json::to_string(s).unwrap();
+    q[1..q.len() - 1].to_owned()
+}
+
+/// A directory with a stand-in `whmapi1` on its `bin/` that appends its
+/// arguments, one call per line, to `calls.log`.
+struct FakeWhmapi1 {
+    dir: std::path::PathBuf,
+}
+
+impl FakeWhmapi1 {
+    fn new(dir: &Path) -> Self {
+        let bin = dir.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let fake = bin.join("whmapi1");
+        std::fs::write(
+            &fake,
+            format!(
+                "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]' \"$a\"; done >> '{}'; echo >> '{}'\n",
+                dir.join("calls.log").display(),
+                dir.join("calls.log").display()
+            ),
+        )
+        .unwrap();
+        let mut perm = std::fs::metadata(&fake).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+        std::fs::set_permissions(&fake, perm).unwrap();
+        FakeWhmapi1 {
+            dir: dir.to_owned(),
+        }
+    }
+
+    /// Runs `sh` with `script` on its standard input (as `... | sh` does)
+    /// and `vars` set; returns its success and the calls it made.
+    fn sh(&self, script: &str, vars: &[(&str, &str)]) -> (bool, Vec<String>) {
+        use std::io::Write;
+        let _ = std::fs::remove_file(self.dir.join("calls.log"));
+        let mut c = std::process::Command::new("sh");
+        c.current_dir(&self.dir)
+            .env_clear()
+            .env(
+                "PATH",
+                format!("{}:/usr/bin:/bin", self.dir.join("bin").display()),
+            )
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        let mut child = c.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        let ok = child.wait().unwrap().success();
+        let calls = std::fs::read_to_string(self.dir.join("calls.log")).unwrap_or_default();
+        (ok, calls.lines().map(str::to_owned).collect())
+    }
+}
+
+/// Every line of a re-queue script is empty, a comment, or one complete
+/// `whmapi1` command whose every value is a plain word, a number, or a
+/// guarded variable; the file is printable ASCII.
+fn assert_script_lines_stand_alone(script: &str) {
+    assert!(
+        script
+            .bytes()
+            .all(|b| b == b'\n' || (0x20..0x7f).contains(&b)),
+        "only printable ASCII: {script:?}"
+    );
+    let command = regex::Regex::new(
+        r#"^whmapi1 (enqueue_transfer_item|start_transfer_session|start_local_cpmove_restore)( [a-z_]+=('[-._a-zA-Z0-9]+'|[0-9]+|"\$\{[A-Za-z0-9_]+:\?[a-z ,]+\}"))+$"#,
+    )
+    .unwrap();
+    for line in script.lines() {
+        assert!(
+            line.is_empty() || line.starts_with('#') || command.is_match(line),
+            "not a comment nor a complete command: {line:?}"
+        );
+    }
+}
+
+fn grep(script: &str, pat: &str) -> String {
+    script
+        .lines()
+        .filter(|l| l.contains(pat))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
 #[test]
-fn whmapi1_lines_are_safe_for_a_shell() {
+fn requeue_lines_stand_alone_and_cannot_be_forged() {
     let tmp = tempfile::tempdir().unwrap();
-    let evil = r#"x'; touch PWNED #$(id)"#;
-    let escaped = evil.replace('"', "\\\"");
+    let fake = FakeWhmapi1::new(tmp.path());
+    let pwned = tmp.path().join("pwned");
+    let forged = format!(
+        "bob\nwhmapi1 enqueue_transfer_item user='alice' ;touch {};#",
+        pwned.display()
+    );
+    let a = "AccountRemoteRoot";
+    let fleet = tmp.path().join("fleet");
+    session(
+        &fleet,
+        "s1",
+        "src1.example.net",
+        100,
+        &(item("TRANSFER", a, "alice", Some("disk full"), 101)
+            + &item("TRANSFER", a, &json_str(&forged), Some("failed"), 102)),
+        Some("complete"),
+    );
+    session(
+        &fleet,
+        "s2",
+        "src2.example.net",
+        200,
+        &item("TRANSFER", a, "alice", Some("timeout"), 201),
+        Some("complete"),
+    );
+    let (code, script, err) = run(&[
+        "retry",
+        "--format",
+        "whmapi1",
+        "-q",
+        fleet.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_script_lines_stand_alone(&script);
+    // The forged name is one comment, escaped, with the reason.
+    let shown: Vec<&str> = script.lines().filter(|l| l.contains("touch")).collect();
+    assert_eq!(shown.len(), 1, "{script}");
+    assert!(
+        shown[0].starts_with(
+            "# AccountRemoteRoot bob\\nwhmapi1 enqueue_transfer_item user='alice' ;touch "
+        ) && shown[0].contains(
+            "refused: the account name contains the control or invisible character U+000A"
+        ),
+        "{}",
+        shown[0]
+    );
+    let vars = [
+        ("SESSION_src1_example_net", "new1"),
+        ("SESSION_src2_example_net", "new2"),
+    ];
+    // Any prefix of the script, and any line alone, is safe to run.
+    let lines: Vec<&str> = script.lines().collect();
+    for n in 1..=lines.len() {
+        let head: String = lines[..n].iter().map(|l| format!("{l}\n")).collect();
+        fake.sh(&head, &vars);
+        fake.sh(&format!("{}\n", lines[n - 1]), &vars);
+        assert!(!pwned.exists(), "line {n} ran log content");
+    }
+    // grep alice | sh: each host's alice goes into that host's session.
+    let (ok, calls) = fake.sh(&grep(&script, "alice"), &vars);
+    assert!(ok);
+    assert_eq!(
+        calls,
+        [
+            "[enqueue_transfer_item][transfer_session_id=new1][module=AccountRemoteRoot][user=alice][localuser=alice][size=1000]",
+            "[enqueue_transfer_item][transfer_session_id=new2][module=AccountRemoteRoot][user=alice][localuser=alice][size=1000]",
+        ]
+    );
+    assert!(!pwned.exists(), "grep alice | sh never runs touch");
+    // Without the sessions set up, nothing runs.
+    let (ok, calls) = fake.sh(&grep(&script, "alice"), &[]);
+    assert!(!ok && calls.is_empty(), "{calls:?}");
+    // With one host's session only, that host's block runs, then the
+    // script stops at the other host's first line.
+    let (ok, calls) = fake.sh(&script, &vars[..1]);
+    assert!(!ok);
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert!(calls
+        .iter()
+        .all(|c| c.contains("[transfer_session_id=new1]")));
+    assert_eq!(
+        calls[1],
+        "[start_transfer_session][transfer_session_id=new1]"
+    );
+    // The whole script with both: two sessions, each started once.
+    let (ok, calls) = fake.sh(&script, &vars);
+    assert!(ok);
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|c| c.starts_with("[start_transfer_session]"))
+            .count(),
+        2,
+        "{calls:?}"
+    );
+    assert!(!pwned.exists());
+}
+
+#[test]
+fn names_and_types_no_cpanel_server_can_have_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fake = FakeWhmapi1::new(tmp.path());
+    let a = "AccountRemoteRoot";
+    let long = "a".repeat(600);
+    let hostile = [
+        ("nul\0b", "nul\\0b", "U+0000"),
+        (&long, "aaaa", "over cPanel's limit of 16"),
+        (
+            "esc\u{1b}]52;c;aGk=\u{7}",
+            "esc\\x1b]52;c;aGk=\\x07",
+            "U+001B",
+        ),
+        ("cr\rx", "cr\\rx", "U+000D"),
+        ("bel\u{7}", "bel\\x07", "U+0007"),
+        ("cone\u{85}", "cone\\u0085", "U+0085"),
+        ("bidi\u{202e}cba", "bidi\\u202ecba", "U+202E"),
+        ("b\u{200b}ob", "b\\u200bob", "U+200B"),
+        ("Bob", "Bob", "outside cPanel's user name characters"),
+        (
+            "x';id;#",
+            "x';id;#",
+            "contains ' (U+0027), outside cPanel's user name characters",
+        ),
+        (
+            "x'; touch PWNED #$(id)",
+            "x'; touch PWNED #$(id)",
+            "is 22 bytes long",
+        ),
+    ];
+    let mut body = item("TRANSFER", a, "carol", Some("disk full"), 101);
+    for (i, (name, _, _)) in hostile.iter().enumerate() {
+        body += &item(
+            "TRANSFER",
+            a,
+            &json_str(name),
+            Some("failed"),
+            102 + i as i64,
+        );
+    }
+    // An item type cPanel does not have, and a hostile destination name.
+    body += &item("TRANSFER", "AccountEvil", "erin", Some("failed"), 150);
+    body += &ctl(
+        r#""action":"start","queue":"TRANSFER","item":"dave","item_type":"AccountRemoteRoot","local_item":"dave\n;id","child_number":1,"time":160"#,
+    );
+    body += &ctl(
+        r#""action":"failed-item","queue":"TRANSFER","item":"dave","item_type":"AccountRemoteRoot","child_number":1,"msg":{"failure":"x"},"time":161"#,
+    );
     session(
         tmp.path(),
         "s1",
         "src1.example.net",
         100,
-        &item(
-            "TRANSFER",
-            "AccountRemoteRoot",
-            &escaped,
-            Some("failed"),
-            101,
-        ),
+        &body,
         Some("complete"),
     );
-    let root = tmp.path().to_str().unwrap();
-    let (code, script, err) = run(&["retry", "--format", "whmapi1", "--quiet", root]);
+    let root = tmp.path().join("s1");
+    let (code, script, err) = run(&["retry", "--format", "whmapi1", "-q", root.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
-    assert!(script.contains("create_remote_root_transfer_session"));
-    assert!(script.contains("start_transfer_session"));
-    // Run it with a stand-in whmapi1 that prints its arguments.
-    let bin = tmp.path().join("bin");
-    std::fs::create_dir(&bin).unwrap();
-    let fake = bin.join("whmapi1");
-    std::fs::write(
-        &fake,
-        "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]' \"$a\"; done; echo\n",
-    )
-    .unwrap();
-    let mut perm = std::fs::metadata(&fake).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
-    std::fs::set_permissions(&fake, perm).unwrap();
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(&script)
-        .current_dir(tmp.path())
-        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
-        .env("NEW_SESSION_ID", "new123")
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
+    assert_script_lines_stand_alone(&script);
+    let commands: Vec<&str> = script
+        .lines()
+        .filter(|l| l.starts_with("whmapi1 "))
+        .collect();
+    assert_eq!(commands.len(), 2, "carol and the session's start: {script}");
+    assert!(commands[0].contains(" user='carol' "), "{}", commands[0]);
     assert!(
-        out.status.success(),
-        "{said} {}",
-        String::from_utf8_lossy(&out.stderr)
+        !script.contains("nulb"),
+        "a NUL is never dropped into a name"
     );
+    for (_, shown, why) in hostile {
+        let line = script
+            .lines()
+            .find(|l| l.starts_with(&format!("# AccountRemoteRoot {shown}")))
+            .unwrap_or_else(|| panic!("{shown} not listed: {script}"));
+        assert!(line.contains("refused: ") && line.contains(why), "{line}");
+    }
+    assert!(script.contains("# AccountEvil erin from src1.example.net (last failed in session s1): refused: not one of cPanel's item types"), "{script}");
+    assert!(
+        script.contains(
+            "refused: the destination name contains the control or invisible character U+000A"
+        ),
+        "{script}"
+    );
+    // Run whole, it enqueues carol only.
+    let (ok, calls) = fake.sh(&script, &[("SESSION_src1_example_net", "n")]);
+    assert!(ok);
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert!(!tmp.path().join("PWNED").exists());
+    // The text list says which names the script leaves out, and why.
+    let (_, text, _) = run(&["retry", "-q", root.to_str().unwrap()]);
     assert_eq!(
-        said.trim(),
-        format!("[enqueue_transfer_item][transfer_session_id=new123][module=AccountRemoteRoot][user={evil}][localuser={evil}][size=1000]")
+        text.matches("[not re-queued by --format whmapi1: ").count(),
+        hostile.len() + 2,
+        "{text}"
     );
-    assert!(!tmp.path().join("PWNED").exists(), "nothing in a name ran");
+}
+
+#[test]
+fn each_session_kind_gets_a_block_that_runs_as_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fake = FakeWhmapi1::new(tmp.path());
+    let fleet = tmp.path().join("fleet");
+    session(
+        &fleet,
+        "s1",
+        "src1.example.net",
+        100,
+        &(item(
+            "TRANSFER",
+            "AccountRemoteRoot",
+            "rooty",
+            Some("disk full"),
+            101,
+        ) + &item(
+            "TRANSFER",
+            "AccountRemoteUser",
+            "usery",
+            Some("timeout"),
+            102,
+        )),
+        Some("complete"),
+    );
+    session(
+        &fleet,
+        "s2",
+        "localhost",
+        200,
+        &(item("RESTORE", "AccountLocal", "loco", Some("Mysql failed"), 201)
+            + &item("RESTORE", "AccountUpload", "uppy", Some("tar failed"), 202)),
+        Some("complete"),
+    );
+    let (code, script, err) = run(&[
+        "retry",
+        "--format",
+        "whmapi1",
+        "-q",
+        fleet.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_script_lines_stand_alone(&script);
+    // A root session for the root copy, a user session for the user copy.
+    assert!(script.contains("#      whmapi1 create_remote_root_transfer_session remote_server_type=cpanel host='src1.example.net' user=root password=..."), "{script}");
+    assert!(
+        script.contains(
+            "#   whmapi1 create_remote_user_transfer_session host='src1.example.net' password=..."
+        ),
+        "{script}"
+    );
+    let user = grep(&script, "module='AccountRemoteUser'");
+    assert!(
+        user.contains("transfer_session_id=\"${USER_SESSION_src1_example_net_usery:?"),
+        "{user}"
+    );
+    assert!(!grep(&script, "SESSION_src1_example_net:").contains("usery"));
+    // A local restore with a guarded placeholder for its archive; the
+    // upload only in comments.
+    assert!(script.contains("\"Restore File:\""), "{script}");
+    assert!(
+        grep(&script, "uppy").lines().all(|l| l.starts_with('#')),
+        "{script}"
+    );
+    assert!(script.contains("so it is gone"), "{script}");
+    let vars = [
+        ("SESSION_src1_example_net", "r1"),
+        ("USER_SESSION_src1_example_net_usery", "u1"),
+    ];
+    // Unfilled, the local restore refuses; the blocks before it ran.
+    let (ok, calls) = fake.sh(&script, &vars);
+    assert!(!ok);
+    assert_eq!(
+        calls,
+        [
+            "[enqueue_transfer_item][transfer_session_id=r1][module=AccountRemoteRoot][user=rooty][localuser=rooty][size=1000]",
+            "[start_transfer_session][transfer_session_id=r1]",
+            "[enqueue_transfer_item][transfer_session_id=u1][module=AccountRemoteUser][user=usery][localuser=usery][size=1000]",
+            "[start_transfer_session][transfer_session_id=u1]",
+        ]
+    );
+    let mut all = vars.to_vec();
+    all.push(("CPMOVE_loco", "/home/cpmove-loco.tar.gz"));
+    let (ok, calls) = fake.sh(&script, &all);
+    assert!(ok);
+    assert_eq!(
+        calls.last().unwrap(),
+        "[start_local_cpmove_restore][cpmovepath=/home/cpmove-loco.tar.gz][username=loco]"
+    );
+    assert_eq!(calls.len(), 5, "{calls:?}");
 }
 
 #[test]
