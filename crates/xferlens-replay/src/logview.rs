@@ -761,8 +761,10 @@ fn hex4(b: &[u8]) -> Option<u16> {
 /// prefilter must keep whatever it searches for: those that may open or
 /// close a module (`_module`) or continue a message (`"partial"` not 0,
 /// with the line after it), and with `progress` those that may set the
-/// item's percentage. Searched over the whole chunk, not line by line.
-pub fn structural_lines(chunk: &[u8], first: u64, progress: bool) -> Vec<u64> {
+/// item's percentage. Searched over the whole chunk, not line by line;
+/// `starts` are the byte offsets where its lines start (ascending, the
+/// first 0).
+pub fn structural_lines(chunk: &[u8], starts: &[usize], first: u64, progress: bool) -> Vec<u64> {
     use std::sync::LazyLock;
     static MODULE: LazyLock<memchr::memmem::Finder<'static>> =
         LazyLock::new(|| memchr::memmem::Finder::new(b"_module"));
@@ -783,10 +785,8 @@ pub fn structural_lines(chunk: &[u8], first: u64, progress: bool) -> Vec<u64> {
     }
     hits.sort_unstable();
     let mut out: Vec<u64> = Vec::new();
-    let (mut line, mut at) = (first, 0);
     for (h, next) in hits {
-        line += memchr::memchr_iter(b'\n', &chunk[at..h]).count() as u64;
-        at = h;
+        let line = first + (starts.partition_point(|&s| s <= h).max(1) - 1) as u64;
         if out.last() != Some(&line) {
             out.push(line);
         }
@@ -965,7 +965,10 @@ mod tests {
             r#"{"contents":{"action":"end_module","msg":["A"]},"partial":"0"}"#,
             "\n",
         );
-        assert_eq!(structural_lines(chunk.as_bytes(), 10, false), [10, 12, 13]);
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', chunk.as_bytes()).map(|i| i + 1))
+            .collect();
+        assert_eq!(structural_lines(chunk.as_bytes(), &starts, 10, false), [10, 12, 13]);
     }
 
     #[test]
