@@ -968,7 +968,10 @@ mod tests {
         let starts: Vec<usize> = std::iter::once(0)
             .chain(memchr::memchr_iter(b'\n', chunk.as_bytes()).map(|i| i + 1))
             .collect();
-        assert_eq!(structural_lines(chunk.as_bytes(), &starts, 10, false), [10, 12, 13]);
+        assert_eq!(
+            structural_lines(chunk.as_bytes(), &starts, 10, false),
+            [10, 12, 13]
+        );
     }
 
     #[test]

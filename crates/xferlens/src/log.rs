@@ -866,7 +866,9 @@ impl Open {
             around.extend(l + 1..=l + after as u64);
         }
         want.extend(around);
-        want.extend(xferlens_replay::structural_lines(bytes, &raw, first, self.rows));
+        want.extend(xferlens_replay::structural_lines(
+            bytes, &raw, first, self.rows,
+        ));
         want.sort_unstable();
         want.dedup();
         let line_of = |n: u64| -> &[u8] {

@@ -210,6 +210,7 @@ fn tune_allocator() {
 }
 
 fn main() -> ExitCode {
+    output::clean_up_on_signals();
     tune_allocator();
     let code = real_main();
     report_peak_rss();

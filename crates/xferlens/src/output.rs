@@ -141,6 +141,65 @@ impl Drop for Pending {
         if !self.committed {
             let _ = fs::remove_file(&self.tmp);
         }
+        unregister(&self.tmp);
+    }
+}
+
+/// Temporary files not yet renamed into place: what a signal removes.
+static TEMPORARIES: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn temporaries() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    TEMPORARIES.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn unregister(tmp: &Path) {
+    let mut t = temporaries();
+    if let Some(i) = t.iter().position(|p| p == tmp) {
+        t.swap_remove(i);
+    }
+}
+
+/// The signals after which xferlens removes its temporary files, then
+/// dies of the signal as it would have (docs/RELIABILITY.md).
+const CLEANUP_SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+
+/// Makes SIGINT, SIGTERM and SIGHUP remove the temporary files of
+/// unfinished outputs before the process ends (older outputs stay as
+/// they were: a file is only ever renamed into place when complete).
+/// Called first in `main`, before any thread starts: the signals are
+/// blocked in every thread, and one thread waits for them.
+pub fn clean_up_on_signals() {
+    // SAFETY: sigset_t is plain data, initialised by sigemptyset before
+    // use; pthread_sigmask only changes this thread's mask (inherited by
+    // the threads started later).
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for s in CLEANUP_SIGNALS {
+            libc::sigaddset(&mut set, s);
+        }
+        if libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
+            return;
+        }
+        let started = std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                let mut sig: libc::c_int = 0;
+                // SAFETY: waits on the set built above.
+                if libc::sigwait(&set, &mut sig) != 0 {
+                    return;
+                }
+                for tmp in temporaries().drain(..) {
+                    let _ = fs::remove_file(tmp);
+                }
+                // Die of the signal, as without this thread.
+                libc::signal(sig, libc::SIG_DFL);
+                libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+                libc::raise(sig);
+            });
+        if started.is_err() {
+            libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        }
     }
 }
 
@@ -188,6 +247,7 @@ impl Output {
             .mode(0o644)
             .open(&tmp)
             .with_context(|| format!("{}: cannot create", path.display()))?;
+        temporaries().push(tmp.clone());
         Ok(Output {
             w: BufWriter::with_capacity(256 << 10, Dest::File(f)),
             name: path.display().to_string(),
