@@ -338,6 +338,32 @@ fn absolute(p: &Path) -> Option<PathBuf> {
     Some(absolute(parent)?.join(p.file_name()?))
 }
 
+/// Refuses an output that is the file standard input reads (`events -o
+/// m.log - < m.log` would empty it before reading it): same device and
+/// inode.
+fn stdin_is_not(outs: &[(&Path, PathBuf)]) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: fstat fills a plain struct for descriptor 0; it is read only
+    // on success.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(libc::STDIN_FILENO, &mut st) } != 0
+        || (st.st_mode & libc::S_IFMT) != libc::S_IFREG
+    {
+        return Ok(());
+    }
+    for (out, abs) in outs {
+        if let Ok(m) = fs::metadata(abs) {
+            if m.dev() == st.st_dev as u64 && m.ino() == st.st_ino as u64 {
+                bail!(
+                    "{}: refusing to write output over an input (standard input reads it); choose another path",
+                    out.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Refuses an output path that is an input or lies inside an input
 /// session directory (`report -o DIR/master.log DIR` would empty the log
 /// it is about to read). Each input is resolved once, however many outputs
@@ -358,7 +384,10 @@ pub fn check_not_input(outs: &[&Path], sources: &[Source]) -> Result<()> {
         let (p, is_dir) = match s {
             Source::Dir(d) => (d, true),
             Source::File(f) => (f, false),
-            Source::Stdin => continue,
+            Source::Stdin => {
+                stdin_is_not(&outs)?;
+                continue;
+            }
         };
         let plain_name = p
             .file_name()

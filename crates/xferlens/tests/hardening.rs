@@ -664,3 +664,41 @@ fn start_item_size_is_read_whatever_other_keys_it_has() {
     let row = csv.lines().nth(1).unwrap();
     assert!(row.contains(",running,1024,"), "{csv}");
 }
+
+#[test]
+fn an_output_is_never_the_file_standard_input_reads() {
+    let d = tempfile::tempdir().unwrap();
+    let m = d.path().join("m.log");
+    let log = std::fs::read(fixture("sessions/sourcecleancopy20251128/master.log")).unwrap();
+    std::fs::write(&m, &log).unwrap();
+    for args in [
+        &["events", "-o"][..],
+        &["report", "--format", "md", "-o"][..],
+    ] {
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("xferlens"))
+            .args(args)
+            .arg(&m)
+            .arg("-")
+            .stdin(std::fs::File::open(&m).unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("standard input reads it"));
+        assert_eq!(
+            std::fs::read(&m).unwrap(),
+            log,
+            "{args:?}: the input is intact"
+        );
+    }
+    // Another file is written as usual.
+    let other = d.path().join("e.csv");
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("xferlens"))
+        .args(["events", "-o"])
+        .arg(&other)
+        .arg("-")
+        .stdin(std::fs::File::open(&m).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(std::fs::read_to_string(&other).unwrap().lines().count() > 5);
+}
