@@ -430,9 +430,20 @@ fn fifos_are_read_once_and_devices_refused() {
         });
         let out = xferlens()
             .args(["check", s(&fifo)])
-            .timeout(Duration::from_secs(30))
+            .timeout(Duration::from_secs(120))
             .output()
             .unwrap();
+        // Should xferlens have ended without opening the FIFO (killed at
+        // the time-out on a loaded machine), the writer would wait in
+        // open() for ever: a reader opened here lets it finish.
+        if !writer.is_finished() {
+            use std::os::unix::fs::OpenOptionsExt;
+            let _unblock = std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&fifo);
+            std::thread::sleep(Duration::from_millis(200));
+        }
         writer.join().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
