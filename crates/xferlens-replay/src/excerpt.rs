@@ -29,21 +29,19 @@ pub const EXCERPT_BEFORE: usize = 3;
 /// Longest text of an excerpt line, in characters.
 pub const EXCERPT_TEXT: usize = 300;
 
-/// Fills [`ItemLog::excerpt`] for the first `max_items` failed and warned
-/// items of `s` (failed first, each in item order) that have a log. With
-/// `dir`, the session directory `s` was read from, each log is re-read
-/// from there (in parallel); without it (or when a file is gone), the
-/// excerpt is made from the lines replay kept.
-pub fn fill_excerpts(s: &mut Session, dir: Option<&Path>, max_items: usize, opts: &ParseOptions) {
-    let mut chosen: Vec<&mut Item> = Vec::new();
-    let (failed, warned): (Vec<&mut Item>, Vec<&mut Item>) = s
-        .items
-        .iter_mut()
-        .filter(|i| i.log.is_some())
-        .filter(|i| matches!(i.status, ItemStatus::Failed | ItemStatus::Warning))
-        .partition(|i| i.status == ItemStatus::Failed);
-    chosen.extend(failed.into_iter().chain(warned).take(max_items));
-    chosen.into_par_iter().for_each(|it| {
+/// Fills [`ItemLog::excerpt`] for the first `max_items` items (in item
+/// order) of each of `statuses` (failed or warned: the ones an excerpt is
+/// about) that have a log and did not fail in cascade. With `dir`, the session directory `s` was read from, each log
+/// is re-read from there (in parallel); without it (or when a file is
+/// gone), the excerpt is made from the lines replay kept.
+pub fn fill_excerpts(
+    s: &mut Session,
+    dir: Option<&Path>,
+    statuses: &[ItemStatus],
+    max_items: usize,
+    opts: &ParseOptions,
+) {
+    pick(s, statuses, max_items).into_par_iter().for_each(|it| {
         let failed = it.status == ItemStatus::Failed;
         let Some(log) = it.log.as_deref_mut() else {
             return;
@@ -51,6 +49,27 @@ pub fn fill_excerpts(s: &mut Session, dir: Option<&Path>, max_items: usize, opts
         let read = dir.and_then(|d| from_file(d, log, failed, opts));
         log.excerpt = read.or_else(|| from_kept(log, failed));
     });
+}
+
+/// The first `max` items of `s` with a log (cascades left out), of each
+/// of `statuses`.
+fn pick<'s>(s: &'s mut Session, statuses: &[ItemStatus], max: usize) -> Vec<&'s mut Item> {
+    let mut taken = vec![0usize; statuses.len()];
+    let mut out = Vec::new();
+    // A cascade's log only says that its TRANSFER failed: nothing to add.
+    for it in s
+        .items
+        .iter_mut()
+        .filter(|i| i.log.is_some() && !i.cascaded)
+    {
+        if let Some(k) = statuses.iter().position(|&st| st == it.status) {
+            if taken[k] < max {
+                taken[k] += 1;
+                out.push(it);
+            }
+        }
+    }
+    out
 }
 
 /// The excerpt of one item log re-read from `dir`.
@@ -229,8 +248,8 @@ fn module_at(log: &ItemLog, line: u64) -> Option<&str> {
         .map(|m| m.name.as_str())
 }
 
-/// Fills [`ItemLog::whole`] for the first `max_items` failed and warned
-/// items of `s` (failed first) from their files in `dir`: every shown
+/// Fills [`ItemLog::whole`] for the first `max_items` failed and the
+/// first `max_items` warned items of `s` from their files in `dir`: every shown
 /// line, grouped by module, at most `max_lines` lines (the rest counted).
 pub fn fill_whole_logs(
     s: &mut Session,
@@ -239,18 +258,14 @@ pub fn fill_whole_logs(
     max_lines: usize,
     opts: &ParseOptions,
 ) {
-    let (failed, warned): (Vec<&mut Item>, Vec<&mut Item>) = s
-        .items
-        .iter_mut()
-        .filter(|i| i.log.is_some())
-        .filter(|i| matches!(i.status, ItemStatus::Failed | ItemStatus::Warning))
-        .partition(|i| i.status == ItemStatus::Failed);
-    let chosen: Vec<&mut Item> = failed.into_iter().chain(warned).take(max_items).collect();
-    chosen.into_par_iter().for_each(|it| {
-        if let Some(log) = it.log.as_deref_mut() {
-            log.whole = whole_from_file(dir, log, max_lines, opts);
-        }
-    });
+    let statuses = [ItemStatus::Failed, ItemStatus::Warning];
+    pick(s, &statuses, max_items)
+        .into_par_iter()
+        .for_each(|it| {
+            if let Some(log) = it.log.as_deref_mut() {
+                log.whole = whole_from_file(dir, log, max_lines, opts);
+            }
+        });
 }
 
 /// Every shown line of one log, grouped by module (see [`fill_whole_logs`]).
