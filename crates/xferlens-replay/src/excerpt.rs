@@ -31,9 +31,10 @@ pub const EXCERPT_TEXT: usize = 300;
 
 /// Fills [`ItemLog::excerpt`] for the first `max_items` items (in item
 /// order) of each of `statuses` (failed or warned: the ones an excerpt is
-/// about) that have a log and did not fail in cascade. With `dir`, the session directory `s` was read from, each log
-/// is re-read from there (in parallel); without it (or when a file is
-/// gone), the excerpt is made from the lines replay kept.
+/// about) that have a log and did not fail in cascade. With `dir`, the
+/// session directory `s` was read from, each log is re-read from there
+/// (in parallel); without it (or when a file is gone), the excerpt is
+/// made from the lines replay kept.
 pub fn fill_excerpts(
     s: &mut Session,
     dir: Option<&Path>,
