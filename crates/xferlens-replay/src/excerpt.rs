@@ -77,7 +77,8 @@ fn pick<'s>(s: &'s mut Session, statuses: &[ItemStatus], max: usize) -> Vec<&'s 
 fn from_file(dir: &Path, log: &ItemLog, failed: bool, opts: &ParseOptions) -> Option<Excerpt> {
     let f = open_log(dir, log)?;
     let mut c = Collector::new(failed);
-    let mut view: LogView<_, fn(u64, &str) -> bool> = LogView::new(false, |e: &LogEntry<'_>| c.entry(e));
+    let mut view: LogView<_, fn(u64, &str) -> bool> =
+        LogView::new(false, |e: &LogEntry<'_>| c.entry(e));
     view.read(&log.file, f, opts).ok()?;
     drop(view);
     c.finish()
