@@ -330,6 +330,8 @@ pub const LOGS_ITEMS: usize = 10;
 /// Lines of each whole log `report --logs` embeds.
 pub const LOGS_LINES: usize = 2000;
 
+/// `xferlens report`: loads, filters, fills what the report shows of the
+/// logs, and renders one Markdown, HTML or JSON report.
 pub fn report(
     ctx: &Ctx,
     paths: &[PathBuf],
