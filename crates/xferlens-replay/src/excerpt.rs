@@ -127,7 +127,7 @@ impl Collector {
     }
 
     fn entry(&mut self, e: &LogEntry<'_>) -> ControlFlow<()> {
-        if !e.kind.shown() {
+        if !e.shown() {
             return ControlFlow::Continue(());
         }
         self.seq += 1;
@@ -281,7 +281,7 @@ fn whole_from_file(
     let mut w = WholeLog::default();
     let mut kept = 0usize;
     let mut view: LogView<_, fn(u64, &str) -> bool> = LogView::new(false, |e: &LogEntry<'_>| {
-        if !e.kind.shown() {
+        if !e.shown() {
             return ControlFlow::Continue(());
         }
         if kept >= max_lines {
