@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use xferlens_replay::{EntryKind, LogEntry};
+use xferlens_replay::{EntryKind, ExcerptLine, Level, LogEntry};
 
 use crate::escape::terminal as t;
 use crate::style::Style;
@@ -117,18 +117,84 @@ fn relative(secs: i64) -> String {
 
 /// The text of a line as shown: what a few kinds add to the message.
 fn shown_text<'e>(e: &'e LogEntry<'_>) -> Cow<'e, str> {
-    match e.kind {
-        EntryKind::ModuleStart => Cow::Owned(format!("▶ {}", e.text)),
-        EntryKind::ModuleEnd => Cow::Owned(format!("◀ {}", e.text)),
-        EntryKind::ActionStart => Cow::Owned(format!("· {}", e.text)),
-        EntryKind::Stderr => Cow::Owned(format!("stderr: {}", e.text)),
+    decorated(e.kind, e.module, e.text)
+}
+
+/// A line's text with what its kind adds (module marks, `stderr:`, a
+/// module status's verdict).
+fn decorated<'t>(kind: EntryKind, module: Option<&str>, text: &'t str) -> Cow<'t, str> {
+    match kind {
+        EntryKind::ModuleStart => Cow::Owned(format!("▶ {text}")),
+        EntryKind::ModuleEnd => Cow::Owned(format!("◀ {text}")),
+        EntryKind::ActionStart => Cow::Owned(format!("· {text}")),
+        EntryKind::Stderr => Cow::Owned(format!("stderr: {text}")),
         EntryKind::ModuleStatus { ok } => {
             let word = if ok { "ok" } else { "FAILED" };
-            let m = e.module.unwrap_or("");
-            Cow::Owned(format!("{m} {word}: {}", e.text))
+            let m = module.unwrap_or("");
+            Cow::Owned(format!("{m} {word}: {text}"))
         }
-        _ => Cow::Borrowed(e.text),
+        _ => Cow::Borrowed(text),
     }
+}
+
+/// One line of an excerpt (or a whole log) laid out as plain text: its
+/// level, and the text `  123  Mysql      text`, clean of control
+/// characters and escape sequences (still to be escaped for its medium).
+pub struct PlainLine {
+    /// How serious the line is (its colour).
+    pub level: Level,
+    /// The line is a module start (shown bold).
+    pub module_start: bool,
+    /// The text, or `…` for shown lines left out.
+    pub text: String,
+}
+
+/// Lays out excerpt lines as text, one [`PlainLine`] per text line: line
+/// number, module, the text indented; a message of several lines goes on
+/// under its text; `…` where shown lines were left out. `modules`: show
+/// the module column.
+pub fn plain_lines(lines: &[ExcerptLine], modules: bool) -> Vec<PlainLine> {
+    let width = lines
+        .iter()
+        .map(|l| l.line.to_string().len())
+        .max()
+        .unwrap_or(1)
+        .max(4);
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if l.gap_before && i > 0 {
+            out.push(PlainLine {
+                level: Level::Info,
+                module_start: false,
+                text: format!("{:>width$}", "…"),
+            });
+        }
+        let module = if modules {
+            let m: String = t(l.module.as_deref().unwrap_or(""))
+                .chars()
+                .take(MODULE_WIDTH)
+                .collect();
+            format!("{m:<MODULE_WIDTH$} ")
+        } else {
+            String::new()
+        };
+        let gutter = format!("{:>width$}  {module}", l.line);
+        let indent = "  ".repeat(l.indent.min(8) as usize);
+        let text = decorated(l.kind, l.module.as_deref(), &l.text);
+        for (j, piece) in text.split('\n').enumerate() {
+            let lead = if j == 0 {
+                gutter.clone()
+            } else {
+                " ".repeat(gutter.chars().count())
+            };
+            out.push(PlainLine {
+                level: l.kind.level(),
+                module_start: l.kind == EntryKind::ModuleStart,
+                text: format!("{lead}{indent}{}", t(piece).trim_end()),
+            });
+        }
+    }
+    out
 }
 
 /// Writes one entry as text lines (a message of several lines, or one

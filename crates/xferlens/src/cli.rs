@@ -219,7 +219,7 @@ pub enum Command {
     /// The full report: Markdown for tickets, self-contained HTML, or JSON
     /// (the whole session model, schema in docs/SCHEMA.md).
     #[command(
-        after_help = "Examples:\n  xferlens report --format md <dir> | pbcopy\n  xferlens report --format html -o report.html <dir>"
+        after_help = "Examples:\n  xferlens report --format md <dir> | pbcopy\n  xferlens report --format html -o report.html <dir>\n  xferlens report --format html --logs -o report.html <dir>"
     )]
     Report {
         #[arg(value_name = "PATH")]
@@ -233,6 +233,12 @@ pub enum Command {
         /// its long lists cut to the top rows with "and N more".
         #[arg(long)]
         full: bool,
+        /// HTML: also embed each failed or warned item's whole log (the
+        /// first 10 of each, 2,000 lines each), module by module, folded. By
+        /// default the page carries each item's few lines around its
+        /// failure only.
+        #[arg(long)]
+        logs: bool,
         /// Write to FILE instead of standard output.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,

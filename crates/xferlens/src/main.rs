@@ -295,7 +295,11 @@ fn run(cli: Cli, ctx: &Ctx) -> anyhow::Result<Outcome> {
             format,
             output,
             full,
-        } => commands::report(ctx, &paths, &filters, format, full, output.as_deref()),
+            logs,
+        } => {
+            let r = commands::ReportArgs { format, full, logs };
+            commands::report(ctx, &paths, &filters, r, output.as_deref())
+        }
         Command::Check { paths } => commands::check(ctx, &paths),
         Command::Log(args) => log::run(ctx, &args),
         Command::Batch {
