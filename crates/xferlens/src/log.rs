@@ -631,22 +631,38 @@ fn search_dir(
 ) -> io::Result<()> {
     use rayon::prelude::*;
     let all = targets(ctx, dir, a);
-    let window = rayon::current_num_threads().max(1) * 4;
-    for group in all.chunks(window) {
+    let size = |t: &Target| {
+        locate(t)
+            .and_then(|n| fs::symlink_metadata(t.dir.join(n)).ok())
+            .map_or(0, |m| m.len())
+    };
+    let sizes: Vec<u64> = all.iter().map(size).collect();
+    let big = |i: usize| sizes[i] > SEARCH_IN_MEMORY_MAX;
+    // Windows of files of at most SEARCH_IN_MEMORY_MAX bytes in all (and
+    // 256 files): few waits for the slowest file, bounded memory.
+    let mut windows: Vec<std::ops::Range<usize>> = Vec::new();
+    let (mut from, mut bytes) = (0, 0);
+    for (i, &n) in sizes.iter().enumerate() {
+        if i > from && (bytes + n > SEARCH_IN_MEMORY_MAX || i - from >= 256) {
+            windows.push(from..i);
+            (from, bytes) = (i, 0);
+        }
+        bytes += n;
+    }
+    windows.push(from..all.len());
+    for w in windows {
         if stdout_closed() {
             break;
         }
-        let big = |t: &Target| {
-            locate(t)
-                .and_then(|n| fs::symlink_metadata(t.dir.join(n)).ok())
-                .is_some_and(|m| m.len() > SEARCH_IN_MEMORY_MAX)
-        };
+        let first = w.start;
+        let group = &all[w];
         let forks: Vec<Printer> = group.iter().map(|_| printer.borrow().fork()).collect();
         let done: Vec<Option<Searched>> = group
             .par_iter()
             .zip(forks)
-            .map(|(t, fork)| {
-                if big(t) {
+            .enumerate()
+            .map(|(i, (t, fork))| {
+                if big(first + i) {
                     return None;
                 }
                 let p = Rc::new(RefCell::new(fork));
