@@ -80,6 +80,9 @@ pub struct TextLayout {
     pub line_numbers: bool,
     /// Wrap text at this width, continuation lines under the text.
     pub width: Option<usize>,
+    /// The time of the last line before, shown (dimmed) for a line that
+    /// has none of its own.
+    pub inherited_time: Option<i64>,
 }
 
 /// The style cPanel gives a line of this kind (Cpanel::Output::Restore
@@ -117,7 +120,11 @@ fn relative(secs: i64) -> String {
 
 /// The text of a line as shown: what a few kinds add to the message.
 fn shown_text<'e>(e: &'e LogEntry<'_>) -> Cow<'e, str> {
-    decorated(e.kind, e.module, e.text)
+    match (e.kind, e.action) {
+        // A line that cannot be read: its diagnostic, then the line.
+        (EntryKind::Broken, Some(code)) => Cow::Owned(format!("({code}) {}", e.text)),
+        _ => decorated(e.kind, e.module, e.text),
+    }
 }
 
 /// A line's text with what its kind adds (module marks, `stderr:`, a
@@ -205,12 +212,12 @@ pub fn text_line(e: &LogEntry<'_>, src: &LogSource<'_>, l: &TextLayout, out: &mu
         gutter.push_str(&t(src.file));
         gutter.push(':');
         gutter.push_str(&e.line.to_string());
-        gutter.push(':');
+        gutter.push_str(": ");
     }
     if l.times {
-        let time = match (e.time, l.relative_to) {
+        let time = match (e.time.or(l.inherited_time), l.relative_to) {
             (Some(tm), Some(base)) => relative(tm - base),
-            (Some(tm), None) => rfc3339(tm)[11..19].to_owned(),
+            (Some(tm), None) => rfc3339(tm).get(11..19).unwrap_or("").to_owned(),
             (None, _) => String::new(),
         };
         gutter.push_str(&format!("{time:>8} "));
@@ -289,7 +296,9 @@ pub fn heading(src: &LogSource<'_>, width: Option<usize>, color: bool) -> String
         ));
     }
     parts.push(t(src.session_id));
-    parts.push(t(src.file));
+    if src.file != src.session_id {
+        parts.push(t(src.file));
+    }
     let mut line = format!("── {} ──", parts[0]);
     for n in 2..=parts.len() {
         let longer = format!("── {} ──", parts[..n].join(" · "));
@@ -318,6 +327,8 @@ mod tests {
             text,
             remote: false,
             percent: None,
+            item: None,
+            local_item: None,
         }
     }
 
@@ -340,7 +351,7 @@ mod tests {
             &l,
             &mut out,
         );
-        let head = "item-RESTORE_AccountRemoteRoot_bob:7:14:00:12 Mysql      ";
+        let head = "item-RESTORE_AccountRemoteRoot_bob:7: 14:00:12 Mysql      ";
         let want = format!("{head}  two\n{}  lines red\n", " ".repeat(head.len()));
         assert_eq!(out, want);
         let mut out = String::new();

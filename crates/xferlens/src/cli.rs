@@ -368,8 +368,9 @@ pub struct LogArgs {
     /// Prefix each line with its file and line number.
     #[arg(short = 'n', long)]
     pub line_number: bool,
-    /// Only lines whose message matches this regular expression (Rust
-    /// regex syntax).
+    /// Only lines whose message text matches this regular expression
+    /// (Rust regex syntax; the marks xferlens adds, such as `stderr:` or
+    /// a module's `ok`/`FAILED`, are not part of the message).
     #[arg(short = 'e', long, value_name = "PATTERN")]
     pub grep: Option<String>,
     /// With --grep: match case-insensitively.
