@@ -995,3 +995,36 @@ fn reports_carry_the_log_lines_around_each_failure() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--format html"), "{err}");
 }
+
+#[test]
+fn a_closed_pipe_never_changes_the_exit_code() {
+    let session = fixture("sessions/sourcefailurescopy20251128");
+    let session = session.to_str().unwrap();
+    for args in [
+        &["man"][..],
+        &["completions", "zsh"][..],
+        &["summary", session][..],
+        &["items", "--format", "csv", session][..],
+        &["log", session][..],
+        &["report", "--format", "html", session][..],
+    ] {
+        for _ in 0..3 {
+            // The reader is gone before the first write.
+            let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("xferlens"))
+                .args(args)
+                .env("XFERLENS_NOW", NOW)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            drop(child.stdout.take());
+            let out = child.wait_with_output().unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
