@@ -32,8 +32,9 @@ Examples:
 /// (a copy of /var/cpanel/transfer_sessions), a master or item log, a .gz
 /// file, a .tar/.tar.gz/.tgz archive of session directories (read as a
 /// stream, never extracted), a saved WHM API fetch_transfer_session_log
-/// response, or - for standard input. With no PATH,
-/// /var/cpanel/transfer_sessions is read when it exists.
+/// response, or - for standard input. With no PATH, what is piped or
+/// redirected in is read, else /var/cpanel/transfer_sessions when it
+/// exists.
 #[derive(Parser, Debug)]
 #[command(name = "xferlens", version, after_help = format!("{EXAMPLES}\n\n{EXIT_CODES}"))]
 pub struct Cli {

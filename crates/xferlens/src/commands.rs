@@ -37,12 +37,31 @@ pub fn paths_or_default(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     if !paths.is_empty() {
         return Ok(paths.to_vec());
     }
+    if stdin_is_piped() {
+        // `cat master.log | xferlens summary`, as jq and rg read it.
+        return Ok(vec![PathBuf::from("-")]);
+    }
     let root = Path::new(DEFAULT_ROOT);
     if root.is_dir() {
         Ok(vec![root.to_owned()])
     } else {
         anyhow::bail!("no PATH given and {DEFAULT_ROOT} does not exist; try `xferlens --help`")
     }
+}
+
+/// Whether standard input is a file, a pipe or a socket (not a terminal,
+/// and not a device such as /dev/null): what was piped or redirected in.
+fn stdin_is_piped() -> bool {
+    // SAFETY: fstat fills a plain struct for descriptor 0; it is read
+    // only on success.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(libc::STDIN_FILENO, &mut st) } != 0 {
+        return false;
+    }
+    matches!(
+        st.st_mode & libc::S_IFMT,
+        libc::S_IFREG | libc::S_IFIFO | libc::S_IFSOCK
+    )
 }
 
 /// Prints an input error the way every command does.

@@ -501,9 +501,14 @@ fn no_path_without_default_root_is_a_usage_error() {
     if std::path::Path::new("/var/cpanel/transfer_sessions").exists() {
         return;
     }
-    let (code, _, err) = run(&["summary"]);
-    assert_eq!(code, 2);
-    assert!(err.contains("no PATH given"));
+    // Nothing piped in either (a pipe, even empty, is read as input).
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("xferlens"))
+        .arg("summary")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no PATH given"));
 }
 
 #[test]
@@ -1027,4 +1032,32 @@ fn a_closed_pipe_never_changes_the_exit_code() {
             );
         }
     }
+}
+
+#[test]
+fn piped_standard_input_is_read_without_a_dash() {
+    let log = std::fs::read(fixture("sessions/sourcecleancopy20251128/master.log")).unwrap();
+    let out = xferlens()
+        .arg("summary")
+        .write_stdin(log.clone())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Session stdin  COMPLETED"));
+    // A file redirected in too; /dev/null is not input.
+    let f = std::fs::File::open(fixture("sessions/sourcecleancopy20251128/master.log")).unwrap();
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("xferlens"))
+        .args(["items", "--format", "csv"])
+        .stdin(f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).lines().count() > 2);
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("xferlens"))
+        .arg("summary")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no PATH given"));
 }
