@@ -6,7 +6,6 @@
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use xferlens_replay::{Item, Session};
-use xferlens_report::time::days_from_civil;
 
 /// The filter and sort flags.
 #[derive(Args, Debug, Clone, Default)]
@@ -28,8 +27,9 @@ pub struct Filters {
     /// (`*` and `?`), e.g. `--account 'shop*'`.
     #[arg(long, value_name = "GLOB")]
     pub account: Option<String>,
-    /// Only sessions (events: lines) from this date or time on, UTC:
-    /// `2026-11-01` or `2026-11-01T12:00:00Z`.
+    /// Only sessions (events: lines) from this date (midnight UTC) or
+    /// RFC 3339 time on: `2026-11-01`, `2026-11-01T12:00:00Z`,
+    /// `2026-11-01T14:00:00+02:00`.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub since: Option<i64>,
     /// Only sessions (events: lines) before this date or time, UTC.
@@ -55,36 +55,37 @@ pub enum SortKey {
     Item,
 }
 
-/// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SSZ` (UTC) as epoch seconds.
+/// A date (`2026-11-01`, midnight UTC) or an RFC 3339 time with its
+/// offset (`2026-11-01T12:00:00Z`, `2026-11-01T14:00:00+02:00`, with a
+/// fraction if need be, which is cut to the second) as epoch seconds.
+/// Impossible dates (`2025-02-31`, `2025-02-29`) and times without an
+/// offset are refused: the calendar is jiff's, not hand-made.
 pub fn parse_date(s: &str) -> Result<i64, String> {
-    let bad = || format!("`{s}` is not a date: use 2026-11-01 or 2026-11-01T12:00:00Z");
-    let (date, time) = match s.split_once('T') {
-        Some((d, t)) => (d, Some(t.trim_end_matches('Z'))),
-        None => (s, None),
+    let bad = |why: &str| {
+        format!("`{s}` is not a date or time ({why}): use 2026-11-01 or 2026-11-01T12:00:00Z")
     };
-    let p: Vec<i64> = date
-        .split('-')
-        .map(|x| x.parse().map_err(|_| bad()))
-        .collect::<Result<_, _>>()?;
-    let [y, m, d] = p[..] else { return Err(bad()) };
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return Err(bad());
-    }
-    let mut secs = days_from_civil(y, m, d) * 86_400;
-    if let Some(t) = time {
-        let q: Vec<i64> = t
-            .split(':')
-            .map(|x| x.parse().map_err(|_| bad()))
-            .collect::<Result<_, _>>()?;
-        let [h, mi, se] = q[..] else {
-            return Err(bad());
-        };
-        if !(0..24).contains(&h) || !(0..60).contains(&mi) || !(0..61).contains(&se) {
-            return Err(bad());
+    let t = s.trim();
+    if !t.contains(['T', 't', ' ']) {
+        // A calendar date: exactly YYYY-MM-DD.
+        let shape = t.len() == 10 && t.as_bytes()[4] == b'-' && t.as_bytes()[7] == b'-';
+        if !shape {
+            return Err(bad("a date is YYYY-MM-DD"));
         }
-        secs += h * 3600 + mi * 60 + se;
+        let d: jiff::civil::Date = t.parse().map_err(|e: jiff::Error| bad(&e.to_string()))?;
+        let midnight = d
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .map_err(|e| bad(&e.to_string()))?;
+        return Ok(midnight.timestamp().as_second());
     }
-    Ok(secs)
+    if t.contains('[') {
+        return Err(bad("RFC 3339 has no time zone name"));
+    }
+    let b = t.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
+        return Err(bad("a time is YYYY-MM-DDTHH:MM:SS with an offset"));
+    }
+    let ts: jiff::Timestamp = t.parse().map_err(|e: jiff::Error| bad(&e.to_string()))?;
+    Ok(ts.as_second())
 }
 
 /// `*` matches any run of characters, `?` any one; everything else is
@@ -245,5 +246,24 @@ mod tests {
         assert_eq!(parse_date("2025-11-28"), Ok(1_764_288_000));
         assert!(parse_date("2025-13-01").is_err());
         assert!(parse_date("yesterday").is_err());
+        // Impossible dates, and times that are not RFC 3339.
+        for bad in [
+            "2025-02-31",
+            "2025-02-29",
+            "2025-04-31",
+            "2025-11-28T14:00:00ZZZ",
+            "2025-11-28T14:00:00",
+            "2025-11-28T25:00:00Z",
+            "2025-11-28T14:00Z",
+            "2025-1-5",
+            "2025-11-28T14:00:00Z[Europe/Paris]",
+        ] {
+            assert!(parse_date(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_date("2024-02-29"), Ok(1_709_164_800));
+        // Offsets and fractions.
+        assert_eq!(parse_date("2025-11-28T16:00:00+02:00"), Ok(1_764_338_400));
+        assert_eq!(parse_date("2025-11-28T14:00:00.75Z"), Ok(1_764_338_400));
+        assert_eq!(parse_date("2025-11-28T09:00:00-05:00"), Ok(1_764_338_400));
     }
 }
