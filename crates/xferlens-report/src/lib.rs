@@ -31,6 +31,7 @@ pub mod terminal;
 pub mod time;
 pub mod view;
 pub mod whmapi1;
+pub mod width;
 
 use xferlens_replay::{Detail, Item, ItemStatus, Session, SessionState, RESTORE, TRANSFER};
 

@@ -13,6 +13,7 @@ use crate::escape::terminal as t;
 use crate::style::Style;
 use crate::time::rfc3339;
 use crate::view::Cell;
+use crate::width;
 
 /// Which log an entry comes from, for its rows and headings.
 #[derive(Clone, Debug, Default)]
@@ -192,7 +193,7 @@ pub fn plain_lines(lines: &[ExcerptLine], modules: bool) -> Vec<PlainLine> {
             let lead = if j == 0 {
                 gutter.clone()
             } else {
-                " ".repeat(gutter.chars().count())
+                " ".repeat(width::of(&gutter))
             };
             out.push(PlainLine {
                 level: l.kind.level(),
@@ -236,7 +237,7 @@ pub fn text_line(e: &LogEntry<'_>, src: &LogSource<'_>, l: &TextLayout, out: &mu
         gutter.push_str(&format!("[{:<10}] ", t(w)));
     }
     let indent = "  ".repeat(e.indent as usize);
-    let lead = gutter.chars().count() + indent.chars().count();
+    let lead = width::of(&gutter) + indent.len();
     let style = style_of(e.kind);
     let text = shown_text(e);
     let pieces: Vec<&str> = if text.is_empty() {
@@ -251,7 +252,7 @@ pub fn text_line(e: &LogEntry<'_>, src: &LogSource<'_>, l: &TextLayout, out: &mu
             if i == 0 && j == 0 {
                 out.push_str(&Style::Dim.paint(l.color, &gutter));
             } else {
-                out.push_str(&" ".repeat(gutter.chars().count()));
+                out.push_str(&" ".repeat(width::of(&gutter)));
             }
             out.push_str(&indent);
             match style {
@@ -269,8 +270,17 @@ fn wrap(s: &str, room: Option<usize>) -> Vec<&str> {
     let Some(room) = room else { return vec![s] };
     let mut out = Vec::new();
     let mut rest = s;
-    while rest.chars().count() > room {
-        let cut = rest.char_indices().nth(room).map_or(rest.len(), |(i, _)| i);
+    while width::of(rest) > room {
+        // The byte where `room` columns end (a wide character is whole).
+        let mut used = 0;
+        let cut = rest
+            .char_indices()
+            .find(|&(_, c)| {
+                used += unicode_width_of(c);
+                used > room
+            })
+            .map_or(rest.len(), |(i, _)| i)
+            .max(rest.chars().next().map_or(0, char::len_utf8));
         let at = if rest[cut..].starts_with(' ') {
             cut
         } else {
@@ -281,6 +291,12 @@ fn wrap(s: &str, room: Option<usize>) -> Vec<&str> {
     }
     out.push(rest);
     out
+}
+
+/// The columns one character takes.
+fn unicode_width_of(c: char) -> usize {
+    let mut b = [0u8; 4];
+    width::of(c.encode_utf8(&mut b))
 }
 
 /// The heading line above an item's log: queue, type, name, then the
@@ -302,7 +318,7 @@ pub fn heading(src: &LogSource<'_>, width: Option<usize>, color: bool) -> String
     let mut line = format!("── {} ──", parts[0]);
     for n in 2..=parts.len() {
         let longer = format!("── {} ──", parts[..n].join(" · "));
-        if width.is_some_and(|w| longer.chars().count() > w) {
+        if width.is_some_and(|w| crate::width::of(&longer) > w) {
             break;
         }
         line = longer;
@@ -371,5 +387,6 @@ mod tests {
         assert_eq!(wrap("aaa bbb ccc", Some(7)), ["aaa bbb", "ccc"]);
         assert_eq!(wrap("abcdefghij", Some(4)), ["abcd", "efgh", "ij"]);
         assert_eq!(wrap("short", None), ["short"]);
+        assert_eq!(wrap("日本語 の名前", Some(6)), ["日本語", "の名前"]);
     }
 }

@@ -11,6 +11,7 @@ use crate::rows::{AccountRow, ItemRow, ACCOUNT_COLUMNS};
 use crate::style::Style;
 use crate::time::{bytes, duration, rfc3339};
 use crate::view::{position, Cell, Row};
+use crate::width;
 use crate::Options;
 
 fn state_style(s: SessionState) -> Style {
@@ -345,7 +346,7 @@ pub fn queue_progress(q: &Queue, stale: bool) -> (String, Vec<String>) {
 /// Joins a head and its parts with " · ", dropping parts from the end
 /// (never the first two) until the line fits `width` columns.
 pub fn fit(head: &str, parts: &[String], width: usize) -> String {
-    let room = width.saturating_sub(head.chars().count() + 3);
+    let room = width.saturating_sub(width::of(head) + 3);
     format!("{head} · {}", fit_parts(parts, room))
 }
 
@@ -353,9 +354,8 @@ pub fn fit(head: &str, parts: &[String], width: usize) -> String {
 /// two) until they fit `width` columns.
 pub fn fit_parts(parts: &[String], width: usize) -> String {
     let mut n = parts.len();
-    let len = |n: usize| {
-        parts[..n].iter().map(|p| p.chars().count()).sum::<usize>() + 3 * n.saturating_sub(1)
-    };
+    let len =
+        |n: usize| parts[..n].iter().map(|p| width::of(p)).sum::<usize>() + 3 * n.saturating_sub(1);
     while n > 2 && len(n) > width {
         n -= 1;
     }
@@ -485,10 +485,10 @@ fn table<W: Write>(
     rows: Vec<Vec<String>>,
     width: Option<usize>,
 ) -> io::Result<()> {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| width::of(h)).collect();
     for r in &rows {
         for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
+            *w = (*w).max(width::of(c));
         }
     }
     if let Some(limit) = width {
@@ -501,15 +501,11 @@ fn table<W: Write>(
             .zip(&widths)
             .enumerate()
             .map(|(i, (c, &w))| {
-                let c: String = if c.chars().count() > w {
-                    c.chars().take(w.saturating_sub(1)).chain(['…']).collect()
-                } else {
-                    c
-                };
+                let c = width::cut(&c, w);
                 if i + 1 == n {
                     c
                 } else {
-                    format!("{c:<w$}")
+                    width::pad(&c, w)
                 }
             })
             .collect::<Vec<_>>()
@@ -519,11 +515,7 @@ fn table<W: Write>(
     let cut = |line: String| -> String {
         let line = line.trim_end();
         match width {
-            Some(w) if line.chars().count() > w => line
-                .chars()
-                .take(w.saturating_sub(1))
-                .chain(['…'])
-                .collect(),
+            Some(w) => width::cut(line, w),
             _ => line.to_owned(),
         }
     };
@@ -626,6 +618,31 @@ pub fn final_line(s: &Session) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn wide_characters_keep_columns_aligned_and_within_the_width() {
+        let rows = vec![
+            vec![
+                "日本語アカウント".to_owned(),
+                "ok".to_owned(),
+                "a message that is long enough to be cut".to_owned(),
+            ],
+            vec!["bob😀".to_owned(), "failed".to_owned(), "short".to_owned()],
+            vec!["plain".to_owned(), "ok".to_owned(), "x".to_owned()],
+        ];
+        let mut out = Vec::new();
+        table(&mut out, &["account", "status", "message"], rows, Some(40)).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for l in &lines {
+            assert!(width::of(l) <= 40, "{l:?} is {} columns", width::of(l));
+        }
+        // The second column starts at the same column on every line.
+        let col = |l: &str, word: &str| width::of(&l[..l.find(word).unwrap()]);
+        assert_eq!(col(lines[1], "ok"), col(lines[2], "failed"));
+        assert_eq!(col(lines[2], "failed"), col(lines[3], "ok"));
+    }
+
     use super::*;
 
     fn total(w: &[usize]) -> usize {
