@@ -289,6 +289,28 @@ pub fn retry_csv<W: Write>(list: &RetryList<'_>, raw: bool, out: W) -> io::Resul
     c.finish()
 }
 
+/// Writes the re-queue list as JSON: one array (`lines == false`) or one
+/// object per line, the columns of its CSV.
+pub fn retry_json<W: Write>(list: &RetryList<'_>, lines: bool, mut out: W) -> io::Result<()> {
+    let rows: Vec<RetryRow<'_>> = list
+        .accounts
+        .iter()
+        .chain(&list.others)
+        .map(|h| RetryRow(h))
+        .collect();
+    if lines {
+        for r in &rows {
+            serde_json::to_writer(&mut out, &crate::view::Json(r))?;
+            out.write_all(b"\n")?;
+        }
+        return Ok(());
+    }
+    let all: Vec<crate::view::Json<'_, RetryRow<'_>>> =
+        rows.iter().map(crate::view::Json).collect();
+    serde_json::to_writer(&mut out, &all)?;
+    out.write_all(b"\n")
+}
+
 /// Writes every account's history as CSV (`accounts.csv`).
 pub fn histories_csv<W: Write>(histories: &[History], raw: bool, out: W) -> io::Result<()> {
     let mut c = CsvOut::new(out, raw);

@@ -60,6 +60,13 @@ pub fn progress<W: Write>(sessions: &[Session], mut out: W) -> io::Result<()> {
     Ok(())
 }
 
+/// Writes the progress objects of the sessions as one JSON array.
+pub fn progress_array<W: Write>(sessions: &[Session], mut out: W) -> io::Result<()> {
+    let all: Vec<SessionProgress<'_>> = sessions.iter().map(progress_of).collect();
+    serde_json::to_writer(&mut out, &all)?;
+    out.write_all(b"\n")
+}
+
 /// Writes item rows as one JSON array (`lines == false`) or one object per
 /// line.
 pub fn items<W: Write>(

@@ -109,12 +109,14 @@ pub enum Command {
     /// Per session and queue: items and bytes done, percent (WHM
     /// byte-weighted algorithm), state, throughput and ETA.
     #[command(
-        after_help = "Examples:\n  xferlens progress <dir>\n  xferlens progress --watch 5 <dir>\n  xferlens progress --format json <dir> | jq .percent"
+        after_help = "Examples:\n  xferlens progress <dir>\n  xferlens progress --watch 5 <dir>\n  xferlens progress --format ndjson <dir> | jq .percent"
     )]
     Progress {
         #[arg(value_name = "PATH")]
         paths: Vec<PathBuf>,
-        /// Output format (json: one object per session per line).
+        /// Output format: text, json (an array of one object per
+        /// session) or ndjson (one object per line; with --watch, a line
+        /// per change).
         #[arg(long, value_enum, default_value = "text")]
         format: ProgressFormat,
         /// Re-read live session directories every SECS seconds (default 2)
@@ -254,10 +256,19 @@ pub enum Command {
     Log(LogArgs),
     /// Validates logs: lists every diagnostic as `file:line: kind: message:
     /// excerpt`; exits 1 if there is any.
-    #[command(after_help = "Example:\n  xferlens check /var/cpanel/transfer_sessions")]
+    #[command(
+        after_help = "Examples:\n  xferlens check /var/cpanel/transfer_sessions\n  xferlens check --format csv /backups/transfer_sessions > diagnostics.csv"
+    )]
     Check {
         #[arg(value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// text (`file:line: kind: message: excerpt`), csv or ndjson (the
+        /// columns of batch's diagnostics.csv).
+        #[arg(long, value_enum, default_value = "text")]
+        format: CheckFormat,
+        /// Write CSV cells as they are (no guard against spreadsheet formulas).
+        #[arg(long)]
+        raw_csv: bool,
     },
     /// Processes many sessions in parallel and writes sessions.csv,
     /// items.csv, accounts.csv (every account across sessions: attempts,
@@ -402,6 +413,17 @@ pub struct LogArgs {
     pub output: Option<PathBuf>,
 }
 
+/// The output of `xferlens check`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// One readable line per diagnostic.
+    Text,
+    /// One row per diagnostic.
+    Csv,
+    /// One JSON object per diagnostic, per line.
+    Ndjson,
+}
+
 /// The output of `xferlens log`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -476,7 +498,10 @@ pub enum Partition {
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ProgressFormat {
     Text,
+    /// One JSON array of the sessions' progress objects.
     Json,
+    /// One progress object per line (the form --watch streams).
+    Ndjson,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -492,6 +517,10 @@ pub enum ItemsFormat {
 pub enum RetryFormat {
     Text,
     Csv,
+    /// One JSON array of the CSV's rows.
+    Json,
+    /// One JSON object per row, per line.
+    Ndjson,
     Whmapi1,
 }
 

@@ -11,7 +11,9 @@ use xferlens_report::escape::terminal as t;
 use xferlens_report::style::Style;
 use xferlens_report::{accounts, html, json, markdown, modules, rows, terminal, DiagnosticCounts};
 
-use crate::cli::{ItemsFormat, ModulesFormat, ProgressFormat, ReportFormat, RetryFormat};
+use crate::cli::{
+    CheckFormat, ItemsFormat, ModulesFormat, ProgressFormat, ReportFormat, RetryFormat,
+};
 use crate::filters::Filters;
 use crate::input::{damage, discover, load, Source, DEFAULT_ROOT};
 use crate::output::{check_not_input, Output};
@@ -208,9 +210,10 @@ pub fn summary(ctx: &Ctx, paths: &[PathBuf]) -> Result<Outcome> {
 
 pub fn progress(ctx: &Ctx, paths: &[PathBuf], format: ProgressFormat) -> Result<Outcome> {
     let l = load_all(ctx, paths)?;
-    let mut out = Output::stdout(format == ProgressFormat::Json);
+    let mut out = Output::stdout(format != ProgressFormat::Text);
     match format {
-        ProgressFormat::Json => json::progress(&l.sessions, &mut out)?,
+        ProgressFormat::Json => json::progress_array(&l.sessions, &mut out)?,
+        ProgressFormat::Ndjson => json::progress(&l.sessions, &mut out)?,
         ProgressFormat::Text => {
             let o = ctx.render();
             for s in &l.sessions {
@@ -302,6 +305,8 @@ pub fn retry(
     match format {
         RetryFormat::Text => accounts::retry_text(&list, &mut out)?,
         RetryFormat::Csv => accounts::retry_csv(&list, raw_csv, &mut out)?,
+        RetryFormat::Json => accounts::retry_json(&list, false, &mut out)?,
+        RetryFormat::Ndjson => accounts::retry_json(&list, true, &mut out)?,
         RetryFormat::Whmapi1 => xferlens_report::whmapi1::retry_whmapi1(&list, &mut out)?,
     }
     out.finish()?;
@@ -397,7 +402,7 @@ pub fn report(
     Ok(outcome(&l))
 }
 
-pub fn check(ctx: &Ctx, paths: &[PathBuf]) -> Result<Outcome> {
+pub fn check(ctx: &Ctx, paths: &[PathBuf], format: CheckFormat, raw_csv: bool) -> Result<Outcome> {
     let mut quiet = Ctx {
         global: crate::cli::Global {
             quiet: true,
@@ -410,12 +415,35 @@ pub fn check(ctx: &Ctx, paths: &[PathBuf]) -> Result<Outcome> {
     // does not see, say, a missing comma.
     quiet.read.parse.validate_all = true;
     let l = load_all(&quiet, paths)?;
-    let mut out = Output::stdout(false);
-    let mut n = 0usize;
-    for s in &l.sessions {
-        for d in &s.diagnostics {
-            writeln!(out, "{}", t(&d.to_string()))?;
-            n += 1;
+    let mut out = Output::stdout(format != CheckFormat::Text);
+    let n: usize = l.sessions.iter().map(|s| s.diagnostics.len()).sum();
+    match format {
+        CheckFormat::Text => {
+            for d in l.sessions.iter().flat_map(|s| &s.diagnostics) {
+                writeln!(out, "{}", t(&d.to_string()))?;
+            }
+        }
+        CheckFormat::Csv => {
+            let mut c = xferlens_report::csv::CsvOut::new(&mut out, raw_csv);
+            c.header_of::<xferlens_report::fleet::DiagnosticRow>()?;
+            for r in l
+                .sessions
+                .iter()
+                .flat_map(xferlens_report::fleet::diagnostic_rows)
+            {
+                c.record(&r)?;
+            }
+            c.finish()?;
+        }
+        CheckFormat::Ndjson => {
+            for r in l
+                .sessions
+                .iter()
+                .flat_map(xferlens_report::fleet::diagnostic_rows)
+            {
+                serde_json::to_writer(&mut out, &xferlens_report::view::Json(&r))?;
+                out.write_all(b"\n")?;
+            }
         }
     }
     out.finish()?;

@@ -309,7 +309,11 @@ fn run(cli: Cli, ctx: &Ctx) -> anyhow::Result<Outcome> {
             let r = commands::ReportArgs { format, full, logs };
             commands::report(ctx, &paths, &filters, r, output.as_deref())
         }
-        Command::Check { paths } => commands::check(ctx, &paths),
+        Command::Check {
+            paths,
+            format,
+            raw_csv,
+        } => commands::check(ctx, &paths, format, raw_csv),
         Command::Log(args) => log::run(ctx, &args),
         Command::Batch {
             roots,

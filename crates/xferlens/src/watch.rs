@@ -47,7 +47,10 @@ pub fn run(
         ProgressStyle::with_template("{msg}").unwrap_or_else(|_| ProgressStyle::default_bar());
     let mut quiet = ctx.clone_shallow();
     let mut first = true;
-    let mut out = Output::stdout(format == ProgressFormat::Json);
+    if format == ProgressFormat::Json {
+        anyhow::bail!("--watch streams one object per change: use --format ndjson (json is one array, written once)");
+    }
+    let mut out = Output::stdout(format == ProgressFormat::Ndjson);
     loop {
         let l = load_all(&quiet, paths)?;
         if first {
@@ -87,7 +90,9 @@ pub fn run(
                 }
             } else {
                 let line = match format {
-                    ProgressFormat::Json => serde_json::to_string(&progress_of(s))?,
+                    ProgressFormat::Json | ProgressFormat::Ndjson => {
+                        serde_json::to_string(&progress_of(s))?
+                    }
                     ProgressFormat::Text => watch_line(s, stale.is_some()),
                 };
                 if last.get(&s.id) != Some(&line) {

@@ -72,7 +72,7 @@ fn progress_text_and_json() {
     let (code, _, err) = run(&["progress", "--stale-after", "soon", RUNNING]);
     assert_eq!(code, 2);
     assert!(err.contains("`soon`"), "{err}");
-    let (_, json, _) = run(&["progress", "--format", "json", RUNNING]);
+    let (_, json, _) = run(&["progress", "--format", "ndjson", RUNNING]);
     let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
     assert_eq!(v["session_id"], "sourcerunningcopy20251128");
     assert_eq!(v["state"], "RUNNING");
@@ -324,14 +324,22 @@ fn input_errors_exit_2_but_other_inputs_are_processed() {
 #[test]
 fn every_input_form() {
     // A directory of session directories.
-    let (_, out, _) = run(&["progress", "--format", "json", "fixtures/sessions"]);
+    let (_, out, _) = run(&["progress", "--format", "ndjson", "fixtures/sessions"]);
     assert_eq!(out.lines().count(), 11);
+    // json: the same objects, as one array.
+    let (_, arr, _) = run(&["progress", "--format", "json", "fixtures/sessions"]);
+    let arr: Vec<serde_json::Value> = serde_json::from_str(&arr).unwrap();
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(arr, lines);
     // A single master log, its gzip copy, a saved API response.
     for f in [
         "fixtures/logs/master-current.log",
         "fixtures/logs/master-current.log.gz",
     ] {
-        let (code, out, _) = run(&["progress", "--format", "json", f]);
+        let (code, out, _) = run(&["progress", "--format", "ndjson", f]);
         assert_eq!(code, 0, "{f}");
         assert!(out.contains("\"state\":\"COMPLETED\""), "{f}");
     }
@@ -359,14 +367,21 @@ fn every_input_form() {
     // stdin, plain and gzip, with a session id.
     let log = std::fs::read(fixture("logs/master-current.log")).unwrap();
     let out = xferlens()
-        .args(["progress", "--format", "json", "--session-id", "given", "-"])
+        .args([
+            "progress",
+            "--format",
+            "ndjson",
+            "--session-id",
+            "given",
+            "-",
+        ])
         .write_stdin(log)
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"session_id\":\"given\""));
     let gz = std::fs::read(fixture("logs/master-current.log.gz")).unwrap();
     let out = xferlens()
-        .args(["progress", "--format", "json", "-"])
+        .args(["progress", "--format", "ndjson", "-"])
         .write_stdin(gz)
         .output()
         .unwrap();
@@ -1060,4 +1075,38 @@ fn piped_standard_input_is_read_without_a_dash() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no PATH given"));
+}
+
+#[test]
+fn formats_agree_with_their_names() {
+    let all = "fixtures/sessions";
+    // retry: json is an array of the CSV's rows, ndjson the same rows a line each.
+    let (c, csv, _) = run(&["retry", "--format", "csv", all]);
+    assert_eq!(c, 0);
+    let (_, arr, _) = run(&["retry", "--format", "json", all]);
+    let arr: Vec<serde_json::Value> = serde_json::from_str(&arr).unwrap();
+    let (_, nd, _) = run(&["retry", "--format", "ndjson", all]);
+    let nd: Vec<serde_json::Value> = nd
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(arr, nd);
+    assert_eq!(arr.len(), csv.lines().count() - 1);
+    assert!(arr
+        .iter()
+        .all(|r| r["item"].is_string() && r["size_bytes"].is_u64() || r["size_bytes"].is_null()));
+    // check: csv and ndjson rows, one per diagnostic, and the same exit status.
+    let (c1, text, _) = run(&["check", "fixtures/logs/garbage.log"]);
+    let (c2, csv, _) = run(&["check", "--format", "csv", "fixtures/logs/garbage.log"]);
+    let (c3, nd, _) = run(&["check", "--format", "ndjson", "fixtures/logs/garbage.log"]);
+    assert_eq!((c1, c2, c3), (1, 1, 1));
+    assert_eq!(text.lines().count(), csv.lines().count() - 1);
+    assert_eq!(text.lines().count(), nd.lines().count());
+    assert!(csv.starts_with("session_id,file,line,kind,message,excerpt"));
+    let first: serde_json::Value = serde_json::from_str(nd.lines().next().unwrap()).unwrap();
+    assert_eq!(first["kind"], "invalid-json");
+    // progress --watch streams: json (one array) is refused there.
+    let (c, _, err) = run(&["progress", "--watch", "1", "--format", "json", RUNNING]);
+    assert_eq!(c, 2);
+    assert!(err.contains("--format ndjson"), "{err}");
 }

@@ -12,7 +12,7 @@ const CASES: [(&str, &str); 3] = [
     ("running", "fixtures/sessions/sourcerunningcopy20251128"),
 ];
 
-const FORMATS: [(&str, &[&str]); 19] = [
+const FORMATS: [(&str, &[&str]); 20] = [
     ("summary.txt", &["summary"]),
     ("events.csv", &["events", "--format", "csv"]),
     ("accounts.csv", &["items", "--accounts", "--format", "csv"]),
@@ -20,6 +20,7 @@ const FORMATS: [(&str, &[&str]); 19] = [
     ("retry.txt", &["retry"]),
     ("progress.txt", &["progress"]),
     ("progress.json", &["progress", "--format", "json"]),
+    ("progress.ndjson", &["progress", "--format", "ndjson"]),
     ("items.csv", &["items", "--format", "csv"]),
     ("report.md", &["report", "--format", "md"]),
     ("report.html", &["report", "--format", "html"]),
