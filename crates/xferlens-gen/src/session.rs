@@ -721,8 +721,9 @@ fn write_master(
     if let Some(c) = cut_at {
         ex.state = "RUNNING".into();
         if let Some((_, _, l)) = lines.get(kept) {
+            // In the live `.master.log`: the writer's next line, not a
+            // skipped one.
             master.extend_from_slice(&l.as_bytes()[..l.len() / 2]);
-            ex.skipped_lines += 1;
         }
         let _ = c; // the cut time decides item states below
     }
@@ -1240,9 +1241,10 @@ fn write_item_log(
             if *n >= k {
                 if *n == k {
                     let half = &line.as_bytes()[..line.len() / 2];
+                    // The cut file is a live dot file: its half line is
+                    // the writer's next line, not a skipped one.
                     out.write_all(half)?;
                     bytes += half.len() as u64;
-                    skipped += 1;
                     *n += 1;
                 }
                 return Ok(false);
