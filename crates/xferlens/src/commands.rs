@@ -208,13 +208,16 @@ pub fn items(
         .iter()
         .map(xferlens_report::unnamed_items)
         .fold(0, u64::saturating_add);
-    if !accounts {
+    if accounts {
+        // Account rows are built from all items, then filtered.
+        filters.apply_accounts(&mut l.sessions);
+    } else {
         // Pending RESTORE rows take part in filters and sorting.
         l.sessions
             .iter_mut()
             .for_each(xferlens_report::add_pending_restores);
+        filters.apply(&mut l.sessions);
     }
-    filters.apply(&mut l.sessions);
     let mut out = open_output(output, &l, format != ItemsFormat::Table)?;
     match format {
         ItemsFormat::Table => {

@@ -49,3 +49,75 @@ fn check_passes_on_a_healthy_live_session() {
         "{out}"
     );
 }
+
+/// The CSV rows of `xferlens ARGS`, as (header, records).
+fn csv_rows(args: &[&str]) -> Vec<std::collections::HashMap<String, String>> {
+    let (code, out, err) = run(args);
+    assert_eq!(code, 0, "{err}");
+    let mut r = csv::Reader::from_reader(out.as_bytes());
+    let head: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            head.iter()
+                .cloned()
+                .zip(rec.iter().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+/// The truth of one account: (TRANSFER status, RESTORE status), from
+/// `expected.json`.
+fn truth(ex: &Expected, item_type: &str, item: &str) -> (String, String) {
+    let of = |q: &str| ex.items[&format!("{q}/{item_type}/{item}")].clone();
+    (of("TRANSFER"), of("RESTORE"))
+}
+
+#[test]
+fn account_filters_choose_rows_and_never_change_them() {
+    let dir = tempfile::tempdir().unwrap();
+    // Seed 3: a failed TRANSFER (with its cascade) and a RESTORE that
+    // failed after a TRANSFER that succeeded.
+    let (sess, ex) = generated(dir.path(), Scenario::Failures, 3, 10);
+    let sess = sess.to_str().unwrap();
+    let all = csv_rows(&["items", "--accounts", "--format", "csv", sess]);
+    let pairs: Vec<(String, String)> = all
+        .iter()
+        .map(|r| truth(&ex, &r["item_type"], &r["item"]))
+        .collect();
+    assert!(pairs.iter().any(|p| p.0 == "failed"), "{pairs:?}");
+    assert!(
+        pairs.iter().any(|p| p.0 == "success" && p.1 == "failed"),
+        "{pairs:?}"
+    );
+    for (filter, want) in [
+        (["--status", "failed"], "failed"),
+        (["--queue", "RESTORE"], ""),
+        (["--status", "success"], "success"),
+    ] {
+        let mut args = vec!["items", "--accounts", "--format", "csv"];
+        args.extend(filter);
+        args.push(sess);
+        let rows = csv_rows(&args);
+        assert!(!rows.is_empty(), "{filter:?}");
+        for r in &rows {
+            let (t, x) = truth(&ex, &r["item_type"], &r["item"]);
+            assert_eq!(
+                (&r["transfer_status"], &r["restore_status"]),
+                (&t, &x),
+                "{filter:?}"
+            );
+            let same = all.iter().find(|a| a["item"] == r["item"]).unwrap();
+            assert_eq!(same, r, "{filter:?}: the row is the unfiltered row");
+            if !want.is_empty() {
+                assert_eq!(r["overall"], want, "{filter:?}");
+            }
+        }
+        let expected_n = all
+            .iter()
+            .filter(|a| want.is_empty() || a["overall"] == want)
+            .count();
+        assert_eq!(rows.len(), expected_n, "{filter:?}");
+    }
+}
