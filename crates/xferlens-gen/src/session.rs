@@ -186,6 +186,11 @@ pub struct Expected {
     /// `QUEUE/item_type/item` → its restore modules, in log order.
     #[serde(default)]
     pub modules: BTreeMap<String, Vec<ExpectedModule>>,
+    /// Bytes of the items whose RESTORE finished (success or warning), as
+    /// the logs give them (0 in old logs, which have no sizes): the
+    /// reports' "restored" total.
+    #[serde(default)]
+    pub restored_bytes: u64,
 }
 
 /// What replay must reconstruct of one restore module.
@@ -774,6 +779,9 @@ fn write_item_logs(
                     Outcome::Failed(_) => "failed",
                 },
             };
+            if q == 1 && matches!(status, "success" | "warning") && !sim.old {
+                ex.restored_bytes += it.size;
+            }
             ex.items.insert(key, status.into());
             let eq = ex.queues.entry((*qname).into()).or_default();
             eq.items_total += 1;

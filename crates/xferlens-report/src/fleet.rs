@@ -258,7 +258,7 @@ pub struct HostStat {
     pub sessions: u64,
     /// Failed items.
     pub failed_items: u64,
-    /// Bytes of finished items.
+    /// Bytes of the accounts moved (finished in both queues).
     pub bytes: u64,
     /// Session durations, seconds.
     durations: Vec<i64>,
@@ -401,6 +401,15 @@ impl FleetStats {
             ),
             ("Largest accounts", &self.largest),
         ]
+    }
+
+    /// Bytes of the accounts moved (TRANSFER and RESTORE finished), over
+    /// every host: the one total the reports show as "restored", equal to
+    /// the sum of hosts.csv's `bytes`.
+    pub fn bytes_moved(&self) -> u64 {
+        self.hosts
+            .values()
+            .fold(0, |a, h| a.saturating_add(h.bytes))
     }
 
     /// Counts one session.

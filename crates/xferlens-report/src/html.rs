@@ -7,7 +7,7 @@
 
 use std::io::{self, Write};
 
-use xferlens_replay::{detail_kinds, whm_state, Item, ItemStatus, Session, RESTORE};
+use xferlens_replay::{detail_kinds, whm_state, Item, ItemStatus, Session};
 
 use crate::escape::html as h;
 use crate::modules::{ModuleLine, ModuleStats};
@@ -57,7 +57,7 @@ pub fn report<W: Write>(sessions: &[Session], o: &Options, out: &mut W) -> io::R
     let worst = crate::worst_first(sessions);
     if sessions.len() > 1 {
         let (modules, fleet, histories) = crate::fleet::gather(sessions);
-        totals(sessions, out)?;
+        totals(sessions, &fleet, out)?;
         answers(
             &crate::fleet::Answers {
                 modules: &modules,
@@ -84,7 +84,7 @@ pub fn fleet<W: Write>(
     out: &mut W,
 ) -> io::Result<()> {
     head(out, &format!("{} transfer sessions", sessions.len()))?;
-    totals(sessions, out)?;
+    totals(sessions, a.fleet, out)?;
     answers(a, out)?;
     writeln!(out, "<h2 id=\"sessions\">Sessions</h2>")?;
     let worst = crate::worst_first(sessions);
@@ -97,16 +97,15 @@ pub fn fleet<W: Write>(
 
 /// The first line of a page over many sessions: how many, in which
 /// states, over which days, and the bytes moved.
-fn totals<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
-    let moved: u64 = sessions
-        .iter()
-        .flat_map(|s| {
-            s.items_with(ItemStatus::Success)
-                .chain(s.items_with(ItemStatus::Warning))
-        })
-        .filter(|i| i.queue == RESTORE)
-        .filter_map(|i| i.size)
-        .fold(0, u64::saturating_add);
+fn totals<W: Write>(
+    sessions: &[Session],
+    fleet: &crate::fleet::FleetStats,
+    out: &mut W,
+) -> io::Result<()> {
+    // The fleet's one total of bytes moved, the sum of the hosts' bytes
+    // (hosts.csv): `batch` keeps only slim sessions, so a sum over their
+    // items would miss every account that succeeded cleanly.
+    let moved = fleet.bytes_moved();
     let first = sessions.iter().filter_map(|s| s.started_at).min();
     let last = sessions
         .iter()

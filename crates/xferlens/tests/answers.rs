@@ -121,3 +121,60 @@ fn account_filters_choose_rows_and_never_change_them() {
         assert_eq!(rows.len(), expected_n, "{filter:?}");
     }
 }
+
+/// Sessions of several scenarios under one root; their truths.
+fn small_fleet(root: &Path) -> Vec<Expected> {
+    [
+        (Scenario::Clean, 1),
+        (Scenario::Failures, 3),
+        (Scenario::Warnings, 5),
+        (Scenario::PauseResume, 2),
+        (Scenario::Abort, 4),
+    ]
+    .into_iter()
+    .map(|(sc, seed)| generated(root, sc, seed, 8).1)
+    .collect()
+}
+
+/// The "N restored" of a fleet page's first line.
+fn restored(html: &str) -> String {
+    let line = html.lines().find(|l| l.contains(" restored.</p>")).unwrap();
+    let head = line.trim_end_matches(" restored.</p>");
+    head[head.rfind("; ").unwrap() + 2..].to_owned()
+}
+
+#[test]
+fn one_restored_total_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("sessions");
+    let truth: u64 = small_fleet(&root).iter().map(|e| e.restored_bytes).sum();
+    let want = xferlens_report::time::bytes(truth as f64);
+    let out = dir.path().join("out");
+    let (code, _, err) = run(&["batch", root.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert_eq!(restored(&page), want, "batch's page");
+    let (_, report, _) = run(&["report", "--format", "html", root.to_str().unwrap()]);
+    assert_eq!(restored(&report), want, "report --format html");
+    let sum =
+        |file: &str, col: &str, keep: &dyn Fn(&csv::StringRecord, &csv::StringRecord) -> bool| {
+            let mut r = csv::Reader::from_path(out.join(file)).unwrap();
+            let head = r.headers().unwrap().clone();
+            let at = head.iter().position(|h| h == col).unwrap();
+            r.records()
+                .map(Result::unwrap)
+                .filter(|rec| keep(&head, rec))
+                .map(|rec| rec[at].parse::<u64>().unwrap_or(0))
+                .sum::<u64>()
+        };
+    assert_eq!(sum("hosts.csv", "bytes", &|_, _| true), truth, "hosts.csv");
+    let restored_item = |h: &csv::StringRecord, r: &csv::StringRecord| {
+        let col = |n: &str| &r[h.iter().position(|x| x == n).unwrap()];
+        col("queue") == "RESTORE" && matches!(col("status"), "success" | "warning")
+    };
+    assert_eq!(
+        sum("items.csv", "size_bytes", &restored_item),
+        truth,
+        "items.csv"
+    );
+}
