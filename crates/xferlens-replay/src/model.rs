@@ -761,6 +761,19 @@ impl Account {
     pub fn label(&self) -> String {
         label(self.item_name.as_deref(), &self.item_type, &self.item)
     }
+
+    /// True for a cPanel account, not a package or a feature list (see
+    /// [`is_account_type`]).
+    pub fn is_account(&self) -> bool {
+        is_account_type(&self.item_type)
+    }
+}
+
+/// The one rule that tells accounts (`AccountRemoteRoot`,
+/// `AccountRemoteUser`, `AccountLocal`, ...) from the other items of a
+/// session (packages, feature lists): the item type's prefix.
+pub fn is_account_type(item_type: &str) -> bool {
+    item_type.starts_with("Account")
 }
 
 /// Detail records of one kind, with their kind name, for renderers.

@@ -54,7 +54,7 @@ pub struct AccountKey {
 impl AccountKey {
     /// True for accounts (not packages or feature lists).
     pub fn is_account(&self) -> bool {
-        self.item_type.starts_with("Account")
+        xferlens_replay::is_account_type(&self.item_type)
     }
 }
 

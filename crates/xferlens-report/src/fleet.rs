@@ -262,7 +262,8 @@ pub struct HostStat {
     pub bytes: u64,
     /// Session durations, seconds.
     durations: Vec<i64>,
-    /// Per-account throughput, bytes per second.
+    /// Per-account throughput, bytes per second (accounts only, not
+    /// packages or feature lists).
     throughputs: Vec<f64>,
 }
 
@@ -488,6 +489,11 @@ impl FleetStats {
                 .find_map(|i| i.size)
                 .unwrap_or(0);
             hs.bytes = hs.bytes.saturating_add(size);
+            // Throughput and the account lists are over accounts only: a
+            // 2 kB package says nothing about a host's speed.
+            if !a.is_account() {
+                continue;
+            }
             let start = t.or(r).and_then(|i| i.started_at);
             let end = r.or(t).and_then(|i| i.finished_at);
             let Some(dur) = start.zip(end).and_then(|(a, b)| b.checked_sub(a)) else {
@@ -740,19 +746,30 @@ columns! { HostRow<'a> as r => HOST_COLUMNS {
     "accounts_failed_last" => Cell::count(r.failed),
 } }
 
-/// The source hosts table of the fleet reports, from the same columns.
-pub const HOSTS_SHOWN: [Shown; 7] = [
+/// The fleet reports' table of source hosts by failures, from the same
+/// columns.
+pub const HOSTS_FAILED_SHOWN: [Shown; 5] = [
     shown("Host", "remote_host", How::Text),
     shown("Sessions", "sessions", How::Number),
     shown("Failed items", "failed_items", How::Number),
+    shown("Accounts failed", "accounts_failed_last", How::Number),
+    shown("To re-run", "accounts_to_rerun", How::Number),
+];
+
+/// The fleet reports' table of source hosts by account throughput, from
+/// the same columns.
+pub const HOSTS_SHOWN: [Shown; 6] = [
+    shown("Host", "remote_host", How::Text),
+    shown("Sessions", "sessions", How::Number),
     shown("Moved", "bytes", How::Bytes),
     shown("Median session", "median_session_s", How::Duration),
     shown("Throughput p50", "throughput_p50_bps", How::Rate),
     shown("p90", "throughput_p90_bps", How::Rate),
 ];
 
-/// One row per source host (most sessions first), with account counts
-/// from the joined histories.
+/// One row per source host, most failed items first (then most
+/// accounts failed, then by name): hosts.csv's order and the failures
+/// table's. Account counts come from the joined histories.
 pub fn host_rows<'a>(f: &'a FleetStats, histories: &[History]) -> Vec<HostRow<'a>> {
     let mut per: HashMap<&str, (u64, u64, u64)> = HashMap::default();
     for h in histories.iter().filter(|h| h.key.is_account()) {
@@ -761,8 +778,9 @@ pub fn host_rows<'a>(f: &'a FleetStats, histories: &[History]) -> Vec<HostRow<'a
         e.1 += u64::from(h.to_rerun());
         e.2 += u64::from(h.last().status == ItemStatus::Failed);
     }
-    f.hosts()
-        .into_iter()
+    let mut rows: Vec<HostRow<'a>> = f
+        .hosts
+        .values()
         .map(|h| {
             let (accounts, rerun, failed) = per.get(h.host.as_str()).copied().unwrap_or_default();
             HostRow {
@@ -772,7 +790,34 @@ pub fn host_rows<'a>(f: &'a FleetStats, histories: &[History]) -> Vec<HostRow<'a
                 failed,
             }
         })
+        .collect();
+    rows.sort_by(|a, b| {
+        (b.h.failed_items, b.failed, &a.h.host).cmp(&(a.h.failed_items, a.failed, &b.h.host))
+    });
+    rows
+}
+
+/// The hosts with failed items, most first (see [`host_rows`]).
+pub fn hosts_by_failures<'r, 'a>(rows: &'r [HostRow<'a>]) -> Vec<&'r HostRow<'a>> {
+    rows.iter()
+        .filter(|r| r.h.failed_items > 0 || r.failed > 0)
         .collect()
+}
+
+/// The hosts with a per-account throughput, slowest (lowest p50) first,
+/// then by name.
+pub fn hosts_by_throughput<'r, 'a>(rows: &'r [HostRow<'a>]) -> Vec<&'r HostRow<'a>> {
+    let mut v: Vec<&HostRow<'a>> = rows
+        .iter()
+        .filter(|r| r.h.throughput_p50().is_some())
+        .collect();
+    v.sort_by(|a, b| {
+        let (x, y) = (a.h.throughput_p50(), b.h.throughput_p50());
+        x.partial_cmp(&y)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| a.h.host.cmp(&b.h.host))
+    });
+    v
 }
 
 /// Writes hosts.csv: per source host, with account counts from the

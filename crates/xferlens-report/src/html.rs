@@ -589,18 +589,7 @@ fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<(
         writeln!(out, "</table></div>")?;
         more(out, causes.len(), ANSWER_ROWS, "causes.csv")?;
     }
-    let hosts = crate::fleet::host_rows(a.fleet, a.histories);
-    if !hosts.is_empty() {
-        write!(
-            out,
-            "<h2 id=\"hosts\">Source hosts</h2><div class=\"wide\"><table>"
-        )?;
-        let total = hosts.len();
-        let rows = hosts.into_iter().take(ANSWER_ROWS);
-        crate::shown::html(out, rows, &crate::fleet::HOSTS_SHOWN)?;
-        writeln!(out, "</table></div>")?;
-        more(out, total, ANSWER_ROWS, "hosts.csv")?;
-    }
+    host_tables(a, out)?;
     per_day(a.fleet, out)?;
     for (title, runs) in a.fleet.account_lists() {
         if runs.is_empty() {
@@ -611,6 +600,39 @@ fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<(
         writeln!(out, "</table></div>")?;
     }
     module_table(a.modules, "Restore modules over all sessions", true, out)
+}
+
+/// The source hosts, in two tables that each answer one question: the
+/// hosts with failures, most failed items first, and the hosts by
+/// account throughput, slowest first.
+fn host_tables<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<()> {
+    let hosts = crate::fleet::host_rows(a.fleet, a.histories);
+    if hosts.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "<h2 id=\"hosts\">Source hosts</h2>")?;
+    let tables = [
+        (
+            "Most failures",
+            crate::fleet::hosts_by_failures(&hosts),
+            &crate::fleet::HOSTS_FAILED_SHOWN[..],
+        ),
+        (
+            "Slowest (per-account throughput)",
+            crate::fleet::hosts_by_throughput(&hosts),
+            &crate::fleet::HOSTS_SHOWN[..],
+        ),
+    ];
+    for (title, rows, shown) in tables {
+        if rows.is_empty() {
+            continue;
+        }
+        write!(out, "<h3>{title}</h3><div class=\"wide\"><table>")?;
+        crate::shown::html(out, rows.iter().take(ANSWER_ROWS), shown)?;
+        writeln!(out, "</table></div>")?;
+        more(out, rows.len(), ANSWER_ROWS, "hosts.csv")?;
+    }
+    Ok(())
 }
 
 /// A bar chart of accounts moved and failed per day (inline SVG, no

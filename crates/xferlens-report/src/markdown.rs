@@ -276,6 +276,34 @@ fn more<W: Write>(out: &mut W, total: usize, shown: usize, file: &str) -> io::Re
     writeln!(out)
 }
 
+/// The source hosts, in two tables that each answer one question: the
+/// hosts with failures, most failed items first, and the hosts by
+/// account throughput, slowest first; `n` rows each.
+fn host_tables<W: Write>(a: &crate::fleet::Answers<'_>, n: usize, out: &mut W) -> io::Result<()> {
+    let hosts = crate::fleet::host_rows(a.fleet, a.histories);
+    let tables = [
+        (
+            "Source hosts with the most failures",
+            crate::fleet::hosts_by_failures(&hosts),
+            &crate::fleet::HOSTS_FAILED_SHOWN[..],
+        ),
+        (
+            "Slowest source hosts (per-account throughput)",
+            crate::fleet::hosts_by_throughput(&hosts),
+            &crate::fleet::HOSTS_SHOWN[..],
+        ),
+    ];
+    for (title, rows, shown) in tables {
+        if rows.is_empty() {
+            continue;
+        }
+        writeln!(out, "## {title}\n")?;
+        crate::shown::markdown(out, rows.iter().take(n), shown)?;
+        more(out, rows.len(), n, "hosts.csv")?;
+    }
+    Ok(())
+}
+
 /// The answers over many sessions, in the order people ask: what to
 /// re-run, why things failed, which source hosts, which accounts were
 /// slow or large, and when.
@@ -324,14 +352,7 @@ pub fn answers<W: Write>(
         crate::shown::markdown(out, rows, &crate::fleet::CAUSES_MARKDOWN)?;
         more(out, causes.len(), n, "causes.csv")?;
     }
-    let hosts = crate::fleet::host_rows(a.fleet, a.histories);
-    if !hosts.is_empty() {
-        writeln!(out, "## Source hosts\n")?;
-        let total = hosts.len();
-        let rows = hosts.into_iter().take(n);
-        crate::shown::markdown(out, rows, &crate::fleet::HOSTS_SHOWN)?;
-        more(out, total, n, "hosts.csv")?;
-    }
+    host_tables(a, n, out)?;
     for (title, runs) in a.fleet.account_lists() {
         if runs.is_empty() {
             continue;

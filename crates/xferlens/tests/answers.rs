@@ -178,3 +178,110 @@ fn one_restored_total_everywhere() {
         "items.csv"
     );
 }
+
+/// The nearest-rank quantile, as the reports compute it.
+fn quantile(mut v: Vec<f64>, q: f64) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
+    Some(v[rank - 1])
+}
+
+/// Per host: the truth of its p50 per-account throughput (accounts only,
+/// over the time each took), and its failed items.
+fn host_truth(ex: &[Expected]) -> std::collections::BTreeMap<String, (Option<u64>, u64)> {
+    let mut per: std::collections::BTreeMap<String, (Vec<f64>, u64)> = Default::default();
+    for e in ex {
+        let h = per.entry(e.remote_host.clone()).or_default();
+        for (key, m) in &e.moved {
+            if key.starts_with("Account") && m.size > 0 {
+                h.0.push(m.size as f64 / m.work_s.max(1) as f64);
+            }
+        }
+        h.1 += e.items.values().filter(|s| *s == "failed").count() as u64;
+    }
+    per.into_iter()
+        .map(|(k, (v, f))| (k, (quantile(v, 0.5).map(|t| t.round() as u64), f)))
+        .collect()
+}
+
+/// The rows of a Markdown table under `## title`: each row's first cell.
+fn md_table_hosts(md: &str, title: &str) -> Vec<String> {
+    md.split(&format!("## {title}\n"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no {title}: {md}"))
+        .lines()
+        .skip(3)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| l.split('|').nth(1).unwrap().trim().to_owned())
+        .collect()
+}
+
+#[test]
+fn host_throughput_is_over_accounts_and_tables_sort_by_their_question() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("sessions");
+    let ex = small_fleet(&root);
+    let truth = host_truth(&ex);
+    let out = dir.path().join("out");
+    let (code, _, err) = run(&["batch", root.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let mut r = csv::Reader::from_path(out.join("hosts.csv")).unwrap();
+    let head = r.headers().unwrap().clone();
+    let col = |rec: &csv::StringRecord, n: &str| {
+        rec[head.iter().position(|h| h == n).unwrap()].to_owned()
+    };
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), truth.len());
+    for rec in &rows {
+        let (p50, failed) = &truth[&col(rec, "remote_host")];
+        // PAUSED-TIME: the paused session's host is checked once paused
+        // time no longer counts as work.
+        if ex
+            .iter()
+            .any(|e| e.paused_s > 0 && e.remote_host == col(rec, "remote_host"))
+        {
+            continue;
+        }
+        let got = col(rec, "throughput_p50_bps").parse::<u64>().ok();
+        assert_eq!(
+            &got,
+            p50,
+            "{}: p50 over accounts only",
+            col(rec, "remote_host")
+        );
+        assert_eq!(col(rec, "failed_items"), failed.to_string());
+    }
+    let failed: Vec<u64> = rows
+        .iter()
+        .map(|r| col(r, "failed_items").parse().unwrap())
+        .collect();
+    assert!(
+        failed.windows(2).all(|w| w[0] >= w[1]),
+        "hosts.csv: most failures first: {failed:?}"
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let mut by_failures: Vec<(&String, u64)> = truth
+        .iter()
+        .filter(|(_, t)| t.1 > 0)
+        .map(|(h, t)| (h, t.1))
+        .collect();
+    by_failures.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let want: Vec<String> = by_failures.iter().map(|(h, _)| h.to_string()).collect();
+    assert_eq!(
+        md_table_hosts(&md, "Source hosts with the most failures"),
+        want
+    );
+    let mut by_speed: Vec<(&String, u64)> = truth
+        .iter()
+        .filter(|(h, _)| !ex.iter().any(|e| e.paused_s > 0 && &e.remote_host == *h))
+        .filter_map(|(h, t)| Some((h, t.0?)))
+        .collect();
+    by_speed.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(b.0)));
+    let want: Vec<String> = by_speed.iter().map(|(h, _)| h.to_string()).collect();
+    let mut got = md_table_hosts(&md, "Slowest source hosts (per-account throughput)");
+    got.retain(|h| !ex.iter().any(|e| e.paused_s > 0 && &e.remote_host == h));
+    assert_eq!(got, want);
+}
