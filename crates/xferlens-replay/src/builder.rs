@@ -291,6 +291,7 @@ impl SessionBuilder {
             times_from_items(&mut s);
         }
         settle_at_end(&mut s);
+        s.note_pauses();
         if budget.dropped() > 0 {
             // Always kept: it says what is missing.
             s.diagnostics.push(file_diagnostic(

@@ -260,7 +260,7 @@ pub struct HostStat {
     pub failed_items: u64,
     /// Bytes of the accounts moved (finished in both queues).
     pub bytes: u64,
-    /// Session durations, seconds.
+    /// Session durations (paused time left out), seconds.
     durations: Vec<i64>,
     /// Per-account throughput, bytes per second (accounts only, not
     /// packages or feature lists).
@@ -297,7 +297,8 @@ pub struct AccountRun {
     pub item: String,
     /// Bytes.
     pub size: u64,
-    /// Seconds from TRANSFER start to RESTORE end.
+    /// Seconds from TRANSFER start to RESTORE end, less the time the
+    /// session was paused: the time it took.
     pub duration_s: i64,
 }
 
@@ -496,12 +497,18 @@ impl FleetStats {
             }
             let start = t.or(r).and_then(|i| i.started_at);
             let end = r.or(t).and_then(|i| i.finished_at);
-            let Some(dur) = start.zip(end).and_then(|(a, b)| b.checked_sub(a)) else {
+            let Some((start, wall)) = start
+                .zip(end)
+                .and_then(|(a, b)| Some((a, b.checked_sub(a)?)))
+            else {
                 continue;
             };
-            if dur < 0 {
+            if wall < 0 {
                 continue;
             }
+            // The time it took: a pause between its TRANSFER and its
+            // RESTORE is no work.
+            let dur = wall - s.paused_within(start, start + wall).min(wall);
             if size > 0 {
                 hs.throughputs.push(size as f64 / dur.max(1) as f64);
             }

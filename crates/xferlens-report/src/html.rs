@@ -191,8 +191,8 @@ fn facts_line(s: &Session) -> String {
     if let Some(t) = s.started_at {
         f.push(format!("started {}", rfc3339(t)));
     }
-    if let Some(d) = s.duration_s() {
-        f.push(format!("duration {}", duration(d)));
+    if let Some(d) = crate::session_duration(s) {
+        f.push(format!("duration {d}"));
     }
     f.join(" · ")
 }
@@ -270,7 +270,7 @@ fn session<W: Write>(s: &Session, n: usize, o: &Options, out: &mut W) -> io::Res
     }
     facts.push(("Started", rfc3339_opt(s.started_at)));
     facts.push(("Finished", rfc3339_opt(s.finished_at)));
-    facts.push(("Duration", s.duration_s().map(duration).unwrap_or_default()));
+    facts.push(("Duration", crate::session_duration(s).unwrap_or_default()));
     facts.push(("Skipped lines", s.skipped_lines.to_string()));
     if !s.unmentioned_logs.is_empty() {
         let names: Vec<String> = s.unmentioned_logs.iter().take(10).map(|n| h(n)).collect();

@@ -144,6 +144,19 @@ pub fn unnamed_items(s: &Session) -> u64 {
         .fold(0, u64::saturating_add)
 }
 
+/// A session's duration as the outputs say it: the time it worked, and
+/// when it was paused, for how long ("1m 2s (paused 11m 51s)"); `None`
+/// without times.
+pub fn session_duration(s: &Session) -> Option<String> {
+    let d = time::duration(s.duration_s()?);
+    let paused = s.wall_s()?.saturating_sub(s.duration_s()?);
+    Some(if paused > 0 {
+        format!("{d} (paused {})", time::duration(paused))
+    } else {
+        d
+    })
+}
+
 /// Rendering settings.
 #[derive(Clone, Debug)]
 pub struct Options {

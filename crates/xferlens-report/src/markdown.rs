@@ -13,7 +13,7 @@ use crate::rows::QueueProgress;
 use crate::rows::{
     AccountRow, ItemLine, ItemRow, QueueLine, ACCOUNT_COLUMNS, ITEMS_SHOWN, ITEM_COLUMNS,
 };
-use crate::time::{duration, rfc3339_opt};
+use crate::time::rfc3339_opt;
 use crate::view::{Cell, Row};
 use crate::Options;
 
@@ -61,7 +61,7 @@ pub fn session<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
     }
     facts.push(("Started", rfc3339_opt(s.started_at)));
     facts.push(("Finished", rfc3339_opt(s.finished_at)));
-    facts.push(("Duration", s.duration_s().map(duration).unwrap_or_default()));
+    facts.push(("Duration", crate::session_duration(s).unwrap_or_default()));
     facts.push(("Skipped lines", s.skipped_lines.to_string()));
     facts.push(("Diagnostics", s.diagnostics.len().to_string()));
     if !s.unmentioned_logs.is_empty() {

@@ -237,14 +237,6 @@ fn host_throughput_is_over_accounts_and_tables_sort_by_their_question() {
     assert_eq!(rows.len(), truth.len());
     for rec in &rows {
         let (p50, failed) = &truth[&col(rec, "remote_host")];
-        // PAUSED-TIME: the paused session's host is checked once paused
-        // time no longer counts as work.
-        if ex
-            .iter()
-            .any(|e| e.paused_s > 0 && e.remote_host == col(rec, "remote_host"))
-        {
-            continue;
-        }
         let got = col(rec, "throughput_p50_bps").parse::<u64>().ok();
         assert_eq!(
             &got,
@@ -274,14 +266,70 @@ fn host_throughput_is_over_accounts_and_tables_sort_by_their_question() {
         md_table_hosts(&md, "Source hosts with the most failures"),
         want
     );
-    let mut by_speed: Vec<(&String, u64)> = truth
-        .iter()
-        .filter(|(h, _)| !ex.iter().any(|e| e.paused_s > 0 && &e.remote_host == *h))
-        .filter_map(|(h, t)| Some((h, t.0?)))
-        .collect();
+    let mut by_speed: Vec<(&String, u64)> =
+        truth.iter().filter_map(|(h, t)| Some((h, t.0?))).collect();
     by_speed.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(b.0)));
     let want: Vec<String> = by_speed.iter().map(|(h, _)| h.to_string()).collect();
-    let mut got = md_table_hosts(&md, "Slowest source hosts (per-account throughput)");
-    got.retain(|h| !ex.iter().any(|e| e.paused_s > 0 && &e.remote_host == h));
+    let got = md_table_hosts(&md, "Slowest source hosts (per-account throughput)");
     assert_eq!(got, want);
+}
+
+#[test]
+fn paused_time_is_no_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("sessions");
+    let (sess, ex) = generated(&root, Scenario::PauseResume, 2, 8);
+    assert!(ex.paused_s > 600, "the generator pauses for minutes");
+    let spanning: Vec<&String> = ex
+        .moved
+        .iter()
+        .filter(|(_, m)| m.wall_s > m.work_s)
+        .map(|(k, _)| k)
+        .collect();
+    assert!(!spanning.is_empty(), "some accounts span the pause");
+    let sess = sess.to_str().unwrap();
+    // Items: duration_s is the time worked, wall_s the span.
+    let items = csv_rows(&["items", "--format", "csv", sess]);
+    for r in items.iter().filter(|r| !r["wall_s"].is_empty()) {
+        let (d, w): (i64, i64) = (
+            r["duration_s"].parse().unwrap(),
+            r["wall_s"].parse().unwrap(),
+        );
+        assert!(d <= w, "{r:?}");
+    }
+    // The session: its wall span less the pause.
+    let json = run(&["report", "--format", "json", sess]).1;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let s = &v["sessions"][0];
+    let (d, w) = (
+        s["duration_s"].as_i64().unwrap(),
+        s["wall_s"].as_i64().unwrap(),
+    );
+    assert_eq!(w - d, ex.paused_s, "{s}");
+    // The fleet report's account lists: each account's time is its truth.
+    let out = dir.path().join("out");
+    let (code, _, err) = run(&["batch", root.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let slowest = md.split("## Slowest accounts\n").nth(1).unwrap();
+    let mut rows = 0;
+    for l in slowest.lines().skip(3).take_while(|l| l.starts_with('|')) {
+        let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+        let name = cells[1].trim_start_matches("Account ");
+        let m = &ex.moved[&format!("AccountRemoteRoot/{name}")];
+        assert_eq!(cells[5], xferlens_report::time::duration(m.work_s), "{l}");
+        rows += 1;
+    }
+    assert!(rows > 0, "{md}");
+    // The summary's per-queue rate: bytes over the time worked, so the
+    // paused session's RESTORE rate is that of its items, not minutes
+    // slower.
+    let (_, summary, _) = run(&["progress", "--format", "json", sess]);
+    let p: serde_json::Value = serde_json::from_str(summary.trim()).unwrap();
+    for q in p["queues"].as_array().unwrap() {
+        let bps = q["throughput_bps"].as_f64().unwrap();
+        let total = q["bytes_total"].as_f64().unwrap();
+        let wall = w as f64;
+        assert!(bps > total / wall * 1.5, "{q}: rate over the time worked");
+    }
 }
