@@ -9,7 +9,7 @@ use xferlens_replay::hash::{Map as HashMap, Set as HashSet};
 
 use xferlens_replay::{Diagnostic, Item, ItemStatus, Session, RESTORE, TRANSFER};
 
-use crate::accounts::{History, UNKNOWN_HOST};
+use crate::accounts::{History, Unnamed, UNKNOWN_HOST};
 use crate::columns;
 use crate::csv::CsvOut;
 use crate::shown::{shown, table, How, Join, Shown};
@@ -381,6 +381,53 @@ pub struct FleetStats {
     pub failed_accounts: u64,
 }
 
+/// The seconds an account took, from its first item's start to its last
+/// item's end, less the time the session was paused in between (a pause
+/// between its TRANSFER and its RESTORE is no work); `None` without both
+/// times or when they go backwards.
+fn work_s(s: &Session, first: Option<&Item>, last: Option<&Item>) -> Option<i64> {
+    let start = first?.started_at?;
+    let wall = last?.finished_at?.checked_sub(start)?;
+    (wall >= 0).then(|| wall - s.paused_within(start, start + wall).min(wall))
+}
+
+/// The three account lists of [`FleetStats`], borrowed together.
+struct TopLists<'a> {
+    slowest: &'a mut Vec<AccountRun>,
+    largest: &'a mut Vec<AccountRun>,
+    slowest_throughput: &'a mut Vec<AccountRun>,
+}
+
+impl TopLists<'_> {
+    /// Offers one account's move to each list; the run (three strings)
+    /// is built only when it enters one.
+    fn offer(self, size: u64, dur: i64, run: impl FnOnce() -> AccountRun) {
+        let tp = size as f64 / dur.max(1) as f64;
+        let full = |v: &Vec<AccountRun>| v.len() >= TOP_N;
+        let slow = !full(self.slowest) || self.slowest.last().is_some_and(|l| dur > l.duration_s);
+        let large = !full(self.largest) || self.largest.last().is_some_and(|l| size > l.size);
+        let low = size >= 1_000_000
+            && (!full(self.slowest_throughput)
+                || self
+                    .slowest_throughput
+                    .last()
+                    .is_some_and(|l| tp < l.throughput()));
+        if !(slow || large || low) {
+            return;
+        }
+        let run = run();
+        if slow {
+            keep_top(self.slowest, run.clone(), |r| r.duration_s as f64);
+        }
+        if large {
+            keep_top(self.largest, run.clone(), |r| r.size as f64);
+        }
+        if low {
+            keep_top(self.slowest_throughput, run, |r| -r.throughput());
+        }
+    }
+}
+
 fn keep_top(v: &mut Vec<AccountRun>, r: AccountRun, key: impl Fn(&AccountRun) -> f64) {
     v.push(r);
     v.sort_by(|a, b| {
@@ -495,54 +542,24 @@ impl FleetStats {
             if !a.is_account() {
                 continue;
             }
-            let start = t.or(r).and_then(|i| i.started_at);
-            let end = r.or(t).and_then(|i| i.finished_at);
-            let Some((start, wall)) = start
-                .zip(end)
-                .and_then(|(a, b)| Some((a, b.checked_sub(a)?)))
-            else {
+            let Some(dur) = work_s(s, t.or(r), r.or(t)) else {
                 continue;
             };
-            if wall < 0 {
-                continue;
-            }
-            // The time it took: a pause between its TRANSFER and its
-            // RESTORE is no work.
-            let dur = wall - s.paused_within(start, start + wall).min(wall);
             if size > 0 {
                 hs.throughputs.push(size as f64 / dur.max(1) as f64);
             }
-            // Build the run (three strings) only when it enters a top list.
-            let tp = size as f64 / dur.max(1) as f64;
-            let full = |v: &Vec<AccountRun>| v.len() >= TOP_N;
-            let slow =
-                !full(&self.slowest) || self.slowest.last().is_some_and(|l| dur > l.duration_s);
-            let large = !full(&self.largest) || self.largest.last().is_some_and(|l| size > l.size);
-            let low = size >= 1_000_000
-                && (!full(&self.slowest_throughput)
-                    || self
-                        .slowest_throughput
-                        .last()
-                        .is_some_and(|l| tp < l.throughput()));
-            if !(slow || large || low) {
-                continue;
-            }
-            let run = AccountRun {
+            let lists = TopLists {
+                slowest: &mut self.slowest,
+                largest: &mut self.largest,
+                slowest_throughput: &mut self.slowest_throughput,
+            };
+            lists.offer(size, dur, || AccountRun {
                 session_id: std::sync::Arc::clone(&shared_id),
                 host: std::sync::Arc::clone(&shared_host),
                 item: a.label(),
                 size,
                 duration_s: dur,
-            };
-            if slow {
-                keep_top(&mut self.slowest, run.clone(), |r| r.duration_s as f64);
-            }
-            if large {
-                keep_top(&mut self.largest, run.clone(), |r| r.size as f64);
-            }
-            if low {
-                keep_top(&mut self.slowest_throughput, run, |r| -r.throughput());
-            }
+            });
         }
     }
 
@@ -891,18 +908,39 @@ pub struct Answers<'a> {
     pub fleet: &'a FleetStats,
     /// Every account's attempts.
     pub histories: &'a [History],
+    /// The queued items ended sessions never started nor named.
+    pub unnamed: &'a [Unnamed],
 }
 
+impl<'a> Answers<'a> {
+    /// The re-queue list, with the never-named items it must mention.
+    pub fn retry_list(&self) -> crate::accounts::RetryList<'a> {
+        let mut list = crate::accounts::retry_list(self.histories);
+        list.unnamed = self.unnamed.to_vec();
+        list
+    }
+}
+
+/// The answers' parts, gathered from full sessions.
+pub type Gathered = (
+    crate::modules::ModuleStats,
+    FleetStats,
+    Vec<History>,
+    Vec<Unnamed>,
+);
+
 /// Computes the answers' parts from full sessions (the `report` command;
-/// `batch` gathers them session by session instead).
-pub fn gather(sessions: &[Session]) -> (crate::modules::ModuleStats, FleetStats, Vec<History>) {
+/// `batch` gathers them session by session instead); `o` gives the clock
+/// and `--stale-after` for the re-run list.
+pub fn gather(sessions: &[Session], o: &crate::Options) -> Gathered {
     let mut m = crate::modules::ModuleStats::default();
     let mut f = FleetStats::default();
     for s in sessions {
         m.add(s);
         f.add(s);
     }
-    (m, f, crate::accounts::histories(sessions))
+    let h = crate::accounts::histories(sessions, o);
+    (m, f, h, Unnamed::all(sessions, o))
 }
 
 #[cfg(test)]

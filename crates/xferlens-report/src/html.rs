@@ -56,13 +56,14 @@ pub fn report<W: Write>(sessions: &[Session], o: &Options, out: &mut W) -> io::R
     head(out, &title)?;
     let worst = crate::worst_first(sessions);
     if sessions.len() > 1 {
-        let (modules, fleet, histories) = crate::fleet::gather(sessions);
+        let (modules, fleet, histories, unnamed) = crate::fleet::gather(sessions, o);
         totals(sessions, &fleet, out)?;
         answers(
             &crate::fleet::Answers {
                 modules: &modules,
                 fleet: &fleet,
                 histories: &histories,
+                unnamed: &unnamed,
             },
             out,
         )?;
@@ -516,7 +517,7 @@ fn more<W: Write>(out: &mut W, total: usize, shown: usize, file: &str) -> io::Re
 /// re-run, top causes, hosts, slow and large accounts, modules, and a
 /// per-day chart.
 fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<()> {
-    let list = crate::accounts::retry_list(a.histories);
+    let list = a.retry_list();
     let accounts = a.histories.iter().filter(|h| h.key.is_account()).count();
     writeln!(
         out,
@@ -561,6 +562,9 @@ fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<(
             "<p class=\"muted\">{} account(s) still in progress in a running session are not listed.</p>",
             list.in_progress
         )?;
+    }
+    for u in &list.unnamed {
+        writeln!(out, "<p class=\"muted\">{}</p>", h(&u.sentence()))?;
     }
     if !list.accounts.is_empty() {
         sortable_head(out, &crate::accounts::RETRY_SHOWN, |c| c.heading.to_owned())?;

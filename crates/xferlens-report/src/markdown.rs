@@ -313,7 +313,7 @@ pub fn answers<W: Write>(
     out: &mut W,
 ) -> io::Result<()> {
     let n = rows(o);
-    let list = crate::accounts::retry_list(a.histories);
+    let list = a.retry_list();
     let accounts = a.histories.iter().filter(|h| h.key.is_account()).count();
     writeln!(
         out,
@@ -329,6 +329,9 @@ pub fn answers<W: Write>(
             "{} account(s) still in progress in a running session are not listed.\n",
             list.in_progress
         )?;
+    }
+    for u in &list.unnamed {
+        writeln!(out, "{}\n", crate::escape::markdown(&u.sentence()))?;
     }
     if !list.accounts.is_empty() {
         let rows = list
@@ -398,14 +401,15 @@ pub fn module_stats<W: Write>(stats: &crate::modules::ModuleStats, out: &mut W) 
 /// (the worst `md_rows` of them unless `full`). Stays under [`LIMIT`]
 /// characters unless `o.full`.
 pub fn report<W: Write>(sessions: &[Session], o: &Options, out: &mut W) -> io::Result<()> {
-    let gathered = (sessions.len() > 1).then(|| crate::fleet::gather(sessions));
+    let gathered = (sessions.len() > 1).then(|| crate::fleet::gather(sessions, o));
     fitted(o, out, |o, out| {
         writeln!(out, "# xferlens report\n")?;
-        if let Some((modules, fleet, histories)) = &gathered {
+        if let Some((modules, fleet, histories, unnamed)) = &gathered {
             let a = crate::fleet::Answers {
                 modules,
                 fleet,
                 histories,
+                unnamed,
             };
             answers(&a, o, out)?;
             writeln!(out, "## Sessions\n")?;

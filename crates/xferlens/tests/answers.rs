@@ -333,3 +333,164 @@ fn paused_time_is_no_work() {
         assert!(bps > total / wall * 1.5, "{q}: rate over the time worked");
     }
 }
+
+/// The accounts of a session's truth that are named by its log (their
+/// TRANSFER started) and not moved: what the re-run list must name once
+/// the session has ended or gone quiet.
+fn unfinished_named(ex: &Expected) -> Vec<String> {
+    let mut v: Vec<String> = ex
+        .items
+        .iter()
+        .filter_map(|(k, st)| {
+            let rest = k.strip_prefix("TRANSFER/")?;
+            let (ty, item) = rest.split_once('/')?;
+            (ty.starts_with("Account") && st != "pending").then_some(item)
+        })
+        .filter(|item| !ex.moved.contains_key(&format!("AccountRemoteRoot/{item}")))
+        .map(str::to_owned)
+        .collect();
+    v.sort();
+    v
+}
+
+/// The accounts `retry` lists (their names), and its text.
+fn retry(args: &[&str]) -> (Vec<String>, String) {
+    let (code, out, err) = run(&[&["retry"], args].concat());
+    assert_eq!(code, 0, "{err}");
+    let mut names: Vec<String> = out
+        .lines()
+        .filter(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().nth(2).map(str::to_owned))
+        .collect();
+    names.sort();
+    (names, out)
+}
+
+#[test]
+fn the_rerun_list_counts_dead_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("sessions");
+    // A year before the pinned "now": stale by default.
+    let (running, ex) = generated(&root, Scenario::Running, 7, 8);
+    let running = running.to_str().unwrap();
+    let want = unfinished_named(&ex);
+    assert!(!want.is_empty());
+    let (names, out) = retry(&[running]);
+    assert_eq!(names, want, "a stale session has ended: {out}");
+    assert!(!out.contains("still in progress"), "{out}");
+    // Fresh (a long --stale-after): in progress, and the count honours
+    // the filters.
+    let (names, out) = retry(&["--stale-after", "36500d", running]);
+    assert!(names.is_empty(), "{out}");
+    assert!(
+        out.contains(&format!("{} account(s) still in progress", want.len())),
+        "{out}"
+    );
+    let (_, out) = retry(&["--stale-after", "36500d", "--status", "failed", running]);
+    assert!(!out.contains("still in progress"), "{out}");
+    let one = format!("{}*", &want[0]);
+    let (_, out) = retry(&["--stale-after", "36500d", "--account", &one, running]);
+    assert!(out.contains("1 account(s) still in progress"), "{out}");
+    // batch's accounts.csv says the same.
+    let out_dir = dir.path().join("out");
+    let (code, _, err) = run(&[
+        "batch",
+        root.to_str().unwrap(),
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let mut r = csv::Reader::from_path(out_dir.join("accounts.csv")).unwrap();
+    let head = r.headers().unwrap().clone();
+    let at = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let mut rerun: Vec<String> = r
+        .records()
+        .map(Result::unwrap)
+        .filter(|rec| &rec[at("to_rerun")] == "yes")
+        .map(|rec| rec[at("item")].to_owned())
+        .collect();
+    rerun.sort();
+    assert_eq!(rerun, want);
+    // A later attempt that moved them supersedes the running session,
+    // live or not.
+    let later = GenOptions {
+        seed: 8,
+        accounts: 0,
+        names: Some(want.clone()),
+        host: Some(ex.remote_host.clone()),
+        start_time: GenOptions::default().start_time + 86_400,
+        lines_per_item: 4,
+        scenario: Scenario::Clean,
+        ..GenOptions::default()
+    };
+    generate_session(&root, &later).unwrap();
+    let root_s = root.to_str().unwrap();
+    for stale in ["1h", "36500d"] {
+        let (names, out) = retry(&["--stale-after", stale, root_s]);
+        assert!(names.is_empty(), "{stale}: {out}");
+        assert!(!out.contains("still in progress"), "{stale}: {out}");
+    }
+}
+
+#[test]
+fn a_paused_session_is_in_progress_until_it_goes_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let (src, ex) = generated(dir.path(), Scenario::PauseResume, 2, 8);
+    // The session as it stood when paused.
+    let master = std::fs::read_to_string(src.join("master.log")).unwrap();
+    let at = master
+        .lines()
+        .position(|l| l.contains("\"action\":\"pause\""))
+        .unwrap();
+    let paused = dir.path().join("pausedcopy");
+    std::fs::create_dir(&paused).unwrap();
+    let upto: Vec<&str> = master.lines().take(at + 1).collect();
+    std::fs::write(paused.join("master.log"), upto.join("\n") + "\n").unwrap();
+    let paused = paused.to_str().unwrap();
+    let (_, summary, _) = run(&[paused]);
+    assert!(summary.contains("PAUSED"), "{summary}");
+    let (names, out) = retry(&["--stale-after", "36500d", paused]);
+    assert!(names.is_empty(), "resumable: {out}");
+    let (names, out) = retry(&[paused]);
+    assert!(!names.is_empty() || out.contains("queued item(s)"), "{out}");
+    assert!(!out.contains("still in progress"), "{out}");
+    let _ = ex;
+}
+
+#[test]
+fn the_rerun_list_says_how_many_were_never_named_and_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("sessions");
+    let (sess, ex) = generated(&root, Scenario::Abort, 4, 8);
+    assert_eq!(ex.state, "ABORTED");
+    let never = ex
+        .items
+        .iter()
+        .filter(|(k, st)| k.starts_with("TRANSFER/") && *st == "pending")
+        .count();
+    assert!(never > 0);
+    let said = format!("{never} queued item(s) of session {}", ex.id);
+    let (_, out) = retry(&[sess.to_str().unwrap()]);
+    assert!(out.contains(&said), "{out}");
+    // Never started: not failed, and nameless.
+    let (_, out) = retry(&["--status", "failed", sess.to_str().unwrap()]);
+    assert!(!out.contains(&said), "{out}");
+    let out_dir = dir.path().join("out");
+    let (code, _, err) = run(&[
+        "batch",
+        root.to_str().unwrap(),
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for report in ["report.md", "report.html"] {
+        let text = std::fs::read_to_string(out_dir.join(report)).unwrap();
+        assert!(text.contains(&said), "{report}");
+    }
+    // items says it too, in a whole sentence.
+    let (_, _, err) = run(&["items", sess.to_str().unwrap()]);
+    assert!(
+        err.contains("never names them and no row can show them"),
+        "{err}"
+    );
+}
