@@ -551,6 +551,34 @@ fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<(
         "<p class=\"muted\">On this page: {}</p>",
         links.join(" · ")
     )?;
+    rerun_section(&list, out)?;
+    let causes = a.fleet.independent_causes();
+    if !causes.is_empty() {
+        write!(
+            out,
+            "<h2 id=\"causes\">Top failure causes</h2><div class=\"wide\"><table>"
+        )?;
+        let rows = causes.iter().take(ANSWER_ROWS);
+        crate::shown::html(out, rows, &crate::fleet::CAUSES_HTML)?;
+        writeln!(out, "</table></div>")?;
+        more(out, causes.len(), ANSWER_ROWS, "causes.csv")?;
+    }
+    host_tables(a, out)?;
+    per_day(a.fleet, out)?;
+    for (title, runs) in a.fleet.account_lists() {
+        if runs.is_empty() {
+            continue;
+        }
+        write!(out, "<h2>{title}</h2><div class=\"wide\"><table>")?;
+        crate::shown::html(out, runs.iter().take(10), &crate::fleet::ACCOUNT_RUNS_SHOWN)?;
+        writeln!(out, "</table></div>")?;
+    }
+    module_table(a.modules, "Restore modules over all sessions", true, out)
+}
+
+/// The accounts to re-run: what the list leaves off (in progress, never
+/// named), then the list, sortable.
+fn rerun_section<W: Write>(list: &crate::accounts::RetryList<'_>, out: &mut W) -> io::Result<()> {
     writeln!(
         out,
         "<h2 id=\"rerun\">Accounts to re-run ({})</h2>",
@@ -582,28 +610,7 @@ fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<(
             "accounts.csv or `xferlens retry`",
         )?;
     }
-    let causes = a.fleet.independent_causes();
-    if !causes.is_empty() {
-        write!(
-            out,
-            "<h2 id=\"causes\">Top failure causes</h2><div class=\"wide\"><table>"
-        )?;
-        let rows = causes.iter().take(ANSWER_ROWS);
-        crate::shown::html(out, rows, &crate::fleet::CAUSES_HTML)?;
-        writeln!(out, "</table></div>")?;
-        more(out, causes.len(), ANSWER_ROWS, "causes.csv")?;
-    }
-    host_tables(a, out)?;
-    per_day(a.fleet, out)?;
-    for (title, runs) in a.fleet.account_lists() {
-        if runs.is_empty() {
-            continue;
-        }
-        write!(out, "<h2>{title}</h2><div class=\"wide\"><table>")?;
-        crate::shown::html(out, runs.iter().take(10), &crate::fleet::ACCOUNT_RUNS_SHOWN)?;
-        writeln!(out, "</table></div>")?;
-    }
-    module_table(a.modules, "Restore modules over all sessions", true, out)
+    Ok(())
 }
 
 /// The source hosts, in two tables that each answer one question: the
