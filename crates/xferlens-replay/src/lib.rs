@@ -33,6 +33,7 @@ assert_eq!(session.duration_s(), Some(60));
 mod archive;
 mod builder;
 mod dir;
+mod excerpt;
 mod files;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -52,14 +53,18 @@ pub use crate::archive::{
 };
 pub use crate::builder::{read_error_log, replay_item_log, replay_master, SessionBuilder};
 pub use crate::dir::{is_session_dir, read_session_dir, ReadOptions, ReplayError};
+pub use crate::excerpt::{
+    fill_excerpts, fill_whole_logs, EXCERPT_BEFORE, EXCERPT_GROUPS, EXCERPT_LINES, EXCERPT_TEXT,
+};
 pub use crate::files::{classify, default_log_name, item_log_parts, safe_file_name, FileRole};
 pub use crate::itemlog::{ItemLogReplay, ITEM_LOG_SKIP, PERCENT_KEEP};
 pub use crate::logview::{structural_lines, unescape_lines, EntryKind, Level, LogEntry, LogView};
 pub use crate::master::MasterReplay;
 pub use crate::model::{
-    detail_kinds, is_account_type, Account, ChildFailure, Counts, Item, ItemLog, ItemStatus,
-    LogFile, LogLine, LogResult, Mark, Module, ModuleAction, ModuleState, Queue, Session, Volume,
-    Worker, ERROR_LOG_KEEP, LOG_LINES_KEEP, RESTORE, TRANSFER,
+    detail_kinds, is_account_type, Account, ChildFailure, Counts, Excerpt, ExcerptLine, Item,
+    ItemLog, ItemStatus, LogFile, LogLine, LogResult, LogSection, Mark, Module, ModuleAction,
+    ModuleState, Queue, Session, Volume, WholeLog, Worker, ERROR_LOG_KEEP, LOG_LINES_KEEP, RESTORE,
+    TRANSFER,
 };
 pub use crate::open::{open_in_session, open_input, InputKind};
 pub use crate::progress::{compute_queues, whm_state};

@@ -177,6 +177,10 @@ pub struct LogEntry<'a> {
     pub remote: bool,
     /// The item's progress at this line (the last `percentage` so far).
     pub percent: Option<f64>,
+    /// The item a master-log line is about (`item`, else `local_item`).
+    pub item: Option<&'a str>,
+    /// The local name of that item, when it was renamed.
+    pub local_item: Option<&'a str>,
 }
 
 /// Most modules kept open at once (a hostile log cannot grow the stack).
@@ -283,12 +287,29 @@ where
         self.line_base += summary.lines;
     }
 
-    /// Reads one line (without its line end) as line `number` of its
-    /// log: a search that has found the lines it wants reads only those.
+    /// Reads one line (with its line end, if it has one: a line without
+    /// is a cut last line) as line `number` of its log: a search that has
+    /// found the lines it wants reads only those.
     pub fn read_line_at(&mut self, name: &str, line: &[u8], number: u64, opts: &ParseOptions) {
         self.line_base = number.saturating_sub(1);
         xferlens_parse::parse_slice(name, line, &mut *self, opts);
         self.line_base = number;
+    }
+
+    /// True while a `partial` message waits for the line that ends it.
+    pub fn pending(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// Starts the log over from its first line (the file was truncated
+    /// and is being written anew): line numbers, modules and progress
+    /// begin again.
+    pub fn restart(&mut self) {
+        self.finish();
+        self.line_base = 0;
+        self.modules.clear();
+        self.percent = None;
+        self.first_time = None;
     }
 
     /// Hands on a `partial` message still waiting at the end of the log.
@@ -331,6 +352,8 @@ where
             text,
             remote: ev.source.is_some(),
             percent: self.percent,
+            item: ev.contents.item.as_deref(),
+            local_item: ev.contents.local_item.as_deref(),
         };
         if (self.f)(&e).is_break() {
             self.stopped = true;
@@ -615,17 +638,28 @@ where
     }
 
     fn diagnostic(&mut self, d: Diagnostic) -> ControlFlow<()> {
-        if d.line == 0 {
+        // A line decoded all the same (invalid UTF-8, read lossily) comes
+        // as its event: one entry per line.
+        if d.line == 0 || !d.kind.line_skipped() {
             return ControlFlow::Continue(());
         }
         self.finish();
         self.broken_lines += 1;
         let line = d.line + self.line_base;
-        let text = match &d.kind {
-            DiagnosticKind::PartialLine => format!("(a line still being written) {}", d.excerpt),
-            k => format!("({}) {}", k.code(), d.excerpt),
+        let code = match &d.kind {
+            DiagnosticKind::PartialLine => "partial-line",
+            k => k.code(),
         };
-        self.emit_plain(line, EntryKind::Broken, &text);
+        // The text is the line as written (what a search looks for); the
+        // diagnostic's code goes where a control line's action goes.
+        let e = Event {
+            contents: xferlens_parse::Contents {
+                action: Some(Action::Other(Cow::Borrowed(code))),
+                ..Default::default()
+            },
+            ..Event::default()
+        };
+        self.emit(line, EntryKind::Broken, &e, &d.excerpt);
         if self.stopped {
             ControlFlow::Break(())
         } else {
@@ -679,17 +713,26 @@ pub fn unescape_lines(chunk: &[u8], out: &mut Vec<u8>, starts: &mut Vec<usize>) 
     starts.clear();
     out.reserve(chunk.len());
     starts.push(0);
-    // One pass for both line ends and escapes.
+    // One pass for both line ends and escapes. A line that is not JSON
+    // (stderr text) is copied as it is: it has no escapes.
+    let json_at = |from: usize| {
+        chunk[from..]
+            .iter()
+            .find(|b| !matches!(b, b' ' | b'\t'))
+            .is_none_or(|&b| b == b'{')
+    };
+    let mut json = json_at(0);
     let mut i = 0;
     for at in memchr::memchr2_iter(b'\n', b'\\', chunk) {
-        if at < i {
-            continue; // inside an escape already decoded
+        if at < i || (!json && chunk[at] == b'\\') {
+            continue; // inside a decoded escape, or a line of plain text
         }
         out.extend_from_slice(&chunk[i..at]);
         if chunk[at] == b'\n' {
             out.push(b'\n');
             starts.push(out.len());
             i = at + 1;
+            json = json_at(i);
         } else {
             i = unescape_one(chunk, at, out);
         }
@@ -759,19 +802,27 @@ fn hex4(b: &[u8]) -> Option<u16> {
 
 /// The lines of `chunk` (whole lines, the first numbered `first`) that a
 /// prefilter must keep whatever it searches for: those that may open or
-/// close a module (`_module`) or continue a message (`"partial"` not 0,
-/// with the line after it), and with `progress` those that may set the
-/// item's percentage. Searched over the whole chunk, not line by line.
-pub fn structural_lines(chunk: &[u8], first: u64, progress: bool) -> Vec<u64> {
+/// close a module (`module`, which an escaped `\u005f` does not hide),
+/// hold a restore summary (whose records xferlens words), or continue a
+/// message (`"partial"` not 0, with the line after it), and with
+/// `progress` those that may set the
+/// item's percentage. Searched over the whole chunk, not line by line;
+/// `starts` are the byte offsets where its lines start (ascending, the
+/// first 0).
+pub fn structural_lines(chunk: &[u8], starts: &[usize], first: u64, progress: bool) -> Vec<u64> {
     use std::sync::LazyLock;
     static MODULE: LazyLock<memchr::memmem::Finder<'static>> =
-        LazyLock::new(|| memchr::memmem::Finder::new(b"_module"));
+        LazyLock::new(|| memchr::memmem::Finder::new(b"module"));
+    // Summary records are worded by xferlens, not written in the line.
+    static SUMMARY: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"summary"));
     static PARTIAL: LazyLock<memchr::memmem::Finder<'static>> =
         LazyLock::new(|| memchr::memmem::Finder::new(b"\"partial\""));
     static PERCENT: LazyLock<memchr::memmem::Finder<'static>> =
         LazyLock::new(|| memchr::memmem::Finder::new(b"percentage"));
     // (byte offset, and whether the next line is wanted too)
     let mut hits: Vec<(usize, bool)> = MODULE.find_iter(chunk).map(|i| (i, false)).collect();
+    hits.extend(SUMMARY.find_iter(chunk).map(|i| (i, false)));
     hits.extend(
         PARTIAL
             .find_iter(chunk)
@@ -783,10 +834,8 @@ pub fn structural_lines(chunk: &[u8], first: u64, progress: bool) -> Vec<u64> {
     }
     hits.sort_unstable();
     let mut out: Vec<u64> = Vec::new();
-    let (mut line, mut at) = (first, 0);
     for (h, next) in hits {
-        line += memchr::memchr_iter(b'\n', &chunk[at..h]).count() as u64;
-        at = h;
+        let line = first + (starts.partition_point(|&s| s <= h).max(1) - 1) as u64;
         if out.last() != Some(&line) {
             out.push(line);
         }
@@ -965,7 +1014,13 @@ mod tests {
             r#"{"contents":{"action":"end_module","msg":["A"]},"partial":"0"}"#,
             "\n",
         );
-        assert_eq!(structural_lines(chunk.as_bytes(), 10, false), [10, 12, 13]);
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', chunk.as_bytes()).map(|i| i + 1))
+            .collect();
+        assert_eq!(
+            structural_lines(chunk.as_bytes(), &starts, 10, false),
+            [10, 12, 13]
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use xferlens_parse::{Detail, DetailLists, Diagnostic};
 
+use crate::logview::EntryKind;
 use crate::state::{QueueState, SessionState};
 
 /// The queue that copies accounts from the source server.
@@ -197,13 +198,23 @@ impl Session {
     }
 
     /// The session reduced to what fleet answers need: its facts and
-    /// counts, and its failed and warned items without their logs or
-    /// detail lists. Capacity is released, since a fleet keeps thousands.
+    /// counts, and its failed and warned items without their logs (but
+    /// their excerpts, in an otherwise empty log) or detail lists. Capacity is released, since a fleet keeps thousands.
     pub fn slim(mut self) -> Session {
         self.items
             .retain(|i| matches!(i.status, ItemStatus::Failed | ItemStatus::Warning));
         for it in &mut self.items {
-            it.log = None;
+            // Only an excerpt outlives the log, in an otherwise empty one.
+            it.log = it.log.take().and_then(|l| {
+                let l = *l;
+                l.excerpt.is_some().then(|| {
+                    Box::new(ItemLog {
+                        file: l.file,
+                        excerpt: l.excerpt,
+                        ..ItemLog::default()
+                    })
+                })
+            });
             it.details = Default::default();
         }
         self.items.shrink_to_fit();
@@ -654,6 +665,62 @@ pub struct ItemLog {
     pub skipped_lines: u64,
     /// Volume of the file.
     pub volume: Volume,
+    /// The few lines around its failure (or its warnings), for reports:
+    /// filled on request after loading (see [`crate::fill_excerpts`]),
+    /// never while replaying.
+    pub excerpt: Option<Excerpt>,
+    /// Every shown line, module by module, when a report embeds whole
+    /// logs (see [`crate::fill_whole_logs`]).
+    pub whole: Option<WholeLog>,
+}
+
+/// An item log's shown lines grouped by module, cut to a number of lines.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WholeLog {
+    /// Runs of lines in one module (or outside any), in log order.
+    pub sections: Vec<LogSection>,
+    /// Shown lines past the cut, counted, not kept.
+    pub more_lines: u64,
+}
+
+/// A run of lines of a [`WholeLog`] in one module.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LogSection {
+    /// The module (None: lines outside any module).
+    pub module: Option<String>,
+    /// Its lines.
+    pub lines: Vec<ExcerptLine>,
+}
+
+/// A few lines of an item log around its failure (its error lines, or a
+/// warned item's warning lines, each with the shown lines before it),
+/// owned and small: at most [`crate::EXCERPT_LINES`] lines.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Excerpt {
+    /// The lines, in log order.
+    pub lines: Vec<ExcerptLine>,
+    /// The lines come from re-reading the file (with the lines before
+    /// each error); false: from the error lines replay kept (a member of
+    /// an archive), without them.
+    pub from_file: bool,
+}
+
+/// One line of an [`Excerpt`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExcerptLine {
+    /// Its line number in the item log.
+    pub line: u64,
+    /// What the line is (its level and style follow from it).
+    pub kind: EntryKind,
+    /// The restore module it is in.
+    pub module: Option<String>,
+    /// Its display indentation.
+    pub indent: u32,
+    /// Its text (message lines joined by newlines), cut to
+    /// [`crate::EXCERPT_TEXT`] characters. Untrusted.
+    pub text: String,
+    /// Shown lines of the log were left out right before this one.
+    pub gap_before: bool,
 }
 
 /// Most error (and warning) lines kept per item log.
@@ -891,6 +958,25 @@ mod tests {
         let kept: Vec<ItemStatus> = s.items.iter().map(|i| i.status).collect();
         assert_eq!(kept, [Failed, Warning]);
         assert!(s.items.iter().all(|i| i.log.is_none()));
+        // An excerpt is kept, in a log that holds nothing else.
+        let with_excerpt = Item {
+            status: Failed,
+            log: Some(Box::new(super::ItemLog {
+                file: "f".into(),
+                error_count: 3,
+                excerpt: Some(super::Excerpt::default()),
+                ..Default::default()
+            })),
+            ..Item::default()
+        };
+        let s = Session {
+            items: vec![with_excerpt],
+            ..Session::default()
+        }
+        .slim();
+        let log = s.items[0].log.as_deref().unwrap();
+        assert_eq!((log.file.as_str(), log.error_count), ("f", 0));
+        assert!(log.excerpt.is_some());
         assert!(s.workers.is_empty());
     }
 

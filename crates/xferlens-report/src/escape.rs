@@ -31,10 +31,15 @@ pub fn visible_ascii(s: &str, max: usize) -> String {
 
 /// Makes text safe for a terminal: removes ANSI/VT escape sequences (CSI,
 /// OSC, DCS and the like) and every other control character, turns
-/// newlines, tabs and carriage returns into spaces, and replaces Unicode
-/// bidirectional overrides (which can reorder what a reader sees).
+/// newlines, tabs and carriage returns into spaces, replaces Unicode
+/// bidirectional overrides (which can reorder what a reader sees), and
+/// shows invisible characters (zero-width spaces and joiners, the byte
+/// order mark, tag characters, line and paragraph separators) as `<U+200B>`,
+/// so `b<U+200B>ob` never looks like `bob`.
 pub fn terminal(s: &str) -> String {
-    if s.chars().all(|c| !c.is_control() && !is_bidi(c)) {
+    if s.chars()
+        .all(|c| !c.is_control() && !is_bidi(c) && !is_invisible(c))
+    {
         return s.to_owned();
     }
     let mut out = String::with_capacity(s.len());
@@ -47,10 +52,17 @@ pub fn terminal(s: &str) -> String {
             '\n' | '\r' | '\t' => out.push(' '),
             c if c.is_control() => {}
             c if is_bidi(c) => out.push('\u{fffd}'),
+            c if is_invisible(c) => out.push_str(&format!("<U+{:04X}>", c as u32)),
             c => out.push(c),
         }
     }
     out
+}
+
+/// Characters that print as nothing (or as a line break a terminal does
+/// not show as one), which can make two names look the same.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{2028}' | '\u{2029}' | '\u{180e}' | '\u{e0000}'..='\u{e007f}')
 }
 
 fn is_bidi(c: char) -> bool {
@@ -172,6 +184,16 @@ fn is_plain_number(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_characters_are_shown_on_a_terminal() {
+        assert_eq!(terminal("b\u{200b}ob"), "b<U+200B>ob");
+        assert_eq!(
+            terminal("\u{feff}x\u{2028}y\u{e0041}"),
+            "<U+FEFF>x<U+2028>y<U+E0041>"
+        );
+        assert_eq!(terminal("plain “text” é"), "plain “text” é");
+    }
 
     #[test]
     fn visible_ascii_leaves_nothing_raw() {

@@ -7,9 +7,13 @@
 
 use std::io::{self, Write};
 
-use xferlens_replay::{detail_kinds, whm_state, Item, ItemStatus, Session};
+use xferlens_replay::{
+    detail_kinds, whm_state, Excerpt, Item, ItemStatus, Level, Session, WholeLog,
+};
 
 use crate::escape::html as h;
+use crate::escape::terminal;
+use crate::logtext::{plain_lines, PlainLine};
 use crate::modules::{ModuleLine, ModuleStats};
 use crate::rows::QueueProgress;
 use crate::rows::{
@@ -36,7 +40,11 @@ details{margin:.4rem 0}summary{cursor:pointer}details.cause>summary{font-weight:
 .tl .T{background:#54aeff}.tl .R{background:#2da44e}.tl .R.failed,.tl .T.failed{background:#cf222e}.tl .R.warning{background:#d4a72c}.tl .R.running,.tl .T.running{background:#8c959f}\
 .filters label{margin-right:1rem}\
 .f-failed:checked~.wide tr.r:not(.k-failed),.f-warning:checked~.wide tr.r:not(.k-warning),.f-pending:checked~.wide tr.r:not(.k-pending):not(.k-running){display:none}\
-svg text{font-family:system-ui,sans-serif}";
+svg text{font-family:system-ui,sans-serif}\
+details.log{margin:.3rem 0}details.log>summary{color:#656d76;font-size:.9em}\
+pre.log{background:#f6f8fa;border:1px solid #d0d4da;border-radius:3px;padding:.4rem .6rem;margin:.25rem 0;font-size:12px;line-height:1.4;white-space:pre-wrap;overflow-wrap:anywhere;max-width:110ch}\
+pre.log .e{color:#cf222e}pre.log .w{color:#9a6700}pre.log .m{color:#0550ae;font-weight:600}\
+details.mod{margin:.15rem 0 .15rem 1rem}details.mod>summary{font-family:ui-monospace,monospace;font-size:.9em}details.mod.bad>summary{color:#cf222e}";
 
 /// Sorts a `table.sortable` by the clicked column (numbers by their
 /// `data-v` or their text, text otherwise); click again to reverse. The page's CSP
@@ -154,7 +162,8 @@ fn problems_section<W: Write>(s: &Session, n: usize, out: &mut W) -> io::Result<
         h(&facts_line(s)),
         st = s.state.as_str()
     )?;
-    failures(s, false, out)?;
+    // Excerpts for the worst sessions only: the page stays light.
+    failures(s, false, n < EXCERPT_SESSIONS, out)?;
     let warned: Vec<&Item> = s.items_with(ItemStatus::Warning).collect();
     if !warned.is_empty() {
         // One line: the full rows are in items.csv.
@@ -293,8 +302,9 @@ fn session<W: Write>(s: &Session, n: usize, o: &Options, out: &mut W) -> io::Res
     writeln!(out, "</table></div>")?;
     gantt(s, out)?;
     module_breakdown(s, out)?;
-    failures(s, true, out)?;
+    failures(s, true, true, out)?;
     warnings(s, true, out)?;
+    whole_logs(s, out)?;
     account_timeline(s, n, out)?;
     if !s.diagnostics.is_empty() {
         write!(
@@ -326,14 +336,19 @@ fn session<W: Write>(s: &Session, n: usize, o: &Options, out: &mut W) -> io::Res
     Ok(())
 }
 
+/// Sessions of a batch page (worst first) whose failed items show their
+/// log excerpts.
+pub const EXCERPT_SESSIONS: usize = 20;
+
 /// Items listed per cause or list before "and N more".
 const ITEM_ROWS: usize = 100;
 
 /// The failed items grouped by cause, most items first: one `<details>`
 /// per cause (open for the first few), its items in a table, and the
 /// RESTORE items that failed in cascade listed under it. `details` adds
-/// each item's log lines and detail records.
-fn failures<W: Write>(s: &Session, details: bool, out: &mut W) -> io::Result<()> {
+/// each item's log lines and detail records; `excerpts`, its log excerpt
+/// (folded), where it has one.
+fn failures<W: Write>(s: &Session, details: bool, excerpts: bool, out: &mut W) -> io::Result<()> {
     let groups = crate::fleet::failures_by_cause(s);
     if groups.is_empty() {
         return Ok(());
@@ -368,7 +383,11 @@ fn failures<W: Write>(s: &Session, details: bool, out: &mut W) -> io::Result<()>
         )?;
         // Log lines per item only where they can differ enough to help:
         // in a cause shared by many items they repeat the cause.
-        item_table(out, s, &g.items, details && g.items.len() <= 10)?;
+        let notes = Notes {
+            details: details && g.items.len() <= 10,
+            excerpts,
+        };
+        item_table(out, s, &g.items, notes)?;
         if !g.cascades.is_empty() {
             let names: Vec<String> = g
                 .cascades
@@ -404,7 +423,11 @@ fn warnings<W: Write>(s: &Session, details: bool, out: &mut W) -> io::Result<()>
         if list.len() <= 20 { " open" } else { "" },
         list.len()
     )?;
-    item_table(out, s, &list, details)?;
+    let notes = Notes {
+        details,
+        excerpts: true,
+    };
+    item_table(out, s, &list, notes)?;
     writeln!(out, "</details>")
 }
 
@@ -771,10 +794,19 @@ fn module_breakdown<W: Write>(s: &Session, out: &mut W) -> io::Result<()> {
     writeln!(out, "</table></div>")
 }
 
+/// What an item table adds to each item's reason cell.
+#[derive(Clone, Copy)]
+struct Notes {
+    /// Its detail records and log lines.
+    details: bool,
+    /// Its log excerpt, folded.
+    excerpts: bool,
+}
+
 /// A table of items: queue, item, local name, reason (with its markers
-/// and, with `details`, its log lines and detail records) and the count
-/// columns that are not all zeros. At most [`ITEM_ROWS`] rows.
-fn item_table<W: Write>(out: &mut W, s: &Session, list: &[&Item], details: bool) -> io::Result<()> {
+/// and, as `notes` say, its log lines, detail records and excerpt) and
+/// the count columns that are not all zeros. At most [`ITEM_ROWS`] rows.
+fn item_table<W: Write>(out: &mut W, s: &Session, list: &[&Item], notes: Notes) -> io::Result<()> {
     let shown: Vec<ItemLine> = list[..list.len().min(ITEM_ROWS)]
         .iter()
         .map(|it| ItemLine::new(s, it))
@@ -785,19 +817,117 @@ fn item_table<W: Write>(out: &mut W, s: &Session, list: &[&Item], details: bool)
     crate::shown::html_head(out, &cols)?;
     writeln!(out)?;
     crate::shown::html_rows_with(out, shown, &cols, None, |line, col| {
-        if details && col.column == "reason" {
-            details_list(line.it)
+        if col.column != "reason" {
+            return String::new();
+        }
+        let excerpt = excerpt_of(line.it).filter(|_| notes.excerpts);
+        let mut cell = if notes.details {
+            details_list(line.it, excerpt.is_none())
         } else {
             String::new()
+        };
+        if let Some((file, e)) = excerpt {
+            cell.push_str(&excerpt_html(file, e));
         }
+        cell
     })?;
     writeln!(out, "</table></div>")?;
     more(out, list.len(), count, "items.csv or `xferlens items`")
 }
 
-/// An item's detail records and the log lines that say more than its
-/// reason, as a list nested in its reason's cell (empty when none).
-fn details_list(it: &Item) -> String {
+/// An item's log file name and excerpt, when it has one.
+fn excerpt_of(it: &Item) -> Option<(&str, &Excerpt)> {
+    let log = it.log.as_deref()?;
+    Some((log.file.as_str(), log.excerpt.as_ref()?))
+}
+
+/// An excerpt, folded: `log lines` opens the lines, styled as the log
+/// styles them (errors red, warnings amber).
+fn excerpt_html(file: &str, e: &Excerpt) -> String {
+    let from = if e.from_file {
+        ""
+    } else {
+        " (kept error lines; the log is in an archive)"
+    };
+    format!(
+        "<details class=\"log\"><summary>log lines <span class=\"muted\">{}{from}</span></summary>{}</details>",
+        h(file),
+        log_pre(&plain_lines(&e.lines, true))
+    )
+}
+
+/// Lines as a `<pre class="log">`, each escaped and classed by level.
+fn log_pre(lines: &[PlainLine]) -> String {
+    let mut pre = String::from("<pre class=\"log\">");
+    for l in lines {
+        let class = match l.level {
+            Level::Error => Some("e"),
+            Level::Warning => Some("w"),
+            Level::Info if l.module_start => Some("m"),
+            Level::Info => None,
+        };
+        match class {
+            Some(c) => pre.push_str(&format!("<span class=\"{c}\">{}</span>\n", h(&l.text))),
+            None => {
+                pre.push_str(&h(&l.text));
+                pre.push('\n');
+            }
+        }
+    }
+    pre.push_str("</pre>");
+    pre
+}
+
+/// The whole logs a report embeds (`report --logs`): one folded section
+/// per item, inside it one folded section per module.
+fn whole_logs<W: Write>(s: &Session, out: &mut W) -> io::Result<()> {
+    let items: Vec<(&Item, &WholeLog)> = s
+        .items
+        .iter()
+        .filter_map(|it| Some((it, it.log.as_deref()?.whole.as_ref()?)))
+        .collect();
+    if items.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "<h3>Item logs ({})</h3>", items.len())?;
+    for (it, w) in items {
+        let shown: usize = w.sections.iter().map(|sec| sec.lines.len()).sum();
+        writeln!(
+            out,
+            "<details class=\"log\"><summary><span class=\"{}\">{}</span> <span class=\"muted\">{shown} lines, {} module(s)</span></summary>",
+            it.status.as_str(),
+            h(&label(it)),
+            w.sections.iter().filter(|sec| sec.module.is_some()).count()
+        )?;
+        for sec in &w.sections {
+            let failed = sec.lines.iter().any(|l| l.kind.level() == Level::Error);
+            writeln!(
+                out,
+                "<details class=\"mod{}\"><summary>{} <span class=\"muted\">({} lines)</span></summary>{}</details>",
+                if failed { " bad" } else { "" },
+                h(&terminal(sec.module.as_deref().unwrap_or("(outside any module)"))),
+                sec.lines.len(),
+                log_pre(&plain_lines(&sec.lines, false))
+            )?;
+        }
+        if w.more_lines > 0 {
+            writeln!(
+                out,
+                "<p class=\"muted\">{} more lines: <code>xferlens log --account {} --queue {} &lt;session dir&gt;</code></p>",
+                w.more_lines,
+                h(&terminal(&it.item)),
+                h(&terminal(&it.queue))
+            )?;
+        }
+        writeln!(out, "</details>")?;
+    }
+    Ok(())
+}
+
+/// An item's detail records and (`log_lines`) the log lines that say
+/// more than its reason, as a list nested in its reason's cell (empty
+/// when none).
+fn details_list(it: &Item, log_lines: bool) -> String {
     let mut extra = String::new();
     for (kind, recs) in detail_kinds(&it.details) {
         for d in recs {
@@ -809,7 +939,7 @@ fn details_list(it: &Item) -> String {
             ));
         }
     }
-    if let Some(log) = &it.log {
+    if let Some(log) = it.log.as_ref().filter(|_| log_lines) {
         // Log lines that only repeat the reason are left out.
         let said = crate::modules::reason(it).unwrap_or_default();
         for l in log
@@ -960,6 +1090,7 @@ fn gantt<W: Write>(s: &Session, out: &mut W) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use xferlens_replay::RESTORE;
 
     fn base64(bytes: &[u8]) -> String {
         const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -980,6 +1111,110 @@ mod tests {
             }
         }
         out
+    }
+
+    /// A failed item whose excerpt and whole log hold hostile text.
+    fn hostile_session() -> Session {
+        use xferlens_replay::{EntryKind, ExcerptLine, ItemLog, LogSection};
+        let line = |n: u64, kind, module: Option<&str>, text: &str| ExcerptLine {
+            line: n,
+            kind,
+            module: module.map(str::to_owned),
+            indent: 1,
+            text: text.to_owned(),
+            gap_before: n > 1,
+        };
+        let lines = vec![
+            line(3, EntryKind::ModuleStart, Some("Mysql"), "Mysql"),
+            line(
+                4,
+                EntryKind::Out,
+                Some("Mysql"),
+                "</pre><script>alert(1)</script>",
+            ),
+            line(
+                5,
+                EntryKind::Warn,
+                Some("Mysql"),
+                "\u{1b}[31mred\u{1b}]0;t\u{7} ```` x",
+            ),
+            line(
+                9,
+                EntryKind::Error,
+                Some("My</summary>"),
+                "disk </details> full",
+            ),
+        ];
+        let whole = WholeLog {
+            sections: vec![
+                LogSection {
+                    module: None,
+                    lines: vec![line(1, EntryKind::Start, None, "Starting")],
+                },
+                LogSection {
+                    module: Some("Mysql".into()),
+                    lines: lines.clone(),
+                },
+            ],
+            more_lines: 7,
+        };
+        let it = Item {
+            queue: RESTORE.into(),
+            item_type: "AccountRemoteRoot".into(),
+            item: "bob".into(),
+            status: ItemStatus::Failed,
+            failure: Some("disk full".into()),
+            log: Some(Box::new(ItemLog {
+                file: "item-RESTORE_AccountRemoteRoot_bob".into(),
+                excerpt: Some(Excerpt {
+                    lines,
+                    from_file: true,
+                }),
+                whole: Some(whole),
+                ..ItemLog::default()
+            })),
+            ..Item::default()
+        };
+        Session {
+            id: "s".into(),
+            items: vec![it],
+            ..Session::default()
+        }
+    }
+
+    #[test]
+    fn excerpts_fold_escaped_and_whole_logs_nest_modules() {
+        let s = hostile_session();
+        let mut out = Vec::new();
+        report(std::slice::from_ref(&s), &Options::default(), &mut out).unwrap();
+        let page = String::from_utf8(out).unwrap();
+        assert!(!page.contains("<script>alert"), "log text is escaped");
+        assert!(page.contains("&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(!page.contains("</details> full") && !page.contains("My</summary>"));
+        assert!(!page.contains('\u{1b}') && !page.contains('\u{7}') && !page.contains('\u{fffd}'));
+        assert!(page.contains("<span class=\"e\">"), "errors styled red");
+        assert!(page.contains("<span class=\"w\">"), "warnings amber");
+        assert!(page.contains("<details class=\"log\"><summary>log lines"));
+        // The whole log: one folded section per item, one per module in it.
+        let at = page.find("<h3>Item logs (1)</h3>").expect("whole logs");
+        let rest = &page[at..];
+        let item = rest.find("<details class=\"log\">").unwrap();
+        let module = rest
+            .find("<details class=\"mod bad\"><summary>Mysql")
+            .unwrap();
+        let outside = rest.find("<summary>(outside any module)").unwrap();
+        let note = rest
+            .find("7 more lines: <code>xferlens log --account bob --queue RESTORE")
+            .unwrap();
+        assert!(item < outside && outside < module && module < note);
+        assert!(
+            !rest.contains("<details class=\"mod\" open"),
+            "closed by default"
+        );
+        assert_eq!(
+            page.matches("<details").count(),
+            page.matches("</details>").count()
+        );
     }
 
     #[test]

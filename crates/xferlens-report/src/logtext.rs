@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use xferlens_replay::{EntryKind, LogEntry};
+use xferlens_replay::{EntryKind, ExcerptLine, Level, LogEntry};
 
 use crate::escape::terminal as t;
 use crate::style::Style;
@@ -80,6 +80,9 @@ pub struct TextLayout {
     pub line_numbers: bool,
     /// Wrap text at this width, continuation lines under the text.
     pub width: Option<usize>,
+    /// The time of the last line before, shown (dimmed) for a line that
+    /// has none of its own.
+    pub inherited_time: Option<i64>,
 }
 
 /// The style cPanel gives a line of this kind (Cpanel::Output::Restore
@@ -117,18 +120,88 @@ fn relative(secs: i64) -> String {
 
 /// The text of a line as shown: what a few kinds add to the message.
 fn shown_text<'e>(e: &'e LogEntry<'_>) -> Cow<'e, str> {
-    match e.kind {
-        EntryKind::ModuleStart => Cow::Owned(format!("▶ {}", e.text)),
-        EntryKind::ModuleEnd => Cow::Owned(format!("◀ {}", e.text)),
-        EntryKind::ActionStart => Cow::Owned(format!("· {}", e.text)),
-        EntryKind::Stderr => Cow::Owned(format!("stderr: {}", e.text)),
+    match (e.kind, e.action) {
+        // A line that cannot be read: its diagnostic, then the line.
+        (EntryKind::Broken, Some(code)) => Cow::Owned(format!("({code}) {}", e.text)),
+        _ => decorated(e.kind, e.module, e.text),
+    }
+}
+
+/// A line's text with what its kind adds (module marks, `stderr:`, a
+/// module status's verdict).
+fn decorated<'t>(kind: EntryKind, module: Option<&str>, text: &'t str) -> Cow<'t, str> {
+    match kind {
+        EntryKind::ModuleStart => Cow::Owned(format!("▶ {text}")),
+        EntryKind::ModuleEnd => Cow::Owned(format!("◀ {text}")),
+        EntryKind::ActionStart => Cow::Owned(format!("· {text}")),
+        EntryKind::Stderr => Cow::Owned(format!("stderr: {text}")),
         EntryKind::ModuleStatus { ok } => {
             let word = if ok { "ok" } else { "FAILED" };
-            let m = e.module.unwrap_or("");
-            Cow::Owned(format!("{m} {word}: {}", e.text))
+            let m = module.unwrap_or("");
+            Cow::Owned(format!("{m} {word}: {text}"))
         }
-        _ => Cow::Borrowed(e.text),
+        _ => Cow::Borrowed(text),
     }
+}
+
+/// One line of an excerpt (or a whole log) laid out as plain text: its
+/// level, and the text `  123  Mysql      text`, clean of control
+/// characters and escape sequences (still to be escaped for its medium).
+pub struct PlainLine {
+    /// How serious the line is (its colour).
+    pub level: Level,
+    /// The line is a module start (shown bold).
+    pub module_start: bool,
+    /// The text, or `…` for shown lines left out.
+    pub text: String,
+}
+
+/// Lays out excerpt lines as text, one [`PlainLine`] per text line: line
+/// number, module, the text indented; a message of several lines goes on
+/// under its text; `…` where shown lines were left out. `modules`: show
+/// the module column.
+pub fn plain_lines(lines: &[ExcerptLine], modules: bool) -> Vec<PlainLine> {
+    let width = lines
+        .iter()
+        .map(|l| l.line.to_string().len())
+        .max()
+        .unwrap_or(1)
+        .max(4);
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if l.gap_before && i > 0 {
+            out.push(PlainLine {
+                level: Level::Info,
+                module_start: false,
+                text: format!("{:>width$}", "…"),
+            });
+        }
+        let module = if modules {
+            let m: String = t(l.module.as_deref().unwrap_or(""))
+                .chars()
+                .take(MODULE_WIDTH)
+                .collect();
+            format!("{m:<MODULE_WIDTH$} ")
+        } else {
+            String::new()
+        };
+        let gutter = format!("{:>width$}  {module}", l.line);
+        let indent = "  ".repeat(l.indent.min(8) as usize);
+        let text = decorated(l.kind, l.module.as_deref(), &l.text);
+        for (j, piece) in text.split('\n').enumerate() {
+            let lead = if j == 0 {
+                gutter.clone()
+            } else {
+                " ".repeat(gutter.chars().count())
+            };
+            out.push(PlainLine {
+                level: l.kind.level(),
+                module_start: l.kind == EntryKind::ModuleStart,
+                text: format!("{lead}{indent}{}", t(piece).trim_end()),
+            });
+        }
+    }
+    out
 }
 
 /// Writes one entry as text lines (a message of several lines, or one
@@ -139,12 +212,12 @@ pub fn text_line(e: &LogEntry<'_>, src: &LogSource<'_>, l: &TextLayout, out: &mu
         gutter.push_str(&t(src.file));
         gutter.push(':');
         gutter.push_str(&e.line.to_string());
-        gutter.push(':');
+        gutter.push_str(": ");
     }
     if l.times {
-        let time = match (e.time, l.relative_to) {
+        let time = match (e.time.or(l.inherited_time), l.relative_to) {
             (Some(tm), Some(base)) => relative(tm - base),
-            (Some(tm), None) => rfc3339(tm)[11..19].to_owned(),
+            (Some(tm), None) => rfc3339(tm).get(11..19).unwrap_or("").to_owned(),
             (None, _) => String::new(),
         };
         gutter.push_str(&format!("{time:>8} "));
@@ -223,7 +296,9 @@ pub fn heading(src: &LogSource<'_>, width: Option<usize>, color: bool) -> String
         ));
     }
     parts.push(t(src.session_id));
-    parts.push(t(src.file));
+    if src.file != src.session_id {
+        parts.push(t(src.file));
+    }
     let mut line = format!("── {} ──", parts[0]);
     for n in 2..=parts.len() {
         let longer = format!("── {} ──", parts[..n].join(" · "));
@@ -252,6 +327,8 @@ mod tests {
             text,
             remote: false,
             percent: None,
+            item: None,
+            local_item: None,
         }
     }
 
@@ -274,7 +351,7 @@ mod tests {
             &l,
             &mut out,
         );
-        let head = "item-RESTORE_AccountRemoteRoot_bob:7:14:00:12 Mysql      ";
+        let head = "item-RESTORE_AccountRemoteRoot_bob:7: 14:00:12 Mysql      ";
         let want = format!("{head}  two\n{}  lines red\n", " ".repeat(head.len()));
         assert_eq!(out, want);
         let mut out = String::new();

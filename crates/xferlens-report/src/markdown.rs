@@ -5,10 +5,11 @@
 
 use std::io::{self, Write};
 
-use xferlens_replay::{detail_kinds, whm_state, Item, ItemStatus, Session};
+use xferlens_replay::{detail_kinds, whm_state, Excerpt, Item, ItemStatus, Session};
 
 use crate::escape::markdown as m;
 use crate::escape::markdown_code as code;
+use crate::logtext::plain_lines;
 use crate::rows::QueueProgress;
 use crate::rows::{
     AccountRow, ItemLine, ItemRow, QueueLine, ACCOUNT_COLUMNS, ITEMS_SHOWN, ITEM_COLUMNS,
@@ -201,39 +202,98 @@ fn problems<W: Write>(
         list.len(),
         "`xferlens items --status failed,warning`",
     )?;
-    for it in &list {
-        let mut lines = Vec::new();
-        for (kind, recs) in detail_kinds(&it.details) {
-            for d in recs {
-                let origin = crate::detail_origin(d);
-                lines.push(format!(
-                    "- {kind}: {}{}",
-                    if origin.is_empty() {
-                        String::new()
-                    } else {
-                        format!("{} ", m(&format!("[{origin}]")))
-                    },
-                    m(&d.text)
-                ));
-            }
-        }
-        if let Some(log) = &it.log {
-            // Log lines that only repeat the reason are left out.
-            let said = crate::modules::reason(it).unwrap_or_default();
-            let new = log.errors.iter().filter(|l| !said.contains(l.text.trim()));
-            for l in new.take(o.max_log_lines) {
-                lines.push(format!("- {}:{}: {}", m(&log.file), l.line, m(&l.text)));
-            }
-        }
-        if !lines.is_empty() {
-            writeln!(out, "**{} {}**\n", m(&it.queue), item_label(it))?;
-            for l in lines {
-                writeln!(out, "{l}")?;
-            }
-            writeln!(out)?;
-        }
+    for (n, it) in list.iter().enumerate() {
+        item_notes(out, it, o, n < excerpt_items(o))?;
     }
     Ok(())
+}
+
+/// Items per list (and per fleet report) whose log excerpt is shown:
+/// the first few, so a report with many failures keeps to [`LIMIT`]; all
+/// of them with `--full`.
+fn excerpt_items(o: &Options) -> usize {
+    if o.full {
+        usize::MAX
+    } else {
+        rows(o).min(EXCERPT_ITEMS)
+    }
+}
+
+/// Items of a list that get their excerpt when not `full`.
+pub const EXCERPT_ITEMS: usize = 5;
+
+/// An item's detail records, then its log excerpt (`excerpt`: when it
+/// has one) or, without one, its error lines that say more than its
+/// reason, under a heading that names it.
+fn item_notes<W: Write>(out: &mut W, it: &Item, o: &Options, excerpt: bool) -> io::Result<()> {
+    let mut lines = Vec::new();
+    for (kind, recs) in detail_kinds(&it.details) {
+        for d in recs {
+            let origin = crate::detail_origin(d);
+            lines.push(format!(
+                "- {kind}: {}{}",
+                if origin.is_empty() {
+                    String::new()
+                } else {
+                    format!("{} ", m(&format!("[{origin}]")))
+                },
+                m(&d.text)
+            ));
+        }
+    }
+    let shown = it
+        .log
+        .as_deref()
+        .and_then(|l| l.excerpt.as_ref().map(|e| (l.file.as_str(), e)))
+        .filter(|_| excerpt);
+    if let (Some(log), None) = (&it.log, shown) {
+        // Log lines that only repeat the reason are left out.
+        let said = crate::modules::reason(it).unwrap_or_default();
+        let new = log.errors.iter().filter(|l| !said.contains(l.text.trim()));
+        for l in new.take(o.max_log_lines) {
+            lines.push(format!("- {}:{}: {}", m(&log.file), l.line, m(&l.text)));
+        }
+    }
+    if lines.is_empty() && shown.is_none() {
+        return Ok(());
+    }
+    writeln!(out, "**{} {}**\n", m(&it.queue), item_label(it))?;
+    for l in &lines {
+        writeln!(out, "{l}")?;
+    }
+    if !lines.is_empty() {
+        writeln!(out)?;
+    }
+    if let Some((file, e)) = shown {
+        excerpt_block(out, file, e)?;
+    }
+    Ok(())
+}
+
+/// An excerpt as a fenced `text` block, after a line naming its file.
+/// Log text cannot end the block: control characters and escape
+/// sequences are gone, and the fence is longer than any run of
+/// backticks inside it.
+pub fn excerpt_block<W: Write>(out: &mut W, file: &str, e: &Excerpt) -> io::Result<()> {
+    let lines = plain_lines(&e.lines, true);
+    let run = lines
+        .iter()
+        .flat_map(|l| l.text.split(|c| c != '`'))
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    let fence = "`".repeat(run.max(2) + 1);
+    let from = if e.from_file {
+        "Log lines of"
+    } else {
+        "Error lines kept from (in an archive, without the lines before them)"
+    };
+    writeln!(out, "{from} {}:\n", code(file))?;
+    writeln!(out, "{fence}text")?;
+    for l in &lines {
+        writeln!(out, "{}", l.text)?;
+    }
+    writeln!(out, "{fence}\n")
 }
 
 /// The failures of one session grouped by cause (the fleet's normalised
@@ -483,12 +543,29 @@ pub fn fleet<W: Write>(
         answers(a, o, out)?;
         writeln!(out, "## Sessions\n")?;
         fleet_overview(sessions, o, out)?;
+        // Excerpts for the first few failed items of the worst sessions.
+        let mut excerpts = excerpt_items(o);
         for (s, failed) in failing.iter().take(rows(o)) {
             writeln!(out, "## {}: {} failed item(s)\n", code(&s.id), failed.len())?;
             let lines = failed.iter().take(rows(o)).map(|it| ItemLine::new(s, it));
             let cols = [ITEMS_SHOWN[0], ITEMS_SHOWN[1], ITEMS_SHOWN[3]];
             crate::shown::markdown(out, lines, &cols)?;
             more(out, failed.len(), rows(o), "items.csv")?;
+            for it in failed.iter().take(rows(o)) {
+                let Some((file, e)) = it
+                    .log
+                    .as_deref()
+                    .and_then(|l| Some((&l.file, l.excerpt.as_ref()?)))
+                else {
+                    continue;
+                };
+                if excerpts == 0 {
+                    break;
+                }
+                excerpts -= 1;
+                writeln!(out, "**{} {}**\n", m(&it.queue), item_label(it))?;
+                excerpt_block(out, file, e)?;
+            }
         }
         if failing.len() > rows(o) {
             writeln!(
@@ -499,4 +576,57 @@ pub fn fleet<W: Write>(
         }
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xferlens_replay::{EntryKind, ExcerptLine};
+
+    fn line(n: u64, kind: EntryKind, text: &str) -> ExcerptLine {
+        ExcerptLine {
+            line: n,
+            kind,
+            module: Some("Mysql".into()),
+            indent: 1,
+            text: text.to_owned(),
+            gap_before: n == 9,
+        }
+    }
+
+    #[test]
+    fn an_excerpt_block_cannot_be_broken_by_its_text() {
+        let e = Excerpt {
+            lines: vec![
+                line(4, EntryKind::Out, "```` close?\n```"),
+                line(
+                    5,
+                    EntryKind::Warn,
+                    "\u{1b}[31mred\u{1b}]0;title\u{7} </pre><script>x</script>",
+                ),
+                line(9, EntryKind::Error, "disk full"),
+            ],
+            from_file: true,
+        };
+        let mut out = Vec::new();
+        excerpt_block(&mut out, "item-`x`", &e).unwrap();
+        let md = String::from_utf8(out).unwrap();
+        assert!(
+            md.starts_with("Log lines of `item-'x'`:\n\n`````text\n"),
+            "{md}"
+        );
+        let body: Vec<&str> = md.lines().skip(3).take_while(|l| *l != "`````").collect();
+        assert_eq!(
+            body,
+            [
+                "   4  Mysql        ```` close?",
+                "                   ```",
+                "   5  Mysql        red </pre><script>x</script>",
+                "   …",
+                "   9  Mysql        disk full",
+            ]
+        );
+        assert!(md.ends_with("`````\n\n"));
+        assert!(!md.contains('\u{1b}') && !md.contains('\u{7}'));
+    }
 }

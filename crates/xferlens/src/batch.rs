@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
-use xferlens_replay::{ItemStatus, Session};
+use xferlens_replay::{fill_excerpts, ItemStatus, Session};
 use xferlens_report::csv::CsvOut;
 use xferlens_report::rows::{ItemRow, SessionRow, ITEM_COLUMNS, SESSION_COLUMNS};
 use xferlens_report::{html, markdown};
@@ -34,6 +34,11 @@ use crate::output::{check_not_input, Output};
 use crate::tables::{Layout, TableOut};
 use crate::{Ctx, Outcome};
 use xferlens_report::DiagnosticCounts;
+
+/// Failed items per session whose log excerpt batch keeps for its
+/// reports (report.md shows the first few, report.html those of the
+/// worst sessions).
+const EXCERPT_ITEMS: usize = 3;
 
 /// Sessions loaded at once; bounds memory and keeps output order stable.
 const CHUNK: usize = 64;
@@ -213,8 +218,10 @@ fn produce(
 ) -> Result<()> {
     // Sessions the filters leave out are skipped; items they leave out
     // are dropped before anything is counted.
+    // The excerpts of report.md and report.html are read here, on the
+    // workers, before the session is slimmed (a few failed items each).
     let o = ctx.document();
-    let rendered = |r: Result<Session>| -> Option<Result<Rendered>> {
+    let rendered = |r: Result<Session>, dir: Option<&Path>| -> Option<Result<Rendered>> {
         let mut s = match r {
             Ok(s) => s,
             Err(e) => return Some(Err(e)),
@@ -224,15 +231,26 @@ fn produce(
         }
         xferlens_report::add_pending_restores(&mut s);
         filters.apply_items(&mut s);
+        fill_excerpts(
+            &mut s,
+            dir,
+            &[ItemStatus::Failed],
+            EXCERPT_ITEMS,
+            &ctx.read.parse,
+        );
         Some(render(s, layout, &o))
     };
     let load_chunk = |chunk: &[Source]| -> Vec<Result<Rendered>> {
         let v: Vec<Vec<Result<Rendered>>> = chunk
             .par_iter()
             .map(|src| {
+                let dir = match src {
+                    Source::Dir(d) => Some(d.as_path()),
+                    _ => None,
+                };
                 let r = load(src, None, &ctx.read)
                     .into_iter()
-                    .filter_map(rendered)
+                    .filter_map(|r| rendered(r, dir))
                     .collect();
                 bar.inc(1);
                 r
@@ -251,7 +269,7 @@ fn produce(
             let mut failed = None;
             load_each(&sources[i], None, &ctx.read, &mut |r| {
                 if failed.is_none() {
-                    if let Some(r) = rendered(r) {
+                    if let Some(r) = rendered(r, None) {
                         failed = out.emit(ctx, bar, r).err();
                     }
                 }

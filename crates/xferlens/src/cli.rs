@@ -32,8 +32,9 @@ Examples:
 /// (a copy of /var/cpanel/transfer_sessions), a master or item log, a .gz
 /// file, a .tar/.tar.gz/.tgz archive of session directories (read as a
 /// stream, never extracted), a saved WHM API fetch_transfer_session_log
-/// response, or - for standard input. With no PATH,
-/// /var/cpanel/transfer_sessions is read when it exists.
+/// response, or - for standard input. With no PATH, what is piped or
+/// redirected in is read, else /var/cpanel/transfer_sessions when it
+/// exists.
 #[derive(Parser, Debug)]
 #[command(name = "xferlens", version, after_help = format!("{EXAMPLES}\n\n{EXIT_CODES}"))]
 pub struct Cli {
@@ -220,7 +221,7 @@ pub enum Command {
     /// The full report: Markdown for tickets, self-contained HTML, or JSON
     /// (the whole session model, schema in docs/SCHEMA.md).
     #[command(
-        after_help = "Examples:\n  xferlens report --format md <dir> | pbcopy\n  xferlens report --format html -o report.html <dir>"
+        after_help = "Examples:\n  xferlens report --format md <dir> | pbcopy\n  xferlens report --format html -o report.html <dir>\n  xferlens report --format html --logs -o report.html <dir>"
     )]
     Report {
         #[arg(value_name = "PATH")]
@@ -234,6 +235,12 @@ pub enum Command {
         /// its long lists cut to the top rows with "and N more".
         #[arg(long)]
         full: bool,
+        /// HTML: also embed each failed or warned item's whole log (the
+        /// first 10 of each, 2,000 lines each), module by module, folded. By
+        /// default the page carries each item's few lines around its
+        /// failure only.
+        #[arg(long)]
+        logs: bool,
         /// Write to FILE instead of standard output.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
@@ -363,8 +370,9 @@ pub struct LogArgs {
     /// Prefix each line with its file and line number.
     #[arg(short = 'n', long)]
     pub line_number: bool,
-    /// Only lines whose message matches this regular expression (Rust
-    /// regex syntax).
+    /// Only lines whose message text matches this regular expression
+    /// (Rust regex syntax; the marks xferlens adds, such as `stderr:` or
+    /// a module's `ok`/`FAILED`, are not part of the message).
     #[arg(short = 'e', long, value_name = "PATTERN")]
     pub grep: Option<String>,
     /// With --grep: match case-insensitively.

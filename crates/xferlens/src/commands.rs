@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use rayon::prelude::*;
-use xferlens_replay::{ItemStatus, Session};
+use xferlens_replay::{fill_excerpts, fill_whole_logs, ItemStatus, Session};
 use xferlens_report::escape::terminal as t;
 use xferlens_report::style::Style;
 use xferlens_report::{accounts, html, json, markdown, modules, rows, terminal, DiagnosticCounts};
@@ -26,6 +26,9 @@ pub struct Loaded {
     pub errors: Vec<String>,
     /// The sources the sessions came from (to keep outputs off them).
     pub sources: Vec<Source>,
+    /// For each session, the directory it was read from (`None`: a file,
+    /// an archive or stdin), where its item logs can be read again.
+    pub dirs: Vec<Option<PathBuf>>,
 }
 
 /// The paths to read: the given ones, else the default root when it
@@ -34,12 +37,31 @@ pub fn paths_or_default(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     if !paths.is_empty() {
         return Ok(paths.to_vec());
     }
+    if stdin_is_piped() {
+        // `cat master.log | xferlens summary`, as jq and rg read it.
+        return Ok(vec![PathBuf::from("-")]);
+    }
     let root = Path::new(DEFAULT_ROOT);
     if root.is_dir() {
         Ok(vec![root.to_owned()])
     } else {
         anyhow::bail!("no PATH given and {DEFAULT_ROOT} does not exist; try `xferlens --help`")
     }
+}
+
+/// Whether standard input is a file, a pipe or a socket (not a terminal,
+/// and not a device such as /dev/null): what was piped or redirected in.
+fn stdin_is_piped() -> bool {
+    // SAFETY: fstat fills a plain struct for descriptor 0; it is read
+    // only on success.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(libc::STDIN_FILENO, &mut st) } != 0 {
+        return false;
+    }
+    matches!(
+        st.st_mode & libc::S_IFMT,
+        libc::S_IFREG | libc::S_IFIFO | libc::S_IFSOCK
+    )
 }
 
 /// Prints an input error the way every command does.
@@ -69,17 +91,25 @@ pub fn load_all(ctx: &Ctx, paths: &[PathBuf]) -> Result<Loaded> {
     let mut out = Loaded {
         sessions: Vec::new(),
         errors: errs.iter().map(|e| format!("{e:#}")).collect(),
-        sources,
+        dirs: Vec::new(),
+        sources: Vec::new(),
     };
-    for r in loaded.into_iter().flatten() {
-        match r {
-            Ok(s) => {
-                out.errors.extend(damage(&s));
-                out.sessions.push(s);
+    for (src, r) in sources.iter().zip(loaded) {
+        for r in r {
+            match r {
+                Ok(s) => {
+                    out.errors.extend(damage(&s));
+                    out.sessions.push(s);
+                    out.dirs.push(match src {
+                        Source::Dir(d) => Some(d.clone()),
+                        _ => None,
+                    });
+                }
+                Err(e) => out.errors.push(format!("{e:#}")),
             }
-            Err(e) => out.errors.push(format!("{e:#}")),
         }
     }
+    out.sources = sources;
     print_diagnostics(&out.sessions, ctx);
     Ok(out)
 }
@@ -319,23 +349,65 @@ pub fn modules(
     Ok(outcome(&l))
 }
 
+/// What `report` is asked for, besides its inputs and filters.
+pub struct ReportArgs {
+    /// The format.
+    pub format: ReportFormat,
+    /// Every row of every list (Markdown).
+    pub full: bool,
+    /// Embed whole item logs (HTML).
+    pub logs: bool,
+}
+
+/// Failed items, and warned items, per session whose log excerpt a
+/// report gets (their item logs are re-read).
+pub const EXCERPT_ITEMS: usize = 30;
+/// Failed items, and warned items, per session whose whole log
+/// `report --logs` embeds.
+pub const LOGS_ITEMS: usize = 10;
+/// Lines of each whole log `report --logs` embeds.
+pub const LOGS_LINES: usize = 2000;
+
+/// `xferlens report`: loads, filters, fills what the report shows of the
+/// logs, and renders one Markdown, HTML or JSON report.
 pub fn report(
     ctx: &Ctx,
     paths: &[PathBuf],
     filters: &Filters,
-    format: ReportFormat,
-    full: bool,
+    r: ReportArgs,
     output: Option<&Path>,
 ) -> Result<Outcome> {
     filters.validate()?;
+    if r.logs && r.format != ReportFormat::Html {
+        anyhow::bail!("--logs embeds logs in the HTML report: use it with --format html");
+    }
     let mut l = load_all(ctx, paths)?;
-    filters.apply(&mut l.sessions);
+    let mut pairs: Vec<(Session, Option<PathBuf>)> = std::mem::take(&mut l.sessions)
+        .into_iter()
+        .zip(std::mem::take(&mut l.dirs))
+        .filter(|(s, _)| filters.session_ok(s))
+        .collect();
+    if r.format != ReportFormat::Json {
+        // The renderers never read logs: what they show of them is read here.
+        let opts = &ctx.read.parse;
+        pairs.par_iter_mut().for_each(|(s, dir)| {
+            filters.apply_items(s);
+            let statuses = [ItemStatus::Failed, ItemStatus::Warning];
+            fill_excerpts(s, dir.as_deref(), &statuses, EXCERPT_ITEMS, opts);
+            if let (true, Some(d)) = (r.logs, dir.as_deref()) {
+                fill_whole_logs(s, d, LOGS_ITEMS, LOGS_LINES, opts);
+            }
+        });
+    } else {
+        pairs.iter_mut().for_each(|(s, _)| filters.apply_items(s));
+    }
+    l.sessions = pairs.into_iter().map(|(s, _)| s).collect();
     let mut out = open_output(output, &l, true)?;
     let o = xferlens_report::Options {
-        full,
+        full: r.full,
         ..ctx.document()
     };
-    match format {
+    match r.format {
         ReportFormat::Md => markdown::report(&l.sessions, &o, &mut out)?,
         ReportFormat::Html => html::report(&l.sessions, &o, &mut out)?,
         ReportFormat::Json => json::report(&l.sessions, &mut out)?,

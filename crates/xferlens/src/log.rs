@@ -67,6 +67,8 @@ struct Printer {
     layout: TextLayout,
     relative: bool,
     module: Option<String>,
+    /// `--account`, for the master log's item lines.
+    account: Option<String>,
     level: Level,
     since: Option<i64>,
     until: Option<i64>,
@@ -214,6 +216,7 @@ impl Printer {
             layout: self.layout.clone(),
             relative: self.relative,
             module: self.module.clone(),
+            account: self.account.clone(),
             level: self.level,
             since: self.since,
             until: self.until,
@@ -246,6 +249,13 @@ impl Printer {
 
     /// Whether a line passes every filter but the search.
     fn passes(&self, e: &LogEntry<'_>, time: Option<i64>) -> bool {
+        // A master-log line about an item is shown for a chosen account
+        // only (lines about the session itself always are).
+        if let (Some(g), Some(item)) = (&self.account, e.item) {
+            if !glob(g, item) && !e.local_item.is_some_and(|l| glob(g, l)) {
+                return false;
+            }
+        }
         if !self.all && self.format == LogFormat::Text && !e.shown() {
             return false;
         }
@@ -284,6 +294,9 @@ impl Printer {
         let mut layout = self.layout.clone();
         if self.relative {
             layout.relative_to = st.first_time;
+        }
+        if e.time.is_none() {
+            layout.inherited_time = st.last_time;
         }
         self.buf.clear();
         text_line(e, &src, &layout, &mut self.buf);
@@ -380,6 +393,9 @@ struct Open {
     literal: Option<(Vec<u8>, bool)>,
     /// The number of the next line to read.
     next_line: u64,
+    /// The last slice ended inside a line over the cap: what follows up
+    /// to its end is dropped.
+    skip_rest_of_line: bool,
 }
 
 /// Whether a pattern can be searched for in a log's text with its JSON
@@ -388,10 +404,21 @@ struct Open {
 /// (anchors and word boundaries at a message's ends, newlines between
 /// message lines, flags).
 fn searchable_in_bulk(pattern: &str) -> bool {
-    const UNSAFE: [&str; 14] = [
-        "^", "$", "\\b", "\\B", "\\A", "\\z", "\\s", "\\W", "\\D", "\\n", "[^", "(?", "\\p", "\\P",
-    ];
-    !UNSAFE.iter().any(|u| pattern.contains(u))
+    // What could see a message's ends or the newlines between its
+    // strings: anchors, flags, negated and POSIX classes.
+    const UNSAFE: [&str; 5] = ["^", "$", "[^", "(?", "[[:"];
+    if UNSAFE.iter().any(|u| pattern.contains(u)) {
+        return false;
+    }
+    // Escapes: only escaped punctuation, digits and word characters
+    // (none of which is a newline).
+    let b = pattern.as_bytes();
+    (0..b.len()).all(|i| {
+        b[i] != b'\\'
+            || b[..i].iter().rev().take_while(|&&c| c == b'\\').count() % 2 == 1
+            || b.get(i + 1)
+                .is_some_and(|&c| c.is_ascii_punctuation() || c == b'd' || c == b'w')
+    })
 }
 
 /// The lines of `chunk` (starting at line `first`) whose decoded text
@@ -431,7 +458,9 @@ fn lines_matching(text: &[u8], starts: &[usize], first: u64, re: &regex::bytes::
 /// case: such a pattern can be searched in the raw text of a slice whose
 /// escapes decode to none of them ([`escapes_matter`]).
 fn plain_literal(pattern: &str, ignore_case: bool) -> Option<Vec<u8>> {
-    let plain = !pattern.is_empty()
+    // Case folding reaches beyond ASCII (K matches the Kelvin sign).
+    let plain = !ignore_case
+        && !pattern.is_empty()
         && pattern
             .bytes()
             .all(|b| b.is_ascii() && !b.is_ascii_control() && !br".^$*+?()[]{}|\".contains(&b));
@@ -486,6 +515,7 @@ fn escapes_matter(chunk: &[u8], chars: &[u8], ignore_case: bool) -> bool {
 
 /// Runs `xferlens log`.
 pub fn run(ctx: &Ctx, a: &LogArgs) -> Result<Outcome> {
+    QUIET.store(ctx.global.quiet, std::sync::atomic::Ordering::Relaxed);
     let paths = paths_or_default(&a.paths)?;
     let (sources, errs) = discover(&paths);
     let mut outcome = Outcome {
@@ -504,7 +534,21 @@ pub fn run(ctx: &Ctx, a: &LogArgs) -> Result<Outcome> {
                 .case_insensitive(a.ignore_case)
                 .size_limit(1 << 24)
                 .build()
-                .with_context(|| format!("--grep {p}: not a valid pattern"))
+                .map_err(|e| {
+                    // The parser's last line says what is wrong.
+                    let why = e.to_string();
+                    let why = why
+                        .lines()
+                        .rev()
+                        .find(|l| !l.trim().is_empty())
+                        .unwrap_or("")
+                        .trim()
+                        .to_owned();
+                    anyhow::anyhow!(
+                        "--grep {p}: not a valid pattern ({})",
+                        why.trim_start_matches("error: ")
+                    )
+                })
         })
         .transpose()?;
     let text = a.format == LogFormat::Text;
@@ -527,6 +571,7 @@ pub fn run(ctx: &Ctx, a: &LogArgs) -> Result<Outcome> {
             relative_to: None,
             modules: !a.master,
             line_numbers: a.line_number,
+            inherited_time: None,
             width: if a.output.is_none() {
                 crate::terminal_width()
             } else {
@@ -535,6 +580,7 @@ pub fn run(ctx: &Ctx, a: &LogArgs) -> Result<Outcome> {
         },
         relative: a.relative,
         module: a.module.clone(),
+        account: a.account.clone(),
         level: match a.level {
             None => Level::Info,
             Some(LogLevel::Warn) => Level::Warning,
@@ -568,6 +614,14 @@ pub fn run(ctx: &Ctx, a: &LogArgs) -> Result<Outcome> {
             break;
         }
         let r = match src {
+            Source::Dir(d) if a.account.is_some() && !a.master && targets(ctx, d, a).is_empty() => {
+                note(&format!(
+                    "{}: --account {} matched no account",
+                    d.display(),
+                    a.account.as_deref().unwrap_or("")
+                ));
+                Ok(())
+            }
             Source::Dir(d) if a.grep.is_some() && !a.follow => {
                 search_dir(ctx, d, a, &printer, &opts).map_err(anyhow::Error::from)
             }
@@ -613,6 +667,23 @@ pub fn run(ctx: &Ctx, a: &LogArgs) -> Result<Outcome> {
     Ok(outcome)
 }
 
+/// Set by `--quiet`: no notes on standard error.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A note on standard error about a file not shown or shown in part.
+fn note(msg: &str) {
+    static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    if QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    // Once each (a followed session is listed again at every poll).
+    let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
+    if said.len() < 1000 && !said.iter().any(|m| m == msg) {
+        said.push(msg.to_owned());
+        eprintln!("xferlens: {}", xferlens_report::escape::terminal(msg));
+    }
+}
+
 /// Files at most this large are searched beside others, their lines
 /// kept in memory until their turn; a larger one is streamed alone.
 const SEARCH_IN_MEMORY_MAX: u64 = 64 << 20;
@@ -631,22 +702,38 @@ fn search_dir(
 ) -> io::Result<()> {
     use rayon::prelude::*;
     let all = targets(ctx, dir, a);
-    let window = rayon::current_num_threads().max(1) * 4;
-    for group in all.chunks(window) {
+    let size = |t: &Target| {
+        locate(t)
+            .and_then(|n| fs::symlink_metadata(t.dir.join(n)).ok())
+            .map_or(0, |m| m.len())
+    };
+    let sizes: Vec<u64> = all.iter().map(size).collect();
+    let big = |i: usize| sizes[i] > SEARCH_IN_MEMORY_MAX;
+    // Windows of files of at most SEARCH_IN_MEMORY_MAX bytes in all (and
+    // 256 files): few waits for the slowest file, bounded memory.
+    let mut windows: Vec<std::ops::Range<usize>> = Vec::new();
+    let (mut from, mut bytes) = (0, 0);
+    for (i, &n) in sizes.iter().enumerate() {
+        if i > from && (bytes + n > SEARCH_IN_MEMORY_MAX || i - from >= 256) {
+            windows.push(from..i);
+            (from, bytes) = (i, 0);
+        }
+        bytes += n;
+    }
+    windows.push(from..all.len());
+    for w in windows {
         if stdout_closed() {
             break;
         }
-        let big = |t: &Target| {
-            locate(t)
-                .and_then(|n| fs::symlink_metadata(t.dir.join(n)).ok())
-                .is_some_and(|m| m.len() > SEARCH_IN_MEMORY_MAX)
-        };
+        let first = w.start;
+        let group = &all[w];
         let forks: Vec<Printer> = group.iter().map(|_| printer.borrow().fork()).collect();
         let done: Vec<Option<Searched>> = group
             .par_iter()
             .zip(forks)
-            .map(|(t, fork)| {
-                if big(t) {
+            .enumerate()
+            .map(|(i, (t, fork))| {
+                if big(first + i) {
                     return None;
                 }
                 let p = Rc::new(RefCell::new(fork));
@@ -724,11 +811,18 @@ fn targets(ctx: &Ctx, dir: &Path, a: &LogArgs) -> Vec<Target> {
                 if !chosen(a, q, &names) {
                     continue;
                 }
-                let file = it
-                    .logfile
-                    .clone()
-                    .filter(|f| safe_file_name(f))
-                    .unwrap_or_else(|| default_log_name(q, ty, name));
+                let plain = default_log_name(q, ty, name);
+                let file = match &it.logfile {
+                    Some(f) if safe_file_name(f) => f.clone(),
+                    Some(f) => {
+                        note(&format!(
+                            "{}: the master names `{f}` as the log of {q} {name}: not a file name inside the session; reading {plain}",
+                            dir.display()
+                        ));
+                        plain
+                    }
+                    None => plain,
+                };
                 out.push(mk(q, ty, name, file));
             }
         }
@@ -766,14 +860,49 @@ fn listing(dir: &Path) -> Vec<String> {
     };
     let mut names: Vec<String> = rd
         .flatten()
-        .filter_map(|e| match classify(&e.file_name().to_string_lossy()) {
-            FileRole::ItemLog { name, .. } => Some(name),
-            _ => None,
+        .filter_map(|e| {
+            let raw = e.file_name().to_string_lossy().into_owned();
+            match classify(&raw) {
+                FileRole::ItemLog { name, .. } => Some(name),
+                _ => {
+                    if raw.trim_start_matches('.').starts_with("item-") {
+                        note(&format!(
+                            "{}: an item log name with control characters; not read",
+                            dir.join(&raw).display()
+                        ));
+                    }
+                    None
+                }
+            }
         })
         .collect();
     names.sort();
     names.dedup();
     names
+}
+
+/// Why a target's file is there but not read (a symlink, a FIFO, a
+/// directory: nothing but a regular file is opened in a session).
+fn irregular(t: &Target) -> Option<String> {
+    [
+        t.name.clone(),
+        format!(".{}", t.name),
+        format!("{}.gz", t.name),
+    ]
+    .into_iter()
+    .find_map(|n| {
+        let m = fs::symlink_metadata(t.dir.join(&n)).ok()?;
+        let what = if m.file_type().is_symlink() {
+            "a symbolic link"
+        } else if m.is_dir() {
+            "a directory"
+        } else if m.is_file() {
+            return None;
+        } else {
+            "not a regular file (a FIFO, socket or device)"
+        };
+        Some(format!("{}: {what}; not read", t.dir.join(n).display()))
+    })
 }
 
 /// The file a target is under now: its completed name, its active dot
@@ -803,8 +932,15 @@ fn start(target: Target, printer: &Rc<RefCell<Printer>>, a: &LogArgs) -> Open {
     let master = target.queue.is_empty();
     let view = LogView::new(master, f);
     let pr = printer.borrow();
+    // A master log is small and worded by xferlens; a context counts
+    // shown lines, which only a full reading knows: both are read line
+    // by line.
     let bulk = match (&pr.grep, a.grep.as_deref()) {
-        (Some(_), Some(pattern)) if searchable_in_bulk(pattern) => pr.bulk.clone(),
+        (Some(_), Some(pattern))
+            if searchable_in_bulk(pattern) && !master && pr.before == 0 && pr.after == 0 =>
+        {
+            pr.bulk.clone()
+        }
         _ => None,
     };
     let widen = |n: usize| if n > 0 { n * 4 + 8 } else { 0 };
@@ -822,6 +958,7 @@ fn start(target: Target, printer: &Rc<RefCell<Printer>>, a: &LogArgs) -> Open {
         rows,
         literal,
         next_line: 1,
+        skip_rest_of_line: false,
         target,
         file_name: String::new(),
         offset: 0,
@@ -859,21 +996,40 @@ impl Open {
             }
             _ => SCRATCH.with_borrow_mut(|s| candidates(bytes, first, re, s)),
         };
+        if self.view.pending() {
+            // A message continued from the last slice ends in this one.
+            want.push(first);
+        }
         let (before, after) = self.context;
         let mut around: Vec<u64> = Vec::new();
+        let line_at = |n: u64| {
+            let i = (n - first) as usize;
+            &bytes[raw[i]..raw.get(i + 1).copied().unwrap_or(bytes.len())]
+        };
         for &l in &want {
             around.extend(l.saturating_sub(before as u64).max(first)..l);
             around.extend(l + 1..=l + after as u64);
         }
         want.extend(around);
-        want.extend(xferlens_replay::structural_lines(bytes, first, self.rows));
+        want.extend(xferlens_replay::structural_lines(
+            bytes, &raw, first, self.rows,
+        ));
+        // The time a line without one takes is the last one before it:
+        // the nearest earlier line that may carry a time is read too.
+        let timed: Vec<u64> = want
+            .iter()
+            .filter(|&&l| l >= first && l < first + count && !contains(line_at(l), b"\"time\""))
+            .filter_map(|&l| {
+                (first.max(l.saturating_sub(1000))..l)
+                    .rev()
+                    .find(|&n| contains(line_at(n), b"\"time\""))
+            })
+            .collect();
+        want.extend(timed);
         want.sort_unstable();
         want.dedup();
-        let line_of = |n: u64| -> &[u8] {
-            let i = (n - first) as usize;
-            let end = raw.get(i + 1).map_or(bytes.len(), |&e| e - 1);
-            &bytes[raw[i]..end.max(raw[i])]
-        };
+        // A line with its line end: one without is a cut last line.
+        let line_of = line_at;
         let mut next = first;
         // Until a line has given the log's first time, every line is read.
         while next < first + count && self.view.first_time().is_none() {
@@ -887,6 +1043,11 @@ impl Open {
         }
         self.next_line = first + count;
     }
+}
+
+/// Whether `needle` occurs in `hay`.
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    memchr::memmem::find(hay, needle).is_some()
 }
 
 /// Line count of a slice (a last line without its end counts).
@@ -903,6 +1064,21 @@ fn read_more(o: &mut Open, opts: &ParseOptions, follow: bool) {
         return;
     }
     let Some(name) = locate(&o.target) else {
+        // No log (yet): a live session may still write it; an ended one
+        // never will (a worker that died, an item never started).
+        if !follow || session_ended(&o.target.dir) {
+            o.view.finish();
+            o.done = true;
+            if o.file_name.is_empty() {
+                match irregular(&o.target) {
+                    Some(why) => note(&why),
+                    None => note(&format!(
+                        "{}: no log file",
+                        o.target.dir.join(&o.target.name).display()
+                    )),
+                }
+            }
+        }
         return;
     };
     let active = name.starts_with('.');
@@ -919,6 +1095,18 @@ fn read_more(o: &mut Open, opts: &ParseOptions, follow: bool) {
         return;
     };
     use std::io::Seek;
+    if f.metadata().is_ok_and(|m| m.len() < o.offset) {
+        // Truncated and written anew (as `tail -F` sees it): from the top.
+        note(&format!(
+            "{}: truncated; reading it from its start",
+            path.display()
+        ));
+        o.offset = 0;
+        o.carry.clear();
+        o.next_line = 1;
+        o.skip_rest_of_line = false;
+        o.view.restart();
+    }
     if f.seek(io::SeekFrom::Start(o.offset)).is_err() {
         return;
     }
@@ -937,14 +1125,28 @@ fn read_more(o: &mut Open, opts: &ParseOptions, follow: bool) {
             return false;
         }
         o.offset += n as u64;
-        let data = &buf[..tail + n];
+        let mut data = &buf[..tail + n];
+        if o.skip_rest_of_line {
+            // The rest of a line over the cap: dropped up to its end.
+            match memchr::memchr(b'\n', data) {
+                None => continue,
+                Some(i) => {
+                    data = &data[i + 1..];
+                    o.skip_rest_of_line = false;
+                }
+            }
+        }
         match memchr::memrchr(b'\n', data) {
             Some(end) => {
                 o.slice(&data[..=end], opts);
                 o.carry.extend_from_slice(&data[end + 1..]);
             }
-            // A line over the cap: shown as cut, never held whole.
-            None if data.len() > opts.max_line_len => o.slice(data, opts),
+            // A line over the cap: shown as cut (one line), never held
+            // whole.
+            None if data.len() > opts.max_line_len => {
+                o.slice(data, opts);
+                o.skip_rest_of_line = true;
+            }
             None => o.carry.extend_from_slice(data),
         }
         if stdout_closed() {
@@ -1057,6 +1259,9 @@ fn show_stream<R: Read>(
     o.view
         .read(&display, r, opts)
         .with_context(|| format!("{display}: cannot read"))?;
+    if o.view.lines == 0 {
+        anyhow::bail!("{display}: not a transfer session log: no line in it");
+    }
     Ok(())
 }
 

@@ -105,6 +105,15 @@ fn man_pages(dir: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes `bytes` to standard output, where a reader that went away
+/// (`xferlens man | head`) is not an error.
+fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = output::Output::stdout(false);
+    out.write_all(bytes)?;
+    out.finish()
+}
+
 /// The current time in Unix seconds, or `XFERLENS_NOW` when set (pins
 /// "now" for tests and reproducible output; see the README).
 pub fn now() -> Option<i64> {
@@ -210,6 +219,7 @@ fn tune_allocator() {
 }
 
 fn main() -> ExitCode {
+    output::clean_up_on_signals();
     tune_allocator();
     let code = real_main();
     report_peak_rss();
@@ -294,7 +304,11 @@ fn run(cli: Cli, ctx: &Ctx) -> anyhow::Result<Outcome> {
             format,
             output,
             full,
-        } => commands::report(ctx, &paths, &filters, format, full, output.as_deref()),
+            logs,
+        } => {
+            let r = commands::ReportArgs { format, full, logs };
+            commands::report(ctx, &paths, &filters, r, output.as_deref())
+        }
         Command::Check { paths } => commands::check(ctx, &paths),
         Command::Log(args) => log::run(ctx, &args),
         Command::Batch {
@@ -332,13 +346,18 @@ fn run(cli: Cli, ctx: &Ctx) -> anyhow::Result<Outcome> {
             batch::run(ctx, &roots, &filters, &o)
         }
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "xferlens", &mut io::stdout());
+            // Rendered first, then written where a closed pipe is no error.
+            let mut text = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "xferlens", &mut text);
+            write_stdout(&text)?;
             Ok(Outcome::default())
         }
         Command::Man { dir: None } => {
             // The same page as --dir writes (no `help` page to cite).
             let cmd = Cli::command().disable_help_subcommand(true);
-            clap_mangen::Man::new(cmd).render(&mut io::stdout())?;
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cmd).render(&mut page)?;
+            write_stdout(&page)?;
             Ok(Outcome::default())
         }
         Command::Man { dir: Some(dir) } => {

@@ -141,6 +141,65 @@ impl Drop for Pending {
         if !self.committed {
             let _ = fs::remove_file(&self.tmp);
         }
+        unregister(&self.tmp);
+    }
+}
+
+/// Temporary files not yet renamed into place: what a signal removes.
+static TEMPORARIES: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn temporaries() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    TEMPORARIES.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn unregister(tmp: &Path) {
+    let mut t = temporaries();
+    if let Some(i) = t.iter().position(|p| p == tmp) {
+        t.swap_remove(i);
+    }
+}
+
+/// The signals after which xferlens removes its temporary files, then
+/// dies of the signal as it would have (docs/RELIABILITY.md).
+const CLEANUP_SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+
+/// Makes SIGINT, SIGTERM and SIGHUP remove the temporary files of
+/// unfinished outputs before the process ends (older outputs stay as
+/// they were: a file is only ever renamed into place when complete).
+/// Called first in `main`, before any thread starts: the signals are
+/// blocked in every thread, and one thread waits for them.
+pub fn clean_up_on_signals() {
+    // SAFETY: sigset_t is plain data, initialised by sigemptyset before
+    // use; pthread_sigmask only changes this thread's mask (inherited by
+    // the threads started later).
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for s in CLEANUP_SIGNALS {
+            libc::sigaddset(&mut set, s);
+        }
+        if libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
+            return;
+        }
+        let started = std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                let mut sig: libc::c_int = 0;
+                // SAFETY: waits on the set built above.
+                if libc::sigwait(&set, &mut sig) != 0 {
+                    return;
+                }
+                for tmp in temporaries().drain(..) {
+                    let _ = fs::remove_file(tmp);
+                }
+                // Die of the signal, as without this thread.
+                libc::signal(sig, libc::SIG_DFL);
+                libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+                libc::raise(sig);
+            });
+        if started.is_err() {
+            libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        }
     }
 }
 
@@ -188,6 +247,7 @@ impl Output {
             .mode(0o644)
             .open(&tmp)
             .with_context(|| format!("{}: cannot create", path.display()))?;
+        temporaries().push(tmp.clone());
         Ok(Output {
             w: BufWriter::with_capacity(256 << 10, Dest::File(f)),
             name: path.display().to_string(),
@@ -278,6 +338,32 @@ fn absolute(p: &Path) -> Option<PathBuf> {
     Some(absolute(parent)?.join(p.file_name()?))
 }
 
+/// Refuses an output that is the file standard input reads (`events -o
+/// m.log - < m.log` would empty it before reading it): same device and
+/// inode.
+fn stdin_is_not(outs: &[(&Path, PathBuf)]) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: fstat fills a plain struct for descriptor 0; it is read only
+    // on success.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(libc::STDIN_FILENO, &mut st) } != 0
+        || (st.st_mode & libc::S_IFMT) != libc::S_IFREG
+    {
+        return Ok(());
+    }
+    for (out, abs) in outs {
+        if let Ok(m) = fs::metadata(abs) {
+            if m.dev() == st.st_dev as u64 && m.ino() == st.st_ino as u64 {
+                bail!(
+                    "{}: refusing to write output over an input (standard input reads it); choose another path",
+                    out.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Refuses an output path that is an input or lies inside an input
 /// session directory (`report -o DIR/master.log DIR` would empty the log
 /// it is about to read). Each input is resolved once, however many outputs
@@ -298,7 +384,10 @@ pub fn check_not_input(outs: &[&Path], sources: &[Source]) -> Result<()> {
         let (p, is_dir) = match s {
             Source::Dir(d) => (d, true),
             Source::File(f) => (f, false),
-            Source::Stdin => continue,
+            Source::Stdin => {
+                stdin_is_not(&outs)?;
+                continue;
+            }
         };
         let plain_name = p
             .file_name()

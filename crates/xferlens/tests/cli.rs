@@ -501,9 +501,14 @@ fn no_path_without_default_root_is_a_usage_error() {
     if std::path::Path::new("/var/cpanel/transfer_sessions").exists() {
         return;
     }
-    let (code, _, err) = run(&["summary"]);
-    assert_eq!(code, 2);
-    assert!(err.contains("no PATH given"));
+    // Nothing piped in either (a pipe, even empty, is read as input).
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("xferlens"))
+        .arg("summary")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no PATH given"));
 }
 
 #[test]
@@ -686,6 +691,9 @@ fn markdown_fits_a_github_comment_unless_full() {
     let (code, md, _) = run(&["report", "-q", "--format", "md", sess]);
     assert_eq!(code, 0);
     assert!(chars(&md) <= 65_536, "{} characters", chars(&md));
+    // Excerpts for the first few failed and warned items only.
+    let blocks = md.matches("```text\n").count();
+    assert!((2..=10).contains(&blocks), "{blocks} excerpts");
     assert!(md.contains("### Failure causes"), "grouped by cause");
     assert!(md.contains("… and "), "cut lists say so");
     assert!(
@@ -699,6 +707,10 @@ fn markdown_fits_a_github_comment_unless_full() {
     assert_no_empty_headers(&md);
     let (_, full, _) = run(&["report", "-q", "--full", "--format", "md", sess]);
     assert!(chars(&full) > 65_536, "--full lifts the cap");
+    assert!(
+        full.matches("```text\n").count() > blocks,
+        "--full shows every excerpt read"
+    );
     for key in failed {
         let item = key.rsplit('/').next().unwrap();
         assert!(
@@ -716,6 +728,17 @@ fn markdown_fits_a_github_comment_unless_full() {
     assert!(html.contains("class=\"f-failed\""), "filters");
     assert_links_resolve(&html);
     assert!(html.len() < 1_500_000, "{} bytes", html.len());
+    assert!(html.contains("<details class=\"log\"><summary>log lines"));
+    assert!(
+        !html.contains("<h3>Item logs"),
+        "whole logs only with --logs"
+    );
+    let (_, logs, _) = run(&["report", "-q", "--format", "html", "--logs", sess]);
+    assert!(
+        logs.contains("<h3>Item logs (20)</h3>"),
+        "10 failed, 10 warned"
+    );
+    assert!(logs.len() < html.len() + 2_000_000, "{} bytes", logs.len());
 
     // A fleet's batch report.md fits too, and says where the rest is.
     let fleet = dir.path().join("fleet");
@@ -923,4 +946,118 @@ fn an_item_log_without_its_name_or_its_master_is_read_as_an_item_log() {
     assert!(out.contains("started 2025-11-28T14:00:01Z"), "{out}");
     assert!(!out.contains("no times"), "{out}");
     assert!(!out.contains("unlisted"), "{out}");
+}
+
+#[test]
+fn reports_carry_the_log_lines_around_each_failure() {
+    let f = fixture("sessions/sourcefailurescopy20251128");
+    let f = f.to_str().unwrap();
+    let (code, md, err) = run(&["report", "--format", "md", f]);
+    assert_eq!(code, 0, "{err}");
+    // fjord003's restore failed in Homedir: its error lines, their module
+    // and the shown lines before them.
+    let at = md
+        .find("Log lines of `item-RESTORE_AccountRemoteRoot_fjord003`")
+        .unwrap();
+    let block = &md[at..];
+    let block = &block[..block.find("\n```\n").unwrap()];
+    assert!(block.contains("```text\n"), "{block}");
+    assert!(
+        block.contains("  34  Homedir      Homedir FAILED: Account restore failed"),
+        "{block}"
+    );
+    assert!(
+        block.contains("  32  Homedir      Extracting"),
+        "a line before: {block}"
+    );
+    assert!(
+        block.contains("  38             Failed: Account restore failed"),
+        "{block}"
+    );
+    let (_, html, _) = run(&["report", "--format", "html", f]);
+    assert_eq!(
+        html.matches("<details class=\"log\"><summary>log lines")
+            .count(),
+        3
+    );
+    assert!(html.contains("<span class=\"e\">  34  Homedir      Homedir FAILED"));
+    // --logs: each failed item's whole log, one folded section per module.
+    let (code, logs, err) = run(&["report", "--format", "html", "--logs", f]);
+    assert_eq!(code, 0, "{err}");
+    let at = logs.find("<h3>Item logs (3)</h3>").expect("the whole logs");
+    let rest = &logs[at..];
+    let item = rest.find("RESTORE Account fjord003</span>").unwrap();
+    let rest = &rest[item..];
+    let end = rest.find("</pre></details>\n</details>").unwrap();
+    let one = &rest[..end];
+    for m in ["Account", "Homedir"] {
+        assert!(one.contains(&format!("<summary>{m} <span")), "{m}: {one}");
+    }
+    assert!(one.contains("<details class=\"mod bad\"><summary>Homedir"));
+    assert!(!one.contains(" open"), "folded");
+    // Markdown and JSON take no --logs.
+    let (code, _, err) = run(&["report", "--format", "md", "--logs", f]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--format html"), "{err}");
+}
+
+#[test]
+fn a_closed_pipe_never_changes_the_exit_code() {
+    let session = fixture("sessions/sourcefailurescopy20251128");
+    let session = session.to_str().unwrap();
+    for args in [
+        &["man"][..],
+        &["completions", "zsh"][..],
+        &["summary", session][..],
+        &["items", "--format", "csv", session][..],
+        &["log", session][..],
+        &["report", "--format", "html", session][..],
+    ] {
+        for _ in 0..3 {
+            // The reader is gone before the first write.
+            let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("xferlens"))
+                .args(args)
+                .env("XFERLENS_NOW", NOW)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            drop(child.stdout.take());
+            let out = child.wait_with_output().unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
+
+#[test]
+fn piped_standard_input_is_read_without_a_dash() {
+    let log = std::fs::read(fixture("sessions/sourcecleancopy20251128/master.log")).unwrap();
+    let out = xferlens()
+        .arg("summary")
+        .write_stdin(log.clone())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Session stdin  COMPLETED"));
+    // A file redirected in too; /dev/null is not input.
+    let f = std::fs::File::open(fixture("sessions/sourcecleancopy20251128/master.log")).unwrap();
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("xferlens"))
+        .args(["items", "--format", "csv"])
+        .stdin(f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).lines().count() > 2);
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("xferlens"))
+        .arg("summary")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no PATH given"));
 }

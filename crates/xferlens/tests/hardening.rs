@@ -430,9 +430,20 @@ fn fifos_are_read_once_and_devices_refused() {
         });
         let out = xferlens()
             .args(["check", s(&fifo)])
-            .timeout(Duration::from_secs(30))
+            .timeout(Duration::from_secs(120))
             .output()
             .unwrap();
+        // Should xferlens have ended without opening the FIFO (killed at
+        // the time-out on a loaded machine), the writer would wait in
+        // open() for ever: a reader opened here lets it finish.
+        if !writer.is_finished() {
+            use std::os::unix::fs::OpenOptionsExt;
+            let _unblock = std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&fifo);
+            std::thread::sleep(Duration::from_millis(200));
+        }
         writer.join().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
@@ -665,4 +676,42 @@ fn start_item_size_is_read_whatever_other_keys_it_has() {
     let (_, csv, _) = run(&["items", "--format", "csv", s(&d)]);
     let row = csv.lines().nth(1).unwrap();
     assert!(row.contains(",running,1024,"), "{csv}");
+}
+
+#[test]
+fn an_output_is_never_the_file_standard_input_reads() {
+    let d = tempfile::tempdir().unwrap();
+    let m = d.path().join("m.log");
+    let log = std::fs::read(fixture("sessions/sourcecleancopy20251128/master.log")).unwrap();
+    std::fs::write(&m, &log).unwrap();
+    for args in [
+        &["events", "-o"][..],
+        &["report", "--format", "md", "-o"][..],
+    ] {
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("xferlens"))
+            .args(args)
+            .arg(&m)
+            .arg("-")
+            .stdin(std::fs::File::open(&m).unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("standard input reads it"));
+        assert_eq!(
+            std::fs::read(&m).unwrap(),
+            log,
+            "{args:?}: the input is intact"
+        );
+    }
+    // Another file is written as usual.
+    let other = d.path().join("e.csv");
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("xferlens"))
+        .args(["events", "-o"])
+        .arg(&other)
+        .arg("-")
+        .stdin(std::fs::File::open(&m).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(std::fs::read_to_string(&other).unwrap().lines().count() > 5);
 }

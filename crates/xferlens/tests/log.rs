@@ -493,3 +493,165 @@ fn the_search_in_bulk_finds_what_a_search_message_by_message_finds() {
         assert_eq!(parallel, serial, "{bulk}");
     }
 }
+
+/// A session directory holding `files` (name, lines).
+fn session_of(files: &[(&str, Vec<String>)]) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    let s = d.path().join("reviewsession");
+    std::fs::create_dir(&s).unwrap();
+    for (name, lines) in files {
+        let mut text = lines.join("\n");
+        text.push('\n');
+        std::fs::write(s.join(name), text).unwrap();
+    }
+    d
+}
+
+#[test]
+fn lines_xferlens_words_or_decodes_are_found_by_every_search() {
+    let item = vec![
+        r#"{"type":"control","contents":{"action":"percentage","percentage":7,"time":1764338400}}"#.to_owned(),
+        r#"{"type":"out","contents":{"msg":["first","second"],"time":1764338401}}"#.to_owned(),
+        r#"{"type":"out","contents":{"msg":["KELVIN \u212a sign"],"time":1764338401}}"#.to_owned(),
+        r"Can't locate Foo.pm in @INC (@INC contains: C:\Perl\lib) at x line 3.".to_owned(),
+        r#"{"type":"control","contents":{"action":"summary","warnings":[[["Mysql","restore_db",88],"a warning"]],"skipped_items":[[["Homedir","f",2],"skipped one"]]}}"#.to_owned(),
+        r#"{"type":"out","contents":{"msg":["cut"#.to_owned(),
+    ];
+    let master = vec![
+        r#"{"pid":1,"type":"control","contents":{"action":"start","child_number":0,"time":1764338400}}"#.to_owned(),
+        r#"{"pid":1,"type":"control","contents":{"action":"complete","child_number":0,"time":1764338409}}"#.to_owned(),
+    ];
+    let d = session_of(&[
+        ("item-RESTORE_AccountRemoteRoot_bob", item),
+        ("master.log", master),
+    ]);
+    let s = d.path().join("reviewsession");
+    for (pattern, extra) in [
+        ("Warning \\(", &[][..]),
+        ("Skipped item", &[][..]),
+        ("Perl.lib", &[][..]),
+        ("\\\\", &[][..]),
+        ("first[[:space:]]second", &[][..]),
+        ("first\\x0asecond", &[][..]),
+        ("k sign", &["-i"][..]),
+        ("Progress: 7", &["--all"][..]),
+        ("Session Complete", &["--master"][..]),
+        ("msg", &["--format", "ndjson"][..]),
+    ] {
+        let mut a = vec!["-e", pattern];
+        a.extend_from_slice(extra);
+        let (c1, one, _) = log(&a, &s);
+        let wrapped = format!("(?:{pattern})");
+        a[1] = &wrapped;
+        let (c2, two, _) = log(&a, &s);
+        assert_eq!((c1, &one), (c2, &two), "{pattern} {extra:?}");
+        assert_eq!(c1, 0, "{pattern} {extra:?} is found: {one}");
+    }
+}
+
+#[test]
+fn a_context_counts_shown_lines_however_many_hidden_lines_lie_between() {
+    let mut lines =
+        vec![r#"{"type":"start","contents":{"msg":["Starting"],"time":1764338400}}"#.to_owned()];
+    let progress = |n: usize| {
+        format!(
+            r#"{{"type":"control","contents":{{"action":"percentage","percentage":{n},"time":1764338400}}}}"#
+        )
+    };
+    lines.push(r#"{"type":"out","contents":{"msg":["ctx one"]}}"#.to_owned());
+    lines.push(r#"{"type":"out","contents":{"msg":["ctx two"]}}"#.to_owned());
+    lines.extend((0..30).map(progress));
+    lines.push(r#"{"type":"error","contents":{"msg":["NEEDLE here"]}}"#.to_owned());
+    lines.extend((30..60).map(progress));
+    lines.push(r#"{"type":"out","contents":{"msg":["after one"]}}"#.to_owned());
+    lines.push(r#"{"type":"out","contents":{"msg":["after two"]}}"#.to_owned());
+    let d = session_of(&[("item-RESTORE_AccountRemoteRoot_ctx", lines)]);
+    let (_, out, _) = log(
+        &["--no-time", "-B2", "-A2", "-e", "NEEDLE"],
+        &d.path().join("reviewsession"),
+    );
+    let shown: Vec<&str> = out.lines().skip(1).map(str::trim).collect();
+    assert_eq!(
+        shown,
+        [
+            "ctx one",
+            "ctx two",
+            "NEEDLE here",
+            "after one",
+            "after two"
+        ],
+        "{out}"
+    );
+}
+
+#[test]
+fn a_line_over_the_cap_is_one_cut_line_and_the_numbers_after_it_hold() {
+    let huge = format!(
+        r#"{{"type":"out","contents":{{"msg":["{}"]}}}}"#,
+        "H".repeat(17 << 20)
+    );
+    let after = r#"{"type":"out","contents":{"msg":["after huge"]}}"#.to_owned();
+    let d = session_of(&[("item-RESTORE_AccountRemoteRoot_hz", vec![huge, after])]);
+    let (_, rows, _) = log(&["--format", "ndjson"], &d.path().join("reviewsession"));
+    let rows: Vec<serde_json::Value> = rows
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(
+        (rows[0]["line"].as_u64(), rows[0]["type"].as_str()),
+        (Some(1), Some("broken"))
+    );
+    assert_eq!(rows[0]["action"], "line-too-long");
+    assert_eq!(
+        (rows[1]["line"].as_u64(), rows[1]["message"].as_str()),
+        (Some(2), Some("after huge"))
+    );
+}
+
+#[test]
+fn files_not_read_are_named_and_an_ended_session_ends_a_follow() {
+    let master = vec![
+        r#"{"pid":1,"type":"control","contents":{"action":"start","child_number":0,"time":1764338400}}"#.to_owned(),
+        r#"{"pid":2,"type":"control","contents":{"action":"start","child_number":1,"queue":"RESTORE","item":"gone","item_type":"AccountRemoteRoot","item_name":"Account","logfile":"item-RESTORE_AccountRemoteRoot_gone"}}"#.to_owned(),
+        r#"{"pid":1,"type":"control","contents":{"action":"complete","child_number":0,"time":1764338409}}"#.to_owned(),
+    ];
+    let d = session_of(&[("master.log", master)]);
+    let s = d.path().join("reviewsession");
+    std::os::unix::fs::symlink("/etc/passwd", s.join("item-RESTORE_AccountRemoteRoot_sym"))
+        .unwrap();
+    std::fs::write(
+        s.join("item-RESTORE_AccountRemoteRoot_evil\u{1b}[31m"),
+        "x\n",
+    )
+    .unwrap();
+    let out = xferlens()
+        .args(["log", "--follow", "--interval", "0.1", "--color", "never"])
+        .arg(&s)
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the follow ends: the session has ended"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("item-RESTORE_AccountRemoteRoot_gone: no log file"),
+        "{err}"
+    );
+    assert!(
+        err.contains("item-RESTORE_AccountRemoteRoot_sym: a symbolic link; not read"),
+        "{err}"
+    );
+    assert!(err.contains("control characters; not read"), "{err}");
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+    let out = xferlens()
+        .args(["log", "--account", "nobody"])
+        .arg(&s)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--account nobody matched no account"), "{err}");
+}

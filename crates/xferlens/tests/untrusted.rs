@@ -165,8 +165,10 @@ fn hostile_content_is_neutralised_in_every_format() {
             assert!(!out.contains('\u{1b}'));
         }
         if name.contains("md") {
+            // Log excerpts are code blocks, where markup is shown as text.
+            let prose = outside_code_blocks(&out);
             assert!(
-                !out.contains("<script") && !out.contains("<img") && !out.contains("<i>"),
+                !prose.contains("<script") && !prose.contains("<img") && !prose.contains("<i>"),
                 "{name}"
             );
             // Every table row has as many cells as its header.
@@ -199,6 +201,87 @@ fn hostile_content_is_neutralised_in_every_format() {
                 "{name}: JSON escapes control characters"
             );
         }
+    }
+}
+
+/// The lines of a Markdown text outside its fenced code blocks (a
+/// block ends at a line of at least its opening fence's backticks).
+fn outside_code_blocks(md: &str) -> String {
+    let mut out = String::new();
+    let mut fence: Option<usize> = None;
+    for l in md.lines() {
+        let ticks = l.len() - l.trim_start_matches('`').len();
+        match fence {
+            None if ticks >= 3 => fence = Some(ticks),
+            None => {
+                out.push_str(l);
+                out.push('\n');
+            }
+            Some(f) if ticks >= f && l.trim_start_matches('`').trim().is_empty() => fence = None,
+            Some(_) => {}
+        }
+    }
+    assert!(fence.is_none(), "a code block left open");
+    out
+}
+
+#[test]
+fn hostile_log_lines_stay_inside_their_excerpt() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("hostileexcerpt");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut master = line(
+        1,
+        serde_json::json!({"action":"start","child_number":0,"time":1000}),
+    );
+    master += &line(
+        2,
+        serde_json::json!({"action":"start","child_number":1,"queue":"RESTORE","item":"bob","item_type":"AccountRemoteRoot","item_name":"Account","time":1001}),
+    );
+    master += &line(
+        2,
+        serde_json::json!({"action":"failed-item","child_number":1,"queue":"RESTORE","item":"bob","item_type":"AccountRemoteRoot","time":1002,"msg":{"failure":"boom"}}),
+    );
+    std::fs::write(dir.join("master.log"), master).unwrap();
+    let hostile = [
+        "````\n```\n# heading",
+        "</pre></details><script>alert(2)</script>",
+        "\u{1b}[2J\u{1b}]0;owned\u{7}cleared",
+    ];
+    let mut log = String::new();
+    for t in hostile {
+        log += &(serde_json::json!({"type":"out","contents":{"msg":[t]}}).to_string() + "\n");
+    }
+    log += &(serde_json::json!({"type":"error","contents":{"msg":["``` boom </pre>"]}})
+        .to_string()
+        + "\n");
+    std::fs::write(dir.join("item-RESTORE_AccountRemoteRoot_bob"), log).unwrap();
+    let d = dir.to_str().unwrap();
+    let (code, md, err) = run(&["report", "--format", "md", d]);
+    assert_eq!(code, 0, "{err}");
+    let prose = outside_code_blocks(&md);
+    assert!(
+        !prose.contains("# heading") && !prose.contains("<script"),
+        "{md}"
+    );
+    assert!(
+        md.contains("`````text\n"),
+        "a fence longer than the text's: {md}"
+    );
+    assert!(md.contains("cleared") && !md.contains('\u{1b}') && !md.contains('\u{7}'));
+    for args in [
+        &["--format", "html"][..],
+        &["--format", "html", "--logs"][..],
+    ] {
+        let mut a = vec!["report"];
+        a.extend_from_slice(args);
+        a.push(d);
+        let (code, html, err) = run(&a);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(html.matches("<script").count(), 1, "only the page's own");
+        assert!(html.contains("&lt;/pre&gt;&lt;/details&gt;&lt;script&gt;alert(2)"));
+        assert!(html.contains("cleared") && !html.contains('\u{1b}') && !html.contains('\u{7}'));
+        assert_eq!(html.matches("<pre").count(), html.matches("</pre>").count());
     }
 }
 
