@@ -34,5 +34,6 @@ pub use crate::fixtures::write_fixtures;
 pub use crate::rng::Rng;
 pub use crate::session::{
     accounts_to_rerun, generate_fleet, generate_session, lines_for_target, write_api_response,
-    Expected, ExpectedModule, ExpectedQueue, FleetOptions, GenOptions, Profile, Scenario,
+    Expected, ExpectedModule, ExpectedMove, ExpectedQueue, FleetOptions, GenOptions, Profile,
+    Scenario,
 };

@@ -186,6 +186,32 @@ pub struct Expected {
     /// `QUEUE/item_type/item` → its restore modules, in log order.
     #[serde(default)]
     pub modules: BTreeMap<String, Vec<ExpectedModule>>,
+    /// Bytes of the items whose RESTORE finished (success or warning), as
+    /// the logs give them (0 in old logs, which have no sizes): the
+    /// reports' "restored" total.
+    #[serde(default)]
+    pub restored_bytes: u64,
+    /// Seconds the session was paused: from its `pause` line to its
+    /// `resume` line.
+    #[serde(default)]
+    pub paused_s: i64,
+    /// `item_type/item` → the move of each account, package or feature
+    /// list whose TRANSFER and RESTORE both finished (success or warning),
+    /// in logs with times and sizes.
+    #[serde(default)]
+    pub moved: BTreeMap<String, ExpectedMove>,
+}
+
+/// What replay must find of one moved account (or package).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpectedMove {
+    /// Bytes (the `start-item` size).
+    pub size: u64,
+    /// Seconds from its TRANSFER start to its RESTORE end.
+    pub wall_s: i64,
+    /// Those seconds less the time the session was paused: the time it
+    /// took.
+    pub work_s: i64,
 }
 
 /// What replay must reconstruct of one restore module.
@@ -268,6 +294,8 @@ struct Sim<'o> {
     seq: u64,
     runs: Vec<Run>,
     pause: Option<(i64, i64)>,
+    /// The times of the `pause` and `resume` lines, once written.
+    paused: Option<(i64, i64)>,
     abort_at: Option<i64>,
 }
 
@@ -543,6 +571,7 @@ pub fn generate_session(root: &Path, o: &GenOptions) -> io::Result<Expected> {
         seq: 0,
         runs: Vec::new(),
         pause: None,
+        paused: None,
         abort_at: None,
     };
     let t0 = o.start_time;
@@ -676,6 +705,7 @@ fn emit_end(sim: &mut Sim<'_>, items: usize, t0: i64) -> (&'static str, i64) {
             .unwrap_or(p);
         sim.emit(p, master_pid, 0, "pausing", &[]);
         sim.emit(in_flight_end.max(p) + 1, master_pid, 0, "pause", &[]);
+        sim.paused = Some((in_flight_end.max(p) + 1, r));
         let new_master = sim.next_pid;
         sim.next_pid += 1;
         sim.emit(r, new_master, 0, "resume", &[]);
@@ -721,8 +751,9 @@ fn write_master(
     if let Some(c) = cut_at {
         ex.state = "RUNNING".into();
         if let Some((_, _, l)) = lines.get(kept) {
+            // In the live `.master.log`: the writer's next line, not a
+            // skipped one.
             master.extend_from_slice(&l.as_bytes()[..l.len() / 2]);
-            ex.skipped_lines += 1;
         }
         let _ = c; // the cut time decides item states below
     }
@@ -755,7 +786,9 @@ fn write_item_logs(
     ex: &mut Expected,
 ) -> io::Result<()> {
     let o = sim.o;
+    ex.paused_s = sim.paused.map_or(0, |(p, r)| r - p);
     for (i, it) in items.iter().enumerate() {
+        let mut moved = [None, None];
         for (q, qname) in QUEUES.iter().enumerate() {
             let key = format!("{}/{}/{}", qname, it.item_type, it.item);
             let run = sim
@@ -773,6 +806,12 @@ fn write_item_logs(
                     Outcome::Failed(_) => "failed",
                 },
             };
+            if q == 1 && matches!(status, "success" | "warning") && !sim.old {
+                ex.restored_bytes += it.size;
+            }
+            if matches!(status, "success" | "warning") {
+                moved[q] = run.as_ref().map(|r| (r.start, r.end));
+            }
             ex.items.insert(key, status.into());
             let eq = ex.queues.entry((*qname).into()).or_default();
             eq.items_total += 1;
@@ -807,6 +846,17 @@ fn write_item_logs(
             if !mods.is_empty() {
                 ex.modules.insert(key, mods);
             }
+        }
+        if let ([Some((start, _)), Some((_, end))], false) = (moved, sim.old) {
+            let paused = sim
+                .paused
+                .map_or(0, |(p, r)| (end.min(r) - start.max(p)).max(0));
+            let m = ExpectedMove {
+                size: it.size,
+                wall_s: end - start,
+                work_s: end - start - paused,
+            };
+            ex.moved.insert(format!("{}/{}", it.item_type, it.item), m);
         }
     }
     Ok(())
@@ -1240,9 +1290,10 @@ fn write_item_log(
             if *n >= k {
                 if *n == k {
                     let half = &line.as_bytes()[..line.len() / 2];
+                    // The cut file is a live dot file: its half line is
+                    // the writer's next line, not a skipped one.
                     out.write_all(half)?;
                     bytes += half.len() as u64;
-                    skipped += 1;
                     *n += 1;
                 }
                 return Ok(false);

@@ -34,19 +34,23 @@ pub fn replay_master<R: Read>(
     reader: R,
     opts: &ParseOptions,
 ) -> io::Result<(Session, Volume)> {
-    replay_master_in(display, reader, opts, None)
+    replay_master_in(display, reader, opts, None, false)
 }
 
+/// [`replay_master`] under a session's budget; `live`: the log is a dot
+/// file still being written.
 fn replay_master_in<R: Read>(
     display: &str,
     reader: R,
     opts: &ParseOptions,
     budget: Option<Arc<DiagnosticBudget>>,
+    live: bool,
 ) -> io::Result<(Session, Volume)> {
     let mut m = match budget {
         Some(b) => MasterReplay::with_budget(display, b),
         None => MasterReplay::new(display),
-    };
+    }
+    .live(live);
     let summary = parse_input(display, reader, &mut m, opts)?;
     Ok((m.finish(), volume(&summary)))
 }
@@ -179,7 +183,7 @@ impl SessionBuilder {
     ) -> io::Result<()> {
         match classify(file_name) {
             FileRole::Master { active } => {
-                let (s, v) = replay_master_in(display, reader, opts, Some(self.budget()))?;
+                let (s, v) = replay_master_in(display, reader, opts, Some(self.budget()), active)?;
                 self.add_master(
                     s,
                     LogFile {
@@ -287,6 +291,7 @@ impl SessionBuilder {
             times_from_items(&mut s);
         }
         settle_at_end(&mut s);
+        s.note_pauses();
         if budget.dropped() > 0 {
             // Always kept: it says what is missing.
             s.diagnostics.push(file_diagnostic(

@@ -10,8 +10,8 @@ use std::borrow::Cow;
 use std::ops::ControlFlow;
 
 use xferlens_parse::{
-    Action, DetailLists, Diagnostic, Event, EventSink, Msg, MsgType, Position, Progress,
-    ProgressLine,
+    Action, DetailLists, Diagnostic, DiagnosticKind, Event, EventSink, Msg, MsgType, Position,
+    Progress, ProgressLine,
 };
 
 use std::sync::Arc;
@@ -376,6 +376,12 @@ impl EventSink for ItemLogReplay {
     }
 
     fn diagnostic(&mut self, d: Diagnostic) -> ControlFlow<()> {
+        // A file still being written ends mid-line by nature: its
+        // unterminated last line is the writer's next line, not damage
+        // (docs/FORMAT.md, "A leading dot").
+        if self.log.active && d.kind == DiagnosticKind::PartialLine {
+            return ControlFlow::Continue(());
+        }
         if d.kind.line_skipped() {
             self.log.skipped_lines += 1;
         }

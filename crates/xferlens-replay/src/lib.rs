@@ -61,9 +61,10 @@ pub use crate::itemlog::{ItemLogReplay, ITEM_LOG_SKIP, PERCENT_KEEP};
 pub use crate::logview::{structural_lines, unescape_lines, EntryKind, Level, LogEntry, LogView};
 pub use crate::master::MasterReplay;
 pub use crate::model::{
-    detail_kinds, Account, ChildFailure, Counts, Excerpt, ExcerptLine, Item, ItemLog, ItemStatus,
-    LogFile, LogLine, LogResult, LogSection, Mark, Module, ModuleAction, ModuleState, Queue,
-    Session, Volume, WholeLog, Worker, ERROR_LOG_KEEP, LOG_LINES_KEEP, RESTORE, TRANSFER,
+    detail_kinds, is_account_type, Account, ChildFailure, Counts, Excerpt, ExcerptLine, Item,
+    ItemLog, ItemStatus, LogFile, LogLine, LogResult, LogSection, Mark, Module, ModuleAction,
+    ModuleState, Queue, Session, Volume, WholeLog, Worker, ERROR_LOG_KEEP, LOG_LINES_KEEP, RESTORE,
+    TRANSFER,
 };
 pub use crate::open::{open_in_session, open_input, InputKind};
 pub use crate::progress::{compute_queues, whm_state};

@@ -47,6 +47,9 @@ pub struct Session {
     pub workers: Vec<Worker>,
     /// Session-level marks: start, pause, resume, abort, fail, complete.
     pub timeline: Vec<Mark>,
+    /// The spans the session was paused: from each `pause` mark to the
+    /// next `resume` (`None`: not resumed). Kept by [`Session::slim`].
+    pub paused: Vec<(i64, Option<i64>)>,
     /// Worker deaths (`child-failed`).
     pub child_failures: Vec<ChildFailure>,
     /// Non-empty lines of `master.error_log` (at most [`ERROR_LOG_KEEP`]).
@@ -91,9 +94,62 @@ impl std::ops::AddAssign for Volume {
 
 impl Session {
     /// Wall time from start to end (or to the last event while running).
-    pub fn duration_s(&self) -> Option<i64> {
+    pub fn wall_s(&self) -> Option<i64> {
         let end = self.finished_at.or(self.last_event_at)?;
         end.checked_sub(self.started_at?).filter(|d| *d >= 0)
+    }
+
+    /// The time it worked: [`Session::wall_s`] less the time it was paused.
+    pub fn duration_s(&self) -> Option<i64> {
+        let wall = self.wall_s()?;
+        let end = self.finished_at.or(self.last_event_at)?;
+        Some(
+            wall.saturating_sub(self.paused_within(self.started_at?, end))
+                .max(0),
+        )
+    }
+
+    /// Seconds of the span `from..to` during which the session was paused
+    /// (0 for a session never paused).
+    pub fn paused_within(&self, from: i64, to: i64) -> i64 {
+        paused_within(&self.paused, from, to)
+    }
+
+    /// Reads the paused spans from the timeline (`pause` to the next
+    /// `resume`) and gives every item and restore module the seconds of
+    /// its span that fall in them, so that durations and rates count the
+    /// time worked, not the time paused (docs/FORMAT.md, "Pauses").
+    pub fn note_pauses(&mut self) {
+        let mut spans = Vec::new();
+        let mut open: Option<i64> = None;
+        for m in &self.timeline {
+            match (m.action.as_str(), m.time) {
+                ("pause", Some(t)) if open.is_none() => open = Some(t),
+                ("resume", Some(t)) => {
+                    if let Some(p) = open.take() {
+                        spans.push((p, Some(t.max(p))));
+                    }
+                }
+                _ => {}
+            }
+        }
+        spans.extend(open.map(|p| (p, None)));
+        self.paused = spans;
+        if self.paused.is_empty() {
+            return;
+        }
+        let within = |a: Option<i64>, b: Option<i64>, s: &Session| match (a, b) {
+            (Some(a), Some(b)) => s.paused_within(a, b),
+            _ => 0,
+        };
+        let mut items = std::mem::take(&mut self.items);
+        for it in &mut items {
+            it.paused_s = within(it.started_at, it.finished_at, self);
+            for m in it.log.iter_mut().flat_map(|l| l.modules.iter_mut()) {
+                m.paused_s = within(m.started_at, m.finished_at, self);
+            }
+        }
+        self.items = items;
     }
 
     /// The newest time any log line of the session carries: the master's
@@ -164,6 +220,7 @@ impl Session {
         self.items.shrink_to_fit();
         self.workers = Vec::new();
         self.timeline = Vec::new();
+        self.paused.shrink_to_fit();
         self.child_failures = Vec::new();
         self.unmentioned_logs = Vec::new();
         self.error_log = Vec::new();
@@ -269,6 +326,18 @@ impl Session {
         }
         out
     }
+}
+
+/// Seconds of `from..to` inside the paused `spans` (see
+/// [`Session::paused`]; an open span lasts to `to`).
+pub fn paused_within(spans: &[(i64, Option<i64>)], from: i64, to: i64) -> i64 {
+    spans
+        .iter()
+        .map(|&(p, r)| {
+            let end = r.unwrap_or(i64::MAX).min(to);
+            end.saturating_sub(p.max(from)).max(0)
+        })
+        .fold(0, i64::saturating_add)
 }
 
 /// A log file the model was read from.
@@ -450,6 +519,9 @@ pub struct Item {
     pub started_at: Option<i64>,
     /// Finish time.
     pub finished_at: Option<i64>,
+    /// Seconds between its start and finish that the session was paused
+    /// (see [`Session::note_pauses`]).
+    pub paused_s: i64,
     /// `message` of a finished item.
     pub message: Option<String>,
     /// Why it failed.
@@ -471,11 +543,18 @@ pub struct Item {
 }
 
 impl Item {
-    /// Duration in seconds where both times exist.
-    pub fn duration_s(&self) -> Option<i64> {
+    /// Seconds from start to finish where both times exist (the wall
+    /// span, paused time included).
+    pub fn wall_s(&self) -> Option<i64> {
         self.finished_at?
             .checked_sub(self.started_at?)
             .filter(|d| *d >= 0)
+    }
+
+    /// The time it took: [`Item::wall_s`] less the time the session was
+    /// paused.
+    pub fn duration_s(&self) -> Option<i64> {
+        Some(self.wall_s()?.saturating_sub(self.paused_s).max(0))
     }
 
     /// Last percentage from the item log (100 when finished).
@@ -685,6 +764,8 @@ pub struct Module {
     pub started_at: Option<i64>,
     /// Time of `end_module`.
     pub finished_at: Option<i64>,
+    /// Seconds between its start and end that the session was paused.
+    pub paused_s: i64,
     /// What the module's lines say: see [`ModuleState`].
     pub state: ModuleState,
     /// `start_action` / `end_action` sections inside it, in log order (at
@@ -693,12 +774,15 @@ pub struct Module {
 }
 
 impl Module {
-    /// Seconds from start to end, when both times exist and do not go
-    /// backwards (never negative, never invented).
+    /// Seconds from start to end less the time the session was paused,
+    /// when both times exist and do not go backwards (never negative,
+    /// never invented).
     pub fn duration_s(&self) -> Option<i64> {
-        self.finished_at?
+        let wall = self
+            .finished_at?
             .checked_sub(self.started_at?)
-            .filter(|d| *d >= 0)
+            .filter(|d| *d >= 0)?;
+        Some(wall.saturating_sub(self.paused_s).max(0))
     }
 }
 
@@ -828,6 +912,19 @@ impl Account {
     pub fn label(&self) -> String {
         label(self.item_name.as_deref(), &self.item_type, &self.item)
     }
+
+    /// True for a cPanel account, not a package or a feature list (see
+    /// [`is_account_type`]).
+    pub fn is_account(&self) -> bool {
+        is_account_type(&self.item_type)
+    }
+}
+
+/// The one rule that tells accounts (`AccountRemoteRoot`,
+/// `AccountRemoteUser`, `AccountLocal`, ...) from the other items of a
+/// session (packages, feature lists): the item type's prefix.
+pub fn is_account_type(item_type: &str) -> bool {
+    item_type.starts_with("Account")
 }
 
 /// Detail records of one kind, with their kind name, for renderers.

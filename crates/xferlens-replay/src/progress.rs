@@ -4,7 +4,7 @@
 //! done bytes over `queue_size`. Logs without sizes (old 1.6 format) fall
 //! back to counting items.
 
-use crate::model::{Item, ItemStatus, Session, RESTORE, TRANSFER};
+use crate::model::{paused_within, Item, ItemStatus, Session, RESTORE, TRANSFER};
 use crate::state::{QueueState, SessionState};
 
 /// Recomputes every queue's counts, bytes, percent, throughput, ETA and
@@ -29,6 +29,8 @@ pub fn compute_queues(s: &mut Session) {
         }
     }
     drop(index);
+    let spans = &s.paused;
+    let paused = |f: i64, l: i64| paused_within(spans, f, l);
     for (q, t) in s.queues.iter_mut().zip(tallies) {
         let Tally {
             success,
@@ -71,9 +73,12 @@ pub fn compute_queues(s: &mut Session) {
         } else {
             None
         };
+        // Over the time worked: a pause between the first start and the
+        // last finish moves nothing.
+        let worked = |f: i64, l: i64| l.saturating_sub(f).saturating_sub(paused(f, l));
         q.throughput_bps = match (first, last) {
-            (Some(f), Some(l)) if l > f && fin_bytes > 0 => {
-                Some(fin_bytes as f64 / (l as f64 - f as f64))
+            (Some(f), Some(l)) if worked(f, l) > 0 && fin_bytes > 0 => {
+                Some(fin_bytes as f64 / worked(f, l) as f64)
             }
             _ => None,
         };

@@ -7,12 +7,13 @@
 use std::io::{self, Write};
 use xferlens_replay::hash::Map as HashMap;
 
-use xferlens_replay::{ItemStatus, Session, SessionState};
+use xferlens_replay::{ItemStatus, Session};
 
 use crate::columns;
 use crate::csv::CsvOut;
 use crate::shown::{shown, How, Shown};
 use crate::view::Cell;
+use crate::Options;
 
 /// The host key of a session without `remotehost`.
 pub const UNKNOWN_HOST: &str = "unknown";
@@ -35,9 +36,19 @@ pub struct Attempt {
     pub size: Option<u64>,
     /// Name on the destination server.
     pub local_item: Option<String>,
-    /// The session's processes still run (RUNNING, PAUSING, ABORTING): a
-    /// pending or running account there is in progress, not to re-run.
+    /// The session may still move it: it has not ended and has written a
+    /// line within `--stale-after` (see [`session_live`]). A pending or
+    /// running account there is in progress, not to re-run.
     pub session_live: bool,
+}
+
+/// True while a session may still move its accounts: it has not ended
+/// (running, pausing, aborting or paused) and it wrote a line within
+/// `o.stale_after_s` of `o.now`. A session quiet for longer has ended for
+/// the re-run list: its writer died, or the logs are an old copy
+/// (docs/FORMAT.md, "Re-running").
+pub fn session_live(s: &Session, o: &Options) -> bool {
+    !s.state.is_terminal() && crate::quiet_for(s, o).is_none()
 }
 
 /// The identity of an account across sessions.
@@ -54,7 +65,7 @@ pub struct AccountKey {
 impl AccountKey {
     /// True for accounts (not packages or feature lists).
     pub fn is_account(&self) -> bool {
-        self.item_type.starts_with("Account")
+        xferlens_replay::is_account_type(&self.item_type)
     }
 }
 
@@ -74,10 +85,16 @@ impl History {
     }
 
     /// True when its latest attempt failed or left it unrestored, in a
-    /// session that no longer runs.
+    /// session that ended (or went quiet: an account still running in a
+    /// stale session was never restored). An earlier attempt in a session
+    /// still running is superseded by the latest.
     pub fn to_rerun(&self) -> bool {
         let l = self.last();
-        matches!(l.status, ItemStatus::Failed | ItemStatus::Pending) && !l.session_live
+        !l.session_live
+            && matches!(
+                l.status,
+                ItemStatus::Failed | ItemStatus::Pending | ItemStatus::Running
+            )
     }
 
     /// True while its latest attempt is in progress in a running session.
@@ -100,22 +117,30 @@ impl History {
     }
 }
 
-/// The attempts of one session, one per account it names.
-pub fn attempts_of(s: &Session) -> Vec<(AccountKey, Attempt)> {
-    attempts_in(s, &s.accounts())
+/// The attempts of one session, one per account it names; `o` gives the
+/// clock and `--stale-after` that tell a live session from a dead one.
+pub fn attempts_of(s: &Session, o: &Options) -> Vec<(AccountKey, Attempt)> {
+    attempts_in(s, &s.accounts(), o)
 }
 
 /// [`attempts_of`] with the session's accounts already joined.
 pub fn attempts_in(
     s: &Session,
     accounts: &[xferlens_replay::Account],
+    o: &Options,
 ) -> Vec<(AccountKey, Attempt)> {
     let host: std::sync::Arc<str> = s.remote_host.as_deref().unwrap_or(UNKNOWN_HOST).into();
     let id: std::sync::Arc<str> = s.id.as_str().into();
-    let live = matches!(
-        s.state,
-        SessionState::Running | SessionState::Pausing | SessionState::Aborting
-    );
+    let live = session_live(s, o);
+    // How a session that has not ended but went quiet is named in reasons.
+    let state = match crate::quiet_for(s, o) {
+        Some(age) => format!(
+            "{}, no new line for {}",
+            s.state.as_str(),
+            crate::time::duration(age)
+        ),
+        None => s.state.as_str().to_owned(),
+    };
     accounts
         .iter()
         .map(|a| {
@@ -131,13 +156,11 @@ pub fn attempts_in(
                         .find(|i| i.status == ItemStatus::Failed);
                     failed.and_then(crate::modules::reason)
                 }
-                ItemStatus::Pending if t.is_some_and(|i| i.status.is_finished()) => Some(format!(
-                    "transferred, never restored (session {})",
-                    s.state.as_str()
-                )),
-                ItemStatus::Pending => {
-                    Some(format!("never started (session {})", s.state.as_str()))
+                ItemStatus::Pending if t.is_some_and(|i| i.status.is_finished()) => {
+                    Some(format!("transferred, never restored (session {state})"))
                 }
+                ItemStatus::Pending => Some(format!("never started (session {state})")),
+                ItemStatus::Running if !live => Some(format!("never finished (session {state})")),
                 _ => None,
             };
             let size = [t, r].into_iter().flatten().find_map(|i| i.size);
@@ -198,13 +221,55 @@ impl Histories {
     }
 }
 
-/// The histories of `sessions`.
-pub fn histories(sessions: &[Session]) -> Vec<History> {
+/// The histories of `sessions` (see [`attempts_of`] for `o`).
+pub fn histories(sessions: &[Session], o: &Options) -> Vec<History> {
     let mut h = Histories::default();
     for s in sessions {
-        h.add(attempts_of(s));
+        h.add(attempts_of(s, o));
     }
     h.finish()
+}
+
+/// The accounts an ended session queued and never started: its log
+/// counts them (`queue_count`) but never names them, so the re-run list
+/// can only say how many there are, and where.
+#[derive(Clone, Debug)]
+pub struct Unnamed {
+    /// The session.
+    pub session_id: std::sync::Arc<str>,
+    /// Its source host, or [`UNKNOWN_HOST`].
+    pub remote_host: std::sync::Arc<str>,
+    /// How many items it queued and never named.
+    pub items: u64,
+}
+
+impl Unnamed {
+    /// The never-named items of `s` when it has ended (or went quiet)
+    /// with some; `None` otherwise.
+    pub fn of(s: &Session, o: &Options) -> Option<Unnamed> {
+        let items = crate::never_named(s);
+        (items > 0 && !session_live(s, o)).then(|| Unnamed {
+            session_id: s.id.as_str().into(),
+            remote_host: s.remote_host.as_deref().unwrap_or(UNKNOWN_HOST).into(),
+            items,
+        })
+    }
+
+    /// Those of many sessions.
+    pub fn all(sessions: &[Session], o: &Options) -> Vec<Unnamed> {
+        sessions.iter().filter_map(|s| Unnamed::of(s, o)).collect()
+    }
+
+    /// The sentence every re-run list says of them: "3 queued item(s) of
+    /// session S (source H) never started: the log counts them but never
+    /// names them, so no row can; re-queue them from the source server's
+    /// account list."
+    pub fn sentence(&self) -> String {
+        format!(
+            "{} queued item(s) of session {} (source {}) never started: the log counts them but never names them, so no row can list them; re-queue them from the source server's account list.",
+            self.items, self.session_id, self.remote_host
+        )
+    }
 }
 
 /// What the re-queue list holds, and what it leaves off.
@@ -216,6 +281,9 @@ pub struct RetryList<'h> {
     /// Accounts left off because they are in progress in a running
     /// session.
     pub in_progress: usize,
+    /// Queued items that ended sessions never started nor named, per
+    /// session (set by the caller: see [`Unnamed`]).
+    pub unnamed: Vec<Unnamed>,
 }
 
 /// The re-queue list of `histories`.
@@ -231,6 +299,7 @@ pub fn retry_list(histories: &[History]) -> RetryList<'_> {
             .iter()
             .filter(|h| h.key.is_account() && h.in_progress())
             .count(),
+        unnamed: Vec::new(),
     }
 }
 
@@ -363,6 +432,9 @@ pub fn retry_text<W: Write>(list: &RetryList<'_>, out: &mut W) -> io::Result<()>
             "{} account(s) still in progress in a running session are not listed.",
             list.in_progress
         )?;
+    }
+    for u in &list.unnamed {
+        writeln!(out, "{}", t(&u.sentence()))?;
     }
     if !list.others.is_empty() {
         writeln!(

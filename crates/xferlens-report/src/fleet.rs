@@ -9,7 +9,7 @@ use xferlens_replay::hash::{Map as HashMap, Set as HashSet};
 
 use xferlens_replay::{Diagnostic, Item, ItemStatus, Session, RESTORE, TRANSFER};
 
-use crate::accounts::{History, UNKNOWN_HOST};
+use crate::accounts::{History, Unnamed, UNKNOWN_HOST};
 use crate::columns;
 use crate::csv::CsvOut;
 use crate::shown::{shown, table, How, Join, Shown};
@@ -258,11 +258,12 @@ pub struct HostStat {
     pub sessions: u64,
     /// Failed items.
     pub failed_items: u64,
-    /// Bytes of finished items.
+    /// Bytes of the accounts moved (finished in both queues).
     pub bytes: u64,
-    /// Session durations, seconds.
+    /// Session durations (paused time left out), seconds.
     durations: Vec<i64>,
-    /// Per-account throughput, bytes per second.
+    /// Per-account throughput, bytes per second (accounts only, not
+    /// packages or feature lists).
     throughputs: Vec<f64>,
 }
 
@@ -296,7 +297,8 @@ pub struct AccountRun {
     pub item: String,
     /// Bytes.
     pub size: u64,
-    /// Seconds from TRANSFER start to RESTORE end.
+    /// Seconds from TRANSFER start to RESTORE end, less the time the
+    /// session was paused: the time it took.
     pub duration_s: i64,
 }
 
@@ -379,6 +381,53 @@ pub struct FleetStats {
     pub failed_accounts: u64,
 }
 
+/// The seconds an account took, from its first item's start to its last
+/// item's end, less the time the session was paused in between (a pause
+/// between its TRANSFER and its RESTORE is no work); `None` without both
+/// times or when they go backwards.
+fn work_s(s: &Session, first: Option<&Item>, last: Option<&Item>) -> Option<i64> {
+    let start = first?.started_at?;
+    let wall = last?.finished_at?.checked_sub(start)?;
+    (wall >= 0).then(|| wall - s.paused_within(start, start + wall).min(wall))
+}
+
+/// The three account lists of [`FleetStats`], borrowed together.
+struct TopLists<'a> {
+    slowest: &'a mut Vec<AccountRun>,
+    largest: &'a mut Vec<AccountRun>,
+    slowest_throughput: &'a mut Vec<AccountRun>,
+}
+
+impl TopLists<'_> {
+    /// Offers one account's move to each list; the run (three strings)
+    /// is built only when it enters one.
+    fn offer(self, size: u64, dur: i64, run: impl FnOnce() -> AccountRun) {
+        let tp = size as f64 / dur.max(1) as f64;
+        let full = |v: &Vec<AccountRun>| v.len() >= TOP_N;
+        let slow = !full(self.slowest) || self.slowest.last().is_some_and(|l| dur > l.duration_s);
+        let large = !full(self.largest) || self.largest.last().is_some_and(|l| size > l.size);
+        let low = size >= 1_000_000
+            && (!full(self.slowest_throughput)
+                || self
+                    .slowest_throughput
+                    .last()
+                    .is_some_and(|l| tp < l.throughput()));
+        if !(slow || large || low) {
+            return;
+        }
+        let run = run();
+        if slow {
+            keep_top(self.slowest, run.clone(), |r| r.duration_s as f64);
+        }
+        if large {
+            keep_top(self.largest, run.clone(), |r| r.size as f64);
+        }
+        if low {
+            keep_top(self.slowest_throughput, run, |r| -r.throughput());
+        }
+    }
+}
+
 fn keep_top(v: &mut Vec<AccountRun>, r: AccountRun, key: impl Fn(&AccountRun) -> f64) {
     v.push(r);
     v.sort_by(|a, b| {
@@ -401,6 +450,15 @@ impl FleetStats {
             ),
             ("Largest accounts", &self.largest),
         ]
+    }
+
+    /// Bytes of the accounts moved (TRANSFER and RESTORE finished), over
+    /// every host: the one total the reports show as "restored", equal to
+    /// the sum of hosts.csv's `bytes`.
+    pub fn bytes_moved(&self) -> u64 {
+        self.hosts
+            .values()
+            .fold(0, |a, h| a.saturating_add(h.bytes))
     }
 
     /// Counts one session.
@@ -479,48 +537,29 @@ impl FleetStats {
                 .find_map(|i| i.size)
                 .unwrap_or(0);
             hs.bytes = hs.bytes.saturating_add(size);
-            let start = t.or(r).and_then(|i| i.started_at);
-            let end = r.or(t).and_then(|i| i.finished_at);
-            let Some(dur) = start.zip(end).and_then(|(a, b)| b.checked_sub(a)) else {
-                continue;
-            };
-            if dur < 0 {
+            // Throughput and the account lists are over accounts only: a
+            // 2 kB package says nothing about a host's speed.
+            if !a.is_account() {
                 continue;
             }
+            let Some(dur) = work_s(s, t.or(r), r.or(t)) else {
+                continue;
+            };
             if size > 0 {
                 hs.throughputs.push(size as f64 / dur.max(1) as f64);
             }
-            // Build the run (three strings) only when it enters a top list.
-            let tp = size as f64 / dur.max(1) as f64;
-            let full = |v: &Vec<AccountRun>| v.len() >= TOP_N;
-            let slow =
-                !full(&self.slowest) || self.slowest.last().is_some_and(|l| dur > l.duration_s);
-            let large = !full(&self.largest) || self.largest.last().is_some_and(|l| size > l.size);
-            let low = size >= 1_000_000
-                && (!full(&self.slowest_throughput)
-                    || self
-                        .slowest_throughput
-                        .last()
-                        .is_some_and(|l| tp < l.throughput()));
-            if !(slow || large || low) {
-                continue;
-            }
-            let run = AccountRun {
+            let lists = TopLists {
+                slowest: &mut self.slowest,
+                largest: &mut self.largest,
+                slowest_throughput: &mut self.slowest_throughput,
+            };
+            lists.offer(size, dur, || AccountRun {
                 session_id: std::sync::Arc::clone(&shared_id),
                 host: std::sync::Arc::clone(&shared_host),
                 item: a.label(),
                 size,
                 duration_s: dur,
-            };
-            if slow {
-                keep_top(&mut self.slowest, run.clone(), |r| r.duration_s as f64);
-            }
-            if large {
-                keep_top(&mut self.largest, run.clone(), |r| r.size as f64);
-            }
-            if low {
-                keep_top(&mut self.slowest_throughput, run, |r| -r.throughput());
-            }
+            });
         }
     }
 
@@ -731,19 +770,30 @@ columns! { HostRow<'a> as r => HOST_COLUMNS {
     "accounts_failed_last" => Cell::count(r.failed),
 } }
 
-/// The source hosts table of the fleet reports, from the same columns.
-pub const HOSTS_SHOWN: [Shown; 7] = [
+/// The fleet reports' table of source hosts by failures, from the same
+/// columns.
+pub const HOSTS_FAILED_SHOWN: [Shown; 5] = [
     shown("Host", "remote_host", How::Text),
     shown("Sessions", "sessions", How::Number),
     shown("Failed items", "failed_items", How::Number),
+    shown("Accounts failed", "accounts_failed_last", How::Number),
+    shown("To re-run", "accounts_to_rerun", How::Number),
+];
+
+/// The fleet reports' table of source hosts by account throughput, from
+/// the same columns.
+pub const HOSTS_SHOWN: [Shown; 6] = [
+    shown("Host", "remote_host", How::Text),
+    shown("Sessions", "sessions", How::Number),
     shown("Moved", "bytes", How::Bytes),
     shown("Median session", "median_session_s", How::Duration),
     shown("Throughput p50", "throughput_p50_bps", How::Rate),
     shown("p90", "throughput_p90_bps", How::Rate),
 ];
 
-/// One row per source host (most sessions first), with account counts
-/// from the joined histories.
+/// One row per source host, most failed items first (then most
+/// accounts failed, then by name): hosts.csv's order and the failures
+/// table's. Account counts come from the joined histories.
 pub fn host_rows<'a>(f: &'a FleetStats, histories: &[History]) -> Vec<HostRow<'a>> {
     let mut per: HashMap<&str, (u64, u64, u64)> = HashMap::default();
     for h in histories.iter().filter(|h| h.key.is_account()) {
@@ -752,8 +802,9 @@ pub fn host_rows<'a>(f: &'a FleetStats, histories: &[History]) -> Vec<HostRow<'a
         e.1 += u64::from(h.to_rerun());
         e.2 += u64::from(h.last().status == ItemStatus::Failed);
     }
-    f.hosts()
-        .into_iter()
+    let mut rows: Vec<HostRow<'a>> = f
+        .hosts
+        .values()
         .map(|h| {
             let (accounts, rerun, failed) = per.get(h.host.as_str()).copied().unwrap_or_default();
             HostRow {
@@ -763,7 +814,34 @@ pub fn host_rows<'a>(f: &'a FleetStats, histories: &[History]) -> Vec<HostRow<'a
                 failed,
             }
         })
+        .collect();
+    rows.sort_by(|a, b| {
+        (b.h.failed_items, b.failed, &a.h.host).cmp(&(a.h.failed_items, a.failed, &b.h.host))
+    });
+    rows
+}
+
+/// The hosts with failed items, most first (see [`host_rows`]).
+pub fn hosts_by_failures<'r, 'a>(rows: &'r [HostRow<'a>]) -> Vec<&'r HostRow<'a>> {
+    rows.iter()
+        .filter(|r| r.h.failed_items > 0 || r.failed > 0)
         .collect()
+}
+
+/// The hosts with a per-account throughput, slowest (lowest p50) first,
+/// then by name.
+pub fn hosts_by_throughput<'r, 'a>(rows: &'r [HostRow<'a>]) -> Vec<&'r HostRow<'a>> {
+    let mut v: Vec<&HostRow<'a>> = rows
+        .iter()
+        .filter(|r| r.h.throughput_p50().is_some())
+        .collect();
+    v.sort_by(|a, b| {
+        let (x, y) = (a.h.throughput_p50(), b.h.throughput_p50());
+        x.partial_cmp(&y)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| a.h.host.cmp(&b.h.host))
+    });
+    v
 }
 
 /// Writes hosts.csv: per source host, with account counts from the
@@ -830,18 +908,39 @@ pub struct Answers<'a> {
     pub fleet: &'a FleetStats,
     /// Every account's attempts.
     pub histories: &'a [History],
+    /// The queued items ended sessions never started nor named.
+    pub unnamed: &'a [Unnamed],
 }
 
+impl<'a> Answers<'a> {
+    /// The re-queue list, with the never-named items it must mention.
+    pub fn retry_list(&self) -> crate::accounts::RetryList<'a> {
+        let mut list = crate::accounts::retry_list(self.histories);
+        list.unnamed = self.unnamed.to_vec();
+        list
+    }
+}
+
+/// The answers' parts, gathered from full sessions.
+pub type Gathered = (
+    crate::modules::ModuleStats,
+    FleetStats,
+    Vec<History>,
+    Vec<Unnamed>,
+);
+
 /// Computes the answers' parts from full sessions (the `report` command;
-/// `batch` gathers them session by session instead).
-pub fn gather(sessions: &[Session]) -> (crate::modules::ModuleStats, FleetStats, Vec<History>) {
+/// `batch` gathers them session by session instead); `o` gives the clock
+/// and `--stale-after` for the re-run list.
+pub fn gather(sessions: &[Session], o: &crate::Options) -> Gathered {
     let mut m = crate::modules::ModuleStats::default();
     let mut f = FleetStats::default();
     for s in sessions {
         m.add(s);
         f.add(s);
     }
-    (m, f, crate::accounts::histories(sessions))
+    let h = crate::accounts::histories(sessions, o);
+    (m, f, h, Unnamed::all(sessions, o))
 }
 
 #[cfg(test)]

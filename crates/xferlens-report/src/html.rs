@@ -8,7 +8,7 @@
 use std::io::{self, Write};
 
 use xferlens_replay::{
-    detail_kinds, whm_state, Excerpt, Item, ItemStatus, Level, Session, WholeLog, RESTORE,
+    detail_kinds, whm_state, Excerpt, Item, ItemStatus, Level, Session, WholeLog,
 };
 
 use crate::escape::html as h;
@@ -64,13 +64,14 @@ pub fn report<W: Write>(sessions: &[Session], o: &Options, out: &mut W) -> io::R
     head(out, &title)?;
     let worst = crate::worst_first(sessions);
     if sessions.len() > 1 {
-        let (modules, fleet, histories) = crate::fleet::gather(sessions);
-        totals(sessions, out)?;
+        let (modules, fleet, histories, unnamed) = crate::fleet::gather(sessions, o);
+        totals(sessions, &fleet, out)?;
         answers(
             &crate::fleet::Answers {
                 modules: &modules,
                 fleet: &fleet,
                 histories: &histories,
+                unnamed: &unnamed,
             },
             out,
         )?;
@@ -92,7 +93,7 @@ pub fn fleet<W: Write>(
     out: &mut W,
 ) -> io::Result<()> {
     head(out, &format!("{} transfer sessions", sessions.len()))?;
-    totals(sessions, out)?;
+    totals(sessions, a.fleet, out)?;
     answers(a, out)?;
     writeln!(out, "<h2 id=\"sessions\">Sessions</h2>")?;
     let worst = crate::worst_first(sessions);
@@ -105,16 +106,15 @@ pub fn fleet<W: Write>(
 
 /// The first line of a page over many sessions: how many, in which
 /// states, over which days, and the bytes moved.
-fn totals<W: Write>(sessions: &[Session], out: &mut W) -> io::Result<()> {
-    let moved: u64 = sessions
-        .iter()
-        .flat_map(|s| {
-            s.items_with(ItemStatus::Success)
-                .chain(s.items_with(ItemStatus::Warning))
-        })
-        .filter(|i| i.queue == RESTORE)
-        .filter_map(|i| i.size)
-        .fold(0, u64::saturating_add);
+fn totals<W: Write>(
+    sessions: &[Session],
+    fleet: &crate::fleet::FleetStats,
+    out: &mut W,
+) -> io::Result<()> {
+    // The fleet's one total of bytes moved, the sum of the hosts' bytes
+    // (hosts.csv): `batch` keeps only slim sessions, so a sum over their
+    // items would miss every account that succeeded cleanly.
+    let moved = fleet.bytes_moved();
     let first = sessions.iter().filter_map(|s| s.started_at).min();
     let last = sessions
         .iter()
@@ -201,8 +201,8 @@ fn facts_line(s: &Session) -> String {
     if let Some(t) = s.started_at {
         f.push(format!("started {}", rfc3339(t)));
     }
-    if let Some(d) = s.duration_s() {
-        f.push(format!("duration {}", duration(d)));
+    if let Some(d) = crate::session_duration(s) {
+        f.push(format!("duration {d}"));
     }
     f.join(" · ")
 }
@@ -280,7 +280,7 @@ fn session<W: Write>(s: &Session, n: usize, o: &Options, out: &mut W) -> io::Res
     }
     facts.push(("Started", rfc3339_opt(s.started_at)));
     facts.push(("Finished", rfc3339_opt(s.finished_at)));
-    facts.push(("Duration", s.duration_s().map(duration).unwrap_or_default()));
+    facts.push(("Duration", crate::session_duration(s).unwrap_or_default()));
     facts.push(("Skipped lines", s.skipped_lines.to_string()));
     if !s.unmentioned_logs.is_empty() {
         let names: Vec<String> = s.unmentioned_logs.iter().take(10).map(|n| h(n)).collect();
@@ -540,7 +540,7 @@ fn more<W: Write>(out: &mut W, total: usize, shown: usize, file: &str) -> io::Re
 /// re-run, top causes, hosts, slow and large accounts, modules, and a
 /// per-day chart.
 fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<()> {
-    let list = crate::accounts::retry_list(a.histories);
+    let list = a.retry_list();
     let accounts = a.histories.iter().filter(|h| h.key.is_account()).count();
     writeln!(
         out,
@@ -574,6 +574,34 @@ fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<(
         "<p class=\"muted\">On this page: {}</p>",
         links.join(" · ")
     )?;
+    rerun_section(&list, out)?;
+    let causes = a.fleet.independent_causes();
+    if !causes.is_empty() {
+        write!(
+            out,
+            "<h2 id=\"causes\">Top failure causes</h2><div class=\"wide\"><table>"
+        )?;
+        let rows = causes.iter().take(ANSWER_ROWS);
+        crate::shown::html(out, rows, &crate::fleet::CAUSES_HTML)?;
+        writeln!(out, "</table></div>")?;
+        more(out, causes.len(), ANSWER_ROWS, "causes.csv")?;
+    }
+    host_tables(a, out)?;
+    per_day(a.fleet, out)?;
+    for (title, runs) in a.fleet.account_lists() {
+        if runs.is_empty() {
+            continue;
+        }
+        write!(out, "<h2>{title}</h2><div class=\"wide\"><table>")?;
+        crate::shown::html(out, runs.iter().take(10), &crate::fleet::ACCOUNT_RUNS_SHOWN)?;
+        writeln!(out, "</table></div>")?;
+    }
+    module_table(a.modules, "Restore modules over all sessions", true, out)
+}
+
+/// The accounts to re-run: what the list leaves off (in progress, never
+/// named), then the list, sortable.
+fn rerun_section<W: Write>(list: &crate::accounts::RetryList<'_>, out: &mut W) -> io::Result<()> {
     writeln!(
         out,
         "<h2 id=\"rerun\">Accounts to re-run ({})</h2>",
@@ -585,6 +613,9 @@ fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<(
             "<p class=\"muted\">{} account(s) still in progress in a running session are not listed.</p>",
             list.in_progress
         )?;
+    }
+    for u in &list.unnamed {
+        writeln!(out, "<p class=\"muted\">{}</p>", h(&u.sentence()))?;
     }
     if !list.accounts.is_empty() {
         sortable_head(out, &crate::accounts::RETRY_SHOWN, |c| c.heading.to_owned())?;
@@ -602,39 +633,40 @@ fn answers<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<(
             "accounts.csv or `xferlens retry`",
         )?;
     }
-    let causes = a.fleet.independent_causes();
-    if !causes.is_empty() {
-        write!(
-            out,
-            "<h2 id=\"causes\">Top failure causes</h2><div class=\"wide\"><table>"
-        )?;
-        let rows = causes.iter().take(ANSWER_ROWS);
-        crate::shown::html(out, rows, &crate::fleet::CAUSES_HTML)?;
-        writeln!(out, "</table></div>")?;
-        more(out, causes.len(), ANSWER_ROWS, "causes.csv")?;
-    }
+    Ok(())
+}
+
+/// The source hosts, in two tables that each answer one question: the
+/// hosts with failures, most failed items first, and the hosts by
+/// account throughput, slowest first.
+fn host_tables<W: Write>(a: &crate::fleet::Answers<'_>, out: &mut W) -> io::Result<()> {
     let hosts = crate::fleet::host_rows(a.fleet, a.histories);
-    if !hosts.is_empty() {
-        write!(
-            out,
-            "<h2 id=\"hosts\">Source hosts</h2><div class=\"wide\"><table>"
-        )?;
-        let total = hosts.len();
-        let rows = hosts.into_iter().take(ANSWER_ROWS);
-        crate::shown::html(out, rows, &crate::fleet::HOSTS_SHOWN)?;
-        writeln!(out, "</table></div>")?;
-        more(out, total, ANSWER_ROWS, "hosts.csv")?;
+    if hosts.is_empty() {
+        return Ok(());
     }
-    per_day(a.fleet, out)?;
-    for (title, runs) in a.fleet.account_lists() {
-        if runs.is_empty() {
+    writeln!(out, "<h2 id=\"hosts\">Source hosts</h2>")?;
+    let tables = [
+        (
+            "Most failures",
+            crate::fleet::hosts_by_failures(&hosts),
+            &crate::fleet::HOSTS_FAILED_SHOWN[..],
+        ),
+        (
+            "Slowest (per-account throughput)",
+            crate::fleet::hosts_by_throughput(&hosts),
+            &crate::fleet::HOSTS_SHOWN[..],
+        ),
+    ];
+    for (title, rows, shown) in tables {
+        if rows.is_empty() {
             continue;
         }
-        write!(out, "<h2>{title}</h2><div class=\"wide\"><table>")?;
-        crate::shown::html(out, runs.iter().take(10), &crate::fleet::ACCOUNT_RUNS_SHOWN)?;
+        write!(out, "<h3>{title}</h3><div class=\"wide\"><table>")?;
+        crate::shown::html(out, rows.iter().take(ANSWER_ROWS), shown)?;
         writeln!(out, "</table></div>")?;
+        more(out, rows.len(), ANSWER_ROWS, "hosts.csv")?;
     }
-    module_table(a.modules, "Restore modules over all sessions", true, out)
+    Ok(())
 }
 
 /// A bar chart of accounts moved and failed per day (inline SVG, no
@@ -1058,6 +1090,7 @@ fn gantt<W: Write>(s: &Session, out: &mut W) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use xferlens_replay::RESTORE;
 
     fn base64(bytes: &[u8]) -> String {
         const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -107,7 +107,18 @@ impl DiagnosticCounts {
 /// (or the logs are an old copy), so its ETA means nothing. Paused and
 /// ended sessions are never stale.
 pub fn stale_for(s: &Session, o: &Options) -> Option<i64> {
-    if s.state.is_terminal() || s.state.is_paused() {
+    if s.state.is_paused() {
+        return None;
+    }
+    quiet_for(s, o)
+}
+
+/// How long a session that has not ended (running, pausing, aborting or
+/// paused) has written no line, when that is longer than
+/// `o.stale_after_s`: for the re-run list such a session has ended
+/// (docs/FORMAT.md, "Staleness"). Ended sessions are never quiet.
+pub fn quiet_for(s: &Session, o: &Options) -> Option<i64> {
+    if s.state.is_terminal() {
         return None;
     }
     let age = o.now?.checked_sub(s.newest_time()?)?;
@@ -129,20 +140,42 @@ pub fn stale_fact(s: &Session, age: i64) -> String {
 /// Items the log counts (`queue_count`) but never names: they were
 /// queued and never started, so no row can say which they are.
 pub fn unnamed_items(s: &Session) -> u64 {
-    s.queues
-        .iter()
-        .map(|q| {
-            let named = s.items.iter().filter(|i| i.queue == q.name).count() as u64;
-            // Accounts named in TRANSFER are listed in RESTORE as pending
-            // (add_pending_restores), whether added yet or not.
-            let listed = if q.name == RESTORE {
-                never_restored(s).count() as u64
-            } else {
-                0
-            };
-            q.items_total.saturating_sub(named + listed)
-        })
-        .fold(0, u64::saturating_add)
+    unnamed_per_queue(s).fold(0, u64::saturating_add)
+}
+
+/// The queued items of `s` that never started and that its log never
+/// names, counted once however many queues list them (the largest count
+/// of any queue: an account queued in TRANSFER and RESTORE is one).
+pub fn never_named(s: &Session) -> u64 {
+    unnamed_per_queue(s).max().unwrap_or(0)
+}
+
+/// Per queue, the items counted (`queue_count`) but never named.
+fn unnamed_per_queue(s: &Session) -> impl Iterator<Item = u64> + '_ {
+    s.queues.iter().map(|q| {
+        let named = s.items.iter().filter(|i| i.queue == q.name).count() as u64;
+        // Accounts named in TRANSFER are listed in RESTORE as pending
+        // (add_pending_restores), whether added yet or not.
+        let listed = if q.name == RESTORE {
+            never_restored(s).count() as u64
+        } else {
+            0
+        };
+        q.items_total.saturating_sub(named + listed)
+    })
+}
+
+/// A session's duration as the outputs say it: the time it worked, and
+/// when it was paused, for how long ("1m 2s (paused 11m 51s)"); `None`
+/// without times.
+pub fn session_duration(s: &Session) -> Option<String> {
+    let d = time::duration(s.duration_s()?);
+    let paused = s.wall_s()?.saturating_sub(s.duration_s()?);
+    Some(if paused > 0 {
+        format!("{d} (paused {})", time::duration(paused))
+    } else {
+        d
+    })
 }
 
 /// Rendering settings.

@@ -14,7 +14,7 @@ use crate::rows::QueueProgress;
 use crate::rows::{
     AccountRow, ItemLine, ItemRow, QueueLine, ACCOUNT_COLUMNS, ITEMS_SHOWN, ITEM_COLUMNS,
 };
-use crate::time::{duration, rfc3339_opt};
+use crate::time::rfc3339_opt;
 use crate::view::{Cell, Row};
 use crate::Options;
 
@@ -62,7 +62,7 @@ pub fn session<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()
     }
     facts.push(("Started", rfc3339_opt(s.started_at)));
     facts.push(("Finished", rfc3339_opt(s.finished_at)));
-    facts.push(("Duration", s.duration_s().map(duration).unwrap_or_default()));
+    facts.push(("Duration", crate::session_duration(s).unwrap_or_default()));
     facts.push(("Skipped lines", s.skipped_lines.to_string()));
     facts.push(("Diagnostics", s.diagnostics.len().to_string()));
     if !s.unmentioned_logs.is_empty() {
@@ -336,6 +336,34 @@ fn more<W: Write>(out: &mut W, total: usize, shown: usize, file: &str) -> io::Re
     writeln!(out)
 }
 
+/// The source hosts, in two tables that each answer one question: the
+/// hosts with failures, most failed items first, and the hosts by
+/// account throughput, slowest first; `n` rows each.
+fn host_tables<W: Write>(a: &crate::fleet::Answers<'_>, n: usize, out: &mut W) -> io::Result<()> {
+    let hosts = crate::fleet::host_rows(a.fleet, a.histories);
+    let tables = [
+        (
+            "Source hosts with the most failures",
+            crate::fleet::hosts_by_failures(&hosts),
+            &crate::fleet::HOSTS_FAILED_SHOWN[..],
+        ),
+        (
+            "Slowest source hosts (per-account throughput)",
+            crate::fleet::hosts_by_throughput(&hosts),
+            &crate::fleet::HOSTS_SHOWN[..],
+        ),
+    ];
+    for (title, rows, shown) in tables {
+        if rows.is_empty() {
+            continue;
+        }
+        writeln!(out, "## {title}\n")?;
+        crate::shown::markdown(out, rows.iter().take(n), shown)?;
+        more(out, rows.len(), n, "hosts.csv")?;
+    }
+    Ok(())
+}
+
 /// The answers over many sessions, in the order people ask: what to
 /// re-run, why things failed, which source hosts, which accounts were
 /// slow or large, and when.
@@ -345,7 +373,7 @@ pub fn answers<W: Write>(
     out: &mut W,
 ) -> io::Result<()> {
     let n = rows(o);
-    let list = crate::accounts::retry_list(a.histories);
+    let list = a.retry_list();
     let accounts = a.histories.iter().filter(|h| h.key.is_account()).count();
     writeln!(
         out,
@@ -361,6 +389,9 @@ pub fn answers<W: Write>(
             "{} account(s) still in progress in a running session are not listed.\n",
             list.in_progress
         )?;
+    }
+    for u in &list.unnamed {
+        writeln!(out, "{}\n", crate::escape::markdown(&u.sentence()))?;
     }
     if !list.accounts.is_empty() {
         let rows = list
@@ -384,14 +415,7 @@ pub fn answers<W: Write>(
         crate::shown::markdown(out, rows, &crate::fleet::CAUSES_MARKDOWN)?;
         more(out, causes.len(), n, "causes.csv")?;
     }
-    let hosts = crate::fleet::host_rows(a.fleet, a.histories);
-    if !hosts.is_empty() {
-        writeln!(out, "## Source hosts\n")?;
-        let total = hosts.len();
-        let rows = hosts.into_iter().take(n);
-        crate::shown::markdown(out, rows, &crate::fleet::HOSTS_SHOWN)?;
-        more(out, total, n, "hosts.csv")?;
-    }
+    host_tables(a, n, out)?;
     for (title, runs) in a.fleet.account_lists() {
         if runs.is_empty() {
             continue;
@@ -437,14 +461,15 @@ pub fn module_stats<W: Write>(stats: &crate::modules::ModuleStats, out: &mut W) 
 /// (the worst `md_rows` of them unless `full`). Stays under [`LIMIT`]
 /// characters unless `o.full`.
 pub fn report<W: Write>(sessions: &[Session], o: &Options, out: &mut W) -> io::Result<()> {
-    let gathered = (sessions.len() > 1).then(|| crate::fleet::gather(sessions));
+    let gathered = (sessions.len() > 1).then(|| crate::fleet::gather(sessions, o));
     fitted(o, out, |o, out| {
         writeln!(out, "# xferlens report\n")?;
-        if let Some((modules, fleet, histories)) = &gathered {
+        if let Some((modules, fleet, histories, unnamed)) = &gathered {
             let a = crate::fleet::Answers {
                 modules,
                 fleet,
                 histories,
+                unnamed,
             };
             answers(&a, o, out)?;
             writeln!(out, "## Sessions\n")?;

@@ -41,6 +41,8 @@ pub struct ItemRow<'a> {
     pub finished_at: Option<String>,
     /// Seconds.
     pub duration_s: Option<i64>,
+    /// Seconds from start to finish, paused time included.
+    pub wall_s: Option<i64>,
     /// Count.
     pub warnings: u64,
     /// Count.
@@ -71,6 +73,7 @@ impl<'a> ItemRow<'a> {
             started_at: it.started_at.map(rfc3339),
             finished_at: it.finished_at.map(rfc3339),
             duration_s: it.duration_s(),
+            wall_s: it.wall_s(),
             warnings: it.counts.warnings,
             skipped_items: it.counts.skipped_items,
             dangerous_items: it.counts.dangerous_items,
@@ -94,6 +97,7 @@ columns! { ItemRow<'a> as r => ITEM_COLUMNS {
     "started_at" => Cell::opt(r.started_at.as_deref()),
     "finished_at" => Cell::opt(r.finished_at.as_deref()),
     "duration_s" => Cell::Int(r.duration_s),
+    "wall_s" => Cell::Int(r.wall_s),
     "warnings" => Cell::count(r.warnings),
     "skipped_items" => Cell::count(r.skipped_items),
     "dangerous_items" => Cell::count(r.dangerous_items),
@@ -217,6 +221,7 @@ columns! { SessionRow<'a> as r => SESSION_COLUMNS {
     "started_at" => Cell::opt(r.started_at.as_deref()),
     "finished_at" => Cell::opt(r.finished_at.as_deref()),
     "duration_s" => Cell::Int(r.s.duration_s()),
+    "wall_s" => Cell::Int(r.s.wall_s()),
     "transfer_total" => Cell::count(r.transfer[0]),
     "transfer_success" => Cell::count(r.transfer[1]),
     "transfer_warning" => Cell::count(r.transfer[2]),

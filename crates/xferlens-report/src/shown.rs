@@ -613,6 +613,7 @@ mod tests {
         check::<fleet::CauseLine>(&fleet::CAUSES_MARKDOWN);
         check::<fleet::CauseLine>(&fleet::SESSION_CAUSES_MARKDOWN);
         check::<fleet::HostRow>(&fleet::HOSTS_SHOWN);
+        check::<fleet::HostRow>(&fleet::HOSTS_FAILED_SHOWN);
         check::<fleet::DiagnosticRow>(&fleet::DIAGNOSTICS_SHOWN);
         check::<accounts::RetryRow>(&accounts::RETRY_SHOWN);
         check::<rows::QueueLine>(&rows::QUEUES_SHOWN);

@@ -134,8 +134,8 @@ fn heading<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Result<()> {
     } else if let Some(b) = s.last_event_at.filter(|_| !s.state.is_terminal()) {
         times.push(format!("last event {}", rfc3339(b)));
     }
-    if let Some(d) = s.duration_s() {
-        times.push(format!("duration {}", duration(d)));
+    if let Some(d) = crate::session_duration(s) {
+        times.push(format!("duration {d}"));
     }
     if times.is_empty() {
         times.push("no times in this log (old format)".into());
@@ -604,8 +604,8 @@ pub fn final_line(s: &Session) -> String {
         "stopped watching"
     };
     let mut line = format!("{}: {how} {}", t(&s.id), s.state.as_str());
-    if let Some(d) = s.duration_s() {
-        line.push_str(&format!(" after {}", duration(d)));
+    if let Some(d) = crate::session_duration(s) {
+        line.push_str(&format!(" after {d}"));
     }
     line.push_str(&format!(
         " · {failed} failed, {warned} with warnings, of {total} queue items"

@@ -17,7 +17,7 @@ use xferlens_report::{html, markdown};
 
 use xferlens_report::accounts::ACCOUNT_HISTORY_COLUMNS;
 use xferlens_report::accounts::{
-    attempts_in, histories_csv, retry_list, AccountKey, Attempt, Histories,
+    attempts_in, histories_csv, AccountKey, Attempt, Histories, Unnamed,
 };
 use xferlens_report::escape::terminal as t;
 use xferlens_report::fleet::{
@@ -64,6 +64,8 @@ struct Rendered {
     damage: Option<String>,
     modules: ModuleStats,
     attempts: Vec<(AccountKey, Attempt)>,
+    /// Its queued items never started nor named, once it has ended.
+    unnamed: Option<Unnamed>,
     fleet: FleetStats,
     diagnostic_rows: Vec<u8>,
     /// The session, item and diagnostic rows typed for Parquet, when it is
@@ -96,7 +98,7 @@ fn typed_rows(s: &Session) -> Typed {
     t
 }
 
-fn render(s: Session, layout: &Layout) -> Result<Rendered> {
+fn render(s: Session, layout: &Layout, o: &xferlens_report::Options) -> Result<Rendered> {
     let raw = layout.raw_csv;
     // Only the formats asked for are rendered.
     let csv = |f: &dyn Fn(&mut CsvOut<Vec<u8>>) -> std::io::Result<()>| {
@@ -125,7 +127,8 @@ fn render(s: Session, layout: &Layout) -> Result<Rendered> {
         typed,
         fleet,
         diagnostic_rows,
-        attempts: attempts_in(&s, &accounts),
+        attempts: attempts_in(&s, &accounts, o),
+        unnamed: Unnamed::of(&s, o),
         modules,
         damage: damage(&s),
         failed: s.items_with(ItemStatus::Failed).count(),
@@ -144,6 +147,7 @@ struct Sink {
     outcome: Outcome,
     modules: ModuleStats,
     accounts: Histories,
+    unnamed: Vec<Unnamed>,
     fleet: FleetStats,
     diagnostics: TableOut,
     /// Diagnostics per kind, for the one-line summary.
@@ -168,6 +172,7 @@ impl Sink {
                 self.outcome.warning_items += r.warnings;
                 self.modules.merge(r.modules);
                 self.accounts.add(r.attempts);
+                self.unnamed.extend(r.unnamed);
                 self.fleet.merge(r.fleet);
                 self.diagnostics
                     .rows(&r.diagnostic_rows, typed_diagnostics)?;
@@ -215,6 +220,7 @@ fn produce(
     // are dropped before anything is counted.
     // The excerpts of report.md and report.html are read here, on the
     // workers, before the session is slimmed (a few failed items each).
+    let o = ctx.document();
     let rendered = |r: Result<Session>, dir: Option<&Path>| -> Option<Result<Rendered>> {
         let mut s = match r {
             Ok(s) => s,
@@ -232,7 +238,7 @@ fn produce(
             EXCERPT_ITEMS,
             &ctx.read.parse,
         );
-        Some(render(s, layout))
+        Some(render(s, layout, &o))
     };
     let load_chunk = |chunk: &[Source]| -> Vec<Result<Rendered>> {
         let v: Vec<Vec<Result<Rendered>>> = chunk
@@ -354,6 +360,7 @@ pub fn run(ctx: &Ctx, roots: &[PathBuf], filters: &Filters, o: &BatchOptions) ->
         kept: Vec::new(),
         modules: ModuleStats::default(),
         accounts: Histories::default(),
+        unnamed: Vec::new(),
         fleet: FleetStats::default(),
         diagnostics: TableOut::open(outdir, "diagnostics", DIAGNOSTIC_COLUMNS, layout)?,
         kinds: Default::default(),
@@ -372,6 +379,7 @@ pub fn run(ctx: &Ctx, roots: &[PathBuf], filters: &Filters, o: &BatchOptions) ->
         outcome,
         modules,
         accounts,
+        unnamed,
         fleet,
         diagnostics,
         kinds,
@@ -383,6 +391,7 @@ pub fn run(ctx: &Ctx, roots: &[PathBuf], filters: &Filters, o: &BatchOptions) ->
         modules: &modules,
         fleet: &fleet,
         histories: &histories,
+        unnamed: &unnamed,
     };
     let mut done: Vec<Output> = Vec::new();
     // Cells that Parquet cannot hold, written there as NULL: one line each.
@@ -460,7 +469,7 @@ pub fn run(ctx: &Ctx, roots: &[PathBuf], filters: &Filters, o: &BatchOptions) ->
         o.finish()?;
     }
     let f = xferlens_report::FleetTotals::of(&kept);
-    let list = retry_list(&histories);
+    let list = answers.retry_list();
     let mut out = Output::stdout(false);
     writeln!(
         out,

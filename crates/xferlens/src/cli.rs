@@ -73,7 +73,8 @@ pub struct Global {
     #[arg(short, long, global = true)]
     pub quiet: bool,
     /// Call a running session stale when its newest log line is older
-    /// than this (e.g. 90s, 30m, 1h, 2d): it gets a warning and no ETA.
+    /// than this (e.g. 90s, 30m, 1h, 2d): it gets a warning and no ETA,
+    /// and the re-run list counts it (or a paused one) as ended.
     #[arg(long, value_name = "AGE", default_value = "1h", value_parser = parse_age, global = true)]
     pub stale_after: i64,
     /// Print every diagnostic to stderr (by default one line counts them

@@ -241,13 +241,16 @@ pub fn items(
         .iter()
         .map(xferlens_report::unnamed_items)
         .fold(0, u64::saturating_add);
-    if !accounts {
+    if accounts {
+        // Account rows are built from all items, then filtered.
+        filters.apply_accounts(&mut l.sessions);
+    } else {
         // Pending RESTORE rows take part in filters and sorting.
         l.sessions
             .iter_mut()
             .for_each(xferlens_report::add_pending_restores);
+        filters.apply(&mut l.sessions);
     }
-    filters.apply(&mut l.sessions);
     let mut out = open_output(output, &l, format != ItemsFormat::Table)?;
     match format {
         ItemsFormat::Table => {
@@ -263,7 +266,7 @@ pub fn items(
     out.finish()?;
     if unnamed > 0 && !ctx.global.quiet {
         eprintln!(
-            "{unnamed} more queued item(s) are only counted by the log (queue_count): they never started, so it never names them and no row can"
+            "{unnamed} more queued item(s) are only counted by the log (queue_count): they never started, so the log never names them and no row can show them (`xferlens retry` says in which session)"
         );
     }
     Ok(outcome(&l))
@@ -281,14 +284,40 @@ pub fn retry(
     let mut l = load_all(ctx, paths)?;
     // Sessions by host and time; the list by status and account name.
     l.sessions.retain(|s| filters.session_ok(s));
-    let histories = accounts::histories(&l.sessions);
+    let o = ctx.document();
+    let histories = accounts::histories(&l.sessions, &o);
     let mut list = accounts::retry_list(&histories);
+    let status_ok = |st: &str| filters.status.is_empty() || filters.status.iter().any(|s| s == st);
     let keep = |h: &&accounts::History| {
-        (filters.status.is_empty() || filters.status.iter().any(|s| s == h.last().status.as_str()))
-            && filters.account_ok(&h.key.item, h.local_item())
+        status_ok(h.last().status.as_str()) && filters.account_ok(&h.key.item, h.local_item())
     };
     list.accounts.retain(keep);
     list.others.retain(keep);
+    // What the list leaves off honours the filters too: the accounts in
+    // progress that pass them; the never-named items are never started
+    // (pending) and have no name for --account to match.
+    list.in_progress = histories
+        .iter()
+        .filter(|h| h.key.is_account() && h.in_progress() && keep(h))
+        .count();
+    if status_ok("pending") && filters.account.is_none() {
+        list.unnamed = accounts::Unnamed::all(&l.sessions, &o);
+    }
+    sort_retry(&mut list, filters);
+    let mut out = open_output(output, &l, format != RetryFormat::Text)?;
+    match format {
+        RetryFormat::Text => accounts::retry_text(&list, &mut out)?,
+        RetryFormat::Csv => accounts::retry_csv(&list, raw_csv, &mut out)?,
+        RetryFormat::Json => accounts::retry_json(&list, false, &mut out)?,
+        RetryFormat::Ndjson => accounts::retry_json(&list, true, &mut out)?,
+        RetryFormat::Whmapi1 => xferlens_report::whmapi1::retry_whmapi1(&list, &mut out)?,
+    }
+    out.finish()?;
+    Ok(outcome(&l))
+}
+
+/// Orders the re-queue list by `--sort` (size, start or status).
+fn sort_retry(list: &mut accounts::RetryList<'_>, filters: &Filters) {
     match filters.sort {
         Some(crate::filters::SortKey::Size) => {
             list.accounts.sort_by_key(|h| std::cmp::Reverse(h.size()))
@@ -301,16 +330,6 @@ pub fn retry(
             .sort_by_key(|h| crate::filters::status_rank(h.last().status)),
         _ => {}
     }
-    let mut out = open_output(output, &l, format != RetryFormat::Text)?;
-    match format {
-        RetryFormat::Text => accounts::retry_text(&list, &mut out)?,
-        RetryFormat::Csv => accounts::retry_csv(&list, raw_csv, &mut out)?,
-        RetryFormat::Json => accounts::retry_json(&list, false, &mut out)?,
-        RetryFormat::Ndjson => accounts::retry_json(&list, true, &mut out)?,
-        RetryFormat::Whmapi1 => xferlens_report::whmapi1::retry_whmapi1(&list, &mut out)?,
-    }
-    out.finish()?;
-    Ok(outcome(&l))
 }
 
 pub fn modules(

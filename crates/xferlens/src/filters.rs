@@ -1,11 +1,12 @@
 //! Filters and sorting shared by the per-item commands (`items`, `events`,
 //! `retry`, `report`, `batch`). Filters compose (all must hold):
 //! `--host` and `--since/--until` choose sessions (by source host and
-//! start time); `--status`, `--queue` and `--account` choose items.
+//! start time); `--status`, `--queue` and `--account` choose items, or
+//! with `items --accounts` account rows, built from all items first.
 
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
-use xferlens_replay::{Item, Session};
+use xferlens_replay::{Account, Item, Session};
 
 /// The filter and sort flags.
 #[derive(Args, Debug, Clone, Default)]
@@ -187,28 +188,75 @@ impl Filters {
         if !self.touches_items() {
             return;
         }
-        {
-            let mut order: Vec<usize> = (0..s.items.len())
-                .filter(|&i| self.item_ok(&s.items[i]))
-                .collect();
-            if let Some(k) = self.sort {
-                let it = |i: usize| &s.items[i];
-                match k {
-                    SortKey::Size => order.sort_by_key(|&i| std::cmp::Reverse(it(i).size)),
-                    SortKey::Duration => {
-                        order.sort_by_key(|&i| std::cmp::Reverse(it(i).duration_s()))
-                    }
-                    SortKey::Started => {
-                        order.sort_by_key(|&i| (it(i).started_at.is_none(), it(i).started_at))
-                    }
-                    SortKey::Status => order.sort_by_key(|&i| status_rank(it(i).status)),
-                    SortKey::Item => order.sort_by(|&a, &b| {
-                        (&it(a).item, &it(a).queue).cmp(&(&it(b).item, &it(b).queue))
-                    }),
-                }
+        let order: Vec<usize> = (0..s.items.len())
+            .filter(|&i| self.item_ok(&s.items[i]))
+            .collect();
+        self.sort_and_keep(s, order);
+    }
+
+    /// True when an account row passes the item filters, judged on the
+    /// row as built from all of its items: `--status` by its overall
+    /// status, `--queue` by the queues it has an item in, `--account` by
+    /// its names.
+    pub fn account_row_ok(&self, s: &Session, a: &Account) -> bool {
+        let in_queue = |q: &String| {
+            [a.transfer, a.restore]
+                .into_iter()
+                .flatten()
+                .any(|i| q.eq_ignore_ascii_case(&s.items[i].queue))
+        };
+        (self.status.is_empty() || self.status.iter().any(|st| st == a.overall.as_str()))
+            && (self.queue.is_empty() || self.queue.iter().any(in_queue))
+            && self.account_ok(&a.item, a.local_item.as_deref())
+    }
+
+    /// For `items --accounts`: drops the sessions that do not pass, then
+    /// the accounts whose row does not pass ([`Filters::account_row_ok`]),
+    /// keeping every item of the accounts that do, so a filter chooses
+    /// rows and never changes a row's values (a failed transfer stays
+    /// failed under `--queue RESTORE`).
+    pub fn apply_accounts(&self, sessions: &mut Vec<Session>) {
+        sessions.retain(|s| self.session_ok(s));
+        for s in sessions {
+            if !self.touches_items() {
+                continue;
             }
-            s.reorder_items(&order);
+            // Every item of a kept account, of whatever queue (accounts
+            // are joined by item type and name).
+            let kept: std::collections::HashSet<(String, String)> = s
+                .accounts()
+                .into_iter()
+                .filter(|a| self.account_row_ok(s, a))
+                .map(|a| (a.item_type, a.item))
+                .collect();
+            let order: Vec<usize> = (0..s.items.len())
+                .filter(|&i| {
+                    let it = &s.items[i];
+                    kept.contains(&(it.item_type.clone(), it.item.clone()))
+                })
+                .collect();
+            self.sort_and_keep(s, order);
         }
+    }
+
+    /// Sorts `order` (item indexes) by `--sort` when given, and keeps
+    /// those items in that order.
+    fn sort_and_keep(&self, s: &mut Session, mut order: Vec<usize>) {
+        if let Some(k) = self.sort {
+            let it = |i: usize| &s.items[i];
+            match k {
+                SortKey::Size => order.sort_by_key(|&i| std::cmp::Reverse(it(i).size)),
+                SortKey::Duration => order.sort_by_key(|&i| std::cmp::Reverse(it(i).duration_s())),
+                SortKey::Started => {
+                    order.sort_by_key(|&i| (it(i).started_at.is_none(), it(i).started_at))
+                }
+                SortKey::Status => order.sort_by_key(|&i| status_rank(it(i).status)),
+                SortKey::Item => order.sort_by(|&a, &b| {
+                    (&it(a).item, &it(a).queue).cmp(&(&it(b).item, &it(b).queue))
+                }),
+            }
+        }
+        s.reorder_items(&order);
     }
 }
 

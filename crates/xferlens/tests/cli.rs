@@ -187,7 +187,7 @@ fn items_csv_header_and_rows() {
     let mut lines = out.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "session_id,queue,item_type,item_name,item,local_item,child,status,size_bytes,started_at,finished_at,duration_s,warnings,skipped_items,dangerous_items,altered_items,message,logfile"
+        "session_id,queue,item_type,item_name,item,local_item,child,status,size_bytes,started_at,finished_at,duration_s,wall_s,warnings,skipped_items,dangerous_items,altered_items,message,logfile"
     );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 10);
