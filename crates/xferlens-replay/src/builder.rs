@@ -148,6 +148,8 @@ pub struct SessionBuilder {
     item_logs: Map<String, (ItemLog, Vec<Diagnostic>)>,
     error_log: Vec<String>,
     error_log_lines: u64,
+    /// An error log was read: whether it was the active (dot) one.
+    error_log_read: Option<bool>,
     diagnostics: Vec<Diagnostic>,
     budget: Arc<DiagnosticBudget>,
 }
@@ -196,10 +198,19 @@ impl SessionBuilder {
                     replay_item_log_in(display, file_name, active, reader, opts, budget, true)?;
                 self.add_item_log(&name, log, diags);
             }
-            FileRole::ErrorLog => {
+            FileRole::ErrorLog { active } => {
+                // A completed `master.error_log` wins over its active dot
+                // twin, as for the other files.
+                if self
+                    .error_log_read
+                    .is_some_and(|was_active| !was_active || active)
+                {
+                    return Ok(());
+                }
                 let (lines, n) = read_error_log(reader)?;
                 self.error_log = lines;
                 self.error_log_lines = n;
+                self.error_log_read = Some(active);
             }
             FileRole::Other => {}
         }
@@ -256,6 +267,7 @@ impl SessionBuilder {
             mut item_logs,
             error_log,
             error_log_lines,
+            error_log_read: _,
             diagnostics,
             budget,
         } = self;

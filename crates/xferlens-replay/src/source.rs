@@ -242,7 +242,7 @@ fn file_role_name(p: &Path) -> String {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     match classify(&name) {
-        FileRole::ItemLog { .. } | FileRole::ErrorLog => name,
+        FileRole::ItemLog { .. } | FileRole::ErrorLog { .. } => name,
         FileRole::Master { active: true } => ".master.log".to_owned(),
         FileRole::Master { active: false } | FileRole::Other => "master.log".to_owned(),
     }
