@@ -18,7 +18,8 @@ use std::sync::Arc;
 
 use crate::limits::{self, DiagnosticBudget, Keep};
 use crate::model::{
-    ItemLog, LogLine, LogResult, Module, ModuleAction, ModuleState, Volume, LOG_LINES_KEEP,
+    ItemLog, LogLine, LogResult, Module, ModuleAction, ModuleState, StartLine, Volume,
+    LOG_LINES_KEEP,
 };
 
 /// Item-log line types that item-log replay does not read (the bulk of the
@@ -179,7 +180,9 @@ impl ItemLogReplay {
                 }
             }
             MsgType::Start if self.log.title.is_none() => {
-                self.log.title = Some(msg_text(ev, limits::TEXT_MAX));
+                let title = msg_text(ev, limits::TEXT_MAX);
+                self.log.start = start_words(&title);
+                self.log.title = Some(title);
             }
             MsgType::Success | MsgType::Failed => {
                 self.log.complete = true;
@@ -303,6 +306,41 @@ impl ItemLogReplay {
         }
         (self.log, self.diagnostics)
     }
+}
+
+/// The quoted words of a `start` line's text: three ("Starting “QUEUE”
+/// for “Label” “item”.") or four for a renamed item ("… “item” →
+/// “local”."), as Whostmgr/Transfers/Session/Item.pm `start` writes them.
+/// `None`: any other text.
+pub fn start_words(text: &str) -> Option<StartLine> {
+    let quoted: Vec<&str> = text
+        .split('“')
+        .skip(1)
+        .filter_map(|p| p.split_once('”').map(|(w, _)| w))
+        .collect();
+    let (queue, label, item, local) = match quoted[..] {
+        [q, l, i] => (q, l, i, None),
+        [q, l, i, local] => (q, l, i, Some(local)),
+        _ => return None,
+    };
+    if [queue, label, item].iter().any(|w| w.is_empty()) {
+        return None;
+    }
+    Some(StartLine {
+        queue: limits::name(queue),
+        label: limits::name(label),
+        item: limits::name(item),
+        local_item: local
+            .filter(|l| !l.is_empty() && *l != item)
+            .map(limits::name),
+    })
+}
+
+/// True when a log line opens (after whitespace) with `{`: JSON, or JSON
+/// that is broken. Any other line is plain text (stderr) in an item log,
+/// the same rule `xferlens log` draws by (docs/FORMAT.md, "Item logs").
+pub fn is_json_start(text: &str) -> bool {
+    text.trim_start().starts_with('{')
 }
 
 /// A module's state from its lines; `item_running` says whether a module

@@ -553,6 +553,8 @@ pub struct ItemLog {
     pub complete: bool,
     /// The `start` line's text.
     pub title: Option<String>,
+    /// What the `start` line names: queue, label, item and local name.
+    pub start: Option<StartLine>,
     /// Percentage timeline: (line, percentage), one entry per change.
     pub percentages: Vec<(u64, f64)>,
     /// Last percentage seen.
@@ -575,6 +577,21 @@ pub struct ItemLog {
     pub skipped_lines: u64,
     /// Volume of the file.
     pub volume: Volume,
+}
+
+/// The words of an item log's `start` line, "Starting “QUEUE” for
+/// “Label” “item”." or, for a renamed item, "… “item” → “local”."
+/// (Whostmgr/Transfers/Session/Item.pm `start`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StartLine {
+    /// The queue (`TRANSFER`, `RESTORE`).
+    pub queue: String,
+    /// The item's label (`item_name`, e.g. `Account`): not its type.
+    pub label: String,
+    /// The item's name on the source server.
+    pub item: String,
+    /// Its name on this server, when renamed.
+    pub local_item: Option<String>,
 }
 
 /// Most error (and warning) lines kept per item log.
