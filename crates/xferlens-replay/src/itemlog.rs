@@ -396,6 +396,31 @@ impl EventSink for ItemLogReplay {
         true
     }
 
+    fn takes_lines(&self) -> bool {
+        true
+    }
+
+    /// A line that does not open with `{` is the stderr of a program or a
+    /// Perl `warn` that cPanel sent into the log (Session.pm
+    /// `exec_with_output_directed_to_fh`): one of the item's error lines,
+    /// never a diagnostic (docs/FORMAT.md, "Item logs").
+    fn line(&mut self, pos: Position, text: &str) -> bool {
+        if is_json_start(text) {
+            return true;
+        }
+        self.flush_partial();
+        self.log.stderr_lines += 1;
+        let text = limits::clip(text.trim(), limits::TEXT_MAX);
+        self.push_line(
+            MsgType::Error,
+            LogLine {
+                line: pos.line,
+                text,
+            },
+        );
+        false
+    }
+
     fn progress(&mut self, pos: Position, line: &ProgressLine<'_>) -> ControlFlow<()> {
         let ev = progress_event(line, !self.skip_percentage_times);
         self.on_event(pos, &ev, None);

@@ -565,8 +565,11 @@ pub struct ItemLog {
     pub errors: Vec<LogLine>,
     /// Warning lines (first [`LOG_LINES_KEEP`]).
     pub warnings: Vec<LogLine>,
-    /// All error lines, kept or not.
+    /// All error lines, kept or not (stderr lines included).
     pub error_count: u64,
+    /// Of the error lines, those that are plain stderr text, not JSON
+    /// (docs/FORMAT.md, "Item logs").
+    pub stderr_lines: u64,
     /// All warning lines, kept or not.
     pub warning_count: u64,
     /// The result line.
