@@ -196,7 +196,11 @@ impl ItemLogReplay {
                 let name = limits::name(c.module.as_deref().unwrap_or("?"));
                 if let Some(i) = self.module_named(&name) {
                     let m = &mut self.log.modules[i];
-                    m.status = c.status;
+                    // A status that is null, empty or missing is false
+                    // to Perl, and a false status is a failed module
+                    // (AccountRestoration.pm `_run_restore_modules`:
+                    // `return ( $ok, $msg ) if !$ok`).
+                    m.status = Some(c.status.unwrap_or(0));
                     m.statusmsg = c.statusmsg.as_deref().map(limits::text);
                 }
             }
