@@ -451,6 +451,8 @@ impl MasterReplay {
         if *action == Action::FailedItem && it.failure.is_none() {
             it.failure = it.message.take();
         }
+        self.take_worker_fields(idx, pos, ev);
+        let it = &mut self.session.items[idx];
         if cut > 0 {
             let key = it.key();
             self.anomaly(
@@ -461,6 +463,28 @@ impl MasterReplay {
                     limits::DETAILS_MAX
                 ),
             );
+        }
+        self.take_worker_fields(idx, pos, ev);
+    }
+
+    /// A worker's line about an item (child number above 0) gives the item
+    /// its worker and log file when no `start` did: the RESTORE cascade of
+    /// a failed TRANSFER has only `start-item` and `failed-item`, written
+    /// by the TRANSFER's worker with the RESTORE log's name
+    /// (Processor.pm `_mark_item_failed_in_subsequent_queues`,
+    /// `_master_message`). The master's own lines (child 0) give nothing.
+    fn take_worker_fields(&mut self, idx: usize, pos: Position, ev: &Event<'_>) {
+        let c = &ev.contents;
+        let Some(ch) = c.child_number.filter(|c| *c > 0) else {
+            return;
+        };
+        let it = &mut self.session.items[idx];
+        if it.child.is_none() {
+            it.child = Some(ch);
+            it.pid = ev.pid.or(it.pid);
+        }
+        if it.logfile.is_none() {
+            self.set_logfile(idx, c.logfile.as_deref(), pos);
         }
     }
 
