@@ -34,8 +34,16 @@ pub struct Session {
     pub started_at: Option<i64>,
     /// Time of the terminal action (complete, abort, fail).
     pub finished_at: Option<i64>,
-    /// Latest `time` seen anywhere in the master log.
+    /// Latest `time` seen anywhere in the master log (an offline end's
+    /// line not counted).
     pub last_event_at: Option<i64>,
+    /// Time of a `fail` or `abort` written by another process than the
+    /// session's own (an admin ending a session whose master died): the
+    /// session's state, not its end time (docs/FORMAT.md, "Session
+    /// state"); `None` when there is none, or it has no time.
+    pub offline_end_at: Option<i64>,
+    /// The session was ended by such an offline `fail` or `abort`.
+    pub ended_offline: bool,
     /// The master log file: name and whether it was still active.
     pub master: Option<LogFile>,
     /// Queues in first-seen order (normally TRANSFER, RESTORE).
@@ -177,7 +185,14 @@ impl Session {
             .iter()
             .fold(0u64, |a, q| a.saturating_add(q.items_total));
         if items == 0 {
-            return if self.state.is_terminal() { 100.0 } else { 0.0 };
+            // Nothing to do: all of it done only if the session completed;
+            // a session failed or aborted before it started did nothing
+            // (docs/FORMAT.md, "Progress").
+            return if self.state == SessionState::Completed {
+                100.0
+            } else {
+                0.0
+            };
         }
         let done = self
             .queues

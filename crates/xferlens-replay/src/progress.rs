@@ -59,7 +59,7 @@ pub fn compute_queues(s: &mut Session) {
             q.bytes_done / q.bytes_total as f64 * 100.0
         } else if q.items_total > 0 {
             finished as f64 / q.items_total as f64 * 100.0
-        } else if terminal {
+        } else if s.state == SessionState::Completed {
             100.0
         } else {
             0.0
