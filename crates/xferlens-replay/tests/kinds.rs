@@ -338,3 +338,52 @@ fn a_finished_queue_of_a_running_session_has_no_eta() {
     assert!(t.throughput_bps.is_some());
     assert_eq!(t.eta_s, None);
 }
+
+fn fixture(name: &str) -> Session {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/sessions");
+    read_dir(&dir.join(name))
+}
+
+#[test]
+fn the_generated_offline_abort_ends_at_its_own_last_line() {
+    // The generator's offline-abort session: a master that died mid-run,
+    // and a day later the API process's `abort` (issue 28, points 6, 7).
+    let s = fixture("sourceofflineabortcopy20251128");
+    assert_eq!(s.state, SessionState::Aborted);
+    assert!(s.ended_offline);
+    let d = s.duration_s().unwrap();
+    assert!(
+        d < 3600,
+        "duration {d}s: the abort a day later is not the end"
+    );
+    assert!(s.offline_end_at.unwrap() - s.finished_at.unwrap() >= 86_400);
+    assert!(s.items.iter().any(|i| i
+        .failure
+        .as_deref()
+        .is_some_and(|f| f.starts_with("unfinished when the session ended"))));
+    assert_eq!(s.error_log_lines, 1, "master.error_log, renamed");
+}
+
+#[test]
+fn the_generated_never_started_session_is_at_zero() {
+    let s = fixture("sourceneverstartedcopy20251128");
+    assert_eq!(s.state, SessionState::Aborted);
+    assert!(s.items.is_empty());
+    assert_eq!(s.percent(), 0.0);
+    assert_eq!(s.started_at, None);
+}
+
+#[test]
+fn the_generated_running_session_has_its_active_error_log_and_stderr() {
+    let s = fixture("sourcerunningcopy20251128");
+    assert_eq!(s.error_log_lines, 1, ".master.error_log");
+    let s = fixture("sourcecleancopy20251128");
+    let stderr: u64 = s
+        .items
+        .iter()
+        .filter_map(|i| i.log.as_ref())
+        .map(|l| l.stderr_lines)
+        .sum();
+    assert!(stderr > 0);
+    assert!(s.diagnostics.is_empty(), "{:?}", s.diagnostics);
+}
