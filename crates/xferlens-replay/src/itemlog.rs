@@ -340,11 +340,13 @@ pub fn start_words(text: &str) -> Option<StartLine> {
     })
 }
 
-/// True when a log line opens (after whitespace) with `{`: JSON, or JSON
-/// that is broken. Any other line is plain text (stderr) in an item log,
-/// the same rule `xferlens log` draws by (docs/FORMAT.md, "Item logs").
-pub fn is_json_start(text: &str) -> bool {
-    text.trim_start().starts_with('{')
+/// True when an item-log line is plain stderr text: it does not open
+/// (after whitespace) with `{`, so it is neither JSON nor broken JSON, and
+/// it holds no NUL byte (binary damage, e.g. a file zero-filled by a
+/// crash, is no program's output). The one rule of replay and `xferlens
+/// log` (docs/FORMAT.md, "Stderr text in item logs").
+pub fn is_stderr_text(text: &str) -> bool {
+    !text.trim_start().starts_with('{') && !text.contains('\0')
 }
 
 /// A module's state from its lines; `item_running` says whether a module
@@ -409,7 +411,7 @@ impl EventSink for ItemLogReplay {
     /// `exec_with_output_directed_to_fh`): one of the item's error lines,
     /// never a diagnostic (docs/FORMAT.md, "Item logs").
     fn line(&mut self, pos: Position, text: &str) -> bool {
-        if is_json_start(text) {
+        if !is_stderr_text(text) {
             return true;
         }
         self.flush_partial();

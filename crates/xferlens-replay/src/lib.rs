@@ -53,7 +53,7 @@ pub use crate::archive::{
 pub use crate::builder::{read_error_log, replay_item_log, replay_master, SessionBuilder};
 pub use crate::dir::{is_session_dir, read_session_dir, ReadOptions, ReplayError};
 pub use crate::files::{classify, default_log_name, item_log_parts, safe_file_name, FileRole};
-pub use crate::itemlog::{is_json_start, start_words, ItemLogReplay, ITEM_LOG_SKIP, PERCENT_KEEP};
+pub use crate::itemlog::{is_stderr_text, start_words, ItemLogReplay, ITEM_LOG_SKIP, PERCENT_KEEP};
 pub use crate::logview::{structural_lines, unescape_lines, EntryKind, Level, LogEntry, LogView};
 pub use crate::master::MasterReplay;
 pub use crate::model::{

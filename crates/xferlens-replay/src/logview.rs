@@ -583,7 +583,7 @@ where
     /// A line that cannot be JSON (it does not open with `{`) is shown
     /// as the stderr text it is; true when it was.
     fn plain_text(&mut self, line: u64, text: &str) -> bool {
-        if crate::itemlog::is_json_start(text) {
+        if !crate::itemlog::is_stderr_text(text) {
             return false;
         }
         self.finish();

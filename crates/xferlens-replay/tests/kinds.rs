@@ -387,3 +387,21 @@ fn the_generated_running_session_has_its_active_error_log_and_stderr() {
     assert!(stderr > 0);
     assert!(s.diagnostics.is_empty(), "{:?}", s.diagnostics);
 }
+
+#[test]
+fn a_line_of_nul_bytes_is_damage_not_stderr() {
+    // A file zero-filled by a crash is no program's output.
+    assert!(is_stderr_text("tar: Removing leading `/'"));
+    assert!(!is_stderr_text("  {\"broken\""));
+    assert!(!is_stderr_text("\0\0\0\0"));
+    let (l, d) = replay_item_log(
+        "item-TRANSFER_AccountRemoteRoot_bob",
+        "item-TRANSFER_AccountRemoteRoot_bob",
+        false,
+        &b"\0\0\0\0\n"[..],
+        &Default::default(),
+    )
+    .unwrap();
+    assert_eq!(l.stderr_lines, 0);
+    assert_eq!(d.len(), 1);
+}
