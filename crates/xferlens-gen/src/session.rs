@@ -67,11 +67,17 @@ pub enum Scenario {
     Garbage,
     /// A random mix of outcomes (warnings, failures, renamed accounts).
     Mixed,
+    /// The master died mid-run; days later an admin aborted the session
+    /// from another process (Session.pm `mark_session_aborted` writes the
+    /// `abort` itself: `_offline_master_message`).
+    OfflineAbort,
+    /// Aborted before it started: its master.log is one offline `abort`.
+    NeverStarted,
 }
 
 impl Scenario {
     /// Every scenario, in a stable order.
-    pub const ALL: [Scenario; 11] = [
+    pub const ALL: [Scenario; 13] = [
         Scenario::Clean,
         Scenario::Warnings,
         Scenario::Failures,
@@ -83,6 +89,8 @@ impl Scenario {
         Scenario::OldFormat,
         Scenario::Garbage,
         Scenario::Mixed,
+        Scenario::OfflineAbort,
+        Scenario::NeverStarted,
     ];
 
     /// Kebab-case name, as used on the command line.
@@ -99,6 +107,8 @@ impl Scenario {
             Scenario::OldFormat => "old-format",
             Scenario::Garbage => "garbage",
             Scenario::Mixed => "mixed",
+            Scenario::OfflineAbort => "offline-abort",
+            Scenario::NeverStarted => "never-started",
         }
     }
 
@@ -183,6 +193,13 @@ pub struct Expected {
     pub child_failures: u64,
     /// Bytes written over all log files.
     pub bytes: u64,
+    /// Plain-text (stderr) lines written into item logs.
+    #[serde(default)]
+    pub stderr_lines: u64,
+    /// Non-empty lines of the session's error log (`master.error_log` or
+    /// its active dot name).
+    #[serde(default)]
+    pub error_log_lines: u64,
     /// `QUEUE/item_type/item` → its restore modules, in log order.
     #[serde(default)]
     pub modules: BTreeMap<String, Vec<ExpectedModule>>,
@@ -575,6 +592,9 @@ pub fn generate_session(root: &Path, o: &GenOptions) -> io::Result<Expected> {
         abort_at: None,
     };
     let t0 = o.start_time;
+    if o.scenario == Scenario::NeverStarted {
+        return write_never_started(&dir, o, &id, sim.next_pid, t0);
+    }
     let host = o
         .host
         .clone()
@@ -592,8 +612,9 @@ pub fn generate_session(root: &Path, o: &GenOptions) -> io::Result<Expected> {
     let mut lines = std::mem::take(&mut sim.lines);
     lines.sort_by_key(|(t, s, _)| (*t, *s));
 
-    // Running: cut the session at a time in the middle.
-    let cut_at = if o.scenario == Scenario::Running {
+    // Running, or dead before an offline abort: cut the session at a
+    // time in the middle.
+    let cut_at = if matches!(o.scenario, Scenario::Running | Scenario::OfflineAbort) {
         let span = last - t0;
         Some(t0 + 1 + span * 2 / 5)
     } else {
@@ -607,7 +628,7 @@ pub fn generate_session(root: &Path, o: &GenOptions) -> io::Result<Expected> {
         remote_host: host,
         ..Expected::default()
     };
-    write_master(&dir, o, &lines, cut_at, &mut ex)?;
+    write_master(&dir, o, &lines, cut_at, sim.next_pid, &mut ex)?;
     write_item_logs(&dir, &mut sim, &items, cut_at, &mut ex)?;
     if o.scenario == Scenario::Garbage {
         write_ghost_log(&dir, &mut sim, t0, &mut ex)?;
@@ -616,10 +637,44 @@ pub fn generate_session(root: &Path, o: &GenOptions) -> io::Result<Expected> {
         .filter(|_| cut_at.is_none())
         .map(|_| 1)
         .unwrap_or(0);
+    write_expected(&dir, o, &ex)?;
+    Ok(ex)
+}
+
+fn write_expected(dir: &Path, o: &GenOptions, ex: &Expected) -> io::Result<()> {
     if o.write_expected {
         let f = File::create(dir.join("expected.json"))?;
-        serde_json::to_writer_pretty(f, &ex).map_err(io::Error::other)?;
+        serde_json::to_writer_pretty(f, ex).map_err(io::Error::other)?;
     }
+    Ok(())
+}
+
+/// A session aborted before it started: an admin aborted it from the API
+/// process (`pid`), which wrote the one `abort` line into a master log it
+/// created, with an empty error log beside it, and renamed both
+/// (Session.pm `mark_session_aborted`, `_offline_master_message`;
+/// Session/Logs.pm `mark_session_completed`).
+fn write_never_started(
+    dir: &Path,
+    o: &GenOptions,
+    id: &str,
+    pid: u64,
+    t0: i64,
+) -> io::Result<Expected> {
+    let line = format!(
+        "{{\"pid\":{pid},\"type\":\"control\",\"contents\":{{\"action\":\"abort\",\"child_number\":0,\"time\":{}}},\"indent\":0,\"partial\":0}}\n",
+        t0 + 86_400
+    );
+    fs::write(dir.join("master.log"), &line)?;
+    fs::write(dir.join("master.error_log"), "")?;
+    let ex = Expected {
+        id: id.to_owned(),
+        scenario: o.scenario.as_str().into(),
+        state: "ABORTED".into(),
+        bytes: line.len() as u64,
+        ..Expected::default()
+    };
+    write_expected(dir, o, &ex)?;
     Ok(ex)
 }
 
@@ -736,6 +791,7 @@ fn write_master(
     o: &GenOptions,
     lines: &[(i64, u64, String)],
     cut_at: Option<i64>,
+    offline_pid: u64,
     ex: &mut Expected,
 ) -> io::Result<()> {
     let mut master = Vec::with_capacity(lines.len() * 200);
@@ -748,24 +804,48 @@ fn write_master(
         master.push(b'\n');
         kept += 1;
     }
-    if let Some(c) = cut_at {
+    let offline = o.scenario == Scenario::OfflineAbort;
+    if let Some(c) = cut_at.filter(|_| offline) {
+        // The master died at the cut; a day later an admin aborted the
+        // session from the API process, which writes the `abort` itself
+        // and renames the logs (Session.pm `mark_session_aborted`).
+        ex.state = "ABORTED".into();
+        master.extend_from_slice(format!(
+            "{{\"pid\":{offline_pid},\"type\":\"control\",\"contents\":{{\"action\":\"abort\",\"child_number\":0,\"time\":{}}},\"indent\":0,\"partial\":0}}\n",
+            c + 86_400
+        ).as_bytes());
+    } else if cut_at.is_some() {
         ex.state = "RUNNING".into();
         if let Some((_, _, l)) = lines.get(kept) {
             // In the live `.master.log`: the writer's next line, not a
             // skipped one.
             master.extend_from_slice(&l.as_bytes()[..l.len() / 2]);
         }
-        let _ = c; // the cut time decides item states below
+    }
+    // The session's stderr goes to its error log, under the active name
+    // while the session runs (Session/Logs.pm `open_master_error_log_file`).
+    let error_log = match (cut_at.is_some(), offline) {
+        (true, false) => Some(".master.error_log"),
+        (true, true) => Some("master.error_log"),
+        _ => None,
+    };
+    if let Some(name) = error_log {
+        fs::write(
+            dir.join(name),
+            "[2025-11-28 14:00:05 +0000] warn [transfer_session] The remote host is slow to answer.\n",
+        )?;
+        ex.error_log_lines += 1;
     }
     if o.scenario == Scenario::Garbage {
         master = inject_master_garbage(&master);
         ex.skipped_lines += 2;
+        ex.error_log_lines += 2;
         fs::write(
             dir.join("master.error_log"),
             "Use of uninitialized value $size in addition (+) at /usr/local/cpanel/Whostmgr/Transfers/Session/Item.pm line 211.\n\n[2025-11-28 14:00:03 +0000] warn [transfer_session] Remote host is slow to answer.\n",
         )?;
     }
-    let master_name = if cut_at.is_some() {
+    let master_name = if cut_at.is_some() && !offline {
         ".master.log"
     } else {
         "master.log"
@@ -787,6 +867,9 @@ fn write_item_logs(
 ) -> io::Result<()> {
     let o = sim.o;
     ex.paused_s = sim.paused.map_or(0, |(p, r)| r - p);
+    // After an offline abort, what was running is failed ("unfinished when
+    // the session ended") and its open modules unfinished.
+    let ended = o.scenario == Scenario::OfflineAbort;
     for (i, it) in items.iter().enumerate() {
         let mut moved = [None, None];
         for (q, qname) in QUEUES.iter().enumerate() {
@@ -812,10 +895,15 @@ fn write_item_logs(
             if matches!(status, "success" | "warning") {
                 moved[q] = run.as_ref().map(|r| (r.start, r.end));
             }
-            ex.items.insert(key, status.into());
+            let shown = if ended && status == "running" {
+                "failed"
+            } else {
+                status
+            };
+            ex.items.insert(key, shown.into());
             let eq = ex.queues.entry((*qname).into()).or_default();
             eq.items_total += 1;
-            match status {
+            match shown {
                 "success" => eq.success += 1,
                 "warning" => eq.warning += 1,
                 "failed" => eq.failed += 1,
@@ -839,10 +927,15 @@ fn write_item_logs(
                 name
             };
             let garbage = o.scenario == Scenario::Garbage && i == items.len() - 1 && q == 0;
-            let (bytes, skipped, key, mods) =
-                write_item_log(&dir.join(fname), sim, it, &r, cut, garbage)?;
-            ex.bytes += bytes;
-            ex.skipped_lines += skipped;
+            let (w, key, mut mods) = write_item_log(&dir.join(fname), sim, it, &r, cut, garbage)?;
+            ex.bytes += w.bytes;
+            ex.skipped_lines += w.skipped;
+            ex.stderr_lines += w.stderr;
+            if ended {
+                for m in mods.iter_mut().filter(|m| m.state == "running") {
+                    m.state = "unfinished".into();
+                }
+            }
             if !mods.is_empty() {
                 ex.modules.insert(key, mods);
             }
@@ -882,7 +975,7 @@ fn write_ghost_log(dir: &Path, sim: &mut Sim<'_>, t0: i64, ex: &mut Expected) ->
         crashed: false,
         cascade: false,
     };
-    let (bytes, _, _, _) = write_item_log(
+    let (w, _, _) = write_item_log(
         &dir.join(Sim::logfile(&ghost, 0)),
         sim,
         &ghost,
@@ -890,7 +983,9 @@ fn write_ghost_log(dir: &Path, sim: &mut Sim<'_>, t0: i64, ex: &mut Expected) ->
         None,
         false,
     )?;
-    ex.bytes += bytes;
+    ex.bytes += w.bytes;
+    // The ghost's stderr lines are in no item (it is not one), so not
+    // counted.
     // Reported, but outside the items and the queue totals: WHM's page
     // only follows the logs the master names.
     ex.unmentioned_logs = 1;
@@ -1248,6 +1343,15 @@ fn shuffle<T>(v: &mut [T], rng: &mut Rng) {
 
 /// Writes one item log; returns (bytes, skipped lines, the item's key,
 /// its expected restore modules).
+/// What writing one item log gave: bytes, lines that cannot be used, and
+/// plain-text (stderr) lines.
+#[derive(Clone, Copy, Debug, Default)]
+struct Written {
+    bytes: u64,
+    skipped: u64,
+    stderr: u64,
+}
+
 fn write_item_log(
     path: &Path,
     sim: &mut Sim<'_>,
@@ -1255,7 +1359,7 @@ fn write_item_log(
     r: &Run,
     cut: Option<f64>,
     garbage: bool,
-) -> io::Result<(u64, u64, String, Vec<ExpectedModule>)> {
+) -> io::Result<(Written, String, Vec<ExpectedModule>)> {
     let mut out = BufWriter::with_capacity(256 << 10, File::create(path)?);
     let pid = if sim.old {
         format!("\"{}\"", r.pid)
@@ -1266,20 +1370,28 @@ fn write_item_log(
     let total = sim.o.lines_per_item.max(1);
     let keep_until = cut.map(|c| ((total as f64 + 4.0) * c) as usize);
     let mut n_written = 0usize;
-    let mut extra_skipped = 0u64;
+    let mut extra_stderr = 0u64;
     let mut bytes = 0u64;
     let mut skipped = 0u64;
+    let mut stderr = 0u64;
+    let active = path
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with('.'));
     let realistic = sim.o.profile == Profile::Realistic;
     let mut mix_rng = Rng::new(r.pid.wrapping_mul(0x9e37_79b9) ^ r.start as u64);
     // Writes one line, honouring the cut: the line at the cut is halved.
     let mut put = |out: &mut BufWriter<File>, line: &str, n: &mut usize| -> io::Result<bool> {
         let mixed;
-        let line = if realistic {
+        // Plain text (stderr) is written as it is; a JSON line may be mixed.
+        let plain = !line.starts_with('{');
+        let line = if realistic && !plain {
             if keep_until.is_none() && mix_rng.chance(0.001) {
+                // A Perl `warn`: the item's STDERR is its log (Session.pm
+                // `exec_with_output_directed_to_fh`).
                 let w = "Use of uninitialized value $name in concatenation (.) or string at /usr/local/cpanel/Cpanel/Transfers.pm line 88.\n";
                 out.write_all(w.as_bytes())?;
                 bytes += w.len() as u64;
-                skipped += 1;
+                stderr += 1;
             }
             mixed = mix_line(line, &mut mix_rng);
             mixed.as_str()
@@ -1288,12 +1400,17 @@ fn write_item_log(
         };
         if let Some(k) = keep_until {
             if *n >= k {
-                if *n == k {
+                if *n == k && plain {
+                    // Cut before a stderr line: none of it was written.
+                    *n += 1;
+                } else if *n == k {
                     let half = &line.as_bytes()[..line.len() / 2];
-                    // The cut file is a live dot file: its half line is
-                    // the writer's next line, not a skipped one.
+                    // In a live dot file the half line is the writer's
+                    // next line, not a skipped one; in a completed file
+                    // (an item cut by an offline abort) it is damage.
                     out.write_all(half)?;
                     bytes += half.len() as u64;
+                    skipped += u64::from(!active);
                     *n += 1;
                 }
                 return Ok(false);
@@ -1302,12 +1419,20 @@ fn write_item_log(
         out.write_all(line.as_bytes())?;
         out.write_all(b"\n")?;
         bytes += line.len() as u64 + 1;
+        stderr += plain as u64;
         *n += 1;
         Ok(true)
     };
     if r.cascade {
         // A cascaded RESTORE log: a start and a failed line only.
-        let l = format!("{{\"contents\":{{\"msg\":[\"Starting “{q}” for “{}” “{}”.\"]}},\"type\":\"start\",\"pid\":{pid},\"indent\":0,\"partial\":0}}", it.item_name, it.item);
+        // `_mark_item_failed_in_subsequent_queues` writes `start` and
+        // `failed` only (Processor.pm); Item.pm `message` adds `time`.
+        let tm = if sim.old {
+            String::new()
+        } else {
+            format!(",\"time\":{}", r.start)
+        };
+        let l = format!("{{\"contents\":{{\"msg\":[\"Starting “{q}” for “{}” “{}”.\"]{tm}}},\"type\":\"start\",\"pid\":{pid},\"indent\":0,\"partial\":0}}", it.item_name, it.item);
         put(&mut out, &l, &mut n_written)?;
         let reason = match &r.outcome {
             Outcome::Failed(x) => x.clone(),
@@ -1316,10 +1441,13 @@ fn write_item_log(
         let l = format!("{{\"pid\":{pid},\"type\":\"failed\",\"contents\":{{\"msg\":[{}]}},\"indent\":0,\"partial\":0}}", js(&format!("Failed: {reason}")));
         put(&mut out, &l, &mut n_written)?;
         out.flush()?;
-        return Ok((bytes, skipped, String::new(), Vec::new()));
+        let w = Written {
+            bytes,
+            skipped,
+            stderr,
+        };
+        return Ok((w, String::new(), Vec::new()));
     }
-    let l = format!("{{\"pid\":{pid},\"type\":\"start\",\"contents\":{{\"msg\":[\"Starting “{q}” for “{}” “{}”.\"]}},\"indent\":0,\"partial\":0}}", it.item_name, it.item);
-    put(&mut out, &l, &mut n_written)?;
     let pct_time = |p: u32| {
         if sim.old {
             String::new()
@@ -1333,7 +1461,17 @@ fn write_item_log(
     let pct = |p: u32| {
         format!("{{\"pid\":{pid},\"type\":\"control\",\"contents\":{{\"action\":\"percentage\",\"percentage\":{p}{}}},\"indent\":0,\"partial\":0}}", pct_time(p))
     };
+    // The worker sets the percentage to 0, then writes `start`, with its
+    // time (Processor.pm `_process_dequeued_item`; Item.pm `start`,
+    // `message`). A renamed item's start line names both names.
     put(&mut out, &pct(0), &mut n_written)?;
+    let names = if it.local_item != it.item && !sim.old {
+        format!("“{}” → “{}”", it.item, it.local_item)
+    } else {
+        format!("“{}”", it.item)
+    };
+    let l = format!("{{\"pid\":{pid},\"type\":\"start\",\"contents\":{{\"msg\":[\"Starting “{q}” for “{}” {names}.\"]{}}},\"indent\":0,\"partial\":0}}", it.item_name, pct_time(0));
+    put(&mut out, &l, &mut n_written)?;
     // Restore modules: the steps of a RESTORE, each a section of the `out`
     // lines. Homedir and Mysql take longer the larger the account; a
     // failed restore stops in the module that failed.
@@ -1516,6 +1654,18 @@ fn write_item_log(
             cut_reached = true;
             break;
         }
+        if k == 1 && r.queue == 1 && r.item.is_multiple_of(2) {
+            // A child program's stderr: the item's STDERR is its log
+            // (Session.pm `exec_with_output_directed_to_fh`).
+            if !put(
+                &mut out,
+                "tar: Removing leading `/' from member names",
+                &mut n_written,
+            )? {
+                cut_reached = true;
+                break;
+            }
+        }
         if garbage && k == 1 {
             // Invalid UTF-8 inside a string, a Perl warning, a CRLF line.
             out.write_all(
@@ -1525,7 +1675,7 @@ fn write_item_log(
                 b"Wide character in print at /usr/local/cpanel/Cpanel/Logger.pm line 12.\n",
             )?;
             out.write_all(b"{\"pid\":1,\"type\":\"out\",\"contents\":{\"msg\":[\"crlf\"]}}\r\n")?;
-            extra_skipped += 1;
+            extra_stderr += 1;
         }
     }
     // A module left open by a cut log is running; by a crash, unfinished.
@@ -1537,7 +1687,12 @@ fn write_item_log(
             }
         }
         out.flush()?;
-        return Ok((bytes, skipped + extra_skipped, item_key, expected_mods));
+        let w = Written {
+            bytes,
+            skipped,
+            stderr: stderr + extra_stderr,
+        };
+        return Ok((w, item_key, expected_mods));
     }
     let fail_msg = match &r.outcome {
         Outcome::Failed(x) => Some(x.clone()),
@@ -1614,7 +1769,12 @@ fn write_item_log(
         put(&mut out, &format!("{{\"pid\":{pid},\"type\":\"control\",\"contents\":{{\"action\":\"summary\",{lists}}},\"indent\":0,\"partial\":0}}"), &mut n_written)?;
     }
     out.flush()?;
-    Ok((bytes, skipped + extra_skipped, item_key, expected_mods))
+    let w = Written {
+        bytes,
+        skipped,
+        stderr: stderr + extra_stderr,
+    };
+    Ok((w, item_key, expected_mods))
 }
 
 /// Settings for a fleet of sessions (an archive of many session dirs).

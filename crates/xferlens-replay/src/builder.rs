@@ -152,6 +152,8 @@ pub struct SessionBuilder {
     item_logs: Map<String, (ItemLog, Vec<Diagnostic>)>,
     error_log: Vec<String>,
     error_log_lines: u64,
+    /// An error log was read: whether it was the active (dot) one.
+    error_log_read: Option<bool>,
     diagnostics: Vec<Diagnostic>,
     budget: Arc<DiagnosticBudget>,
 }
@@ -200,13 +202,40 @@ impl SessionBuilder {
                     replay_item_log_in(display, file_name, active, reader, opts, budget, true)?;
                 self.add_item_log(&name, log, diags);
             }
-            FileRole::ErrorLog => {
+            FileRole::ErrorLog { active } => {
+                // A completed `master.error_log` wins over its active dot
+                // twin, as for the other files.
+                if self
+                    .error_log_read
+                    .is_some_and(|was_active| !was_active || active)
+                {
+                    return Ok(());
+                }
                 let (lines, n) = read_error_log(reader)?;
                 self.error_log = lines;
                 self.error_log_lines = n;
+                self.error_log_read = Some(active);
             }
             FileRole::Other => {}
         }
+        Ok(())
+    }
+
+    /// Reads a stream whose name says nothing (stdin, a saved API
+    /// response, a log saved under another name) as an item log named
+    /// `file_name`: its item comes from its `start` line (docs/FORMAT.md,
+    /// "Item logs").
+    pub fn read_item_log_as<R: Read>(
+        &mut self,
+        file_name: &str,
+        display: &str,
+        reader: R,
+        opts: &ParseOptions,
+    ) -> io::Result<()> {
+        let budget = Some(self.budget());
+        let (log, diags) =
+            replay_item_log_in(display, file_name, false, reader, opts, budget, true)?;
+        self.add_item_log(file_name, log, diags);
         Ok(())
     }
 
@@ -260,6 +289,7 @@ impl SessionBuilder {
             mut item_logs,
             error_log,
             error_log_lines,
+            error_log_read: _,
             diagnostics,
             budget,
         } = self;
@@ -364,7 +394,15 @@ fn add_unmentioned_logs(s: &mut Session, logs: ItemLogs, budget: &DiagnosticBudg
             s.unmentioned_logs.push(log.file.clone());
             continue;
         }
-        let (queue, item_type, item) = item_log_parts(&name).unwrap_or(("?", "?", &name));
+        // The file name gives queue, type and item; a log of no item-log
+        // name (read from stdin or an API response) gives its `start`
+        // line's queue and item, and no type: that line names a label.
+        let start = log.start.clone().unwrap_or_default();
+        let (queue, item_type, item) = match item_log_parts(&name) {
+            Some(parts) => parts,
+            None if log.start.is_some() => (start.queue.as_str(), "", start.item.as_str()),
+            None => ("?", "?", name.as_str()),
+        };
         if !queues.contains(queue) {
             if queues.len() >= limits::QUEUES_MAX {
                 continue; // counted with the other logs over budget
@@ -389,10 +427,14 @@ fn item_of_log(queue: &str, item_type: &str, item: &str, name: &str, log: ItemLo
         None if log.last_percentage.is_some() || log.volume.events > 0 => ItemStatus::Running,
         None => ItemStatus::Pending,
     };
+    let start = log.start.as_ref();
     Item {
         queue: queue.to_owned(),
         item_type: item_type.to_owned(),
         item: item.to_owned(),
+        // The `start` line's label and local name (Item.pm `start`).
+        item_name: start.map(|s| s.label.clone()),
+        local_item: start.and_then(|s| s.local_item.clone()),
         logfile: Some(name.to_owned()),
         // Without a master log, the item log's own line times.
         started_at: log.first_time,

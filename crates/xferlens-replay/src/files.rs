@@ -9,8 +9,12 @@ pub enum FileRole {
         /// Dot name: still being written.
         active: bool,
     },
-    /// `master.error_log`: plain-text stderr of the session.
-    ErrorLog,
+    /// `master.error_log` (or `.master.error_log` while active):
+    /// plain-text stderr of the session.
+    ErrorLog {
+        /// Dot name: still being written.
+        active: bool,
+    },
     /// `item-*` (or `.item-*` while active).
     ItemLog {
         /// The completed name (without the leading dot or `.gz`).
@@ -31,8 +35,11 @@ pub fn classify(file_name: &str) -> FileRole {
     };
     if plain == "master.log" {
         FileRole::Master { active }
-    } else if plain == "master.error_log" && !active {
-        FileRole::ErrorLog
+    } else if plain == "master.error_log" {
+        // Written under its dot name while the session runs, renamed
+        // with the master log at the end (Session/Logs.pm
+        // `open_master_error_log_file`, `mark_session_completed`).
+        FileRole::ErrorLog { active }
     } else if plain.starts_with("item-") && safe_file_name(plain) {
         FileRole::ItemLog {
             name: plain.to_owned(),
@@ -85,7 +92,14 @@ mod tests {
             classify("master.log.gz"),
             FileRole::Master { active: false }
         );
-        assert_eq!(classify("master.error_log"), FileRole::ErrorLog);
+        assert_eq!(
+            classify("master.error_log"),
+            FileRole::ErrorLog { active: false }
+        );
+        assert_eq!(
+            classify(".master.error_log"),
+            FileRole::ErrorLog { active: true }
+        );
         assert_eq!(
             classify(".item-RESTORE_AccountRemoteRoot_bob"),
             FileRole::ItemLog {

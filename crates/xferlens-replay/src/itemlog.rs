@@ -18,7 +18,8 @@ use std::sync::Arc;
 
 use crate::limits::{self, DiagnosticBudget, Keep};
 use crate::model::{
-    ItemLog, LogLine, LogResult, Module, ModuleAction, ModuleState, Volume, LOG_LINES_KEEP,
+    ItemLog, LogLine, LogResult, Module, ModuleAction, ModuleState, StartLine, Volume,
+    LOG_LINES_KEEP,
 };
 
 /// Item-log line types that item-log replay does not read (the bulk of the
@@ -179,7 +180,9 @@ impl ItemLogReplay {
                 }
             }
             MsgType::Start if self.log.title.is_none() => {
-                self.log.title = Some(msg_text(ev, limits::TEXT_MAX));
+                let title = msg_text(ev, limits::TEXT_MAX);
+                self.log.start = start_words(&title);
+                self.log.title = Some(title);
             }
             MsgType::Success | MsgType::Failed => {
                 self.log.complete = true;
@@ -193,7 +196,11 @@ impl ItemLogReplay {
                 let name = limits::name(c.module.as_deref().unwrap_or("?"));
                 if let Some(i) = self.module_named(&name) {
                     let m = &mut self.log.modules[i];
-                    m.status = c.status;
+                    // A status that is null, empty or missing is false
+                    // to Perl, and a false status is a failed module
+                    // (AccountRestoration.pm `_run_restore_modules`:
+                    // `return ( $ok, $msg ) if !$ok`).
+                    m.status = Some(c.status.unwrap_or(0));
                     m.statusmsg = c.statusmsg.as_deref().map(limits::text);
                 }
             }
@@ -305,6 +312,34 @@ impl ItemLogReplay {
     }
 }
 
+/// The quoted words of a `start` line's text: three ("Starting “QUEUE”
+/// for “Label” “item”.") or four for a renamed item ("… “item” →
+/// “local”."), as Whostmgr/Transfers/Session/Item.pm `start` writes them.
+/// `None`: any other text.
+pub fn start_words(text: &str) -> Option<StartLine> {
+    let quoted: Vec<&str> = text
+        .split('“')
+        .skip(1)
+        .filter_map(|p| p.split_once('”').map(|(w, _)| w))
+        .collect();
+    let (queue, label, item, local) = match quoted[..] {
+        [q, l, i] => (q, l, i, None),
+        [q, l, i, local] => (q, l, i, Some(local)),
+        _ => return None,
+    };
+    if [queue, label, item].iter().any(|w| w.is_empty()) {
+        return None;
+    }
+    Some(StartLine {
+        queue: limits::name(queue),
+        label: limits::name(label),
+        item: limits::name(item),
+        local_item: local
+            .filter(|l| !l.is_empty() && *l != item)
+            .map(limits::name),
+    })
+}
+
 /// A module's state from its lines; `item_running` says whether a module
 /// that never ended is still in progress.
 pub(crate) fn module_state(m: &Module, item_running: bool) -> ModuleState {
@@ -356,6 +391,31 @@ fn progress_event<'a>(p: &ProgressLine<'a>, percentage_times: bool) -> Event<'a>
 impl EventSink for ItemLogReplay {
     fn takes_progress(&self) -> bool {
         true
+    }
+
+    fn takes_lines(&self) -> bool {
+        true
+    }
+
+    /// A line that does not open with `{` is the stderr of a program or a
+    /// Perl `warn` that cPanel sent into the log (Session.pm
+    /// `exec_with_output_directed_to_fh`): one of the item's error lines,
+    /// never a diagnostic (docs/FORMAT.md, "Item logs").
+    fn line(&mut self, pos: Position, text: &str) -> bool {
+        if !crate::logview::is_stderr_text(text) {
+            return true;
+        }
+        self.flush_partial();
+        self.log.stderr_lines += 1;
+        let text = limits::clip(text.trim(), limits::TEXT_MAX);
+        self.push_line(
+            MsgType::Error,
+            LogLine {
+                line: pos.line,
+                text,
+            },
+        );
+        false
     }
 
     fn progress(&mut self, pos: Position, line: &ProgressLine<'_>) -> ControlFlow<()> {

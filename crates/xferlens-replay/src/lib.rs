@@ -57,14 +57,16 @@ pub use crate::excerpt::{
     fill_excerpts, fill_whole_logs, EXCERPT_BEFORE, EXCERPT_GROUPS, EXCERPT_LINES, EXCERPT_TEXT,
 };
 pub use crate::files::{classify, default_log_name, item_log_parts, safe_file_name, FileRole};
-pub use crate::itemlog::{ItemLogReplay, ITEM_LOG_SKIP, PERCENT_KEEP};
-pub use crate::logview::{structural_lines, unescape_lines, EntryKind, Level, LogEntry, LogView};
+pub use crate::itemlog::{start_words, ItemLogReplay, ITEM_LOG_SKIP, PERCENT_KEEP};
+pub use crate::logview::{
+    is_stderr_text, structural_lines, unescape_lines, EntryKind, Level, LogEntry, LogView,
+};
 pub use crate::master::MasterReplay;
 pub use crate::model::{
     detail_kinds, is_account_type, Account, ChildFailure, Counts, Excerpt, ExcerptLine, Item,
     ItemLog, ItemStatus, LogFile, LogLine, LogResult, LogSection, Mark, Module, ModuleAction,
-    ModuleState, Queue, Session, Volume, WholeLog, Worker, ERROR_LOG_KEEP, LOG_LINES_KEEP, RESTORE,
-    TRANSFER,
+    ModuleState, Queue, Session, StartLine, Volume, WholeLog, Worker, ERROR_LOG_KEEP,
+    LOG_LINES_KEEP, RESTORE, TRANSFER,
 };
 pub use crate::open::{open_in_session, open_input, InputKind};
 pub use crate::progress::{compute_queues, whm_state};

@@ -608,7 +608,7 @@ where
     /// A line that cannot be JSON (it does not open with `{`) is shown
     /// as the stderr text it is; true when it was.
     fn plain_text(&mut self, line: u64, text: &str) -> bool {
-        if text.trim_start().starts_with('{') {
+        if !is_stderr_text(text) {
             return false;
         }
         self.finish();
@@ -846,6 +846,15 @@ pub fn structural_lines(chunk: &[u8], starts: &[usize], first: u64, progress: bo
     out.sort_unstable();
     out.dedup();
     out
+}
+
+/// True when an item-log line is plain stderr text: it does not open
+/// (after whitespace) with `{`, so it is neither JSON nor broken JSON, and
+/// it holds no NUL byte (binary damage, e.g. a file zero-filled by a
+/// crash, is no program's output). The one rule of replay and `xferlens
+/// log` (docs/FORMAT.md, "Stderr text in item logs").
+pub fn is_stderr_text(text: &str) -> bool {
+    !text.trim_start().starts_with('{') && !text.contains('\0')
 }
 
 /// Whether the bytes after a `"partial"` key may give it a value other

@@ -55,11 +55,18 @@ pub struct MasterReplay {
     had_start: Set<usize>,
     started: bool,
     keep: Keep,
+    /// Pids of the lines read so far (at most [`PIDS_MAX`]): the
+    /// session's own processes.
+    pids: Set<u64>,
     /// Lines not kept because a budget was spent, by what was cut.
     over_budget: [u64; 4],
     /// The log is still being written (see [`MasterReplay::live`]).
     live: bool,
 }
+
+/// Most pids remembered; past it, no `fail` or `abort` is taken for an
+/// offline one.
+const PIDS_MAX: usize = 4096;
 
 /// What `over_budget` counts.
 const OVER_ITEMS: usize = 0;
@@ -254,9 +261,23 @@ impl MasterReplay {
 
     fn on_event(&mut self, pos: Position, ev: &Event<'_>) {
         let c = &ev.contents;
-        if let Some(t) = c.time {
+        let offline = self.is_offline_end(ev);
+        if let Some(p) = ev.pid {
+            if self.pids.len() < PIDS_MAX {
+                self.pids.insert(p);
+            }
+        }
+        if let Some(t) = c.time.filter(|_| !offline) {
             let last = &mut self.session.last_event_at;
             *last = Some(last.map_or(t, |l| l.max(t)));
+        }
+        let ends = matches!(
+            ev.action(),
+            Some(Action::Fail | Action::Abort | Action::Complete)
+        ) && c.child_number.unwrap_or(0) == 0;
+        if ends {
+            self.session.ended_offline = offline;
+            self.session.offline_end_at = c.time.filter(|_| offline);
         }
         let Some(action) = ev.action() else {
             if ev.kind != MsgType::Control {
@@ -293,6 +314,20 @@ impl MasterReplay {
             Action::Other(_) => {}
             _ => {} // item-log actions (percentage, modules) carry nothing in a master log
         }
+    }
+
+    /// True for a `fail` or `abort` written by a process none of whose
+    /// lines came before: not the session's master but the API process
+    /// that ended a session whose master had died, maybe days later
+    /// (Session.pm `mark_session_failed`, `mark_session_aborted`:
+    /// `_offline_master_message` when the session is not running). A
+    /// line without pid is never taken for one.
+    fn is_offline_end(&self, ev: &Event<'_>) -> bool {
+        let Some(pid) = ev.pid else { return false };
+        matches!(ev.action(), Some(Action::Fail | Action::Abort))
+            && ev.contents.child_number.unwrap_or(0) == 0
+            && self.pids.len() < PIDS_MAX
+            && !self.pids.contains(&pid)
     }
 
     /// `start` of child 0: the session starts (a resumed session starts
@@ -410,6 +445,28 @@ impl MasterReplay {
         if it.item_name.is_none() {
             it.item_name = owned(&c.item_name);
         }
+        self.take_worker_fields(idx, pos, ev);
+    }
+
+    /// A worker's line about an item (child number above 0) gives the item
+    /// its worker and log file when no `start` did: the RESTORE cascade of
+    /// a failed TRANSFER has only `start-item` and `failed-item`, written
+    /// by the TRANSFER's worker with the RESTORE log's name
+    /// (Processor.pm `_mark_item_failed_in_subsequent_queues`,
+    /// `_master_message`). The master's own lines (child 0) give nothing.
+    fn take_worker_fields(&mut self, idx: usize, pos: Position, ev: &Event<'_>) {
+        let c = &ev.contents;
+        let Some(ch) = c.child_number.filter(|c| *c > 0) else {
+            return;
+        };
+        let it = &mut self.session.items[idx];
+        if it.child.is_none() {
+            it.child = Some(ch);
+            it.pid = ev.pid.or(it.pid);
+        }
+        if it.logfile.is_none() {
+            self.set_logfile(idx, c.logfile.as_deref(), pos);
+        }
     }
 
     /// `success-item` / `warning-item` / `failed-item`: the item's result,
@@ -465,6 +522,8 @@ impl MasterReplay {
         if *action == Action::FailedItem && it.failure.is_none() {
             it.failure = it.message.take();
         }
+        self.take_worker_fields(idx, pos, ev);
+        let it = &mut self.session.items[idx];
         if cut > 0 {
             let key = it.key();
             self.anomaly(
@@ -539,7 +598,11 @@ impl MasterReplay {
         let name = action.as_str();
         if let Some(next) = self.session.state.after(action) {
             self.session.state = next;
-            if next.is_terminal() {
+            if next.is_terminal() && self.session.ended_offline {
+                // Ended by another process: the work ended at the last
+                // line of the session's own processes.
+                self.session.finished_at = self.session.last_event_at;
+            } else if next.is_terminal() {
                 self.session.finished_at = c.time;
             } else {
                 self.session.finished_at = None;

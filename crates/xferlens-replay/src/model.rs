@@ -35,8 +35,16 @@ pub struct Session {
     pub started_at: Option<i64>,
     /// Time of the terminal action (complete, abort, fail).
     pub finished_at: Option<i64>,
-    /// Latest `time` seen anywhere in the master log.
+    /// Latest `time` seen anywhere in the master log (an offline end's
+    /// line not counted).
     pub last_event_at: Option<i64>,
+    /// Time of a `fail` or `abort` written by another process than the
+    /// session's own (an admin ending a session whose master died): the
+    /// session's state, not its end time (docs/FORMAT.md, "Session
+    /// state"); `None` when there is none, or it has no time.
+    pub offline_end_at: Option<i64>,
+    /// The session was ended by such an offline `fail` or `abort`.
+    pub ended_offline: bool,
     /// The master log file: name and whether it was still active.
     pub master: Option<LogFile>,
     /// Queues in first-seen order (normally TRANSFER, RESTORE).
@@ -245,7 +253,14 @@ impl Session {
             .iter()
             .fold(0u64, |a, q| a.saturating_add(q.items_total));
         if items == 0 {
-            return if self.state.is_terminal() { 100.0 } else { 0.0 };
+            // Nothing to do: all of it done only if the session completed;
+            // a session failed or aborted before it started did nothing
+            // (docs/FORMAT.md, "Progress").
+            return if self.state == SessionState::Completed {
+                100.0
+            } else {
+                0.0
+            };
         }
         let done = self
             .queues
@@ -643,6 +658,8 @@ pub struct ItemLog {
     pub complete: bool,
     /// The `start` line's text.
     pub title: Option<String>,
+    /// What the `start` line names: queue, label, item and local name.
+    pub start: Option<StartLine>,
     /// Percentage timeline: (line, percentage), one entry per change.
     pub percentages: Vec<(u64, f64)>,
     /// Last percentage seen.
@@ -653,8 +670,11 @@ pub struct ItemLog {
     pub errors: Vec<LogLine>,
     /// Warning lines (first [`LOG_LINES_KEEP`]).
     pub warnings: Vec<LogLine>,
-    /// All error lines, kept or not.
+    /// All error lines, kept or not (stderr lines included).
     pub error_count: u64,
+    /// Of the error lines, those that are plain stderr text, not JSON
+    /// (docs/FORMAT.md, "Item logs").
+    pub stderr_lines: u64,
     /// All warning lines, kept or not.
     pub warning_count: u64,
     /// The result line.
@@ -721,6 +741,21 @@ pub struct ExcerptLine {
     pub text: String,
     /// Shown lines of the log were left out right before this one.
     pub gap_before: bool,
+}
+
+/// The words of an item log's `start` line, "Starting “QUEUE” for
+/// “Label” “item”." or, for a renamed item, "… “item” → “local”."
+/// (Whostmgr/Transfers/Session/Item.pm `start`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StartLine {
+    /// The queue (`TRANSFER`, `RESTORE`).
+    pub queue: String,
+    /// The item's label (`item_name`, e.g. `Account`): not its type.
+    pub label: String,
+    /// The item's name on the source server.
+    pub item: String,
+    /// Its name on this server, when renamed.
+    pub local_item: Option<String>,
 }
 
 /// Most error (and warning) lines kept per item log.

@@ -61,7 +61,7 @@ pub fn compute_queues(s: &mut Session) {
             q.bytes_done / q.bytes_total as f64 * 100.0
         } else if q.items_total > 0 {
             finished as f64 / q.items_total as f64 * 100.0
-        } else if terminal {
+        } else if s.state == SessionState::Completed {
             100.0
         } else {
             0.0
@@ -82,8 +82,11 @@ pub fn compute_queues(s: &mut Session) {
             }
             _ => None,
         };
+        // A queue with every item finished has nothing left to wait for:
+        // no ETA (not "0s"), even while the session runs on.
+        let queue_done = q.items_total > 0 && finished >= q.items_total;
         q.eta_s = match q.throughput_bps {
-            Some(t) if moving && t > 0.0 => {
+            Some(t) if moving && !queue_done && t > 0.0 => {
                 Some(((q.bytes_total as f64 - q.bytes_done).max(0.0)) / t)
             }
             _ => None,

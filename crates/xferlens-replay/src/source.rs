@@ -242,7 +242,7 @@ fn file_role_name(p: &Path) -> String {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     match classify(&name) {
-        FileRole::ItemLog { .. } | FileRole::ErrorLog => name,
+        FileRole::ItemLog { .. } | FileRole::ErrorLog { .. } => name,
         FileRole::Master { active: true } => ".master.log".to_owned(),
         FileRole::Master { active: false } | FileRole::Other => "master.log".to_owned(),
     }
@@ -294,45 +294,76 @@ fn named_as_master(display: &str) -> bool {
     matches!(classify(&name), FileRole::Master { .. })
 }
 
-/// The item log name an unnamed log's first line implies: an item log
-/// opens with `start`, "Starting “QUEUE” for “Type” “item”.", whose queue
-/// and item name the log (the type is the label WHM shows, e.g. `Account`).
-/// The head may be the log itself or a saved API response holding it in
-/// `data.log` (its first line is read from the JSON string). `None`: not
-/// an item log's head.
-fn item_log_name(head: &[u8]) -> Option<String> {
+/// Lines of an unnamed log's head looked at for an item log's `start`.
+const HEAD_LINES: usize = 8;
+
+/// True when an unnamed log's head is an item log's: among its first
+/// [`HEAD_LINES`] lines, after any `control` `percentage` lines (a worker
+/// sets the percentage to 0 before it writes `start`: Processor.pm
+/// `_process_dequeued_item`), the first line is a `start` line whose text
+/// names the queue, label and item ("Starting “QUEUE” for “Label”
+/// “item”.", Item.pm `start`). The head may be the log itself or a saved
+/// API response holding it in `data.log` (read from the JSON string).
+fn is_item_log_head(head: &[u8]) -> bool {
     let text = std::str::from_utf8(head)
         .or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()]))
-        .ok()?;
-    let trimmed = text.trim_start();
-    let line: String = if sniff(head) == Sniffed::ApiResponse {
-        // `"log":"<escaped log>`: the first line ends at the first `\n`.
-        let at = trimmed.find("\"log\"")?;
-        let rest = trimmed[at + 5..]
-            .trim_start()
-            .strip_prefix(':')?
-            .trim_start();
-        let rest = rest.strip_prefix('"')?;
-        let end = rest.find("\\n").unwrap_or(rest.len().min(4096));
-        serde_json::from_str(&format!("\"{}\"", &rest[..end])).ok()?
+        .unwrap_or_default();
+    let text = if sniff(head) == Sniffed::ApiResponse {
+        match api_log_head(text) {
+            Some(t) => t,
+            None => return false,
+        }
     } else {
-        trimmed.lines().next()?.to_owned()
+        text.to_owned()
     };
-    let v: serde_json::Value = serde_json::from_str(&line).ok()?;
-    if v.get("type")?.as_str()? != "start" {
-        return None;
+    for line in text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(HEAD_LINES)
+    {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            return false;
+        };
+        let kind = v.get("type").and_then(|t| t.as_str());
+        let action = v.pointer("/contents/action").and_then(|a| a.as_str());
+        match (kind, action) {
+            (Some("control"), Some("percentage")) => continue,
+            (Some("start"), _) => {
+                let msg = v.pointer("/contents/msg/0").and_then(|m| m.as_str());
+                return msg.and_then(crate::itemlog::start_words).is_some();
+            }
+            _ => return false,
+        }
     }
-    let msg = v.pointer("/contents/msg/0")?.as_str()?;
-    let quoted: Vec<&str> = msg
-        .split('“')
-        .skip(1)
-        .filter_map(|p| p.split('”').next())
-        .collect();
-    let [queue, kind, item] = quoted[..] else {
-        return None;
-    };
-    let name = format!("item-{queue}_{kind}_{item}");
-    matches!(classify(&name), FileRole::ItemLog { .. }).then_some(name)
+    false
+}
+
+/// The whole lines at the start of a saved API response's `data.log`
+/// string, decoded: the escaped text up to its closing quote, or up to
+/// its last `\n` within the head.
+fn api_log_head(text: &str) -> Option<String> {
+    let at = text.find("\"log\"")?;
+    let rest = text[at + 5..].trim_start().strip_prefix(':')?.trim_start();
+    let rest = rest.strip_prefix('"')?;
+    let b = rest.as_bytes();
+    let (mut i, mut last_nl, mut end) = (0, 0, None);
+    while i < b.len() {
+        match b[i] {
+            b'\\' if b.get(i + 1) == Some(&b'n') => {
+                i += 2;
+                last_nl = i;
+            }
+            b'\\' => i += 2,
+            b'"' => {
+                end = Some(i);
+                break;
+            }
+            _ => i += 1,
+        }
+    }
+    let cut = end.unwrap_or(last_nl).min(b.len());
+    // The cut falls after a quote or an escape: a char boundary.
+    serde_json::from_str(&format!("\"{}\"", rest.get(..cut)?)).ok()
 }
 
 /// True when the first bytes of a stream are a tar archive, plain or
@@ -378,17 +409,21 @@ fn load_stream<R: Read>(
         return;
     }
     // A file of no known name (a saved API response, a log saved under
-    // another name) is a master log unless its first line is an item
-    // log's `start` line.
-    let as_name = match classify(&as_name) {
-        FileRole::Master { .. } if !named_as_master(display) => {
-            item_log_name(whole.get_ref().0.get_ref()).unwrap_or(as_name)
-        }
-        _ => as_name,
-    };
+    // another name, stdin) is a master log unless its head is an item
+    // log's; then it is read as an item log under its own name.
+    let lone_item_log = matches!(classify(&as_name), FileRole::Master { .. })
+        && !named_as_master(display)
+        && is_item_log_head(whole.get_ref().0.get_ref());
     let mut b = SessionBuilder::new(id);
-    let r = b
-        .read_file(&as_name, display, whole, &opts.parse)
+    let read = if lone_item_log {
+        let name = Path::new(display)
+            .file_name()
+            .map_or_else(|| display.to_owned(), |n| n.to_string_lossy().into_owned());
+        b.read_item_log_as(&name, display, whole, &opts.parse)
+    } else {
+        b.read_file(&as_name, display, whole, &opts.parse)
+    };
+    let r = read
         .map_err(|source| InputError::Stream {
             display: display.to_owned(),
             source,

@@ -13,5 +13,5 @@ fn every_fixture_session_matches_its_truth() {
         check_against_truth(&s, &expected(&path));
         n += 1;
     }
-    assert_eq!(n, 11);
+    assert_eq!(n, 13);
 }

@@ -279,8 +279,26 @@ fn problem<W: Write>(it: &Item, o: &Options, out: &mut W) -> io::Result<()> {
                 t(&l.text)
             )?;
         }
+        if let Some(line) = error_count_line(log, o.max_log_lines) {
+            writeln!(out, "      {}", Style::Dim.paint(o.color, &line))?;
+        }
     }
     Ok(())
+}
+
+/// "N error line(s), M of them stderr text": said when the log holds
+/// stderr text (docs/FORMAT.md, "Item logs") or more error lines than
+/// are shown.
+fn error_count_line(log: &xferlens_replay::ItemLog, shown: usize) -> Option<String> {
+    let shown = log.errors.len().min(shown) as u64;
+    if log.stderr_lines == 0 && log.error_count <= shown {
+        return None;
+    }
+    let mut line = format!("{} error line(s)", log.error_count);
+    if log.stderr_lines > 0 {
+        line.push_str(&format!(", {} of them stderr text", log.stderr_lines));
+    }
+    Some(line)
 }
 
 /// Writes one progress block per session: the session id once as a

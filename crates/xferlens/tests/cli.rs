@@ -30,10 +30,12 @@ fn summary_is_the_default_command() {
 fn summary_counts_skipped_lines() {
     let (code, out, err) = run(&["fixtures/sessions/sourcegarbagecopy20251128"]);
     assert_eq!(code, 0);
-    assert!(out.contains("3 skipped line(s)"), "{out}");
+    // The Perl warning in an item log is its stderr, not a skipped line
+    // (Session.pm `exec_with_output_directed_to_fh`; docs/FORMAT.md).
+    assert!(out.contains("2 skipped line(s)"), "{out}");
     assert_eq!(
         err.lines().collect::<Vec<_>>(),
-        ["5 diagnostics, 3 lines skipped (invalid-json 3, invalid-utf8 1, unmentioned-item-log 1): `xferlens check` lists them; -v prints them here"],
+        ["4 diagnostics, 2 lines skipped (invalid-json 2, invalid-utf8 1, unmentioned-item-log 1): `xferlens check` lists them; -v prints them here"],
         "by default one line counts the diagnostics"
     );
     let (_, _, verbose) = run(&["-v", "fixtures/sessions/sourcegarbagecopy20251128"]);
@@ -41,7 +43,7 @@ fn summary_counts_skipped_lines() {
         verbose.contains("master.log:4: invalid-json"),
         "-v lists them with file and line: {verbose}"
     );
-    assert_eq!(verbose.lines().count(), 5, "{verbose}");
+    assert_eq!(verbose.lines().count(), 4, "{verbose}");
     let (_, _, quiet) = run(&["-q", "fixtures/sessions/sourcegarbagecopy20251128"]);
     assert!(quiet.is_empty());
 }
@@ -300,6 +302,33 @@ fn check_lists_diagnostics_and_exits_1() {
 }
 
 #[test]
+fn stderr_text_in_item_logs_is_not_damage() {
+    // Issue 28, point 3: cPanel points an item's STDOUT and STDERR at its
+    // log (Session.pm `exec_with_output_directed_to_fh`), so the "tar: …"
+    // lines of the generated restores are the item's error lines, not
+    // diagnostics: `check` is clean and `--strict` passes.
+    let clean = "fixtures/sessions/sourcecleancopy20251128";
+    assert!(std::fs::read_to_string(fixture(
+        "sessions/sourcecleancopy20251128/item-RESTORE_AccountRemoteRoot_cedar000"
+    ))
+    .unwrap()
+    .contains("\ntar: Removing leading"));
+    let (code, out, _) = run(&["check", clean]);
+    assert_eq!((code, out.as_str()), (0, ""));
+    assert_eq!(run(&["--strict", "summary", clean]).0, 0);
+    // Shown among a failed item's error lines, with the count.
+    let (_, out, _) = run(&["summary", FAILURES]);
+    assert!(
+        out.contains("item-RESTORE_AccountRemoteRoot_fjord003:7: tar: Removing leading"),
+        "{out}"
+    );
+    assert!(
+        out.contains("2 error line(s), 1 of them stderr text"),
+        "{out}"
+    );
+}
+
+#[test]
 fn strict_and_fail_on_exit_codes() {
     assert_eq!(run(&["--strict", "fixtures/logs/garbage.log"]).0, 2);
     assert_eq!(run(&["fixtures/logs/garbage.log"]).0, 0);
@@ -325,7 +354,7 @@ fn input_errors_exit_2_but_other_inputs_are_processed() {
 fn every_input_form() {
     // A directory of session directories.
     let (_, out, _) = run(&["progress", "--format", "ndjson", "fixtures/sessions"]);
-    assert_eq!(out.lines().count(), 11);
+    assert_eq!(out.lines().count(), 13);
     // json: the same objects, as one array.
     let (_, arr, _) = run(&["progress", "--format", "json", "fixtures/sessions"]);
     let arr: Vec<serde_json::Value> = serde_json::from_str(&arr).unwrap();
@@ -440,9 +469,9 @@ fn batch_writes_all_outputs() {
         out.path().to_str().unwrap(),
     ]);
     assert_eq!(code, 2, "one input could not be read");
-    assert!(stdout.contains("23 sessions"), "{stdout}");
+    assert!(stdout.contains("27 sessions"), "{stdout}");
     let sessions = std::fs::read_to_string(out.path().join("sessions.csv")).unwrap();
-    assert_eq!(sessions.lines().count(), 24);
+    assert_eq!(sessions.lines().count(), 28);
     assert!(sessions.starts_with("session_id,state,whm_state,remote_host,"));
     let items = std::fs::read_to_string(out.path().join("items.csv")).unwrap();
     assert!(items.lines().count() > 200);
@@ -948,7 +977,12 @@ fn an_item_log_without_its_name_or_its_master_is_read_as_an_item_log() {
     ] {
         assert_eq!(out.lines().count(), 2, "{what}: {out}");
         let row = out.lines().nth(1).unwrap();
-        assert!(row.contains(",TRANSFER,Account,"), "{what}: {row}");
+        // No item type (the start line names none), the label "Account"
+        // (Item.pm `start`), and the file it was read from.
+        assert!(
+            row.contains(",TRANSFER,,Account,alpha000,"),
+            "{what}: {row}"
+        );
         assert!(row.contains(",alpha000,"), "{what}: {row}");
         assert!(row.contains(",failed,"), "{what}: {row}");
         // Its own line times, without a master.
@@ -978,15 +1012,15 @@ fn reports_carry_the_log_lines_around_each_failure() {
     let block = &block[..block.find("\n```\n").unwrap()];
     assert!(block.contains("```text\n"), "{block}");
     assert!(
-        block.contains("  34  Homedir      Homedir FAILED: Account restore failed"),
+        block.contains("  35  Homedir      Homedir FAILED: Account restore failed"),
         "{block}"
     );
     assert!(
-        block.contains("  32  Homedir      Extracting"),
+        block.contains("  33  Homedir      Extracting"),
         "a line before: {block}"
     );
     assert!(
-        block.contains("  38             Failed: Account restore failed"),
+        block.contains("  39             Failed: Account restore failed"),
         "{block}"
     );
     let (_, html, _) = run(&["report", "--format", "html", f]);
@@ -995,7 +1029,7 @@ fn reports_carry_the_log_lines_around_each_failure() {
             .count(),
         3
     );
-    assert!(html.contains("<span class=\"e\">  34  Homedir      Homedir FAILED"));
+    assert!(html.contains("<span class=\"e\">  35  Homedir      Homedir FAILED"));
     // --logs: each failed item's whole log, one folded section per module.
     let (code, logs, err) = run(&["report", "--format", "html", "--logs", f]);
     assert_eq!(code, 0, "{err}");

@@ -229,6 +229,9 @@ fn grep_with_context_level_and_module() {
                     || l.contains("FAILED")
                     || l.contains("error")
                     || l.contains("reset")
+                    // A child program's stderr in the item log is an
+                    // error line (Session.pm exec_with_output_directed_to_fh).
+                    || l.contains("stderr: tar: ")
             }),
         "{out}"
     );

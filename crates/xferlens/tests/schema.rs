@@ -132,7 +132,7 @@ fn json_reports_match_the_published_schema() {
     let (code, out, _) = run(&args);
     assert_eq!(code, 0);
     let report: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(report["sessions"].as_array().unwrap().len(), 12);
+    assert_eq!(report["sessions"].as_array().unwrap().len(), 14);
     let mut errs = Vec::new();
     v.check(&schema, &report, "$", &mut errs);
     assert!(
