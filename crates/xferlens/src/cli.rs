@@ -19,7 +19,7 @@ Exit codes:
 const EXAMPLES: &str = "\
 Examples:
   xferlens /var/cpanel/transfer_sessions/exampleservercopya20140206192428NtyW
-  xferlens progress --watch 5 /var/cpanel/transfer_sessions/<id>
+  xferlens progress --watch=5 /var/cpanel/transfer_sessions/<id>
   xferlens items --format csv sessions.tar.gz > items.csv
   xferlens report --format html -o report.html /backups/transfer_sessions
   xferlens batch /backups/transfer_sessions -o out/
@@ -110,7 +110,7 @@ pub enum Command {
     /// Per session and queue: items and bytes done, percent (WHM
     /// byte-weighted algorithm), state, throughput and ETA.
     #[command(
-        after_help = "Examples:\n  xferlens progress <dir>\n  xferlens progress --watch 5 <dir>\n  xferlens progress --format ndjson <dir> | jq .percent"
+        after_help = "Examples:\n  xferlens progress <dir>\n  xferlens progress --watch=5 <dir>\n  xferlens progress --format ndjson <dir> | jq .percent"
     )]
     Progress {
         #[arg(value_name = "PATH")]
@@ -120,13 +120,15 @@ pub enum Command {
         /// per change).
         #[arg(long, value_enum, default_value = "text")]
         format: ProgressFormat,
-        /// Re-read live session directories every SECS seconds (default 2)
-        /// until every session has ended or paused; then print one line
-        /// per session (state, failures, duration).
+        /// Re-read live session directories every 2 seconds (`--watch=SECS`
+        /// for another interval) until every session has ended or paused;
+        /// then print one line per session (state, failures, duration).
+        /// The interval takes `=`, so `--watch DIR` watches DIR.
         #[arg(
             long,
             value_name = "SECS",
             num_args = 0..=1,
+            require_equals = true,
             default_missing_value = "2",
             value_parser = parse_interval
         )]

@@ -98,7 +98,7 @@ fn progress_text_and_json() {
 
 #[test]
 fn progress_watch_stops_at_a_terminal_state() {
-    let (code, out, _) = run(&["progress", "--watch", "0.1", FAILURES]);
+    let (code, out, _) = run(&["progress", "--watch=0.1", FAILURES]);
     assert_eq!(code, 0);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 2, "one line per change, then the end: {out}");
@@ -130,7 +130,7 @@ fn progress_watch_ends_on_a_pause_unless_asked_to_follow() {
     let dir = paused_session();
     let sess = dir.path().join("pausedcopy");
     let sess = sess.to_str().unwrap();
-    let (code, out, _) = run(&["progress", "--watch", "0.1", sess]);
+    let (code, out, _) = run(&["progress", "--watch=0.1", sess]);
     assert_eq!(code, 0);
     let last = out.lines().last().unwrap();
     assert!(
@@ -141,7 +141,7 @@ fn progress_watch_ends_on_a_pause_unless_asked_to_follow() {
     assert!(!now.contains("ETA"), "no ETA while paused: {now}");
     // With --follow-paused it keeps watching: still running after 1.5 s.
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("xferlens"))
-        .args(["progress", "--watch", "0.1", "--follow-paused", sess])
+        .args(["progress", "--watch=0.1", "--follow-paused", sess])
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -1140,7 +1140,18 @@ fn formats_agree_with_their_names() {
     let first: serde_json::Value = serde_json::from_str(nd.lines().next().unwrap()).unwrap();
     assert_eq!(first["kind"], "invalid-json");
     // progress --watch streams: json (one array) is refused there.
-    let (c, _, err) = run(&["progress", "--watch", "1", "--format", "json", RUNNING]);
+    let (c, _, err) = run(&["progress", "--watch=1", "--format", "json", RUNNING]);
     assert_eq!(c, 2);
     assert!(err.contains("--format ndjson"), "{err}");
+}
+
+#[test]
+fn watch_takes_a_path_after_it() {
+    // `--watch DIR`: DIR is what is watched, not the interval.
+    let (code, out, err) = run(&["progress", "--watch", FAILURES]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ended COMPLETED"), "{out}");
+    let (code, _, err) = run(&["progress", "--watch=abc", FAILURES]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a number of seconds"), "{err}");
 }

@@ -207,7 +207,7 @@ fn no_escape_sequence_reaches_the_terminal_or_markdown() {
     for args in [
         &["progress"][..],
         &["summary"],
-        &["progress", "--watch", "0.1"],
+        &["progress", "--watch=0.1"],
     ] {
         let mut a = args.to_vec();
         a.push(s(&d));
