@@ -66,6 +66,17 @@ fn stdin_is_piped() -> bool {
     )
 }
 
+/// Notes on standard error the filters that match nothing (unless
+/// `--quiet`): an empty table then says why.
+fn say_what_matched_nothing(ctx: &Ctx, filters: &Filters, sessions: &[Session]) {
+    if ctx.global.quiet {
+        return;
+    }
+    for line in filters.matched_nothing(sessions) {
+        report_line(ctx, &line);
+    }
+}
+
 /// Prints an input error the way every command does.
 pub fn report_error(ctx: &Ctx, e: &anyhow::Error) {
     report_line(ctx, &format!("{e:#}"));
@@ -236,6 +247,7 @@ pub fn items(
 ) -> Result<Outcome> {
     filters.validate()?;
     let mut l = load_all(ctx, paths)?;
+    say_what_matched_nothing(ctx, filters, &l.sessions);
     let unnamed: u64 = l
         .sessions
         .iter()
@@ -282,6 +294,7 @@ pub fn retry(
 ) -> Result<Outcome> {
     filters.validate()?;
     let mut l = load_all(ctx, paths)?;
+    say_what_matched_nothing(ctx, filters, &l.sessions);
     // Sessions by host and time; the list by status and account name.
     l.sessions.retain(|s| filters.session_ok(s));
     let o = ctx.document();
@@ -387,6 +400,7 @@ pub fn report(
         anyhow::bail!("--logs embeds logs in the HTML report: use it with --format html");
     }
     let mut l = load_all(ctx, paths)?;
+    say_what_matched_nothing(ctx, filters, &l.sessions);
     let mut pairs: Vec<(Session, Option<PathBuf>)> = std::mem::take(&mut l.sessions)
         .into_iter()
         .zip(std::mem::take(&mut l.dirs))

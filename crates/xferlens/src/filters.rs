@@ -140,6 +140,51 @@ impl Filters {
             && self.time_ok(s.started_at)
     }
 
+    /// The filters that match nothing at all in `sessions`, each as a
+    /// line for standard error (`--host nosuch matched none of 3 hosts`):
+    /// an empty answer should say whether the question was wrong.
+    pub fn matched_nothing(&self, sessions: &[Session]) -> Vec<String> {
+        let mut out = Vec::new();
+        let host = |s: &Session| {
+            s.remote_host
+                .as_deref()
+                .unwrap_or(xferlens_report::accounts::UNKNOWN_HOST)
+                .to_owned()
+        };
+        if !self.host.is_empty() {
+            let hosts: std::collections::BTreeSet<String> = sessions.iter().map(host).collect();
+            for g in &self.host {
+                if !hosts.iter().any(|h| glob(g, h)) {
+                    out.push(format!(
+                        "--host {g} matched none of {} host(s)",
+                        hosts.len()
+                    ));
+                }
+            }
+        }
+        if (self.since.is_some() || self.until.is_some())
+            && !sessions.iter().any(|s| self.time_ok(s.started_at))
+        {
+            out.push(format!(
+                "--since/--until matched none of {} session(s) by start time",
+                sessions.len()
+            ));
+        }
+        if let Some(g) = &self.account {
+            let any = sessions
+                .iter()
+                .flat_map(|s| &s.items)
+                .any(|it| self.account_ok(&it.item, it.local_item.as_deref()));
+            if !any {
+                out.push(format!(
+                    "--account {g} matched no account in {} session(s)",
+                    sessions.len()
+                ));
+            }
+        }
+        out
+    }
+
     /// True when a time passes `--since`/`--until` (a missing time passes
     /// only when neither is given).
     pub fn time_ok(&self, t: Option<i64>) -> bool {

@@ -1155,3 +1155,23 @@ fn watch_takes_a_path_after_it() {
     assert_eq!(code, 2);
     assert!(err.contains("not a number of seconds"), "{err}");
 }
+
+#[test]
+fn a_filter_that_matches_nothing_says_so() {
+    let (code, _, err) = run(&["items", "--host", "nosuchhost", "fixtures/sessions"]);
+    assert_eq!(code, 0);
+    assert!(err.contains("--host nosuchhost matched none of"), "{err}");
+    let (_, _, err) = run(&["retry", "--account", "zz*", "fixtures/sessions"]);
+    assert!(
+        err.contains("--account zz* matched no account in 13 session(s)"),
+        "{err}"
+    );
+    let (_, _, err) = run(&["report", "--since", "2030-01-01", "fixtures/sessions"]);
+    assert!(
+        err.contains("--since/--until matched none of 13 session(s)"),
+        "{err}"
+    );
+    // A filter that matches says nothing.
+    let (_, _, err) = run(&["items", "--host", "source9.*", "fixtures/sessions"]);
+    assert!(!err.contains("matched"), "{err}");
+}
