@@ -512,6 +512,8 @@ fn table<W: Write>(
     if let Some(limit) = width {
         fit_columns(&mut widths, limit);
     }
+    // Ids keep both ends when cut: those of one server share their start.
+    let middle: Vec<bool> = header.iter().map(|h| h.ends_with("session_id")).collect();
     let fmt = |cells: Vec<String>| -> String {
         let n = cells.len();
         cells
@@ -519,7 +521,11 @@ fn table<W: Write>(
             .zip(&widths)
             .enumerate()
             .map(|(i, (c, &w))| {
-                let c = width::cut(&c, w);
+                let c = if middle.get(i) == Some(&true) {
+                    width::cut_middle(&c, w)
+                } else {
+                    width::cut(&c, w)
+                };
                 if i + 1 == n {
                     c
                 } else {
