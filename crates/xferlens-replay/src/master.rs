@@ -295,7 +295,9 @@ impl MasterReplay {
             Action::Start if c.item.is_none() => self.on_session_start(pos, ev),
             Action::Initiator => self.session.initiator = text().as_deref().map(limits::name),
             Action::Version => self.session.version = text().as_deref().map(limits::name),
-            Action::RemoteHost => self.session.remote_host = text().as_deref().map(limits::name),
+            Action::RemoteHost => {
+                self.session.remote_host = text().as_deref().map(|h| limits::name(&host_name(h)))
+            }
             Action::QueueCount | Action::QueueSize => self.on_queue_total(pos, ev, action),
             Action::Start | Action::ProcessItem => self.on_item_picked(pos, ev, action),
             Action::StartItem => self.on_start_item(pos, ev),
@@ -676,4 +678,14 @@ impl EventSink for MasterReplay {
         self.push_diagnostic(d);
         ControlFlow::Continue(())
     }
+}
+/// A host name as DNS compares it: without surrounding spaces or a
+/// trailing dot, in lower case (`SRC1.Example.NET.` is
+/// `src1.example.net`), so one server's sessions join whatever case its
+/// log used (docs/FORMAT.md, `remotehost`). Anything that is not a DNS
+/// name (an IP address, text) keeps its characters, lowered only in ASCII.
+pub(crate) fn host_name(h: &str) -> String {
+    let t = h.trim();
+    let t = t.strip_suffix('.').filter(|r| !r.is_empty()).unwrap_or(t);
+    t.to_ascii_lowercase()
 }

@@ -943,3 +943,31 @@ fn items_name_pending_restores_and_count_what_the_log_never_names() {
         "{err}"
     );
 }
+
+#[test]
+fn host_names_join_as_dns_compares_them() {
+    // One server written two ways (case, a trailing dot): one host, and
+    // an account's two attempts are joined.
+    let d = tempfile::tempdir().unwrap();
+    let src = fixture("sessions/sourcefailurescopy20251128");
+    for (name, host) in [
+        ("s1", "source9.example.net"),
+        ("s2", "SOURCE9.Example.NET."),
+    ] {
+        let to = d.path().join(name);
+        std::fs::create_dir(&to).unwrap();
+        for e in std::fs::read_dir(&src).unwrap().flatten() {
+            let mut text = std::fs::read_to_string(e.path()).unwrap();
+            if e.file_name() == "master.log" {
+                text = text.replace("\"source9.example.net\"", &format!("\"{host}\""));
+            }
+            std::fs::write(to.join(e.file_name()), text).unwrap();
+        }
+    }
+    let (code, out, _) = run(&["retry", "--format", "csv", d.path().to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let alpha: Vec<&str> = out.lines().filter(|l| l.contains(",alpha000,")).collect();
+    assert_eq!(alpha.len(), 1, "{out}");
+    assert!(alpha[0].starts_with("source9.example.net,"), "{out}");
+    assert!(alpha[0].contains(",2,"), "two attempts: {out}");
+}
