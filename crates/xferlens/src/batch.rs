@@ -154,12 +154,24 @@ struct Sink {
     kinds: DiagnosticCounts,
     /// Bytes of logs read so far (for the progress bar).
     bytes: u64,
+    /// Session ids written so far: a session given twice is written once.
+    seen: xferlens_replay::hash::Set<String>,
 }
 
 impl Sink {
     /// Writes one session's results, in input order, on the calling thread.
     fn emit(&mut self, ctx: &Ctx, bar: &ProgressBar, r: Result<Rendered>) -> Result<()> {
         match r {
+            Ok(r) if !self.seen.insert(r.session.id.clone()) => {
+                // The same session given twice (`DIR DIR`, a directory and
+                // its tarball): its first copy, in input order, is kept.
+                if !ctx.global.quiet {
+                    crate::commands::report_line(
+                        ctx,
+                        &format!("session {} is given twice: read once", r.session.id),
+                    );
+                }
+            }
             Ok(r) => {
                 let [typed_sessions, typed_items, typed_diagnostics] = match r.typed {
                     Some([a, b, c]) => [Some(a), Some(b), Some(c)],
@@ -365,6 +377,7 @@ pub fn run(ctx: &Ctx, roots: &[PathBuf], filters: &Filters, o: &BatchOptions) ->
         diagnostics: TableOut::open(outdir, "diagnostics", DIAGNOSTIC_COLUMNS, layout)?,
         kinds: Default::default(),
         bytes: 0,
+        seen: Default::default(),
         outcome: Outcome {
             input_errors: errs.len(),
             errors: errs.iter().map(|e| format!("{e:#}")).collect(),

@@ -66,6 +66,22 @@ fn stdin_is_piped() -> bool {
     )
 }
 
+/// The session directory a source is, if it is one.
+fn dir_of(src: &Source) -> Option<PathBuf> {
+    match src {
+        Source::Dir(d) => Some(d.clone()),
+        _ => None,
+    }
+}
+
+/// A source as named in messages.
+fn source_name(src: &Source) -> String {
+    match src {
+        Source::Dir(d) | Source::File(d) => d.display().to_string(),
+        Source::Stdin => "<stdin>".to_owned(),
+    }
+}
+
 /// Notes on standard error the filters that match nothing (unless
 /// `--quiet`): an empty table then says why.
 fn say_what_matched_nothing(ctx: &Ctx, filters: &Filters, sessions: &[Session]) {
@@ -107,16 +123,36 @@ pub fn load_all(ctx: &Ctx, paths: &[PathBuf]) -> Result<Loaded> {
         dirs: Vec::new(),
         sources: Vec::new(),
     };
+    // The same session given twice (`DIR DIR`, `DIR/s ./DIR/s/`, a
+    // directory and its tarball) is one session: read once, the larger
+    // copy kept (a live session copied twice has grown in between).
+    let mut seen: std::collections::HashMap<String, (usize, String)> = Default::default();
     for (src, r) in sources.iter().zip(loaded) {
         for r in r {
             match r {
                 Ok(s) => {
+                    let here = source_name(src);
+                    if let Some((i, there)) = seen.get(&s.id).cloned() {
+                        let keep_new = s.volume.bytes > out.sessions[i].volume.bytes;
+                        if !ctx.global.quiet {
+                            report_line(
+                                ctx,
+                                &format!(
+                                    "session {} is given twice ({there} and {here}): read once",
+                                    s.id
+                                ),
+                            );
+                        }
+                        if keep_new {
+                            out.dirs[i] = dir_of(src);
+                            out.sessions[i] = s;
+                        }
+                        continue;
+                    }
+                    seen.insert(s.id.clone(), (out.sessions.len(), here));
                     out.errors.extend(damage(&s));
                     out.sessions.push(s);
-                    out.dirs.push(match src {
-                        Source::Dir(d) => Some(d.clone()),
-                        _ => None,
-                    });
+                    out.dirs.push(dir_of(src));
                 }
                 Err(e) => out.errors.push(format!("{e:#}")),
             }

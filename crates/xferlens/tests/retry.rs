@@ -971,3 +971,47 @@ fn host_names_join_as_dns_compares_them() {
     assert!(alpha[0].starts_with("source9.example.net,"), "{out}");
     assert!(alpha[0].contains(",2,"), "two attempts: {out}");
 }
+
+#[test]
+fn a_session_given_twice_counts_once() {
+    let s = fixture("sessions/sourcefailurescopy20251128");
+    let d = tempfile::tempdir().unwrap();
+    let tar = d.path().join("s.tar");
+    let ok = std::process::Command::new("tar")
+        .arg("cf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(s.parent().unwrap())
+        .arg("sourcefailurescopy20251128")
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let once = run(&["retry", "--format", "csv", s.to_str().unwrap()]).1;
+    let dotted = format!("./fixtures/sessions/sourcefailurescopy20251128/");
+    for twice in [
+        vec![s.to_str().unwrap(), s.to_str().unwrap()],
+        vec![s.to_str().unwrap(), dotted.as_str()],
+        vec![s.to_str().unwrap(), tar.to_str().unwrap()],
+    ] {
+        let mut a = vec!["retry", "--format", "csv"];
+        a.extend(&twice);
+        let out = xferlens().args(&a).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), once, "{twice:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("is given twice"),
+            "{twice:?}"
+        );
+    }
+    // batch likewise: one session's rows.
+    let o = d.path().join("out");
+    let out = xferlens()
+        .args(["batch", "--no-progress", "-o"])
+        .arg(&o)
+        .arg(&s)
+        .arg(&tar)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let sessions = std::fs::read_to_string(o.join("sessions.csv")).unwrap();
+    assert_eq!(sessions.lines().count(), 2, "{sessions}");
+}
