@@ -987,7 +987,7 @@ fn a_session_given_twice_counts_once() {
         .unwrap();
     assert!(ok.success());
     let once = run(&["retry", "--format", "csv", s.to_str().unwrap()]).1;
-    let dotted = format!("./fixtures/sessions/sourcefailurescopy20251128/");
+    let dotted = "./fixtures/sessions/sourcefailurescopy20251128/".to_owned();
     for twice in [
         vec![s.to_str().unwrap(), s.to_str().unwrap()],
         vec![s.to_str().unwrap(), dotted.as_str()],
