@@ -272,6 +272,20 @@ impl Unnamed {
     }
 }
 
+/// Sessions whose never-started items a report names one sentence each;
+/// past this many it gives one sentence for all and a list.
+pub const UNNAMED_SENTENCES: usize = 3;
+
+/// The one sentence for the never-started items of many sessions: "42
+/// queued item(s) in 7 session(s) never started: ...".
+pub fn unnamed_total(unnamed: &[Unnamed]) -> String {
+    let items: u64 = unnamed.iter().map(|u| u.items).sum();
+    format!(
+        "{items} queued item(s) in {} session(s) never started: the log counts them but never names them, so no row can list them; re-queue them from the source servers' account lists. By session:",
+        unnamed.len()
+    )
+}
+
 /// What the re-queue list holds, and what it leaves off.
 pub struct RetryList<'h> {
     /// Accounts to re-run.

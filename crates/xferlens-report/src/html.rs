@@ -614,8 +614,27 @@ fn rerun_section<W: Write>(list: &crate::accounts::RetryList<'_>, out: &mut W) -
             list.in_progress
         )?;
     }
-    for u in &list.unnamed {
-        writeln!(out, "<p class=\"muted\">{}</p>", h(&u.sentence()))?;
+    if list.unnamed.len() <= crate::accounts::UNNAMED_SENTENCES {
+        for u in &list.unnamed {
+            writeln!(out, "<p class=\"muted\">{}</p>", h(&u.sentence()))?;
+        }
+    } else {
+        // Many sessions: one sentence, the list folded.
+        writeln!(
+            out,
+            "<details><summary class=\"muted\">{}</summary><table><thead><tr><th>Session</th><th>Source host</th><th>Items never started</th></tr></thead><tbody>",
+            h(&crate::accounts::unnamed_total(&list.unnamed))
+        )?;
+        for u in &list.unnamed {
+            writeln!(
+                out,
+                "<tr><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td></tr>",
+                h(&u.session_id),
+                h(&u.remote_host),
+                u.items
+            )?;
+        }
+        writeln!(out, "</tbody></table></details>")?;
     }
     if !list.accounts.is_empty() {
         sortable_head(out, &crate::accounts::RETRY_SHOWN, |c| c.heading.to_owned())?;

@@ -390,8 +390,31 @@ pub fn answers<W: Write>(
             list.in_progress
         )?;
     }
-    for u in &list.unnamed {
-        writeln!(out, "{}\n", crate::escape::markdown(&u.sentence()))?;
+    if list.unnamed.len() <= crate::accounts::UNNAMED_SENTENCES {
+        for u in &list.unnamed {
+            writeln!(out, "{}\n", crate::escape::markdown(&u.sentence()))?;
+        }
+    } else {
+        // Many sessions: one sentence, then a short table.
+        writeln!(
+            out,
+            "{}\n",
+            crate::escape::markdown(&crate::accounts::unnamed_total(&list.unnamed))
+        )?;
+        writeln!(
+            out,
+            "| Session | Source host | Items never started |\n|---|---|---:|"
+        )?;
+        for u in list.unnamed.iter().take(n) {
+            writeln!(
+                out,
+                "| {} | {} | {} |",
+                crate::escape::markdown_code(&u.session_id),
+                crate::escape::markdown(&u.remote_host),
+                u.items
+            )?;
+        }
+        more(out, list.unnamed.len(), n, "`xferlens retry`")?;
     }
     if !list.accounts.is_empty() {
         let rows = list
