@@ -56,6 +56,8 @@ fn csv_bytes(
 /// One session's share of the outputs, rendered on a worker thread: its
 /// CSV rows, its counts, and the slim copy kept for the fleet reports.
 struct Rendered {
+    /// Which input (the index of its source) it came from.
+    source: usize,
     session: Session,
     session_row: Vec<u8>,
     item_rows: Vec<u8>,
@@ -124,6 +126,7 @@ fn render(s: Session, layout: &Layout, o: &xferlens_report::Options) -> Result<R
     let mut fleet = FleetStats::default();
     fleet.add_with(&s, &accounts);
     Ok(Rendered {
+        source: 0,
         typed,
         fleet,
         diagnostic_rows,
@@ -154,15 +157,17 @@ struct Sink {
     kinds: DiagnosticCounts,
     /// Bytes of logs read so far (for the progress bar).
     bytes: u64,
-    /// Session ids written so far: a session given twice is written once.
-    seen: xferlens_replay::hash::Set<String>,
+    /// Session ids written so far, with the input each came from: a
+    /// session given twice is written once (the parts of a session split
+    /// in one archive are not a second copy).
+    seen: xferlens_replay::hash::Map<String, usize>,
 }
 
 impl Sink {
     /// Writes one session's results, in input order, on the calling thread.
     fn emit(&mut self, ctx: &Ctx, bar: &ProgressBar, r: Result<Rendered>) -> Result<()> {
         match r {
-            Ok(r) if !self.seen.insert(r.session.id.clone()) => {
+            Ok(r) if *self.seen.entry(r.session.id.clone()).or_insert(r.source) != r.source => {
                 // The same session given twice (`DIR DIR`, a directory and
                 // its tarball): its first copy, in input order, is kept.
                 if !ctx.global.quiet {
@@ -233,36 +238,41 @@ fn produce(
     // The excerpts of report.md and report.html are read here, on the
     // workers, before the session is slimmed (a few failed items each).
     let o = ctx.document();
-    let rendered = |r: Result<Session>, dir: Option<&Path>| -> Option<Result<Rendered>> {
-        let mut s = match r {
-            Ok(s) => s,
-            Err(e) => return Some(Err(e)),
+    let rendered =
+        |r: Result<Session>, dir: Option<&Path>, source: usize| -> Option<Result<Rendered>> {
+            let mut s = match r {
+                Ok(s) => s,
+                Err(e) => return Some(Err(e)),
+            };
+            if !filters.session_ok(&s) {
+                return None;
+            }
+            xferlens_report::add_pending_restores(&mut s);
+            filters.apply_items(&mut s);
+            fill_excerpts(
+                &mut s,
+                dir,
+                &[ItemStatus::Failed],
+                EXCERPT_ITEMS,
+                &ctx.read.parse,
+            );
+            Some(render(s, layout, &o).map(|mut r| {
+                r.source = source;
+                r
+            }))
         };
-        if !filters.session_ok(&s) {
-            return None;
-        }
-        xferlens_report::add_pending_restores(&mut s);
-        filters.apply_items(&mut s);
-        fill_excerpts(
-            &mut s,
-            dir,
-            &[ItemStatus::Failed],
-            EXCERPT_ITEMS,
-            &ctx.read.parse,
-        );
-        Some(render(s, layout, &o))
-    };
-    let load_chunk = |chunk: &[Source]| -> Vec<Result<Rendered>> {
+    let load_chunk = |first: usize, chunk: &[Source]| -> Vec<Result<Rendered>> {
         let v: Vec<Vec<Result<Rendered>>> = chunk
             .par_iter()
-            .map(|src| {
+            .enumerate()
+            .map(|(k, src)| {
                 let dir = match src {
                     Source::Dir(d) => Some(d.as_path()),
                     _ => None,
                 };
                 let r = load(src, None, &ctx.read)
                     .into_iter()
-                    .filter_map(|r| rendered(r, dir))
+                    .filter_map(|r| rendered(r, dir, first + k))
                     .collect();
                 bar.inc(1);
                 r
@@ -281,7 +291,7 @@ fn produce(
             let mut failed = None;
             load_each(&sources[i], None, &ctx.read, &mut |r| {
                 if failed.is_none() {
-                    if let Some(r) = rendered(r, None) {
+                    if let Some(r) = rendered(r, None, i) {
                         failed = out.emit(ctx, bar, r).err();
                     }
                 }
@@ -299,7 +309,7 @@ fn produce(
             .map_or(i + 1, |k| k + 1);
         let (written, loaded) = rayon::join(
             || emit_all(out, std::mem::take(&mut pending)),
-            || load_chunk(&sources[i..end]),
+            || load_chunk(i, &sources[i..end]),
         );
         written?;
         pending = loaded;

@@ -126,13 +126,14 @@ pub fn load_all(ctx: &Ctx, paths: &[PathBuf]) -> Result<Loaded> {
     // The same session given twice (`DIR DIR`, `DIR/s ./DIR/s/`, a
     // directory and its tarball) is one session: read once, the larger
     // copy kept (a live session copied twice has grown in between).
-    let mut seen: std::collections::HashMap<String, (usize, String)> = Default::default();
-    for (src, r) in sources.iter().zip(loaded) {
+    // (The parts of a session split in one archive are not copies.)
+    let mut seen: std::collections::HashMap<String, (usize, String, usize)> = Default::default();
+    for (n, (src, r)) in sources.iter().zip(loaded).enumerate() {
         for r in r {
             match r {
                 Ok(s) => {
                     let here = source_name(src);
-                    if let Some((i, there)) = seen.get(&s.id).cloned() {
+                    if let Some((i, there, _)) = seen.get(&s.id).filter(|e| e.2 != n).cloned() {
                         let keep_new = s.volume.bytes > out.sessions[i].volume.bytes;
                         if !ctx.global.quiet {
                             report_line(
@@ -149,7 +150,8 @@ pub fn load_all(ctx: &Ctx, paths: &[PathBuf]) -> Result<Loaded> {
                         }
                         continue;
                     }
-                    seen.insert(s.id.clone(), (out.sessions.len(), here));
+                    seen.entry(s.id.clone())
+                        .or_insert((out.sessions.len(), here, n));
                     out.errors.extend(damage(&s));
                     out.sessions.push(s);
                     out.dirs.push(dir_of(src));
