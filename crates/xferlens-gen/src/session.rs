@@ -149,6 +149,10 @@ pub struct GenOptions {
     pub start_item_logfile: bool,
     /// The line mix.
     pub profile: Profile,
+    /// Where a running (or offline-aborted) session's logs are cut, as a
+    /// fraction of its span (`None`: 2/5); 1.0 keeps every line, so the
+    /// same seed cut at several fractions replays one timeline in time.
+    pub cut: Option<f64>,
 }
 
 impl Default for GenOptions {
@@ -166,6 +170,7 @@ impl Default for GenOptions {
             names: None,
             start_item_logfile: true,
             profile: Profile::Generator,
+            cut: None,
         }
     }
 }
@@ -616,7 +621,10 @@ pub fn generate_session(root: &Path, o: &GenOptions) -> io::Result<Expected> {
     // time in the middle.
     let cut_at = if matches!(o.scenario, Scenario::Running | Scenario::OfflineAbort) {
         let span = last - t0;
-        Some(t0 + 1 + span * 2 / 5)
+        Some(match o.cut {
+            Some(f) => t0 + 1 + (span as f64 * f.clamp(0.0, 1.0)) as i64,
+            None => t0 + 1 + span * 2 / 5,
+        })
     } else {
         None
     };

@@ -4,7 +4,7 @@
 //! done bytes over `queue_size`. Logs without sizes (old 1.6 format) fall
 //! back to counting items.
 
-use crate::model::{paused_within, Item, ItemStatus, Session, RESTORE, TRANSFER};
+use crate::model::{paused_within, Item, ItemStatus, Queue, Session, RESTORE, TRANSFER};
 use crate::state::{QueueState, SessionState};
 
 /// Recomputes every queue's counts, bytes, percent, throughput, ETA and
@@ -29,6 +29,8 @@ pub fn compute_queues(s: &mut Session) {
         }
     }
     drop(index);
+    let as_of = as_of(s);
+    let workers = |q: &str| s.workers.iter().filter(|w| w.queue == q).count() as u64;
     let spans = &s.paused;
     let paused = |f: i64, l: i64| paused_within(spans, f, l);
     for (q, t) in s.queues.iter_mut().zip(tallies) {
@@ -43,6 +45,7 @@ pub fn compute_queues(s: &mut Session) {
             fin_bytes,
             first,
             last,
+            mut runs,
         } = t;
         let unseen_pending = q.items_total.saturating_sub(seen);
         let pending_seen = seen.saturating_sub(success + warning + failed + running);
@@ -85,11 +88,11 @@ pub fn compute_queues(s: &mut Session) {
         // A queue with every item finished has nothing left to wait for:
         // no ETA (not "0s"), even while the session runs on.
         let queue_done = q.items_total > 0 && finished >= q.items_total;
-        q.eta_s = match q.throughput_bps {
-            Some(t) if moving && !queue_done && t > 0.0 => {
-                Some(((q.bytes_total as f64 - q.bytes_done).max(0.0)) / t)
-            }
-            _ => None,
+        q.eta_s = if moving && !queue_done {
+            let (busy, work) = as_of.map_or((0, 0), |n| work_s(&mut runs, n, spans));
+            eta(q, busy, work, workers(&q.name))
+        } else {
+            None
         };
         q.state = if q.items_total > 0 && finished == q.items_total {
             QueueState::Completed
@@ -103,6 +106,80 @@ pub fn compute_queues(s: &mut Session) {
             QueueState::Pending
         };
     }
+    // RESTORE restores what TRANSFER copies: it cannot end before it.
+    let eta_of = |n: &str| s.queues.iter().find(|q| q.name == n).and_then(|q| q.eta_s);
+    if let (Some(t), Some(r)) = (eta_of(TRANSFER), eta_of(RESTORE)) {
+        if let Some(q) = s.queues.iter_mut().find(|q| q.name == RESTORE) {
+            q.eta_s = Some(r.max(t));
+        }
+    }
+}
+
+/// Seconds left for a live queue: its bytes left at its pace, where
+/// bytes done are as WHM counts them (running items at their last
+/// percentage). Two paces are measured and the faster is taken, as each
+/// understates the pace in its own way: the queue's, over `busy`, the
+/// seconds some item of it ran (a RESTORE fed by its TRANSFERs works with
+/// workers idle); and one worker's, over `work`, the seconds its items
+/// ran added up, times its `workers` (no more than items are left; small
+/// items each spend a few seconds outside their copy). Finished bytes
+/// over the span to the last finish, the old rule, let a few tiny items
+/// set the pace. `None` while nothing is measured.
+fn eta(q: &Queue, busy: i64, work: i64, workers: u64) -> Option<f64> {
+    if busy <= 0 || work <= 0 || q.bytes_done <= 0.0 {
+        return None;
+    }
+    let lanes = workers
+        .max(q.running)
+        .min(q.running.saturating_add(q.pending))
+        .max(1);
+    let queue = q.bytes_done / busy as f64;
+    let worker = q.bytes_done / work as f64;
+    let pace = queue.max(worker * lanes as f64);
+    Some((q.bytes_total as f64 - q.bytes_done).max(0.0) / pace)
+}
+
+/// How long the items of `runs` have run, each until its finish (a
+/// running one until `as_of`), less the time `paused`: (the seconds at
+/// least one ran, those seconds of all of them added up).
+fn work_s(
+    runs: &mut [(i64, Option<i64>)],
+    as_of: i64,
+    paused: &[(i64, Option<i64>)],
+) -> (i64, i64) {
+    let worked = |a: i64, b: i64| {
+        b.saturating_sub(a)
+            .saturating_sub(paused_within(paused, a, b))
+            .max(0)
+    };
+    runs.sort_unstable_by_key(|r| r.0);
+    let (mut busy, mut work) = (0i64, 0i64);
+    let mut span: Option<(i64, i64)> = None;
+    for &(a, b) in runs.iter() {
+        let b = b.unwrap_or(as_of).max(a);
+        work = work.saturating_add(worked(a, b));
+        span = match span {
+            Some((s, e)) if a <= e => Some((s, e.max(b))),
+            Some((s, e)) => {
+                busy = busy.saturating_add(worked(s, e));
+                Some((a, b))
+            }
+            None => Some((a, b)),
+        };
+    }
+    let busy = span.map_or(busy, |(s, e)| busy.saturating_add(worked(s, e)));
+    (busy, work)
+}
+
+/// The newest time the session's logs carry, item logs' percentage lines
+/// included: "now" as far as the logs tell, the end of the span a live
+/// queue has worked.
+fn as_of(s: &Session) -> Option<i64> {
+    s.items
+        .iter()
+        .filter_map(|it| it.log.as_ref()?.last_time)
+        .chain(s.newest_time())
+        .max()
 }
 
 /// One queue's counts, gathered in the single pass over the items.
@@ -118,6 +195,8 @@ struct Tally {
     fin_bytes: u64,
     first: Option<i64>,
     last: Option<i64>,
+    /// (start, finish) of every item started (`None`: still running).
+    runs: Vec<(i64, Option<i64>)>,
 }
 
 impl Tally {
@@ -149,6 +228,9 @@ impl Tally {
         }
         if let Some(t) = it.started_at {
             self.first = Some(self.first.map_or(t, |f| f.min(t)));
+            if it.status.is_finished() || it.status == ItemStatus::Running {
+                self.runs.push((t, it.finished_at));
+            }
         }
     }
 }
@@ -176,7 +258,7 @@ pub fn whm_state(s: &Session) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ItemLog, Queue};
+    use crate::model::ItemLog;
 
     fn item(queue: &str, size: Option<u64>, status: ItemStatus) -> Item {
         Item {
@@ -241,11 +323,69 @@ mod tests {
         assert_eq!(q.bytes_done, 250.0);
         assert_eq!(q.percent, 25.0);
         assert_eq!(q.state, QueueState::InProgress);
-        // 100 finished bytes in 10 s; 750 left.
+        // 100 finished bytes in 10 s; 250 done (the running item at
+        // 50%) in the 10 s the queue has worked: 750 left at 25 B/s.
         assert_eq!(q.throughput_bps, Some(10.0));
-        assert_eq!(q.eta_s, Some(75.0));
+        assert_eq!(q.eta_s, Some(30.0));
         assert_eq!(q.finished_at, None, "not every item finished");
         assert_eq!(whm_state(&s), "TRANSFER_INPROGRESS");
+    }
+
+    /// A running item of `size` bytes started at `start`, whose log's
+    /// newest line (at `pct`%) is at `seen`.
+    fn running_since(size: u64, pct: f64, start: i64, seen: i64) -> Item {
+        let mut it = running("TRANSFER", size, pct);
+        it.started_at = Some(start);
+        if let Some(l) = it.log.as_mut() {
+            l.last_time = Some(seen);
+        }
+        it
+    }
+
+    /// A finished package of 2 kB, from `start` to `end`.
+    fn package(start: i64, end: i64) -> Item {
+        let mut it = item("TRANSFER", Some(2048), ItemStatus::Success);
+        it.item = format!("pkg{start}");
+        (it.started_at, it.finished_at) = (Some(start), Some(end));
+        it
+    }
+
+    #[test]
+    fn eta_counts_running_bytes_so_tiny_finished_items_do_not_set_the_pace() {
+        // Issue 27: four 2 kB packages done in the first 4 s, then an
+        // account of 1 GB, half copied at t=26: half the queue in 26 s,
+        // so about 26 s left (the old rule, 8 kB in 4 s, said 3 days).
+        let gb = 1u64 << 30;
+        let mut items: Vec<Item> = (0..4).map(|i| package(i, i + 1)).collect();
+        items.push(running_since(gb, 50.0, 4, 26));
+        let total = gb + 4 * 2048;
+        let s = session(SessionState::Running, &[("TRANSFER", 5, total)], items);
+        let eta = s.queues[0].eta_s.expect("an ETA");
+        assert!((25.0..28.0).contains(&eta), "{eta}");
+    }
+
+    #[test]
+    fn eta_leaves_out_the_time_paused() {
+        // 40% of 1000 bytes by t=100, of which 60 s paused: 400 bytes in
+        // 40 s worked, 600 left at 10 B/s.
+        let mut s = Session {
+            state: SessionState::Running,
+            queues: vec![Queue {
+                name: "TRANSFER".into(),
+                items_total: 1,
+                bytes_total: 1000,
+                ..Queue::default()
+            }],
+            items: vec![running_since(1000, 40.0, 0, 100)],
+            paused: vec![(20, Some(80))],
+            ..Session::default()
+        };
+        compute_queues(&mut s);
+        assert_eq!(s.queues[0].eta_s, Some(60.0));
+        // Nothing measured yet (0%): no ETA rather than a guess.
+        s.items = vec![running_since(1000, 0.0, 0, 100)];
+        compute_queues(&mut s);
+        assert_eq!(s.queues[0].eta_s, None);
     }
 
     #[test]

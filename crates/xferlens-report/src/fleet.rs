@@ -37,7 +37,7 @@ fn is_quote_open(c: char) -> Option<char> {
 
 /// One word of a message as a placeholder, or as itself.
 fn word_class(w: &str, names: &[&str]) -> String {
-    let core = w.trim_matches(|c: char| ",.;:()[]{}!?".contains(c));
+    let core = w.trim_matches(|c: char| ",.;:()[]{}!?“”‘’\"`".contains(c));
     if core.is_empty() {
         return w.to_owned();
     }
@@ -88,32 +88,100 @@ fn word_class(w: &str, names: &[&str]) -> String {
     format!("{pre}{class}{post}")
 }
 
-/// A failure message as a cause: quoted strings, the account's names,
-/// paths, hosts, IP addresses and numbers replaced by placeholders, white
-/// space folded, and cut to 200 characters. "Unable to download
-/// “/home/cpmove-bob.tar.gz”" for 40 accounts is one cause.
-pub fn normalise(msg: &str, names: &[&str]) -> String {
-    let mut s = String::with_capacity(msg.len());
-    let mut it = msg.chars();
-    while let Some(c) = it.next() {
-        match is_quote_open(c) {
-            Some(close) => {
-                // Skip to the closing quote (a lone quote is kept as is).
-                let rest: String = it.clone().collect();
-                match rest.find(close) {
-                    Some(end) => {
-                        s.push_str("“*”");
-                        let skip = rest[..end].chars().count() + 1;
-                        for _ in 0..skip {
-                            it.next();
-                        }
-                    }
-                    None => s.push(c),
-                }
+/// The quoted spans of `msg` (char indices of each opening quote and its
+/// closing one), nested quotes paired inside their outer ones. A lone
+/// quote (an apostrophe written as `’`, a quote never closed) pairs with
+/// nothing. One pass with a stack: linear on hostile input too.
+fn quote_pairs(chars: &[char]) -> Vec<(usize, usize)> {
+    const CLOSES: [char; 4] = ['”', '"', '’', '`'];
+    let slot = |c: char| CLOSES.iter().position(|&x| x == c);
+    // Quotes open, innermost last, and how many wait for each closing
+    // quote: a closing quote nothing waits for costs no scan.
+    let mut open: Vec<(usize, char)> = Vec::new();
+    let mut waiting = [0usize; 4];
+    let mut pairs = Vec::new();
+    for (i, &c) in chars.iter().enumerate() {
+        // A closing quote (or a second straight one) closes the innermost
+        // quote it matches; quotes opened inside it and never closed
+        // were not quotes.
+        if slot(c).is_some_and(|k| waiting[k] > 0) {
+            let k = open.iter().rposition(|&(_, close)| close == c).unwrap_or(0);
+            pairs.push((open[k].0, i));
+            for (_, close) in open.drain(k..) {
+                waiting[slot(close).unwrap_or(0)] -= 1;
             }
-            None => s.push(c),
+        } else if let Some(close) = is_quote_open(c) {
+            open.push((i, close));
+            waiting[slot(close).unwrap_or(0)] += 1;
         }
     }
+    pairs
+}
+
+/// Quoted text that names something (a user, domain, database or file):
+/// `chars[from..to]` is one token with no white space, or one of the
+/// item's own names. A quoted sentence (a cPanel error quoted in another)
+/// says what went wrong, and is kept. `spaces[i]` counts the white space
+/// in `chars[..i]`, so that nested quotes cost no rescan.
+fn is_quoted_name(
+    chars: &[char],
+    (from, to): (usize, usize),
+    spaces: &[usize],
+    names: &[&str],
+) -> bool {
+    if from >= to {
+        return false;
+    }
+    if spaces[to] == spaces[from] {
+        return true;
+    }
+    let longest = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    if to - from > longest.saturating_add(2) {
+        return false;
+    }
+    let text: String = chars[from..to].iter().collect();
+    names.iter().any(|n| !n.is_empty() && text.trim() == *n)
+}
+
+/// `msg` with each quoted name (see [`is_quoted_name`]) as `“*”`; quoted
+/// sentences stay, with the names quoted inside them masked.
+fn mask_quoted_names(msg: &str, names: &[&str]) -> String {
+    let chars: Vec<char> = msg.chars().collect();
+    let mut spaces = Vec::with_capacity(chars.len() + 1);
+    spaces.push(0usize);
+    for c in &chars {
+        spaces.push(spaces[spaces.len() - 1] + usize::from(c.is_whitespace()));
+    }
+    let mut masked_to: Vec<Option<usize>> = vec![None; chars.len()];
+    for (a, b) in quote_pairs(&chars) {
+        if is_quoted_name(&chars, (a + 1, b), &spaces, names) {
+            masked_to[a] = Some(b);
+        }
+    }
+    let mut s = String::with_capacity(msg.len());
+    let mut i = 0;
+    while i < chars.len() {
+        match masked_to[i] {
+            Some(end) => {
+                s.push_str("“*”");
+                i = end + 1;
+            }
+            None => {
+                s.push(chars[i]);
+                i += 1;
+            }
+        }
+    }
+    s
+}
+
+/// A failure message as a cause: what varies per account replaced by
+/// placeholders (quoted names as `“*”`, the account's names, paths,
+/// hosts, IP addresses and numbers), the words that say what went wrong
+/// kept, white space folded, and cut to 200 characters. "Unable to
+/// download “/home/cpmove-bob.tar.gz”" for 40 accounts is one cause.
+pub fn normalise(msg: &str, names: &[&str]) -> String {
+    let s = mask_quoted_names(msg, names);
     let words: Vec<String> = s.split_whitespace().map(|w| word_class(w, names)).collect();
     let mut out = words.join(" ");
     if out.chars().count() > CAUSE_MAX {
@@ -150,13 +218,28 @@ pub fn cause_of(it: &Item, transfer: Option<&Item>) -> (Option<String>, String) 
     }
 }
 
+/// Adds `module` to a sorted, comma-separated list of modules (`None`
+/// while empty): one cause failing in several modules is one cause, that
+/// names them all, in the same order whatever order workers merge in.
+fn add_module(list: &mut Option<String>, module: Option<&str>) {
+    let Some(m) = module else { return };
+    let mut all: Vec<&str> = list
+        .as_deref()
+        .map_or(Vec::new(), |l| l.split(", ").collect());
+    if let Err(at) = all.binary_search(&m) {
+        all.insert(at, m);
+        *list = Some(all.join(", "));
+    }
+}
+
 /// The failed items of one session that share a cause, with the RESTORE
 /// items that failed in cascade of them.
 #[derive(Debug)]
 pub struct CauseGroup<'a> {
     /// `TRANSFER` or `RESTORE`.
     pub queue: String,
-    /// The module that failed, when the log names it.
+    /// The modules that failed with it, when the log names them (comma
+    /// separated, sorted).
     pub module: Option<String>,
     /// The normalised message.
     pub cause: String,
@@ -182,7 +265,7 @@ fn transfers_by_account(s: &Session) -> HashMap<(&str, &str), &Item> {
 pub fn failures_by_cause(s: &Session) -> Vec<CauseGroup<'_>> {
     let transfers = transfers_by_account(s);
     let mut groups: Vec<CauseGroup<'_>> = Vec::new();
-    let mut index: HashMap<(String, Option<String>, String), usize> = HashMap::default();
+    let mut index: HashMap<(String, String), usize> = HashMap::default();
     let mut cascades: Vec<(&Item, Option<&Item>)> = Vec::new();
     for it in s.items_with(ItemStatus::Failed) {
         let transfer = transfers
@@ -193,23 +276,23 @@ pub fn failures_by_cause(s: &Session) -> Vec<CauseGroup<'_>> {
             continue;
         }
         let (module, cause) = cause_of(it, transfer);
-        let key = (it.queue.clone(), module.clone(), cause.clone());
+        let key = (it.queue.clone(), cause.clone());
         let at = *index.entry(key).or_insert_with(|| {
             groups.push(CauseGroup {
                 queue: it.queue.clone(),
-                module,
+                module: None,
                 cause,
                 items: Vec::new(),
                 cascades: Vec::new(),
             });
             groups.len() - 1
         });
+        add_module(&mut groups[at].module, module.as_deref());
         groups[at].items.push(it);
     }
     for (it, transfer) in cascades {
         let Some(t) = transfer else { continue };
-        let (module, cause) = cause_of(t, None);
-        let key = (TRANSFER.to_owned(), module, cause);
+        let key = (TRANSFER.to_owned(), cause_of(t, None).1);
         if let Some(&at) = index.get(&key) {
             groups[at].cascades.push(it);
         }
@@ -223,7 +306,8 @@ pub fn failures_by_cause(s: &Session) -> Vec<CauseGroup<'_>> {
 pub struct CauseStat {
     /// `TRANSFER` or `RESTORE`.
     pub queue: String,
-    /// The module that failed, when the log names it.
+    /// The modules that failed with it, when the log names them (comma
+    /// separated, sorted).
     pub module: Option<String>,
     /// The normalised message.
     pub cause: String,
@@ -365,7 +449,8 @@ pub const DAYS_SHOWN: [Shown; 4] = [
 /// Answers over many sessions.
 #[derive(Clone, Debug, Default)]
 pub struct FleetStats {
-    causes: HashMap<(String, Option<String>, String), CauseStat>,
+    /// Causes by (queue, normalised message), whatever module failed.
+    causes: HashMap<(String, String), CauseStat>,
     hosts: HashMap<String, HostStat>,
     /// Days, `YYYY-MM-DD` → counts (`unknown` for logs without times).
     pub days: std::collections::BTreeMap<String, DayStat>,
@@ -466,26 +551,24 @@ impl FleetStats {
         self.add_with(s, &s.accounts());
     }
 
-    /// [`FleetStats::add`] with the session's accounts already joined.
-    pub fn add_with(&mut self, s: &Session, accounts: &[xferlens_replay::Account]) {
-        let host = s.remote_host.as_deref().unwrap_or(UNKNOWN_HOST).to_owned();
-        let (shared_id, shared_host): (std::sync::Arc<str>, std::sync::Arc<str>) =
-            (s.id.as_str().into(), host.as_str().into());
-        let mut seen_causes: HashSet<(String, Option<String>, String)> = HashSet::default();
+    /// Counts the failed items of one session from `host` by cause (one
+    /// row per queue and message, whatever module failed).
+    fn add_causes(&mut self, s: &Session, host: &str) {
+        let mut seen_causes: HashSet<(String, String)> = HashSet::default();
         // TRANSFER items by account, for the causes of cascades.
         let transfers = transfers_by_account(s);
         for it in s.items_with(ItemStatus::Failed) {
             self.failed_items += 1;
             let transfer = transfers.get(&(it.item_type.as_str(), it.item.as_str()));
             let (module, cause) = cause_of(it, transfer.copied());
-            let mut key = (it.queue.clone(), module.clone(), cause.clone());
-            if !self.causes.contains_key(&key) && self.causes.len() >= CAUSES_MAX {
-                key = (it.queue.clone(), None, "(other)".into());
+            let mut key = (it.queue.clone(), cause);
+            let other = !self.causes.contains_key(&key) && self.causes.len() >= CAUSES_MAX;
+            if other {
+                key = (it.queue.clone(), "(other)".into());
             }
             let st = self.causes.entry(key.clone()).or_insert_with(|| CauseStat {
                 queue: key.0.clone(),
-                module: key.1.clone(),
-                cause: key.2.clone(),
+                cause: key.1.clone(),
                 example: (
                     s.id.clone(),
                     it.item.clone(),
@@ -493,13 +576,24 @@ impl FleetStats {
                 ),
                 ..CauseStat::default()
             });
+            if !other {
+                add_module(&mut st.module, module.as_deref());
+            }
             st.items += 1;
             st.accounts
-                .insert((host.clone(), it.item_type.clone(), it.item.clone()));
+                .insert((host.to_owned(), it.item_type.clone(), it.item.clone()));
             if seen_causes.insert(key) {
                 st.sessions += 1;
             }
         }
+    }
+
+    /// [`FleetStats::add`] with the session's accounts already joined.
+    pub fn add_with(&mut self, s: &Session, accounts: &[xferlens_replay::Account]) {
+        let host = s.remote_host.as_deref().unwrap_or(UNKNOWN_HOST).to_owned();
+        let (shared_id, shared_host): (std::sync::Arc<str>, std::sync::Arc<str>) =
+            (s.id.as_str().into(), host.as_str().into());
+        self.add_causes(s, &host);
         let hs = self.hosts.entry(host.clone()).or_insert_with(|| HostStat {
             host: host.clone(),
             ..HostStat::default()
@@ -567,13 +661,13 @@ impl FleetStats {
     pub fn merge(&mut self, o: FleetStats) {
         for (k, c) in o.causes {
             if !self.causes.contains_key(&k) && self.causes.len() >= CAUSES_MAX {
-                let other = (k.0.clone(), None, "(other)".to_owned());
+                let other = (k.0.clone(), "(other)".to_owned());
                 let e = self
                     .causes
                     .entry(other.clone())
                     .or_insert_with(|| CauseStat {
                         queue: other.0.clone(),
-                        cause: other.2.clone(),
+                        cause: other.1.clone(),
                         example: c.example.clone(),
                         ..CauseStat::default()
                     });
@@ -584,6 +678,9 @@ impl FleetStats {
             }
             match self.causes.get_mut(&k) {
                 Some(e) => {
+                    for m in c.module.iter().flat_map(|l| l.split(", ")) {
+                        add_module(&mut e.module, Some(m));
+                    }
                     e.items += c.items;
                     e.sessions += c.sessions;
                     e.accounts.extend(c.accounts);
@@ -643,7 +740,7 @@ impl FleetStats {
             .map(|c| {
                 let cascade = (c.queue == TRANSFER)
                     .then(|| {
-                        let key = (RESTORE.to_owned(), None, format!("cascade: {}", c.cause));
+                        let key = (RESTORE.to_owned(), format!("cascade: {}", c.cause));
                         self.causes.get(&key)
                     })
                     .flatten();
@@ -975,5 +1072,141 @@ mod tests {
             "Database <account>: <n> too large"
         );
         assert_eq!(normalise("", &[]), "(no message)");
+    }
+
+    /// Issue 27, point 7: the restore errors cPanel quotes inside its own
+    /// message, as they came out of the fleet.
+    const NESTED: &str = "Account Restore Failed: “wwwacct failed: The system could not \
+        create the user “NAME” because it conflicts with an unmanaged MySQL database user \
+        “NAME_wp” on this server (10 databases).”.";
+
+    #[test]
+    fn quoted_sentences_keep_what_went_wrong_and_lose_the_names() {
+        let nested = |n: &str| normalise(&NESTED.replace("NAME", n), &[n]);
+        let cause = "Account Restore Failed: “wwwacct failed: The system could not create \
+            the user “*” because it conflicts with an unmanaged MySQL database user “*” on \
+            this server (<n> databases).”.";
+        assert_eq!(
+            nested("bob"),
+            cause.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
+        assert_eq!(nested("bob"), nested("carol2"));
+        assert_eq!(
+            normalise(
+                "Account Restore Failed: “Could not extract the archive: tar: Unexpected EOF in archive”",
+                &["bob"]
+            ),
+            "Account Restore Failed: “Could not extract the archive: tar: Unexpected EOF in archive”"
+        );
+        // A quoted name with spaces is still a name when it is the item's.
+        assert_eq!(
+            normalise("The package “Gold Plan” does not exist.", &["Gold Plan"]),
+            "The package “*” does not exist."
+        );
+        // Names inside a quoted sentence: the account's, hosts, paths.
+        assert_eq!(
+            normalise(
+                "Failed: “rsync of bob from host1.example.com to /home/bob failed”",
+                &["bob"]
+            ),
+            "Failed: “rsync of <account> from <host> to <path> failed”"
+        );
+        // Lone and mismatched quotes are text; deep nesting is linear.
+        assert_eq!(normalise("can’t restore “bob", &[]), "can’t restore “bob");
+        let deep = "“".repeat(50_000) + &"’".repeat(50_000);
+        assert!(normalise(&deep, &[]).chars().count() <= CAUSE_MAX + 1);
+        let deep = "“".repeat(50_000) + "a b" + &"”".repeat(50_000);
+        assert!(normalise(&deep, &["bob"]).starts_with("““““"));
+    }
+
+    /// A failed RESTORE item of `name` whose module `module` failed with
+    /// `msg`.
+    fn failed_in(name: &str, module: &str, msg: &str) -> Item {
+        use xferlens_replay::{ItemLog, Module, ModuleState};
+        Item {
+            queue: RESTORE.into(),
+            item_type: "AccountRemoteRoot".into(),
+            item: name.into(),
+            status: ItemStatus::Failed,
+            failure: Some(format!("{module} failed: {msg}")),
+            log: Some(Box::new(ItemLog {
+                modules: vec![Module {
+                    name: module.into(),
+                    status: Some(0),
+                    statusmsg: Some(msg.into()),
+                    state: ModuleState::Failed,
+                    ..Module::default()
+                }],
+                ..ItemLog::default()
+            })),
+            ..Item::default()
+        }
+    }
+
+    #[test]
+    fn one_cause_across_modules_with_its_counts() {
+        let exists = |n: &str| format!("Account restore failed: the user “{n}” already exists.");
+        let items = vec![
+            failed_in("bob", "Cron", &exists("bob")),
+            failed_in("carol", "Homedir", &exists("carol")),
+            failed_in("dave", "Cron", &exists("dave")),
+            failed_in("erin", "Mysql", &NESTED.replace("NAME", "erin")),
+            failed_in("frank", "Mysql", &NESTED.replace("NAME", "frank")),
+            failed_in(
+                "gina",
+                "Homedir",
+                "Could not extract the archive: tar: Unexpected EOF in archive",
+            ),
+        ];
+        let s = Session {
+            id: "s1".into(),
+            items,
+            ..Session::default()
+        };
+        let groups = failures_by_cause(&s);
+        let got: Vec<(usize, Option<&str>, &str)> = groups
+            .iter()
+            .map(|g| (g.items.len(), g.module.as_deref(), g.cause.as_str()))
+            .collect();
+        assert_eq!(got.len(), 3, "{got:#?}");
+        assert_eq!(
+            got[0],
+            (
+                3,
+                Some("Cron, Homedir"),
+                "Account restore failed: the user “*” already exists."
+            )
+        );
+        assert_eq!((got[1].0, got[1].1), (2, Some("Mysql")));
+        assert!(got[1]
+            .2
+            .contains("could not create the user “*” because it conflicts"));
+        assert_eq!(
+            got[2].2,
+            "Could not extract the archive: tar: Unexpected EOF in archive"
+        );
+        // The fleet counts the same, and merging two workers' counts keeps
+        // one row per cause.
+        let mut f = FleetStats::default();
+        f.add(&s);
+        let mut g = FleetStats::default();
+        g.add(&Session {
+            id: "s2".into(),
+            ..s.clone()
+        });
+        f.merge(g);
+        let rows: Vec<(u64, u64, Option<&str>)> = f
+            .causes()
+            .iter()
+            .map(|c| (c.items, c.sessions, c.module.as_deref()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (6, 2, Some("Cron, Homedir")),
+                (4, 2, Some("Mysql")),
+                (2, 2, Some("Homedir"))
+            ]
+        );
     }
 }
