@@ -416,6 +416,11 @@ pub struct Finished {
     pub details: DetailLists,
 }
 
+/// Most detail records one list keeps while it is decoded; the rest are
+/// only counted (in [`DetailLists::dropped`]), so a list of millions of
+/// records is never built.
+pub const DETAILS_KEPT: usize = 200;
+
 /// The four detail lists of a finished item or a restore summary.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct DetailLists {
@@ -427,6 +432,9 @@ pub struct DetailLists {
     pub dangerous_items: Vec<Detail>,
     /// `altered_items` records.
     pub altered_items: Vec<Detail>,
+    /// Records counted but not kept, past [`DETAILS_KEPT`] per list.
+    #[serde(skip)]
+    pub dropped: u64,
 }
 
 impl DetailLists {

@@ -38,8 +38,8 @@ pub const MODULES_MAX: usize = 1000;
 pub const ACTIONS_MAX: usize = 200;
 
 /// Most detail records kept per list (warnings, skipped, dangerous,
-/// altered) of one item.
-pub const DETAILS_MAX: usize = 200;
+/// altered) of one item; the decoder applies it while it reads a list.
+pub const DETAILS_MAX: usize = xferlens_parse::DETAILS_KEPT;
 
 /// Most timeline marks and worker deaths kept per session.
 pub const MARKS_MAX: usize = 10_000;
@@ -97,9 +97,10 @@ pub fn clip_owned(s: &mut String, max: usize) {
 
 /// Applies the detail budgets to a finished item's or summary's lists:
 /// at most [`DETAILS_MAX`] records per list, each text cut to
-/// [`TEXT_MAX`]. Returns how many records were left out.
+/// [`TEXT_MAX`]. Returns how many records were left out, counting those
+/// the decoder already skipped (the count is taken from `d`).
 pub fn clip_details(d: &mut DetailLists) -> u64 {
-    let mut dropped = 0u64;
+    let mut dropped = std::mem::take(&mut d.dropped);
     for list in [
         &mut d.warnings,
         &mut d.skipped_items,

@@ -112,7 +112,30 @@ fn worst_inputs_stay_under_200_mb() {
         gz.finish().unwrap();
     }
 
+    // One failed-item with 5.5 million empty detail records, a 17 KB
+    // gzip; and the same list in an item log's summary line (1.2 GB and
+    // 1.1 GB before: the lists were decoded whole before the cap).
+    let empties = vec!["[]"; 5_500_000].join(",");
+    let details = tmp.path().join("details.log.gz");
+    {
+        let f = std::fs::File::create(&details).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+        gz.write_all(start.as_bytes()).unwrap();
+        gz.write_all(ctl(&format!(
+            r#""action":"failed-item","queue":"TRANSFER","item":"bob","item_type":"AccountRemoteRoot","child_number":1,"msg":{{"failure":"x","contents":{{"warnings":[{empties}]}}}},"time":101"#
+        )).as_bytes())
+        .unwrap();
+        gz.finish().unwrap();
+    }
+    let summary = tmp.path().join("item-RESTORE_AccountRemoteRoot_bob");
+    write_lines(&summary, "", 1, |_| {
+        ctl(&format!(r#""action":"summary","warnings":[{empties}]"#))
+    });
+    drop(empties);
+
     for (name, args) in [
+        ("5.5M detail records", vec!["summary", s(&details)]),
+        ("5.5M summary records", vec!["summary", s(&summary)]),
         ("1M items", vec!["summary", s(&items)]),
         ("long log file names", vec!["check", s(&names)]),
         (
