@@ -370,11 +370,16 @@ impl<'de> Visitor<'de> for ContentsSeed<'_, 'de> {
         Ok(())
     }
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
-        let mut parts = Vec::new();
+        // Appended one by one: no list of the elements is built.
+        let mut text = String::new();
+        let mut first = true;
         while let Some(s) = a.next_element::<&'de RawValue>()? {
-            parts.push(crate::event::raw_to_text(s).into_owned());
+            if !std::mem::take(&mut first) {
+                text.push(' ');
+            }
+            text.push_str(&crate::event::raw_to_text(s));
         }
-        self.c.text = Some(Cow::Owned(parts.join(" ")));
+        self.c.text = Some(Cow::Owned(text));
         Ok(())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<(), A::Error> {
@@ -869,7 +874,7 @@ mod tests {
         assert_eq!(f.details.altered_items.len(), 1);
         assert_eq!(f.details.dropped, (n - DETAILS_KEPT) as u64);
         // A summary line's lists; nulls past the cap are no records.
-        let nulls = vec!["null"; 10].join(",");
+        let nulls = ["null"; 10].join(",");
         let line = format!(
             r#"{{"type":"control","contents":{{"action":"summary","skipped_items":[{}, {nulls}],"warnings":[["M","f",1],"one record",null,1,2]}}}}"#,
             &list[1..list.len() - 1]

@@ -56,26 +56,7 @@ pub const FILE_DIAGNOSTICS_MAX: usize = 1000;
 /// whole value, so two long names that differ only past the cut stay two
 /// names (items are keyed by name).
 pub fn clip(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_owned();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!(
-        "{}…[{} bytes #{:08x}]",
-        &s[..end],
-        s.len(),
-        fnv1a(s.as_bytes()) as u32
-    )
-}
-
-/// 64-bit FNV-1a: a stable hash (the same in every run and build).
-fn fnv1a(b: &[u8]) -> u64 {
-    b.iter().fold(0xcbf2_9ce4_8422_2325, |h, &c| {
-        (h ^ u64::from(c)).wrapping_mul(0x0100_0000_01b3)
-    })
+    xferlens_parse::TextCap::clip(s, max)
 }
 
 /// [`clip`] for a name.

@@ -133,9 +133,38 @@ fn worst_inputs_stay_under_200_mb() {
     });
     drop(empties);
 
+    // One 16 MB error line of 8.3 million numbers in an item log beside
+    // its master, as a msg array and as a contents array (355 MB before:
+    // the array was turned into a list of strings, then joined, then cut).
+    let session = tmp.path().join("numbers");
+    std::fs::create_dir(&session).unwrap();
+    let numbers = (0..8_300_000)
+        .map(|i| ["0,", "1,"][i % 2])
+        .collect::<String>();
+    let numbers = numbers.trim_end_matches(',');
+    write_lines(&session.join("master.log"), &start, 2, |i| {
+        ctl(&format!(
+            r#""action":"start","queue":"RESTORE","item":"bob{i}","item_type":"AccountRemoteRoot","child_number":1,"time":101"#
+        ))
+    });
+    for (i, line) in [
+        format!("{{\"type\":\"error\",\"contents\":{{\"msg\":[{numbers}]}}}}\n"),
+        format!("{{\"type\":\"error\",\"contents\":[{numbers}]}}\n"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let log = session.join(format!("item-RESTORE_AccountRemoteRoot_bob{i}"));
+        write_lines(&log, line, 0, |_| String::new());
+    }
+
     for (name, args) in [
         ("5.5M detail records", vec!["summary", s(&details)]),
         ("5.5M summary records", vec!["summary", s(&summary)]),
+        (
+            "8.3M numbers on an error line",
+            vec!["summary", s(&session)],
+        ),
         ("1M items", vec!["summary", s(&items)]),
         ("long log file names", vec!["check", s(&names)]),
         (
