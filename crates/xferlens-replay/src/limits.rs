@@ -31,6 +31,10 @@ pub const WORKERS_MAX: usize = 4096;
 /// not kept (a real session holds at most a few thousand accounts).
 pub const ITEMS_MAX: usize = 100_000;
 
+/// Most item logs read per session (two per account: TRANSFER and
+/// RESTORE). Further item logs are counted, not read.
+pub const ITEM_LOGS_MAX: usize = 20_000;
+
 /// Most restore modules kept per item log.
 pub const MODULES_MAX: usize = 1000;
 
