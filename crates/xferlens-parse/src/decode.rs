@@ -19,6 +19,7 @@ use serde_json::Value;
 use crate::diagnostic::DiagnosticKind;
 use crate::event::{
     unquote, Action, Contents, Detail, DetailLists, Event, Finished, Msg, MsgLines, MsgType,
+    DETAILS_KEPT,
 };
 
 /// A string that borrows when it can; numbers and booleans become text.
@@ -272,13 +273,21 @@ impl<'a> Pending<'a> {
             c.msg = decode_msg(raw, c.action.as_ref());
         }
         if matches!(c.action, Some(Action::Summary)) || self.lists.iter().any(Option::is_some) {
-            let [w, s, d, a] = self.lists;
-            c.summary = Some(Box::new(DetailLists {
-                warnings: w.map(decode_list).unwrap_or_default(),
-                skipped_items: s.map(decode_list).unwrap_or_default(),
-                dangerous_items: d.map(decode_list).unwrap_or_default(),
-                altered_items: a.map(decode_list).unwrap_or_default(),
-            }));
+            let mut l = DetailLists::default();
+            let slots = [
+                &mut l.warnings,
+                &mut l.skipped_items,
+                &mut l.dangerous_items,
+                &mut l.altered_items,
+            ];
+            let mut dropped = 0;
+            for (slot, raw) in slots.into_iter().zip(self.lists) {
+                let (kept, n) = raw.map(decode_list).unwrap_or_default();
+                *slot = kept;
+                dropped += n;
+            }
+            l.dropped = dropped;
+            c.summary = Some(Box::new(l));
         }
     }
 }
@@ -361,11 +370,16 @@ impl<'de> Visitor<'de> for ContentsSeed<'_, 'de> {
         Ok(())
     }
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
-        let mut parts = Vec::new();
+        // Appended one by one: no list of the elements is built.
+        let mut text = String::new();
+        let mut first = true;
         while let Some(s) = a.next_element::<&'de RawValue>()? {
-            parts.push(crate::event::raw_to_text(s).into_owned());
+            if !std::mem::take(&mut first) {
+                text.push(' ');
+            }
+            text.push_str(&crate::event::raw_to_text(s));
         }
-        self.c.text = Some(Cow::Owned(parts.join(" ")));
+        self.c.text = Some(Cow::Owned(text));
         Ok(())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<(), A::Error> {
@@ -479,10 +493,11 @@ fn raw_text(raw: &RawValue) -> Option<String> {
     }
 }
 
-/// A raw detail list: empty lists and null cost nothing.
-fn raw_list(raw: Option<&RawValue>) -> Vec<Detail> {
+/// A raw detail list and how many records it left out: empty lists and
+/// null cost nothing.
+fn raw_list(raw: Option<&RawValue>) -> (Vec<Detail>, u64) {
     match raw.map(RawValue::get) {
-        None | Some("null") | Some("[]") => Vec::new(),
+        None | Some("null") | Some("[]") => (Vec::new(), 0),
         Some(_) => raw.map(decode_list).unwrap_or_default(),
     }
 }
@@ -539,19 +554,22 @@ impl<'de> Deserialize<'de> for ListsDe<'de> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<ListsDe<'de>, A::Error> {
                 let mut l = DetailLists::default();
+                // Per list, so a repeated key replaces its count too.
+                let mut dropped = [0u64; 4];
                 while let Some(key) = m.next_key::<Str<'de>>()? {
-                    let slot = match &*key.0 {
-                        "warnings" => &mut l.warnings,
-                        "skipped_items" => &mut l.skipped_items,
-                        "dangerous_items" => &mut l.dangerous_items,
-                        "altered_items" => &mut l.altered_items,
+                    let (slot, i) = match &*key.0 {
+                        "warnings" => (&mut l.warnings, 0),
+                        "skipped_items" => (&mut l.skipped_items, 1),
+                        "dangerous_items" => (&mut l.dangerous_items, 2),
+                        "altered_items" => (&mut l.altered_items, 3),
                         _ => {
                             m.next_value::<IgnoredAny>()?;
                             continue;
                         }
                     };
-                    *slot = raw_list(Some(m.next_value::<&'de RawValue>()?));
+                    (*slot, dropped[i]) = raw_list(Some(m.next_value::<&'de RawValue>()?));
                 }
+                l.dropped = dropped.iter().sum();
                 Ok(ListsDe(l, std::marker::PhantomData))
             }
         }
@@ -616,18 +634,125 @@ fn decode_finished(v: &Value) -> Finished {
             skipped_items: list("skipped_items"),
             dangerous_items: list("dangerous_items"),
             altered_items: list("altered_items"),
+            dropped: 0,
         };
     }
     f
 }
 
-fn decode_list(raw: &RawValue) -> Vec<Detail> {
-    if let Ok(records) = serde_json::from_str::<Vec<Record<'_>>>(raw.get()) {
-        return records.into_iter().map(Record::detail).collect();
+/// Decodes a detail list: at most [`DETAILS_KEPT`] records, and how many
+/// more it holds. An array is read element by element and the elements
+/// past the cap are only skipped and counted, so a list of millions of
+/// records costs no memory; each kept element reads as
+/// [`decode_list_value`] reads it.
+fn decode_list(raw: &RawValue) -> (Vec<Detail>, u64) {
+    let s = raw.get();
+    if s.starts_with('[') {
+        let mut de = serde_json::Deserializer::from_str(s);
+        return de::Deserializer::deserialize_seq(&mut de, ListV).unwrap_or_default();
     }
-    serde_json::from_str::<Value>(raw.get())
-        .map(|v| decode_list_value(&v))
-        .unwrap_or_default()
+    let v = serde_json::from_str::<Value>(s).unwrap_or(Value::Null);
+    (decode_list_value(&v), 0)
+}
+
+/// Visits a detail list array (see [`decode_list`]).
+struct ListV;
+
+impl<'de> Visitor<'de> for ListV {
+    type Value = (Vec<Detail>, u64);
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of detail records")
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> Result<(Vec<Detail>, u64), A::Error> {
+        // The first three elements decide whether the array is one
+        // record (`[[M,f,l],"text",link]`, see [`is_single_record`]).
+        let mut head: Vec<&'de RawValue> = Vec::with_capacity(3);
+        while head.len() < 3 {
+            match a.next_element::<&'de RawValue>()? {
+                Some(e) => head.push(e),
+                None => break,
+            }
+        }
+        let starts = |i: usize, c: char| head.get(i).is_some_and(|e| e.get().starts_with(c));
+        if starts(0, '[') && starts(1, '"') {
+            while a.next_element::<IgnoredAny>()?.is_some() {}
+            let parts = head
+                .iter()
+                .map(|e| serde_json::from_str::<Value>(e.get()).unwrap_or(Value::Null))
+                .collect();
+            return Ok((decode_detail(&Value::Array(parts)).into_iter().collect(), 0));
+        }
+        let mut kept = Vec::new();
+        let mut dropped = 0u64;
+        for e in head {
+            if kept.len() < DETAILS_KEPT {
+                kept.extend(decode_element(e));
+            } else {
+                dropped += u64::from(e.get() != "null");
+            }
+        }
+        while kept.len() < DETAILS_KEPT {
+            match a.next_element::<&'de RawValue>()? {
+                Some(e) => kept.extend(decode_element(e)),
+                None => return Ok((kept, dropped)),
+            }
+        }
+        while let Some(NotNull(n)) = a.next_element::<NotNull>()? {
+            dropped += u64::from(n);
+        }
+        Ok((kept, dropped))
+    }
+}
+
+/// One element of a detail list: the writer's usual shape straight into
+/// its parts ([`Record`]), any other through a `Value`; null is no record.
+fn decode_element(e: &RawValue) -> Option<Detail> {
+    if let Ok(r) = serde_json::from_str::<Record<'_>>(e.get()) {
+        return Some(r.detail());
+    }
+    decode_detail(&serde_json::from_str::<Value>(e.get()).ok()?)
+}
+
+/// Whether a skipped value is anything but null (a record to count).
+struct NotNull(bool);
+
+impl<'de> Deserialize<'de> for NotNull {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = NotNull;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_unit<E>(self) -> Result<NotNull, E> {
+                Ok(NotNull(false))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<NotNull, E> {
+                Ok(NotNull(true))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<NotNull, E> {
+                Ok(NotNull(true))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<NotNull, E> {
+                Ok(NotNull(true))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<NotNull, E> {
+                Ok(NotNull(true))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<NotNull, E> {
+                Ok(NotNull(true))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> Result<NotNull, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(NotNull(true))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<NotNull, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(NotNull(true))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A detail record in the writer's usual shape, `[[module, function,
@@ -726,11 +851,43 @@ mod tests {
         ] {
             let rv: Box<RawValue> = serde_json::from_str(raw).unwrap();
             let v: Value = serde_json::from_str(raw).unwrap();
-            assert_eq!(decode_list(&rv), decode_list_value(&v), "{raw}");
+            assert_eq!(decode_list(&rv), (decode_list_value(&v), 0), "{raw}");
         }
         // The usual shape really takes the direct path.
         let raw = r#"[[["Mysql","_restore_mysql",104],"x",null]]"#;
         assert!(serde_json::from_str::<Vec<Record<'_>>>(raw).is_ok());
+    }
+
+    #[test]
+    fn long_detail_lists_are_counted_past_the_cap_not_built() {
+        let n = 1_000_000;
+        let list = format!("[{}]", vec!["[]"; n].join(","));
+        // A finished item's lists.
+        let line = format!(
+            r#"{{"type":"control","contents":{{"action":"failed-item","msg":{{"failure":"x","contents":{{"warnings":{list},"altered_items":[null,"a",null]}}}}}}}}"#
+        );
+        let e = ev(&line);
+        let Some(Msg::Finished(f)) = &e.contents.msg else {
+            panic!("{:?}", e.contents.msg)
+        };
+        assert_eq!(f.details.warnings.len(), DETAILS_KEPT);
+        assert_eq!(f.details.altered_items.len(), 1);
+        assert_eq!(f.details.dropped, (n - DETAILS_KEPT) as u64);
+        // A summary line's lists; nulls past the cap are no records.
+        let nulls = ["null"; 10].join(",");
+        let line = format!(
+            r#"{{"type":"control","contents":{{"action":"summary","skipped_items":[{}, {nulls}],"warnings":[["M","f",1],"one record",null,1,2]}}}}"#,
+            &list[1..list.len() - 1]
+        );
+        let s = ev(&line).contents.summary.expect("summary");
+        assert_eq!(s.skipped_items.len(), DETAILS_KEPT);
+        assert_eq!(s.dropped, (n - DETAILS_KEPT) as u64);
+        assert_eq!(s.warnings.len(), 1);
+        assert_eq!(s.warnings[0].text, "one record");
+        // Under the cap nothing is counted.
+        let short = format!("[{}]", vec!["[]"; DETAILS_KEPT].join(","));
+        let rv: Box<RawValue> = serde_json::from_str(&short).unwrap();
+        assert_eq!(decode_list(&rv).1, 0);
     }
 
     fn decode(s: &str) -> Result<Event<'_>, DiagnosticKind> {

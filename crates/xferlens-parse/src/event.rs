@@ -299,6 +299,15 @@ impl Msg<'_> {
         }
     }
 
+    /// [`Msg::joined`] cut to `max` bytes as [`TextCap`] cuts it, built
+    /// without holding more than `max` bytes of a long `msg` array.
+    pub fn joined_clipped(&self, sep: &str, max: usize) -> Option<String> {
+        match self {
+            Msg::Lines(l) => Some(l.joined_clipped(sep, max)),
+            other => other.joined(sep).map(|t| TextCap::clip(&t, max)),
+        }
+    }
+
     /// The message read as a non-negative integer (numbers and numeric
     /// strings such as `queue_count`'s `"3"`).
     pub fn as_u64(&self) -> Option<u64> {
@@ -355,7 +364,29 @@ impl<'a> MsgLines<'a> {
         self.raw.get()
     }
 
+    /// Calls `f` with each element's text in turn (see [`raw_to_text`]),
+    /// never holding more than one element; a non-array calls it never.
+    pub fn for_each(&self, mut f: impl FnMut(&str)) {
+        struct V<'f>(&'f mut dyn FnMut(&str));
+        impl<'de> serde::de::Visitor<'de> for V<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
+                while let Some(e) = a.next_element::<&'de RawValue>()? {
+                    (self.0)(&raw_to_text(e));
+                }
+                Ok(())
+            }
+        }
+        let mut de = serde_json::Deserializer::from_str(self.raw.get());
+        let _ = serde::Deserializer::deserialize_seq(&mut de, V(&mut f));
+    }
+
     /// The strings of the array; non-string elements are rendered as JSON.
+    /// This builds one value per element: prefer [`MsgLines::joined`] or
+    /// [`MsgLines::joined_clipped`] for a long array.
     pub fn to_vec(&self) -> Vec<Cow<'a, str>> {
         let vals: Vec<&'a RawValue> = serde_json::from_str(self.raw.get()).unwrap_or_default();
         vals.into_iter().map(raw_to_text).collect()
@@ -374,13 +405,108 @@ impl<'a> MsgLines<'a> {
         lone.then(|| unquote(inner))
     }
 
-    /// The strings joined with `sep`.
+    /// The strings joined with `sep`, appended one by one (no list of
+    /// elements is built).
     pub fn joined(&self, sep: &str) -> String {
         if let Some(one) = self.single() {
             return one.into_owned();
         }
-        let v = self.to_vec();
-        v.join(sep)
+        let mut out = String::new();
+        let mut first = true;
+        self.for_each(|t| {
+            if !std::mem::take(&mut first) {
+                out.push_str(sep);
+            }
+            out.push_str(t);
+        });
+        out
+    }
+
+    /// [`MsgLines::joined`] cut to `max` bytes as [`TextCap`] cuts it:
+    /// the whole text is measured and hashed, only `max` bytes are kept.
+    pub fn joined_clipped(&self, sep: &str, max: usize) -> String {
+        if let Some(one) = self.single() {
+            return TextCap::clip(&one, max);
+        }
+        let mut cap = TextCap::new(max);
+        let mut first = true;
+        self.for_each(|t| {
+            if !std::mem::take(&mut first) {
+                cap.push(sep);
+            }
+            cap.push(t);
+        });
+        cap.finish()
+    }
+}
+
+/// Text taken piece by piece that keeps at most `max` bytes (cut on a
+/// character boundary) but measures and hashes all of it. A cut text
+/// ends with `…[N bytes #H]`: N is the full length and H a 64-bit FNV-1a
+/// hash of the whole text (its low 32 bits), so two texts that differ
+/// only past the cut stay apart.
+#[derive(Clone, Debug)]
+pub struct TextCap {
+    kept: String,
+    max: usize,
+    len: usize,
+    hash: u64,
+    full: bool,
+}
+
+impl TextCap {
+    /// An empty text that will keep at most `max` bytes.
+    pub fn new(max: usize) -> TextCap {
+        TextCap {
+            kept: String::new(),
+            max,
+            len: 0,
+            hash: 0xcbf2_9ce4_8422_2325,
+            full: false,
+        }
+    }
+
+    /// `s` cut to at most `max` bytes (see [`TextCap`]).
+    pub fn clip(s: &str, max: usize) -> String {
+        if s.len() <= max {
+            return s.to_owned();
+        }
+        let mut c = TextCap::new(max);
+        c.push(s);
+        c.finish()
+    }
+
+    /// Appends `s`: measured and hashed whole, kept while it fits.
+    pub fn push(&mut self, s: &str) {
+        self.len += s.len();
+        self.hash = s.bytes().fold(self.hash, |h, c| {
+            (h ^ u64::from(c)).wrapping_mul(0x0100_0000_01b3)
+        });
+        if self.full {
+            return;
+        }
+        let room = self.max - self.kept.len();
+        if s.len() <= room {
+            self.kept.push_str(s);
+        } else {
+            let mut end = room;
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            self.kept.push_str(&s[..end]);
+            self.full = true;
+        }
+    }
+
+    /// The text: whole when it fits, else its kept part and the marker.
+    pub fn finish(self) -> String {
+        if self.len <= self.max {
+            return self.kept;
+        }
+        format!(
+            "{}…[{} bytes #{:08x}]",
+            self.kept, self.len, self.hash as u32
+        )
     }
 }
 
@@ -416,6 +542,11 @@ pub struct Finished {
     pub details: DetailLists,
 }
 
+/// Most detail records one list keeps while it is decoded; the rest are
+/// only counted (in [`DetailLists::dropped`]), so a list of millions of
+/// records is never built.
+pub const DETAILS_KEPT: usize = 200;
+
 /// The four detail lists of a finished item or a restore summary.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct DetailLists {
@@ -427,6 +558,9 @@ pub struct DetailLists {
     pub dangerous_items: Vec<Detail>,
     /// `altered_items` records.
     pub altered_items: Vec<Detail>,
+    /// Records counted but not kept, past [`DETAILS_KEPT`] per list.
+    #[serde(skip)]
+    pub dropped: u64,
 }
 
 impl DetailLists {
@@ -472,6 +606,37 @@ pub(crate) fn unquote(s: &str) -> Cow<'_, str> {
 mod tests {
 
     use super::*;
+
+    #[test]
+    fn joined_clipped_is_the_clip_of_the_join() {
+        for (json, max) in [
+            (r#"["a","b"]"#, 10),
+            (r#"["abc","def"]"#, 4),
+            (r#"["é","é","é"]"#, 4),
+            (r#"["x\u201cy",1,null,{"k":2}]"#, 6),
+            (r#"["one"]"#, 2),
+            ("[]", 0),
+        ] {
+            let l = lines(json);
+            for sep in ["", " ", "\n"] {
+                assert_eq!(
+                    l.joined_clipped(sep, max),
+                    TextCap::clip(&l.joined(sep), max),
+                    "{json} {sep:?}"
+                );
+            }
+        }
+        // A long array is measured whole and cut, without a list of parts.
+        let n = 2_000_000;
+        let json = format!("[{}]", vec!["7"; n].join(","));
+        let t = lines(&json).joined_clipped(" ", 4096);
+        assert!(
+            t.contains(&format!("…[{} bytes #", 2 * n - 1)),
+            "{}",
+            &t[4000..]
+        );
+        assert!(t.len() < 4200);
+    }
 
     fn lines(json: &str) -> MsgLines<'_> {
         MsgLines::new(serde_json::from_str(json).unwrap())

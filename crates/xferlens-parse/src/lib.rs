@@ -46,7 +46,7 @@ mod sink;
 pub use crate::diagnostic::{excerpt, Diagnostic, DiagnosticKind, Position, Severity, EXCERPT_MAX};
 pub use crate::event::{
     parse_u64_text, raw_to_text, Action, Contents, Detail, DetailLists, Event, Finished, Msg,
-    MsgLines, MsgType,
+    MsgLines, MsgType, TextCap, DETAILS_KEPT,
 };
 pub use crate::input::{parse_input, sniff, Sniffed};
 pub use crate::parser::{

@@ -150,6 +150,8 @@ pub struct SessionBuilder {
     id: String,
     master: Option<(Session, LogFile, Volume)>,
     item_logs: Map<String, (ItemLog, Vec<Diagnostic>)>,
+    /// Item logs not read past [`limits::ITEM_LOGS_MAX`].
+    item_logs_dropped: u64,
     error_log: Vec<String>,
     error_log_lines: u64,
     /// An error log was read: whether it was the active (dot) one.
@@ -197,6 +199,9 @@ impl SessionBuilder {
                 );
             }
             FileRole::ItemLog { name, active } => {
+                if self.over_item_logs(&name) {
+                    return Ok(());
+                }
                 let budget = Some(self.budget());
                 let (log, diags) =
                     replay_item_log_in(display, file_name, active, reader, opts, budget, true)?;
@@ -232,6 +237,9 @@ impl SessionBuilder {
         reader: R,
         opts: &ParseOptions,
     ) -> io::Result<()> {
+        if self.over_item_logs(file_name) {
+            return Ok(());
+        }
         let budget = Some(self.budget());
         let (log, diags) =
             replay_item_log_in(display, file_name, false, reader, opts, budget, true)?;
@@ -255,6 +263,9 @@ impl SessionBuilder {
     /// wins over an active one of the same item, so an item is never
     /// counted twice.
     pub fn add_item_log(&mut self, name: &str, log: ItemLog, diags: Vec<Diagnostic>) {
+        if self.over_item_logs(name) {
+            return;
+        }
         let replace = match self.item_logs.get(name) {
             None => true,
             Some((old, _)) => old.active && !log.active,
@@ -262,6 +273,16 @@ impl SessionBuilder {
         if replace {
             self.item_logs.insert(name.to_owned(), (log, diags));
         }
+    }
+
+    /// True (and counted) when the item log `name` is a new one past
+    /// [`limits::ITEM_LOGS_MAX`]: it is then not read. The twin of a kept
+    /// log (its active or completed name) is always taken.
+    fn over_item_logs(&mut self, name: &str) -> bool {
+        let over =
+            self.item_logs.len() >= limits::ITEM_LOGS_MAX && !self.item_logs.contains_key(name);
+        self.item_logs_dropped += u64::from(over);
+        over
     }
 
     /// Records the modification time of the master log `file_name`, if it
@@ -287,6 +308,7 @@ impl SessionBuilder {
             id,
             master,
             mut item_logs,
+            item_logs_dropped,
             error_log,
             error_log_lines,
             error_log_read: _,
@@ -315,6 +337,17 @@ impl SessionBuilder {
         s.error_log = error_log;
         s.error_log_lines = error_log_lines;
         s.diagnostics.extend(diagnostics);
+        if item_logs_dropped > 0 {
+            // Always kept: it says what is missing.
+            s.diagnostics.push(file_diagnostic(
+                &s.id,
+                "over-budget",
+                format!(
+                    "more than {} item logs: {item_logs_dropped} further item logs not read",
+                    limits::ITEM_LOGS_MAX
+                ),
+            ));
+        }
         attach_item_logs(&mut s, &mut item_logs);
         add_unmentioned_logs(&mut s, item_logs, &budget);
         if s.master.is_none() {
@@ -488,6 +521,29 @@ fn settle_at_end(s: &mut Session) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn item_logs_past_the_budget_are_counted_not_read() {
+        let mut b = SessionBuilder::new("s");
+        let opts = ParseOptions::default();
+        let n = limits::ITEM_LOGS_MAX + 5;
+        for i in 0..n {
+            let f = format!("item-RESTORE_AccountRemoteRoot_u{i}");
+            b.read_file(&f, &f, &b""[..], &opts).unwrap();
+        }
+        // The twin of a kept log is still taken.
+        let f = "item-RESTORE_AccountRemoteRoot_u0";
+        b.read_file(&format!(".{f}"), f, &b""[..], &opts).unwrap();
+        let s = b.finish();
+        assert_eq!(s.items.len(), limits::ITEM_LOGS_MAX);
+        let d: Vec<_> = s
+            .diagnostics
+            .iter()
+            .filter(|d| d.to_string().contains("further item logs not read"))
+            .collect();
+        assert_eq!(d.len(), 1, "{:?}", s.diagnostics);
+        assert!(d[0].to_string().contains(": 5 further"), "{}", d[0]);
+    }
 
     #[test]
     fn error_log_is_bounded_and_skips_blank_lines() {

@@ -53,8 +53,7 @@ pub struct ItemLogReplay {
 /// The text of a line, cut to `max` bytes.
 fn msg_text(ev: &Event<'_>, max: usize) -> String {
     if let Some(m) = &ev.contents.msg {
-        if let Some(mut t) = m.joined("") {
-            limits::clip_owned(&mut t, max); // in place: no second copy
+        if let Some(t) = m.joined_clipped("", max) {
             return t;
         }
     }

@@ -31,6 +31,10 @@ pub const WORKERS_MAX: usize = 4096;
 /// not kept (a real session holds at most a few thousand accounts).
 pub const ITEMS_MAX: usize = 100_000;
 
+/// Most item logs read per session (two per account: TRANSFER and
+/// RESTORE). Further item logs are counted, not read.
+pub const ITEM_LOGS_MAX: usize = 20_000;
+
 /// Most restore modules kept per item log.
 pub const MODULES_MAX: usize = 1000;
 
@@ -38,8 +42,8 @@ pub const MODULES_MAX: usize = 1000;
 pub const ACTIONS_MAX: usize = 200;
 
 /// Most detail records kept per list (warnings, skipped, dangerous,
-/// altered) of one item.
-pub const DETAILS_MAX: usize = 200;
+/// altered) of one item; the decoder applies it while it reads a list.
+pub const DETAILS_MAX: usize = xferlens_parse::DETAILS_KEPT;
 
 /// Most timeline marks and worker deaths kept per session.
 pub const MARKS_MAX: usize = 10_000;
@@ -56,26 +60,7 @@ pub const FILE_DIAGNOSTICS_MAX: usize = 1000;
 /// whole value, so two long names that differ only past the cut stay two
 /// names (items are keyed by name).
 pub fn clip(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_owned();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!(
-        "{}…[{} bytes #{:08x}]",
-        &s[..end],
-        s.len(),
-        fnv1a(s.as_bytes()) as u32
-    )
-}
-
-/// 64-bit FNV-1a: a stable hash (the same in every run and build).
-fn fnv1a(b: &[u8]) -> u64 {
-    b.iter().fold(0xcbf2_9ce4_8422_2325, |h, &c| {
-        (h ^ u64::from(c)).wrapping_mul(0x0100_0000_01b3)
-    })
+    xferlens_parse::TextCap::clip(s, max)
 }
 
 /// [`clip`] for a name.
@@ -97,9 +82,10 @@ pub fn clip_owned(s: &mut String, max: usize) {
 
 /// Applies the detail budgets to a finished item's or summary's lists:
 /// at most [`DETAILS_MAX`] records per list, each text cut to
-/// [`TEXT_MAX`]. Returns how many records were left out.
+/// [`TEXT_MAX`]. Returns how many records were left out, counting those
+/// the decoder already skipped (the count is taken from `d`).
 pub fn clip_details(d: &mut DetailLists) -> u64 {
-    let mut dropped = 0u64;
+    let mut dropped = std::mem::take(&mut d.dropped);
     for list in [
         &mut d.warnings,
         &mut d.skipped_items,

@@ -290,13 +290,13 @@ impl MasterReplay {
             );
             return;
         };
-        let text = || c.msg.as_ref().and_then(|m| m.joined(" "));
+        let text = |max| c.msg.as_ref().and_then(|m| m.joined_clipped(" ", max));
         match action {
             Action::Start if c.item.is_none() => self.on_session_start(pos, ev),
-            Action::Initiator => self.session.initiator = text().as_deref().map(limits::name),
-            Action::Version => self.session.version = text().as_deref().map(limits::name),
+            Action::Initiator => self.session.initiator = text(limits::NAME_MAX),
+            Action::Version => self.session.version = text(limits::NAME_MAX),
             Action::RemoteHost => {
-                self.session.remote_host = text().as_deref().map(|h| limits::name(&host_name(h)))
+                self.session.remote_host = text(limits::NAME_MAX).map(|h| host_name(&h))
             }
             Action::QueueCount | Action::QueueSize => self.on_queue_total(pos, ev, action),
             Action::Start | Action::ProcessItem => self.on_item_picked(pos, ev, action),
@@ -475,7 +475,7 @@ impl MasterReplay {
     /// counts and details.
     fn on_item_finished(&mut self, pos: Position, ev: &Event<'_>, action: &Action<'_>) {
         let c = &ev.contents;
-        let text = || c.msg.as_ref().and_then(|m| m.joined(" "));
+        let text = |max| c.msg.as_ref().and_then(|m| m.joined_clipped(" ", max));
         let Some(idx) = self.item_index(ev, pos) else {
             return;
         };
@@ -508,7 +508,7 @@ impl MasterReplay {
             let mut details = f.details.clone();
             cut = limits::clip_details(&mut details);
             it.details = std::sync::Arc::new(details);
-        } else if let Some(t) = text().as_deref().map(limits::text) {
+        } else if let Some(t) = text(limits::TEXT_MAX) {
             if *action == Action::FailedItem {
                 it.failure = Some(t);
             } else {
@@ -543,7 +543,7 @@ impl MasterReplay {
     fn on_child_failed(&mut self, pos: Position, ev: &Event<'_>) {
         let c = &ev.contents;
         let child = c.child_number;
-        let text = || c.msg.as_ref().and_then(|m| m.joined(" "));
+        let text = |max| c.msg.as_ref().and_then(|m| m.joined_clipped(" ", max));
         let queue = owned(&c.queue);
         if self.session.child_failures.len() >= limits::MARKS_MAX {
             self.over_budget[OVER_MARKS] += 1;
@@ -570,7 +570,7 @@ impl MasterReplay {
         self.session.child_failures.push(ChildFailure {
             queue,
             child,
-            retry: text().as_deref().map(limits::text),
+            retry: text(limits::TEXT_MAX),
             time: c.time,
             line: pos.line,
             item,

@@ -112,7 +112,86 @@ fn worst_inputs_stay_under_200_mb() {
         gz.finish().unwrap();
     }
 
+    // One failed-item with 5.5 million empty detail records, a 17 KB
+    // gzip; and the same list in an item log's summary line (1.2 GB and
+    // 1.1 GB before: the lists were decoded whole before the cap).
+    let empties = vec!["[]"; 5_500_000].join(",");
+    let details = tmp.path().join("details.log.gz");
+    {
+        let f = std::fs::File::create(&details).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+        gz.write_all(start.as_bytes()).unwrap();
+        gz.write_all(ctl(&format!(
+            r#""action":"failed-item","queue":"TRANSFER","item":"bob","item_type":"AccountRemoteRoot","child_number":1,"msg":{{"failure":"x","contents":{{"warnings":[{empties}]}}}},"time":101"#
+        )).as_bytes())
+        .unwrap();
+        gz.finish().unwrap();
+    }
+    let summary = tmp.path().join("item-RESTORE_AccountRemoteRoot_bob");
+    write_lines(&summary, "", 1, |_| {
+        ctl(&format!(r#""action":"summary","warnings":[{empties}]"#))
+    });
+    drop(empties);
+
+    // One 16 MB error line of 8.3 million numbers in an item log beside
+    // its master, as a msg array and as a contents array (355 MB before:
+    // the array was turned into a list of strings, then joined, then cut).
+    let session = tmp.path().join("numbers");
+    std::fs::create_dir(&session).unwrap();
+    let numbers = (0..8_300_000)
+        .map(|i| ["0,", "1,"][i % 2])
+        .collect::<String>();
+    let numbers = numbers.trim_end_matches(',');
+    write_lines(&session.join("master.log"), &start, 2, |i| {
+        ctl(&format!(
+            r#""action":"start","queue":"RESTORE","item":"bob{i}","item_type":"AccountRemoteRoot","child_number":1,"time":101"#
+        ))
+    });
+    for (i, line) in [
+        format!("{{\"type\":\"error\",\"contents\":{{\"msg\":[{numbers}]}}}}\n"),
+        format!("{{\"type\":\"error\",\"contents\":[{numbers}]}}\n"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let log = session.join(format!("item-RESTORE_AccountRemoteRoot_bob{i}"));
+        write_lines(&log, line, 0, |_| String::new());
+    }
+
+    // 300,000 empty item-log members of one session in a tar.gz (each
+    // item log was read and kept: 800,000 took 1.1 GB before).
+    let members = tmp.path().join("members.tar.gz");
+    {
+        let f = std::fs::File::create(&members).unwrap();
+        let gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+        let mut t = tar::Builder::new(gz);
+        let mut h = tar::Header::new_gnu();
+        h.set_mode(0o644);
+        h.set_size(start.len() as u64);
+        t.append_data(&mut h, "s/master.log", start.as_bytes())
+            .unwrap();
+        for i in 0..300_000 {
+            let mut h = tar::Header::new_gnu();
+            h.set_mode(0o644);
+            h.set_size(0);
+            t.append_data(
+                &mut h,
+                format!("s/item-RESTORE_AccountRemoteRoot_u{i}"),
+                &b""[..],
+            )
+            .unwrap();
+        }
+        t.into_inner().unwrap().finish().unwrap();
+    }
+
     for (name, args) in [
+        ("5.5M detail records", vec!["summary", s(&details)]),
+        ("5.5M summary records", vec!["summary", s(&summary)]),
+        (
+            "8.3M numbers on an error line",
+            vec!["summary", s(&session)],
+        ),
+        ("300,000 item-log members", vec!["summary", s(&members)]),
         ("1M items", vec!["summary", s(&items)]),
         ("long log file names", vec!["check", s(&names)]),
         (
