@@ -416,12 +416,18 @@ pub fn items_table<W: Write>(
     out: &mut W,
 ) -> io::Result<()> {
     let mut rows: Vec<Vec<String>> = Vec::new();
+    // Accounts: where they were moved from, and why one failed; items:
+    // what kind of item each is.
     let header: Vec<&str> = if accounts {
-        ACCOUNT_COLUMNS[1..7].to_vec()
+        let mut h = vec!["session_id", "host"];
+        h.extend_from_slice(&ACCOUNT_COLUMNS[1..7]);
+        h.push("reason");
+        h
     } else {
         vec![
             "session_id",
             "queue",
+            "item_type",
             "item",
             "local_item",
             "status",
@@ -437,15 +443,48 @@ pub fn items_table<W: Write>(
         .iter()
         .map(|n| position::<AccountRow>(n))
         .collect();
-    let item_cols =
-        ["session_id", "queue", "item", "local_item", "status"].map(position::<ItemRow>);
+    let item_cols = [
+        "session_id",
+        "queue",
+        "item_type",
+        "item",
+        "local_item",
+        "status",
+    ]
+    .map(position::<ItemRow>);
+    let reasons = ["restore_message", "transfer_message"].map(position::<AccountRow>);
     let message = position::<ItemRow>("message");
     for s in sessions {
         if accounts {
+            let host = t(s
+                .remote_host
+                .as_deref()
+                .unwrap_or(crate::accounts::UNKNOWN_HOST));
             for a in s.accounts() {
                 let r = AccountRow::new(s, &a);
                 let c = r.cells();
-                rows.push(account_cols.iter().map(|&i| text(&c, i)).collect());
+                let mut row = vec![t(&s.id), host.clone()];
+                row.extend(account_cols.iter().map(|&i| text(&c, i)));
+                // The reason of an account that did not succeed: the
+                // failed TRANSFER's (its RESTORE only says it cascaded),
+                // else the RESTORE's.
+                let [restore, transfer] = reasons;
+                let order = if r.transfer_status == "failed" {
+                    [transfer, restore]
+                } else {
+                    [restore, transfer]
+                };
+                let why = if r.overall == "success" {
+                    String::new()
+                } else {
+                    order
+                        .iter()
+                        .map(|&i| text(&c, i))
+                        .find(|m| !m.is_empty())
+                        .unwrap_or_default()
+                };
+                row.push(why);
+                rows.push(row);
             }
         } else {
             for it in s.items_by_queue() {
