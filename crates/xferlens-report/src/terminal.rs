@@ -167,6 +167,18 @@ fn items_to_look_at<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Resu
         if list.is_empty() {
             continue;
         }
+        if list.len() > GROUP_FROM && !o.full {
+            writeln!(
+                out,
+                "  {}",
+                style.paint(
+                    o.color,
+                    &format!("{title} ({}), by cause (--full: one by one)", list.len())
+                )
+            )?;
+            by_cause(s, &list, out)?;
+            continue;
+        }
         writeln!(
             out,
             "  {}",
@@ -202,6 +214,88 @@ fn items_to_look_at<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Resu
         }
     }
     Ok(())
+}
+
+/// Past this many failed (or warned) items, a summary groups them by
+/// cause, with counts and a few names, instead of a line each.
+pub const GROUP_FROM: usize = 10;
+
+/// A cause as a summary groups items: queue, module, normalised message.
+type CauseKey = (String, Option<String>, String);
+
+/// Items grouped by their cause (the fleet reports' normalisation: what
+/// varies per account masked), most items first, each with its queue,
+/// module and the first names.
+fn by_cause<W: Write>(s: &Session, list: &[&Item], out: &mut W) -> io::Result<()> {
+    let mut groups: Vec<(CauseKey, Vec<&Item>)> = Vec::new();
+    for it in list {
+        let transfer = it
+            .cascaded
+            .then(|| {
+                s.items.iter().find(|t| {
+                    t.queue == xferlens_replay::TRANSFER
+                        && t.item_type == it.item_type
+                        && t.item == it.item
+                })
+            })
+            .flatten();
+        let (module, cause) = if it.status == ItemStatus::Warning {
+            (None, warning_cause(it))
+        } else {
+            crate::fleet::cause_of(it, transfer)
+        };
+        let key = (it.queue.clone(), module, cause);
+        match groups.iter_mut().find(|g| g.0 == key) {
+            Some(g) => g.1.push(it),
+            None => groups.push((key, vec![it])),
+        }
+    }
+    groups.sort_by_key(|g| std::cmp::Reverse(g.1.len()));
+    for ((queue, module, cause), items) in &groups {
+        let names: Vec<String> = items.iter().take(3).map(|it| t(&it.item)).collect();
+        let more = if items.len() > 3 {
+            format!(", +{} more", items.len() - 3)
+        } else {
+            String::new()
+        };
+        let module = module
+            .as_deref()
+            .map(|m| format!(" {}:", t(m)))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "    {:>5}x {:<8}{module} {}  ({}{more})",
+            items.len(),
+            t(queue),
+            t(cause),
+            names.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+/// What a warned item warns of: its first detail record (warning,
+/// skipped, dangerous or altered item), else its first warning line,
+/// normalised as failure causes are.
+fn warning_cause(it: &Item) -> String {
+    let d = &it.details;
+    let first = [
+        &d.warnings,
+        &d.skipped_items,
+        &d.dangerous_items,
+        &d.altered_items,
+    ]
+    .into_iter()
+    .find_map(|l| l.first().map(|r| r.text.as_str()))
+    .or_else(|| it.log.as_ref()?.warnings.first().map(|l| l.text.as_str()));
+    let names: Vec<&str> = [Some(it.item.as_str()), it.local_item.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    match first {
+        Some(text) => crate::fleet::normalise(text, &names),
+        None => "warnings the log does not list".to_owned(),
+    }
 }
 
 /// Item logs the master never names, `master.error_log`, and the count of

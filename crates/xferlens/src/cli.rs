@@ -106,6 +106,10 @@ pub enum Command {
     Summary {
         #[arg(value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// Every failed and warned item on its own line (by default, past
+        /// 10 they are grouped by cause, with counts).
+        #[arg(long)]
+        full: bool,
     },
     /// Per session and queue: items and bytes done, percent (WHM
     /// byte-weighted algorithm), state, throughput and ETA.

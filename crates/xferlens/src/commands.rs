@@ -235,10 +235,13 @@ pub fn open_output(path: Option<&Path>, l: &Loaded, machine: bool) -> Result<Out
     Output::open(path, machine)
 }
 
-pub fn summary(ctx: &Ctx, paths: &[PathBuf]) -> Result<Outcome> {
+pub fn summary(ctx: &Ctx, paths: &[PathBuf], full: bool) -> Result<Outcome> {
     let l = load_all(ctx, paths)?;
     let mut out = Output::stdout(false);
-    let o = ctx.render();
+    let o = xferlens_report::Options {
+        full,
+        ..ctx.render()
+    };
     for (n, s) in l.sessions.iter().enumerate() {
         if n > 0 {
             writeln!(out)?;

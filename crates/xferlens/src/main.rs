@@ -247,9 +247,12 @@ fn real_main() -> ExitCode {
 }
 
 fn run(cli: Cli, ctx: &Ctx) -> anyhow::Result<Outcome> {
-    let command = cli.command.unwrap_or(Command::Summary { paths: cli.paths });
+    let command = cli.command.unwrap_or(Command::Summary {
+        paths: cli.paths,
+        full: false,
+    });
     match command {
-        Command::Summary { paths } => commands::summary(ctx, &paths),
+        Command::Summary { paths, full } => commands::summary(ctx, &paths, full),
         Command::Progress {
             paths,
             format,

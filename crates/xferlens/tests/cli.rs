@@ -1177,3 +1177,47 @@ fn a_filter_that_matches_nothing_says_so() {
     let (_, _, err) = run(&["items", "--host", "source9.*", "fixtures/sessions"]);
     assert!(!err.contains("matched"), "{err}");
 }
+
+#[test]
+fn summary_groups_many_failures_by_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = xferlens_gen::GenOptions {
+        accounts: 300,
+        lines_per_item: 2,
+        scenario: xferlens_gen::Scenario::Failures,
+        ..Default::default()
+    };
+    let ex = xferlens_gen::generate_session(dir.path(), &o).unwrap();
+    let failed = ex.items.values().filter(|st| *st == "failed").count();
+    let sess = dir.path().join(&ex.id);
+    let (code, out, _) = run(&["summary", sess.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(&format!("Failed ({failed}), by cause")),
+        "{out}"
+    );
+    // The counts of the causes add up to the failed items.
+    let grouped: usize = out
+        .lines()
+        .skip_while(|l| !l.contains("Failed ("))
+        .skip(1)
+        .take_while(|l| {
+            l.trim_start()
+                .split('x')
+                .next()
+                .is_some_and(|n| n.parse::<usize>().is_ok())
+        })
+        .map(|l| {
+            l.trim_start()
+                .split('x')
+                .next()
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(grouped, failed, "{out}");
+    assert!(out.lines().count() < 40, "{out}");
+    let (_, full, _) = run(&["summary", "--full", sess.to_str().unwrap()]);
+    assert!(full.lines().count() > failed, "--full lists every item");
+}
