@@ -194,15 +194,21 @@ pub fn normalise(msg: &str, names: &[&str]) -> String {
     }
 }
 
+/// An item's names (on the source, and here when renamed): what a cause
+/// masks as varying per account.
+pub fn item_names(it: &Item) -> Vec<&str> {
+    [Some(it.item.as_str()), it.local_item.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 /// The cause of a failed item: the module that failed (when the log
 /// names one) and the normalised message. A cascaded RESTORE failure is
 /// `cascade: <the cause of its TRANSFER>`; `transfer` is that TRANSFER
 /// item, when the session has it.
 pub fn cause_of(it: &Item, transfer: Option<&Item>) -> (Option<String>, String) {
-    let names: Vec<&str> = [Some(it.item.as_str()), it.local_item.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
+    let names = item_names(it);
     if it.cascaded {
         let inner = transfer
             .map(|t| cause_of(t, None).1)

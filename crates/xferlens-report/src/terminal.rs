@@ -220,6 +220,17 @@ fn items_to_look_at<W: Write>(s: &Session, o: &Options, out: &mut W) -> io::Resu
 /// cause, with counts and a few names, instead of a line each.
 pub const GROUP_FROM: usize = 10;
 
+/// The item table's columns shown as the row's text, before size,
+/// duration and message.
+const ITEM_TEXT_COLUMNS: [&str; 6] = [
+    "session_id",
+    "queue",
+    "item_type",
+    "item",
+    "local_item",
+    "status",
+];
+
 /// A cause as a summary groups items: queue, module, normalised message.
 type CauseKey = (String, Option<String>, String);
 
@@ -288,10 +299,7 @@ fn warning_cause(it: &Item) -> String {
     .into_iter()
     .find_map(|l| l.first().map(|r| r.text.as_str()))
     .or_else(|| it.log.as_ref()?.warnings.first().map(|l| l.text.as_str()));
-    let names: Vec<&str> = [Some(it.item.as_str()), it.local_item.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
+    let names = crate::fleet::item_names(it);
     match first {
         Some(text) => crate::fleet::normalise(text, &names),
         None => "warnings the log does not list".to_owned(),
@@ -518,17 +526,9 @@ pub fn items_table<W: Write>(
         h.push("reason");
         h
     } else {
-        vec![
-            "session_id",
-            "queue",
-            "item_type",
-            "item",
-            "local_item",
-            "status",
-            "size",
-            "duration",
-            "message",
-        ]
+        let mut h = ITEM_TEXT_COLUMNS.to_vec();
+        h.extend(["size", "duration", "message"]);
+        h
     };
     // Text columns come from the view, by name; size and duration are
     // shown for people here (`1.2 GB`, `3m 04s`).
@@ -537,15 +537,7 @@ pub fn items_table<W: Write>(
         .iter()
         .map(|n| position::<AccountRow>(n))
         .collect();
-    let item_cols = [
-        "session_id",
-        "queue",
-        "item_type",
-        "item",
-        "local_item",
-        "status",
-    ]
-    .map(position::<ItemRow>);
+    let item_cols = ITEM_TEXT_COLUMNS.map(position::<ItemRow>);
     let reasons = ["restore_message", "transfer_message"].map(position::<AccountRow>);
     let message = position::<ItemRow>("message");
     for s in sessions {
